@@ -6,6 +6,25 @@ import (
 	"time"
 )
 
+// Standard slots: where coal's hosts (coal run, calls) attach the shipped
+// devices.
+const (
+	ConsoleSlot = 1
+	ClockSlot   = 2
+	RandomSlot  = 3
+)
+
+// StandardDevices returns the device table coal's hosts use: a console on
+// in and out in slot 1, a clock reading now in slot 2 and a random device
+// seeded with seed in slot 3.
+func StandardDevices(in io.Reader, out io.Writer, now time.Time, seed uint64) [Slots]Device {
+	var d [Slots]Device
+	d[ConsoleSlot] = NewConsole(in, out)
+	d[ClockSlot] = NewClock(now)
+	d[RandomSlot] = NewRandom(seed)
+	return d
+}
+
 // Console is the console device: it writes the program's output to a
 // writer and reads its input from a reader, both given by the host. It does
 // no I/O of its own accord: only when the program sends it a command.

@@ -177,7 +177,7 @@ func (m *Machine) run(stop uint64) error {
 					t = int64(a)
 				}
 			}
-			if t < 0 || t > 0xFFFF {
+			if cond != 0 && (t < 0 || t > 0xFFFF) {
 				reason = PCRange
 				goto fault
 			}

@@ -354,7 +354,7 @@ func conformanceCases() []opCase {
 		dvr := wop(DVR8, w)
 		add(opCase{name: dvr.String(), code: b(byte(dvr)), in: st{d: b(9, 2, 5)}, want: st{d: cat(b(9), u(w, 0x0807060504030201&max64(w)))},
 			setup: func(m *Machine) { copy(m.slots[5].in[:], []byte{0xFF, 0xFF, 1, 2, 3, 4, 5, 6, 7, 8}) }})
-		add(opCase{name: dvr.String() + "/last", code: b(byte(dvr)), in: st{d: b(byte(64 - w), 15)}, want: st{d: make([]byte, w)}})
+		add(opCase{name: dvr.String() + "/last", code: b(byte(dvr)), in: st{d: b(byte(64-w), 15)}, want: st{d: make([]byte, w)}})
 		fault(dvr.String()+"/slot", dvr, st{d: b(0, 16)}, BadDevice)
 		fault(dvr.String()+"/port", dvr, st{d: b(byte(65-w), 1)}, BadPort)
 		fault(dvr.String()+"/underflow", dvr, st{d: b(1)}, DataUnderflow)

@@ -2,9 +2,9 @@ package co
 
 import "github.com/coalescent/coal/coins"
 
-// ConsoleSlot is the device slot of the console: where the standard
-// library's .co.console expects it and where `coal run` attaches it.
-const ConsoleSlot = 1
+// ConsoleSlot is the device slot of the console, where the standard
+// library's .co.console expects it: coins.ConsoleSlot.
+const ConsoleSlot = coins.ConsoleSlot
 
 // NewMachine returns a Core machine loaded with a program as Co lays it
 // out: rom in instruction RAM at address 0 and, as the initial contents of

@@ -22,13 +22,17 @@ func newRunCmd(e *env) *cobra.Command {
 		steps               uint64
 		mem                 string
 		stack, trace, stats bool
+		seed                uint64
 	)
 	cmd := &cobra.Command{
 		Use:   "run FILE.co|FILE.rom",
 		Short: "Run a Co program or a ROM on a Core machine",
 		Long: `Run a program on a Core machine: a Co source (FILE.co, assembled first) or
-a ROM image. The console device (slot 1) reads standard input and writes
-standard output. The exit status is the program's exit code (set through the
+a ROM image. The ROM is loaded into instruction RAM and, as Co programs
+expect, into data RAM at address 0. The standard devices are attached: the
+console (slot 1) reads standard input and writes standard output, the clock
+(slot 2) reads the host's clock, the random device (slot 3) is seeded with
+--seed. The exit status is the program's exit code (set through the
 system device); a fault prints "fault: REASON at pc=0x.... op=0x.. (MNEMONIC)"
 on standard error and exits 1.`,
 		Args: exactArgs(1),
@@ -49,7 +53,10 @@ on standard error and exits 1.`,
 			out := bufio.NewWriter(e.stdout)
 			defer out.Flush()
 			opts := coins.Options{MaxSteps: steps, MaxMemory: maxMem}
-			opts.Devices[co.ConsoleSlot] = coins.NewConsole(e.stdin, out)
+			if seed == 0 {
+				seed = uint64(time.Now().UnixNano())
+			}
+			opts.Devices = coins.StandardDevices(e.stdin, out, time.Now(), seed)
 			tw := bufio.NewWriter(e.stderr)
 			if trace {
 				opts.Trace = func(m *coins.Machine, pc uint16, op coins.Opcode) {
@@ -93,6 +100,7 @@ on standard error and exits 1.`,
 	f := cmd.Flags()
 	f.Uint64Var(&steps, "steps", 0, "stop with a step-limit fault after N instructions (default 1000000000)")
 	f.StringVar(&mem, "mem", "", "data RAM limit in bytes, with an optional K, M or G suffix (default 64M)")
+	f.Uint64Var(&seed, "seed", 0, "seed of the random device (default: from the clock)")
 	f.BoolVar(&stack, "stack", false, "print the final data stack, bottom first, as hex bytes")
 	f.BoolVar(&trace, "trace", false, "print each instruction and the data stack before it to standard error")
 	f.BoolVar(&stats, "stats", false, "print the steps executed and the time taken to standard error")

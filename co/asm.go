@@ -18,6 +18,8 @@ const (
 	maxExpansions = 1 << 18    // macro uses expanded in all
 	maxTokens     = 1 << 22    // tokens visited while expanding
 	maxErrors     = 100        // errors reported before giving up
+	maxName       = 1024       // bytes in a name or argument after interpolation
+	maxDepth      = 256        // macro uses nested in each other
 )
 
 // A Resolver finds the source of an imported module by its import path
@@ -306,6 +308,10 @@ func (a *assembler) subst(s string, sc *scope, t token) (string, *module, bool) 
 				return "", nil, false
 			}
 			b.WriteString(v.text)
+			if b.Len() > maxName {
+				a.errorf(t.pos, sc.from, "name longer than %d bytes after interpolation", maxName)
+				return "", nil, false
+			}
 			if i == 0 && i+j+1 == len(s) {
 				mod = v.mod
 			}
@@ -492,6 +498,10 @@ func (a *assembler) use(b *body, toks []token, j int, sc *scope) int {
 	}
 	if sc.active[mac] {
 		a.errorf(t.pos, sc.from, "macro %s uses itself", name)
+		return j
+	}
+	if len(sc.active) >= maxDepth {
+		a.errorf(t.pos, sc.from, "macro uses nested more than %d deep", maxDepth)
 		return j
 	}
 	a.nexp++

@@ -130,6 +130,8 @@ func TestAssembleErrors(t *testing.T) {
 		{"no macro in module", "+ .co.math %nope ;", []string{"t.co:1:12: module .co.math has no macro nope"}},
 		{"import clash", "+ .co.math %increment8 ; % increment8 ;", []string{"t.co:1:12: imported macro increment8 is also defined in this module"}},
 		{"bad name", "% a.b ;", []string{`t.co:1:3: character '.' not allowed in name "a.b"`}},
+		{"long names", "% a [ x ] ~b '{x}{x} ; % b [ x ] ~c '{x}{x} ; % c [ x ] ~d '{x}{x} ; % d [ x ] ~e '{x}{x} ; % e [ x ] ~f '{x}{x} ; % f [ x ] #{x} ; ~a 'abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
+			[]string{"t.co:1:106: name longer than 1024 bytes after interpolation (in macro expanded at t.co:1:133)"}},
 		{"blowup", "% a ADD8 ADD8 ; % b ~a ~a ~a ~a ; % c ~b ~b ~b ~b ; % d ~c ~c ~c ~c ; % e ~d ~d ~d ~d ; % f ~e ~e ~e ~e ; % g ~f ~f ~f ~f ; % h ~g ~g ~g ~g ; % i ~h ~h ~h ~h ; ~i ~i",
 			[]string{"t.co:1:10: program too large: more than 65536 items after macro expansion (in macro expanded at t.co:1:161)"}},
 	}

@@ -155,12 +155,14 @@ func (a *assembler) assemble(file string, src []byte) []byte {
 	a.mods[file] = a.main
 	a.loadImports(a.main)
 
+	// Layout order: the entry, the main module's routines in source order,
+	// then imported routines in the order they are first referenced.
 	entry := &body{anchors: map[string]int{}}
 	a.bodies = append(a.bodies, entry)
-	a.expand(entry, a.main.entry, &scope{mod: a.main, active: map[*macro]bool{}})
 	for _, r := range a.main.order {
 		a.link(r)
 	}
+	a.expand(entry, a.main.entry, &scope{mod: a.main, active: map[*macro]bool{}})
 	for len(a.queue) > 0 && !a.stop {
 		r := a.queue[0]
 		a.queue = a.queue[1:]

@@ -62,3 +62,37 @@ func TestStdLib(t *testing.T) {
 		})
 	}
 }
+
+// TestStdLibRun runs small programs that use the standard library.
+func TestStdLibRun(t *testing.T) {
+	tests := []struct {
+		src, input, want string
+	}{
+		{"+ .co.console :print-hex8 ; LIT8 0xa5 >print-hex8 LIT8 0x0f >print-hex8", "",
+			"stdout \"a50f\"\nstack \nexit 0\n"},
+		{"+ .co.console :print-dec8 %space ; LIT8 0 >print-dec8 ~space LIT8 255 >print-dec8", "",
+			"stdout \"0 255\"\nstack \nexit 0\n"},
+		{"+ .co.console :print-dec16 ; LIT16 65535 >print-dec16", "",
+			"stdout \"65535\"\nstack \nexit 0\n"},
+		{"+ .co.loop %times ; + .co.console %newline ; % star LIT8 0x2a ~emit ; + .co.console %emit ; LIT8 3 ~times 'x 'star ~newline", "",
+			"stdout \"***\\n\"\nstack \nexit 0\n"},
+		{"+ .co.console :read-byte ; >read-byte >read-byte >read-byte", "ab",
+			"stdout \"\"\nstack 61 ff 62 ff 00 00\nexit 0\n"},
+		{"+ .co.system %exit-code ; + .co.math %increment8 %decrement8 %double8 %zero?8 ; LIT8 20 ~double8 ~increment8 ~decrement8 ~exit-code LIT8 0 ~zero?8", "",
+			"stdout \"\"\nstack ff\nexit 40\n"},
+		{"+ .co.stack %stash8 %unstash8 %swap8 %unswap8 %hold8 %unhold8 %dup8 %drop8 %drop16 ; LIT8 1 ~stash8 LIT8 2 ~swap8 LIT8 3 ~hold8 ~unhold8 ~unswap8 ~unstash8 ~dup8 LIT16 7 ~drop16 LIT8 9 ~drop8", "",
+			"stdout \"\"\nstack 03 02 01 01\nexit 0\n"},
+	}
+	for _, tt := range tests {
+		rom, err := Assemble("t.co", []byte(tt.src), Options{})
+		if err != nil {
+			t.Errorf("%s: %v", tt.src, err)
+			continue
+		}
+		got := runProgram(t, rom, []byte(tt.input))
+		got = got[:strings.Index(got, "steps ")]
+		if got != tt.want {
+			t.Errorf("%s:\n got %q\nwant %q", tt.src, got, tt.want)
+		}
+	}
+}

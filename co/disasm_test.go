@@ -77,3 +77,25 @@ func TestDisassembleRandom(t *testing.T) {
 		roundTrip(t, rom)
 	}
 }
+
+func TestDisassembleLabels(t *testing.T) {
+	src := "#top >r &top JPR8 &end JCR8 #end : r ;"
+	rom, err := Assemble("t.co", []byte(src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `( disassembled by coal )
+#L0000
+( 0000 ) *L000b CAL16
+( 0004 ) &L0000 JPR8
+( 0007 ) &L000a JCR8
+#L000a
+( 000a ) HALT
+#L000b
+( 000b ) RTN
+`
+	if got := Disassemble(rom); got != want {
+		t.Errorf("Disassemble:\n got %s\nwant %s", got, want)
+	}
+	roundTrip(t, rom)
+}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,6 +25,12 @@ or to standard output with -o -. Errors are printed as FILE:LINE:COL: message,
 all of them, and the command exits 1. The language is specified in docs/co.md.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				out = strings.TrimSuffix(args[0], filepath.Ext(args[0])) + ".rom"
+				if out == args[0] {
+					return usageError{fmt.Errorf("%s: the source would be overwritten by the ROM; name the output with -o", args[0])}
+				}
+			}
 			rom, err := assembleFile(args[0])
 			if err != nil {
 				return err
@@ -31,9 +38,6 @@ all of them, and the command exits 1. The language is specified in docs/co.md.`,
 			if out == "-" {
 				_, err := e.stdout.Write(rom)
 				return err
-			}
-			if out == "" {
-				out = strings.TrimSuffix(args[0], filepath.Ext(args[0])) + ".rom"
 			}
 			return os.WriteFile(out, rom, 0o666)
 		},

@@ -2,6 +2,7 @@ package co
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -47,6 +48,52 @@ type Options struct {
 // ROM image for the Core machine. The error, if any, is an ErrorList with
 // every error found, sorted by position.
 func Assemble(file string, src []byte, opts Options) ([]byte, error) {
+	p, err := AssembleProgram(file, src, opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.ROM, nil
+}
+
+// A Program is an assembled program: its ROM and where each of its bytes
+// came from, for messages about a running program.
+type Program struct {
+	ROM   []byte
+	Spans []Span // in address order, not overlapping
+}
+
+// A Span is a run of ROM bytes assembled from one source token.
+type Span struct {
+	Addr, Len int
+	Pos       Pos    // the token
+	From      Pos    // the outermost macro use it was expanded from, if any
+	Routine   string // the routine it belongs to; "" for top-level code
+}
+
+// Source returns the span holding the byte at addr.
+func (p *Program) Source(addr int) (Span, bool) {
+	i := sort.Search(len(p.Spans), func(i int) bool { return p.Spans[i].Addr+p.Spans[i].Len > addr })
+	if i < len(p.Spans) && p.Spans[i].Addr <= addr {
+		return p.Spans[i], true
+	}
+	return Span{}, false
+}
+
+// String describes the span: "FILE:LINE:COL", then where it was expanded
+// from and the routine it is in, if any.
+func (s Span) String() string {
+	str := s.Pos.String()
+	if s.From.IsValid() && s.From != s.Pos {
+		str += " (in macro expanded at " + s.From.String() + ")"
+	}
+	if s.Routine != "" {
+		str += " in routine " + s.Routine
+	}
+	return str
+}
+
+// AssembleProgram is Assemble, returning the ROM with its source spans.
+func AssembleProgram(file string, src []byte, opts Options) (*Program, error) {
 	a := &assembler{
 		resolver: opts.Resolver,
 		mods:     map[string]*module{},
@@ -60,7 +107,7 @@ func Assemble(file string, src []byte, opts Options) ([]byte, error) {
 		a.errs.RemoveMultiples()
 		return nil, a.errs
 	}
-	return rom, nil
+	return &Program{ROM: rom, Spans: a.spans}, nil
 }
 
 type assembler struct {
@@ -76,6 +123,7 @@ type assembler struct {
 	ntok     int
 	stop     bool // a limit was hit: stop expanding
 	seen     map[Error]bool
+	spans    []Span
 }
 
 // A body is the code of the entry or of one routine, expanded.
@@ -603,7 +651,17 @@ func (a *assembler) layout() []byte {
 	rom := make([]byte, 0, addr)
 	entry := a.bodies[0]
 	for _, b := range a.bodies {
+		name := ""
+		if b.r != nil {
+			name = b.r.name
+			if b.r.mod != a.main {
+				name = b.r.mod.path + " " + name
+			}
+		}
 		for _, it := range b.items {
+			if it.size > 0 && it.kind != iPad && it.pos.IsValid() {
+				a.spans = append(a.spans, Span{Addr: it.addr, Len: it.size, Pos: it.pos, From: it.from, Routine: name})
+			}
 			switch it.kind {
 			case iOp:
 				rom = append(rom, byte(it.op))

@@ -180,3 +180,36 @@ func TestResolver(t *testing.T) {
 		t.Errorf("importing a local routine: got %v", err)
 	}
 }
+
+func TestProgramSource(t *testing.T) {
+	src := "+ .co.math %increment8 ;\nLIT8 1 ~increment8\n>r\n: r\n  ADD8 ;"
+	p, err := AssembleProgram("t.co", []byte(src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		addr int
+		want string
+	}{
+		{0, "t.co:2:1"},
+		{1, "t.co:2:1"},
+		{2, ".co.math:3:14 (in macro expanded at t.co:2:8)"},
+		{4, ".co.math:3:21 (in macro expanded at t.co:2:8)"},
+		{5, "t.co:3:1"},
+		{9, ""}, // the HALT the assembler added has no source
+		{10, "t.co:5:3 in routine r"},
+		{11, "t.co:4:1 in routine r"},
+	}
+	for _, tt := range tests {
+		s, ok := p.Source(tt.addr)
+		if !ok && tt.want == "" {
+			continue
+		}
+		if got := s.String(); !ok || got != tt.want {
+			t.Errorf("Source(%d) = %q, %v; want %q", tt.addr, got, ok, tt.want)
+		}
+	}
+	if _, ok := p.Source(len(p.ROM)); ok {
+		t.Errorf("Source past the end found a span")
+	}
+}

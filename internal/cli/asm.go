@@ -31,10 +31,11 @@ all of them, and the command exits 1. The language is specified in docs/co.md.`,
 					return usageError{fmt.Errorf("%s: the source would be overwritten by the ROM; name the output with -o", args[0])}
 				}
 			}
-			rom, err := assembleFile(args[0])
+			p, err := assembleProgram(args[0])
 			if err != nil {
 				return err
 			}
+			rom := p.ROM
 			if out == "-" {
 				_, err := e.stdout.Write(rom)
 				return err
@@ -46,16 +47,16 @@ all of them, and the command exits 1. The language is specified in docs/co.md.`,
 	return cmd
 }
 
-// assembleFile assembles a Co source file. Assembly errors come back as an
-// exitError listing them all, so the command exits 1 with no prefix.
-func assembleFile(file string) ([]byte, error) {
+// assembleProgram assembles a Co source file. Assembly errors come back as
+// an exitError listing them all, so the command exits 1 with no prefix.
+func assembleProgram(file string) (*co.Program, error) {
 	src, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
-	rom, err := co.Assemble(file, src, co.Options{})
+	p, err := co.AssembleProgram(file, src, co.Options{})
 	if err != nil {
 		return nil, &exitError{code: 1, msg: err.Error()}
 	}
-	return rom, nil
+	return p, nil
 }

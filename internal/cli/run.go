@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -42,15 +43,20 @@ on standard error and exits 1.`,
 				return usageError{fmt.Errorf("--mem: %w", err)}
 			}
 			var rom []byte
+			var prog *co.Program // nil for a ROM
 			if strings.HasSuffix(args[0], ".co") {
-				rom, err = assembleFile(args[0])
+				prog, err = assembleProgram(args[0])
+				if prog != nil {
+					rom = prog.ROM
+				}
 			} else {
 				rom, err = os.ReadFile(args[0])
 			}
 			if err != nil {
 				return err
 			}
-			out := bufio.NewWriter(e.stdout)
+			last := &lastByte{w: e.stdout}
+			out := bufio.NewWriter(last)
 			defer out.Flush()
 			opts := coins.Options{MaxSteps: steps, MaxMemory: maxMem}
 			if seed == 0 {
@@ -77,6 +83,9 @@ on standard error and exits 1.`,
 				return err
 			}
 			if stack {
+				if last.b != 0 && last.b != '\n' {
+					fmt.Fprintln(e.stdout) // the stack gets a line of its own
+				}
 				fmt.Fprintf(e.stdout, "% x\n", m.DataStack())
 			}
 			if stats {
@@ -87,7 +96,13 @@ on standard error and exits 1.`,
 			if runErr != nil {
 				var f *coins.Fault
 				if errors.As(runErr, &f) {
-					return &exitError{code: 1, msg: f.Error()}
+					msg := f.Error()
+					if prog != nil {
+						if span, ok := prog.Source(int(f.PC)); ok {
+							msg += "\n\tat " + span.String()
+						}
+					}
+					return &exitError{code: 1, msg: msg}
 				}
 				return runErr
 			}
@@ -154,4 +169,18 @@ func parseBytes(s string) (uint64, error) {
 		return 0, fmt.Errorf("byte count %s too large", s)
 	}
 	return n * mult, nil
+}
+
+// lastByte is a writer that remembers the last byte written through it.
+type lastByte struct {
+	w io.Writer
+	b byte
+}
+
+func (l *lastByte) Write(p []byte) (int, error) {
+	n, err := l.w.Write(p)
+	if n > 0 {
+		l.b = p[n-1]
+	}
+	return n, err
 }

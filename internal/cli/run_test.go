@@ -22,7 +22,7 @@ func TestRunExitCode(t *testing.T) {
 		{"LIT8 1", 0, ""},
 		{"+ .co.system %exit ; LIT8 3 ~exit LIT8 4 ~exit", 3, ""},
 		{"+ .co.system %exit-code ; LIT8 42 ~exit-code", 42, ""},
-		{"ADD8", 1, "fault: data stack underflow at pc=0x0000 op=0x60 (ADD8)\n"},
+		{"ADD8", 1, "fault: data stack underflow at pc=0x0000 op=0x60 (ADD8)\n\tat p.co:1:1\n"},
 		{"FOO", 1, "p.co:1:1: unknown instruction \"FOO\"\n"},
 	}
 	for _, tt := range tests {

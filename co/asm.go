@@ -200,7 +200,6 @@ func (a *assembler) errorf(pos, from Pos, format string, args ...any) {
 func (a *assembler) assemble(file string, src []byte) []byte {
 	toks := lex(file, src, &a.errs)
 	a.main = parse(file, toks, &a.errs)
-	a.mods[file] = a.main
 	a.loadImports(a.main)
 
 	// Layout order: the entry, the main module's routines in source order,
@@ -222,9 +221,11 @@ func (a *assembler) assemble(file string, src []byte) []byte {
 		// Top-level code halts when it runs off its end into the routines.
 		entry.items = append(entry.items, item{kind: iOp, op: coins.HALT})
 	}
-	if len(a.errs) > 0 {
+	if a.stop {
 		return nil
 	}
+	// Lay out even after errors: items dropped for errors only bring
+	// anchors closer, so layout reports no error that is not real.
 	return a.layout()
 }
 

@@ -213,3 +213,16 @@ func TestProgramSource(t *testing.T) {
 		t.Errorf("Source past the end found a span")
 	}
 }
+
+func TestAllErrors(t *testing.T) {
+	src := "FOO\n*nowhere\n: r BAR ;\n>r LIT8 300 &far JPR8 |200 #far"
+	_, err := Assemble("t.co", []byte(src), Options{})
+	want := `t.co:1:1: unknown instruction "FOO"
+t.co:2:1: undefined anchor nowhere
+t.co:3:5: unknown instruction "BAR"
+t.co:4:9: number 300 does not fit in 8 bits
+t.co:4:13: anchor far is 502 bytes away, too far for a relative address (-128..127); use *far`
+	if err == nil || err.Error() != want {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+}

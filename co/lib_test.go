@@ -82,6 +82,10 @@ func TestStdLibRun(t *testing.T) {
 			"stdout \"\"\nstack ff\nexit 40\n"},
 		{"+ .co.stack %stash8 %unstash8 %swap8 %unswap8 %hold8 %unhold8 %dup8 %drop8 %drop16 ; LIT8 1 ~stash8 LIT8 2 ~swap8 LIT8 3 ~hold8 ~unhold8 ~unswap8 ~unstash8 ~dup8 LIT16 7 ~drop16 LIT8 9 ~drop8", "",
 			"stdout \"\"\nstack 03 02 01 01\nexit 0\n"},
+		{"+ .co.stack %stash16 %unstash16 %swap16 %unswap16 %dup16 ; LIT16 0x0102 ~stash16 LIT16 0x0304 ~swap16 ~unstash16 ~unswap16 ~dup16", "",
+			"stdout \"\"\nstack 02 01 04 03 04 03\nexit 0\n"},
+		{"+ .co.stack %nip8 %over8 %over16 ; LIT8 1 LIT8 2 ~over8 ~nip8 LIT16 0x0a0b LIT16 0x0c0d ~over16", "",
+			"stdout \"\"\nstack 01 01 0b 0a 0d 0c 0b 0a\nexit 0\n"},
 	}
 	for _, tt := range tests {
 		rom, err := Assemble("t.co", []byte(tt.src), Options{})

@@ -1,0 +1,178 @@
+package pebblestore
+
+import (
+	"io"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/coalescent/coal/cdb/store"
+	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
+)
+
+// batch is a store.Batch: a Pebble batch of object and ref entries, plus
+// the conditions of its SwapRefs. Chunks of large values are committed
+// ahead of it by a chunkWriter (see store.Batch).
+type batch struct {
+	s    *Store
+	b    *pebble.Batch
+	n    int
+	refs bool // the batch changes refs: commit under refMu
+	swap []swapCond
+	done bool
+}
+
+type swapCond struct {
+	name string
+	old  coda.ID
+}
+
+// NewBatch implements store.Store.
+func (s *Store) NewBatch() store.Batch { return s.newBatch() }
+
+func (s *Store) newBatch() *batch { return &batch{s: s, b: s.db.NewBatch()} }
+
+func (b *batch) setWhole(id coda.ID, data []byte) error {
+	op := b.b.SetDeferred(1+coda.IDSize, 1+len(data))
+	op.Key[0] = prefixObject
+	copy(op.Key[1:], id[:])
+	op.Value[0] = tagWhole
+	copy(op.Value[1:], data)
+	b.n++
+	return op.Finish()
+}
+
+func (b *batch) setManifest(m *store.Manifest) error {
+	v, err := m.AppendBinary([]byte{tagManifest})
+	if err != nil {
+		return err
+	}
+	b.n++
+	return b.b.Set(key(prefixObject, m.ID), v, nil)
+}
+
+func (b *batch) add(v store.Value, w *chunkWriter) error {
+	if v.Manifest == nil {
+		return b.setWhole(v.ID, v.Data)
+	}
+	if err := w.flush(); err != nil {
+		return err
+	}
+	return b.setManifest(v.Manifest)
+}
+
+func (b *batch) Put(data []byte) (coda.ID, error) {
+	if b.done {
+		return coda.ID{}, store.ErrBatchDone
+	}
+	if len(data) <= store.ChunkThreshold {
+		id := coda.Sum(data)
+		return id, b.setWhole(id, data)
+	}
+	w := b.s.newChunkWriter()
+	defer w.discard()
+	v, err := store.SplitBytes(data, w.put)
+	if err != nil {
+		return coda.ID{}, err
+	}
+	return v.ID, b.add(v, w)
+}
+
+func (b *batch) PutReader(r io.Reader) (coda.ID, int64, error) {
+	if b.done {
+		return coda.ID{}, 0, store.ErrBatchDone
+	}
+	w := b.s.newChunkWriter()
+	defer w.discard()
+	v, err := store.SplitReader(r, w.put)
+	if err != nil {
+		return coda.ID{}, 0, err
+	}
+	return v.ID, v.Size, b.add(v, w)
+}
+
+func (b *batch) checkRef(name string) error {
+	if b.done {
+		return store.ErrBatchDone
+	}
+	return store.CheckRefName(name)
+}
+
+func (b *batch) SetRef(name string, id coda.ID) error {
+	if err := b.checkRef(name); err != nil {
+		return err
+	}
+	if id.IsZero() {
+		return errs.E(errs.Invalid, "store: SetRef to the zero id (use DeleteRef)")
+	}
+	b.refs = true
+	b.n++
+	return b.b.Set(refKey(name), id[:], nil)
+}
+
+func (b *batch) DeleteRef(name string) error {
+	if err := b.checkRef(name); err != nil {
+		return err
+	}
+	b.refs = true
+	b.n++
+	return b.b.Delete(refKey(name), nil)
+}
+
+func (b *batch) SwapRef(name string, old, new coda.ID) error {
+	if err := b.checkRef(name); err != nil {
+		return err
+	}
+	var err error
+	if new.IsZero() {
+		err = b.DeleteRef(name)
+	} else {
+		err = b.SetRef(name, new)
+	}
+	if err == nil {
+		b.swap = append(b.swap, swapCond{name, old})
+	}
+	return err
+}
+
+func (b *batch) Len() int { return b.n }
+
+func (b *batch) Commit(sync bool) error {
+	if b.done {
+		return store.ErrBatchDone
+	}
+	defer b.Discard()
+	s := b.s
+	if b.refs {
+		s.refMu.Lock()
+		defer s.refMu.Unlock()
+		for _, c := range b.swap {
+			got, err := s.ref(c.name)
+			if err != nil {
+				return err
+			}
+			if got != c.old {
+				return store.RefConflict(c.name, c.old, got)
+			}
+		}
+	}
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	opts := pebble.NoSync
+	if sync {
+		opts = pebble.Sync
+	}
+	return b.b.Commit(opts)
+}
+
+func (b *batch) Discard() {
+	if b.done {
+		return
+	}
+	b.done = true
+	b.b.Close()
+	b.b = nil
+	b.swap = nil
+}

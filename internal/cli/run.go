@@ -66,7 +66,7 @@ on standard error and exits 1.`,
 			tw := bufio.NewWriter(e.stderr)
 			if trace {
 				opts.Trace = func(m *coins.Machine, pc uint16, op coins.Opcode) {
-					traceLine(tw, rom, m, pc, op)
+					traceLine(tw, rom, prog, m, pc, op)
 				}
 			}
 			m, err := co.NewMachine(rom, opts)
@@ -123,8 +123,9 @@ on standard error and exits 1.`,
 }
 
 // traceLine writes one line of --trace: address, instruction with its
-// immediate, and the data and return stacks before it runs.
-func traceLine(w *bufio.Writer, rom []byte, m *coins.Machine, pc uint16, op coins.Opcode) {
+// immediate, the data and return stacks before it runs and, for a source
+// program, where the instruction came from.
+func traceLine(w *bufio.Writer, rom []byte, prog *co.Program, m *coins.Machine, pc uint16, op coins.Opcode) {
 	name := op.Mnemonic()
 	if name == "" {
 		name = fmt.Sprintf("0x%02x", byte(op))
@@ -140,7 +141,13 @@ func traceLine(w *bufio.Writer, rom []byte, m *coins.Machine, pc uint16, op coin
 		}
 		name += fmt.Sprintf(" 0x%0*x", 2*n, v)
 	}
-	fmt.Fprintf(w, "%04x %-24s d=[% x] r=[% x]\n", pc, name, m.DataStack(), m.ReturnStack())
+	fmt.Fprintf(w, "%04x %-24s d=[% x] r=[% x]", pc, name, m.DataStack(), m.ReturnStack())
+	if prog != nil {
+		if span, ok := prog.Source(int(pc)); ok {
+			fmt.Fprintf(w, " %s", span)
+		}
+	}
+	w.WriteByte('\n')
 }
 
 // parseBytes parses a byte count with an optional binary K, M or G suffix.

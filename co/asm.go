@@ -439,6 +439,7 @@ func (a *assembler) expand(b *body, toks []token, sc *scope) {
 				it.imm = v
 			}
 			a.add(b, it)
+		case kBreak:
 		case kString:
 			a.add(b, item{kind: iData, pos: t.pos, from: sc.from, data: t.str})
 		case kUse:

@@ -125,6 +125,8 @@ func TestAssembleErrors(t *testing.T) {
 		{"pad bad", "|xyz", []string{`t.co:1:1: padding needs a hexadecimal address after '|', not "xyz"`}},
 		{"pad far", "|10001", []string{"t.co:1:1: padding to 0x10001 is beyond the end of instruction RAM (0x10000)"}},
 		{"too large", "|10000 ADD8", []string{"t.co: program too large: 65537 bytes (instruction RAM holds 65536)"}},
+		{"literal across a definition", "LIT8 : r ; 5", []string{"t.co:1:1: LIT8 needs a number after it", "t.co:1:12: number 5 without LIT8, LIT16, LIT32 or LIT64 before it"}},
+		{"argument across a definition", "% m [ a ] ; ~m % n ; 'x", []string{"t.co:1:13: macro m takes 1 arguments (a), got 0", "t.co:1:22: argument 'x does not follow a macro use"}},
 		{"ext call", "<r", []string{"t.co:1:1: <r: linking exported routines by content id is not supported yet; import the routine and use >r or $r"}},
 		{"no module", "+ .no.such %m ;", []string{"t.co:1:12: import .no.such: no module .no.such in the standard library"}},
 		{"no macro in module", "+ .co.math %nope ;", []string{"t.co:1:12: module .co.math has no macro nope"}},

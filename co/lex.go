@@ -32,6 +32,7 @@ const (
 	kAbs                    // *name  absolute address of an anchor
 	kRel                    // &name  relative address of an anchor
 	kPad                    // |HEX   pad to an absolute address
+	kBreak                  // where a definition interrupted top-level code (made by the parser)
 )
 
 var kindNames = [...]string{
@@ -41,6 +42,7 @@ var kindNames = [...]string{
 	kUse: "macro use", kArg: "macro argument", kCall: "routine call",
 	kExtCall: "exported call", kAddr: "routine address", kExtAddr: "exported address",
 	kAnchor: "anchor", kAbs: "absolute address", kRel: "relative address", kPad: "padding",
+	kBreak: "definition",
 }
 
 func (k kind) String() string {

@@ -89,6 +89,14 @@ func parse(path string, toks []token, errs *ErrorList) *module {
 		t := toks[i]
 		i++
 		switch t.kind {
+		case kImport, kMacroDef, kRoutineDef, kExportDef:
+			// A definition separates the top-level code around it: a
+			// literal's number or a macro's arguments cannot jump it.
+			if n := len(m.entry); n > 0 && m.entry[n-1].kind != kBreak {
+				m.entry = append(m.entry, token{kind: kBreak, pos: t.pos})
+			}
+		}
+		switch t.kind {
 		case kImport:
 			m.parseImport(toks, &i, t, errs)
 		case kMacroDef:

@@ -1,0 +1,19 @@
+package pebblestore
+
+import (
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/coalescent/coal/coda"
+)
+
+// SetRawObject and SetRawChunk overwrite entries behind the store's back,
+// to test how corruption is reported.
+func (s *Store) SetRawObject(id coda.ID, value []byte) error {
+	return s.db.Set(key(prefixObject, id), value, pebble.Sync)
+}
+
+func (s *Store) SetRawChunk(id coda.ID, value []byte) error {
+	return s.db.Set(key(prefixChunk, id), value, pebble.Sync)
+}
+
+func (s *Store) SetRaw(key, value []byte) error { return s.db.Set(key, value, pebble.Sync) }

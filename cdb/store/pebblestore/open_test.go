@@ -1,0 +1,143 @@
+package pebblestore_test
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/coalescent/coal/cdb/store"
+	"github.com/coalescent/coal/cdb/store/pebblestore"
+	"github.com/coalescent/coal/cdb/store/storetest"
+	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
+)
+
+// TestMain lets the test binary act as a second process holding a store
+// open: with COAL_TEST_HOLD=DIR it opens DIR, says "open", and waits for
+// its stdin to close.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("COAL_TEST_HOLD"); dir != "" {
+		s, err := pebblestore.Open(dir, pebblestore.Options{})
+		if err != nil {
+			os.Stdout.WriteString("error: " + err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Stdout.WriteString("open\n")
+		os.Stdin.Read(make([]byte, 1))
+		s.Close()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestLockedByAnotherProcess(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "COAL_TEST_HOLD="+dir)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer stdin.Close()
+	buf := make([]byte, 256)
+	n, _ := stdout.Read(buf) // waits for the other process to have the store open
+	if got := string(buf[:n]); got != "open\n" {
+		t.Fatalf("holder process said %q", got)
+	}
+	_, err = pebblestore.Open(dir, pebblestore.Options{})
+	if !errors.Is(err, errs.Unavailable) || !strings.Contains(err.Error(), "another process") {
+		t.Fatalf("Open of a store open elsewhere = %v, want an Unavailable error", err)
+	}
+	t.Logf("error: %v", err)
+}
+
+func TestOpenTwiceInProcess(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	_, err := pebblestore.Open(dir, pebblestore.Options{})
+	if !errors.Is(err, errs.Unavailable) {
+		t.Fatalf("second Open = %v, want an Unavailable error", err)
+	}
+	s.Close()
+	open(t, dir) // and it can be opened again after Close
+}
+
+func TestUnknownFormat(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	s.SetRaw([]byte("\x00format"), []byte("coal-store/99"))
+	s.Close()
+	_, err := pebblestore.Open(dir, pebblestore.Options{})
+	if !errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "coal-store/99") {
+		t.Fatalf("Open of a store in an unknown layout = %v", err)
+	}
+}
+
+func TestCorruption(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	small := []byte("some bytes that will rot")
+	big := storetest.Random(1, 1<<20)
+	sid, _ := s.Put(small)
+	bid, _ := s.Put(big)
+	m, err := s.Chunks(bid)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Rot one byte of the small object and one of a chunk.
+	rotten := append([]byte{0x00}, small...)
+	rotten[5] ^= 1
+	if err := s.SetRawObject(sid, rotten); err != nil {
+		t.Fatal(err)
+	}
+	chunk, _ := s.GetChunk(m.Chunks[2].ID)
+	chunk[100] ^= 1
+	if err := s.SetRawChunk(m.Chunks[2].ID, chunk); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, id := range []coda.ID{sid, bid} {
+		err := s.Verify(id)
+		if !errors.Is(err, errs.Corrupt) || !strings.Contains(err.Error(), id.String()) {
+			t.Errorf("Verify(%s) = %v, want a Corrupt error naming it", id.Short(), err)
+		}
+	}
+	// Plain reads trust the bytes...
+	if _, err := s.Get(sid); err != nil {
+		t.Errorf("Get without VerifyReads: %v", err)
+	}
+	s.Close()
+	// ...unless VerifyReads is set.
+	v, err := pebblestore.Open(dir, pebblestore.Options{VerifyReads: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	if _, err := v.Get(sid); !errors.Is(err, errs.Corrupt) {
+		t.Errorf("Get(rotten small) with VerifyReads = %v", err)
+	}
+	if _, err := v.Get(bid); !errors.Is(err, errs.Corrupt) {
+		t.Errorf("Get(rotten big) with VerifyReads = %v", err)
+	}
+	// A bad entry tag or a broken manifest is corruption too.
+	v.SetRawObject(sid, []byte{0x07, 1, 2})
+	if _, err := v.Get(sid); !errors.Is(err, errs.Corrupt) {
+		t.Errorf("Get(unknown tag) = %v", err)
+	}
+	v.SetRawObject(bid, []byte{0x01, 1, 2})
+	if _, err := v.Size(bid); !errors.Is(err, errs.Corrupt) {
+		t.Errorf("Size(bad manifest) = %v", err)
+	}
+	var _ store.Verifier = v
+}

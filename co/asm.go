@@ -378,17 +378,19 @@ func (a *assembler) subst(s string, sc *scope, t token) (string, *module, bool) 
 	return b.String(), mod, true
 }
 
-func (a *assembler) add(b *body, it item) {
+// add appends an item to b, reporting whether it did (not after a limit).
+func (a *assembler) add(b *body, it item) bool {
 	if a.stop {
-		return
+		return false
 	}
 	a.nitems++
 	if a.nitems > maxItems {
 		a.errorf(it.pos, it.from, "program too large: more than %d items after macro expansion", MaxROM)
 		a.stop = true
-		return
+		return false
 	}
 	b.items = append(b.items, it)
+	return true
 }
 
 // expand expands a token stream into items of body b.
@@ -482,8 +484,9 @@ func (a *assembler) expand(b *body, toks []token, sc *scope) {
 					a.errorf(t.pos, sc.from, "anchor %s already defined at %s", s, b.items[old].pos)
 					continue
 				}
-				b.anchors[s] = len(b.items)
-				a.add(b, item{kind: iAnchor, pos: t.pos, from: sc.from, name: s})
+				if a.add(b, item{kind: iAnchor, pos: t.pos, from: sc.from, name: s}) {
+					b.anchors[s] = len(b.items) - 1
+				}
 			case kAbs:
 				a.add(b, item{kind: iAbs, pos: t.pos, from: sc.from, name: s})
 			default:

@@ -6,9 +6,10 @@ import (
 	"time"
 )
 
-// Benchmarks report instructions per second (instr/s) and, where there is
-// one, the time of the same algorithm in native Go in the same run
-// (native-ns/op) and the ratio (x-native).
+// Benchmarks report instructions per second (instr/s), instructions per
+// CPU-second of the process (instr/cpu-s, steadier on a busy machine) and,
+// where there is one, the time of the same algorithm in native Go in the
+// same run (native-ns/op) and the ratio (x-native).
 
 // countSrc counts a 32-bit counter down to zero: 7 instructions a turn.
 const countSrc = `
@@ -67,6 +68,7 @@ var sink uint32
 func runBench(b *testing.B, rom []byte, opts Options, check func(m *Machine) error) uint64 {
 	b.Helper()
 	var steps uint64
+	cpu0 := cpuTime()
 	for b.Loop() {
 		m, err := New(rom, opts)
 		if err != nil {
@@ -81,6 +83,9 @@ func runBench(b *testing.B, rom []byte, opts Options, check func(m *Machine) err
 		steps += m.Steps()
 	}
 	b.ReportMetric(float64(steps)/b.Elapsed().Seconds(), "instr/s")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(steps)/cpu.Seconds(), "instr/cpu-s")
+	}
 	return steps
 }
 

@@ -276,9 +276,9 @@ func conformanceCases() []opCase {
 		fault(adr.String()+"/underflow", adr, st{d: make([]byte, w-1)}, DataUnderflow)
 		str := wop(STR8, w)
 		add(opCase{name: str.String(), code: b(byte(str)), in: st{d: cat(b(3), v), a: 0x1FFE}, want: st{d: b(3), a: 0x1FFE, mem: map[uint32][]byte{0x1FFE: v}}})
-		add(opCase{name: str.String() + "/top", code: b(byte(str)), in: st{d: v, a: uint32(1<<32 - w)}, want: st{d: b(), a: uint32(1<<32 - w), mem: map[uint32][]byte{uint32(1<<32 - w): v}}})
+		add(opCase{name: str.String() + "/top", code: b(byte(str)), in: st{d: v, a: ^uint32(0) - uint32(w) + 1}, want: st{d: b(), a: ^uint32(0) - uint32(w) + 1, mem: map[uint32][]byte{^uint32(0) - uint32(w) + 1: v}}})
 		if w > 1 {
-			add(opCase{name: str.String() + "/range", code: b(byte(str)), in: st{d: v, a: uint32(1<<32 - w + 1)}, fault: AddressRange})
+			add(opCase{name: str.String() + "/range", code: b(byte(str)), in: st{d: v, a: ^uint32(0) - uint32(w) + 2}, fault: AddressRange})
 		}
 		fault(str.String()+"/underflow", str, st{d: make([]byte, w-1)}, DataUnderflow)
 		lod := wop(LOD8, w)
@@ -494,7 +494,7 @@ func TestConformance(t *testing.T) {
 
 func setState(m *Machine, s st) {
 	for k, v := range [][]byte{s.d, s.s, s.r} {
-		copy(m.st[k].b[8:], v)
+		copy(m.st[k].b[:], v)
 		m.st[k].n = len(v)
 	}
 	m.hold, m.addr = s.h, s.a

@@ -74,26 +74,20 @@ type Machine struct {
 	trace func(m *Machine, pc uint16, op Opcode)
 }
 
-// stack is a 256-byte stack. Logical byte i is b[8+i]; the 8 spare bytes at
-// each end let every load and store move 8 bytes at once, so widths need no
-// loops. Bytes above the top are garbage and never observed.
+// stack is a 256-byte stack holding n bytes. Bytes above the top are
+// garbage and never observed.
 type stack struct {
 	n int
-	b [8 + stackSize + 8]byte
+	b stackBytes
 }
 
 // at returns the w-byte value whose last byte is logical byte e-1.
-func (s *stack) at(e, w int) uint64 {
-	return binary.LittleEndian.Uint64(s.b[e:]) >> (64 - 8*uint(w))
-}
+func (s *stack) at(e, w int) uint64 { return ld(&s.b, e, w) }
 
-// store writes v's bytes from logical position p up; only the value's own
-// width matters, the rest lands above the top.
-func (s *stack) store(p int, v uint64) {
-	binary.LittleEndian.PutUint64(s.b[8+p:], v)
-}
+// store writes v from logical position p up (see put).
+func (s *stack) store(p int, v uint64) { put(&s.b, p, v) }
 
-func (s *stack) bytes() []byte { return append([]byte(nil), s.b[8:8+s.n]...) }
+func (s *stack) bytes() []byte { return append([]byte(nil), s.b[:s.n]...) }
 
 // New returns a machine with rom loaded at instruction address 0 and PC 0.
 // A ROM is raw bytes, at most CodeSize of them; instruction RAM past its end

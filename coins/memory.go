@@ -16,7 +16,8 @@ const (
 	PageSize = pageSize
 )
 
-type page [pageSize]byte
+// page has 8 spare bytes so that a masked 8-byte access always fits.
+type page [pageSize + 8]byte
 
 type pageDir [1 << dirBits]*page
 

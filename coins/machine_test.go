@@ -113,6 +113,36 @@ func TestRunOffTheEnd(t *testing.T) {
 	}
 }
 
+// TestRunOffTheEndJumps checks conditional jumps not taken, and DVW, at
+// 0xFFFF: they complete and then fault.
+func TestRunOffTheEndJumps(t *testing.T) {
+	for _, op := range []Opcode{JPC8, JPC16, JCR8, JCR16, DVW8} {
+		rom := make([]byte, CodeSize)
+		copy(rom, mustAsm(t, "LIT8 0 LIT8 0 LIT8 0 LIT8 0 LIT8 9 LIT16 0xFFFF JMP16"))
+		rom[0xFFFF] = byte(op)
+		m, _ := New(rom, Options{})
+		err := m.Run()
+		want := fmt.Sprintf("fault: pc out of range at pc=0xffff op=0x%02x (%s)", byte(op), op)
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: Run() = %v, want %s", op, err, want)
+			continue
+		}
+		w := 1
+		if op == JPC16 || op == JCR16 {
+			w = 2
+		}
+		if op == DVW8 {
+			w = 3
+		}
+		if got := len(m.DataStack()); got != 5-w-1 {
+			t.Errorf("%s: %d bytes left on the stack, want %d (the jump ran)", op, got, 5-w-1)
+		}
+		if m.Steps() != 8 {
+			t.Errorf("%s: steps = %d, want 8", op, m.Steps())
+		}
+	}
+}
+
 func TestFaultError(t *testing.T) {
 	m := newMachine(t, `NOP NOP LIT8 1 ADD8`, Options{})
 	err := m.Run()

@@ -69,7 +69,9 @@ type Options struct {
 	Logger *slog.Logger
 	// CacheSize is the size of the block cache. Zero means 64 MiB.
 	CacheSize int64
-	// MemTableSize is the size of each memtable. Zero means 32 MiB.
+	// MemTableSize is the size of each memtable. Zero means 64 MiB, so that
+	// a batch of up to 32 MiB (Pebble's large-batch threshold is half a
+	// memtable) goes through the memtable rather than its own flush.
 	MemTableSize uint64
 	// VerifyReads re-hashes every object and chunk read and reports an
 	// errs.Corrupt error on a mismatch. It costs a BLAKE3 pass over every
@@ -123,7 +125,7 @@ func Open(dir string, o Options) (*Store, error) {
 	}
 	memTable := o.MemTableSize
 	if memTable == 0 {
-		memTable = 32 << 20
+		memTable = 64 << 20
 	}
 	cache := pebble.NewCache(cacheSize)
 	defer cache.Unref()

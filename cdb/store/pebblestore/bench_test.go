@@ -1,0 +1,241 @@
+package pebblestore_test
+
+// Benchmarks of the object store against raw Pebble doing the same work;
+// docs/perf.md ("Object store") records the numbers and how they were run:
+//
+//	go test -run '^$' -bench . -count 5 ./cdb/store/pebblestore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/coalescent/coal/cdb/store"
+	"github.com/coalescent/coal/cdb/store/pebblestore"
+	"github.com/coalescent/coal/cdb/store/storetest"
+	"github.com/coalescent/coal/coda"
+)
+
+// rawOptions gives raw Pebble the settings pebblestore uses.
+func rawOptions() *pebble.Options {
+	return &pebble.Options{
+		MemTableSize:               64 << 20,
+		CacheSize:                  64 << 20,
+		FormatMajorVersion:         pebble.FormatNewest,
+		CompactionConcurrencyRange: func() (int, int) { return 1, 2 },
+		Logger:                     quiet{},
+	}
+}
+
+type quiet struct{}
+
+func (quiet) Infof(string, ...any)  {}
+func (quiet) Errorf(string, ...any) {}
+func (quiet) Fatalf(format string, args ...any) {
+	pebble.DefaultLogger.Fatalf(format, args...)
+}
+
+func openRaw(b *testing.B) *pebble.DB {
+	db, err := pebble.Open(b.TempDir(), rawOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return db
+}
+
+func openStore(b *testing.B) *pebblestore.Store {
+	s, err := pebblestore.Open(b.TempDir(), pebblestore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+const bulkValues = 100_000
+
+// smallValues returns bulkValues values of 100 bytes, different for each seed.
+func smallValues(seed uint64) [][]byte {
+	all := storetest.Random(seed, bulkValues*100)
+	vals := make([][]byte, bulkValues)
+	for i := range vals {
+		vals[i] = all[i*100 : (i+1)*100]
+	}
+	return vals
+}
+
+// BenchmarkBulkWrite writes 100,000 values of 100 bytes in one batch with
+// one synced commit, through the store (which hashes each value and keys it
+// by id) and through raw Pebble (the same ids as keys, computed before the
+// timer starts, and the same values). One op is the whole 100,000; each op
+// starts from an empty database.
+func BenchmarkBulkWrite(b *testing.B) {
+	b.Run("store", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			b.StopTimer()
+			s := openStore(b)
+			vals := smallValues(uint64(i))
+			b.StartTimer()
+			bt := s.NewBatch()
+			for _, v := range vals {
+				if _, err := bt.Put(v); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := bt.Commit(true); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			s.Close()
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(bulkValues)*float64(b.N)/b.Elapsed().Seconds(), "values/s")
+	})
+	b.Run("pebble", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			b.StopTimer()
+			db := openRaw(b)
+			vals := smallValues(uint64(i))
+			keys := make([]coda.ID, len(vals))
+			for j, v := range vals {
+				keys[j] = coda.Sum(v)
+			}
+			b.StartTimer()
+			bt := db.NewBatch()
+			for j, v := range vals {
+				if err := bt.Set(keys[j][:], v, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := bt.Commit(pebble.Sync); err != nil {
+				b.Fatal(err)
+			}
+			bt.Close()
+			b.StopTimer()
+			db.Close()
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(bulkValues)*float64(b.N)/b.Elapsed().Seconds(), "values/s")
+	})
+}
+
+// BenchmarkSyncedCommit is one small object and a branch head written in
+// one durable (fsynced) commit: the latency a user waits for per commit.
+func BenchmarkSyncedCommit(b *testing.B) {
+	b.Run("store", func(b *testing.B) {
+		s := openStore(b)
+		defer s.Close()
+		v := make([]byte, 100)
+		for i := 0; b.Loop(); i++ {
+			binary.LittleEndian.PutUint64(v, uint64(i))
+			bt := s.NewBatch()
+			id, err := bt.Put(v)
+			if err != nil {
+				b.Fatal(err)
+			}
+			bt.SetRef("worlds/default/heads/main", id)
+			if err := bt.Commit(true); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("pebble", func(b *testing.B) {
+		db := openRaw(b)
+		defer db.Close()
+		v := make([]byte, 100)
+		for i := 0; b.Loop(); i++ {
+			binary.LittleEndian.PutUint64(v, uint64(i))
+			id := coda.Sum(v)
+			bt := db.NewBatch()
+			bt.Set(id[:], v, nil)
+			bt.Set([]byte("worlds/default/heads/main"), id[:], nil)
+			if err := bt.Commit(pebble.Sync); err != nil {
+				b.Fatal(err)
+			}
+			bt.Close()
+		}
+	})
+}
+
+const blobSize = 64 << 20
+
+// BenchmarkBlob writes and reads one 64 MiB blob: through the store
+// (chunked, streamed, hashed, one synced commit) and as one raw Pebble
+// value (Set with sync, Get). Writes start from an empty database; reads
+// follow a flush, so they come from sstables and the block cache.
+func BenchmarkBlob(b *testing.B) {
+	data := storetest.Random(64, blobSize)
+	b.Run("write/store", func(b *testing.B) {
+		b.SetBytes(blobSize)
+		for b.Loop() {
+			b.StopTimer()
+			s := openStore(b)
+			b.StartTimer()
+			bt := s.NewBatch()
+			if _, _, err := bt.PutReader(bytes.NewReader(data)); err != nil {
+				b.Fatal(err)
+			}
+			if err := bt.Commit(true); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			s.Close()
+			b.StartTimer()
+		}
+	})
+	b.Run("write/pebble", func(b *testing.B) {
+		b.SetBytes(blobSize)
+		for b.Loop() {
+			b.StopTimer()
+			db := openRaw(b)
+			b.StartTimer()
+			if err := db.Set([]byte("blob"), data, pebble.Sync); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			db.Close()
+			b.StartTimer()
+		}
+	})
+	b.Run("read/store", func(b *testing.B) {
+		s := openStore(b)
+		defer s.Close()
+		id, err := s.Put(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Flush()
+		b.SetBytes(blobSize)
+		for b.Loop() {
+			r, err := s.Open(id)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n, err := io.Copy(io.Discard, r); err != nil || n != blobSize {
+				b.Fatal(n, err)
+			}
+			r.Close()
+		}
+	})
+	b.Run("read/pebble", func(b *testing.B) {
+		db := openRaw(b)
+		defer db.Close()
+		db.Set([]byte("blob"), data, pebble.NoSync)
+		db.Flush()
+		b.SetBytes(blobSize)
+		for b.Loop() {
+			v, closer, err := db.Get([]byte("blob"))
+			if err != nil || len(v) != blobSize {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, bytes.NewReader(v))
+			closer.Close()
+		}
+	})
+}
+
+var _ store.Store = (*pebblestore.Store)(nil)

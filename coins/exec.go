@@ -17,19 +17,6 @@ import (
 // width returns the operand width in bytes of a family opcode.
 func width(op Opcode) int { return 1 << (op & 3) }
 
-// signed sign-extends the low w bytes of v.
-func signed(v uint64, w int) int64 {
-	s := 64 - 8*uint(w)
-	return int64(v<<s) >> s
-}
-
-func flag(b bool) uint64 {
-	if b {
-		return 0xFF
-	}
-	return 0
-}
-
 const (
 	nan32 = 0x7FC00000
 	nan64 = 0x7FF8000000000000
@@ -83,6 +70,7 @@ func put(b *stackBytes, p int, v uint64) {
 	binary.LittleEndian.PutUint64(b[p&511:], v)
 }
 
+// flagByte is a comparison's result: 0xFF true, 0x00 false.
 func flagByte(b bool) byte {
 	if b {
 		return 0xFF

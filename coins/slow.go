@@ -6,8 +6,8 @@ import (
 )
 
 // slow executes the instructions run leaves out: floats, the stack copies
-// other than DPD, the device and DMA instructions, and the bytes that are
-// not instructions. The loop state is in the machine. It reports whether the
+// other than DPD, CDR and CRD, the drops of S and R, the device and DMA
+// instructions, and the bytes that are not instructions. The loop state is in the machine. It reports whether the
 // machine stopped (halted or faulted).
 func (m *Machine) slow() bool {
 	var (
@@ -79,7 +79,7 @@ func (m *Machine) slow() bool {
 			f = a == b
 		}
 		dn -= 8
-		d[dn] = byte(flag(f))
+		d[dn] = flagByte((f))
 		dn++
 
 	case GRF64, LSF64, EQF64:
@@ -99,7 +99,7 @@ func (m *Machine) slow() bool {
 			f = a == b
 		}
 		dn -= 16
-		d[dn] = byte(flag(f))
+		d[dn] = flagByte((f))
 		dn++
 
 	case FTF32: // ( f64 -- f32 )
@@ -357,7 +357,7 @@ func (m *Machine) slow() bool {
 			goto fault
 		}
 		dn--
-		d[dn-1] = byte(flag(m.dma[i].status&mask != 0))
+		d[dn-1] = flagByte((m.dma[i].status&mask != 0))
 
 	default:
 		reason = BadOpcode

@@ -1,8 +1,9 @@
 //go:build ignore
 
-// gen_exec writes exec_gen.go, the interpreter's hot loop: one case per
-// opcode with the width a constant, so that every load, store, mask and
-// bounds check is specialised. Run it with go generate.
+// gen_exec writes exec_gen.go (or the file named by its argument), the
+// interpreter's hot loop: one case per opcode with the width a constant, so
+// that every load, store, mask and bounds check is specialised. Run it with
+// go generate; TestGeneratedLoop checks that exec_gen.go is current.
 package main
 
 import (
@@ -416,12 +417,16 @@ fault:
 	return m.stop(reason, pc)
 }
 `)
+	dst := "exec_gen.go"
+	if len(os.Args) > 1 {
+		dst = os.Args[1]
+	}
 	src, err := format.Source(out.Bytes())
 	if err != nil {
-		os.WriteFile("exec_gen.go", out.Bytes(), 0o644)
+		os.WriteFile(dst, out.Bytes(), 0o644)
 		fail(err)
 	}
-	if err := os.WriteFile("exec_gen.go", src, 0o644); err != nil {
+	if err := os.WriteFile(dst, src, 0o644); err != nil {
 		fail(err)
 	}
 }

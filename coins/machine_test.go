@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -299,3 +301,27 @@ func TestTraceSeesEveryStep(t *testing.T) {
 }
 
 var _ io.Writer = (*bytes.Buffer)(nil)
+
+// TestGeneratedLoop checks that exec_gen.go is what gen_exec.go writes.
+func TestGeneratedLoop(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go tool")
+	}
+	out := filepath.Join(t.TempDir(), "exec_gen.out") // not .go: go run would compile it
+	cmd := exec.Command(goTool, "run", "gen_exec.go", out)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go run gen_exec.go: %v\n%s", err, msg)
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("exec_gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("exec_gen.go is stale: run go generate ./coins")
+	}
+}

@@ -51,13 +51,22 @@ type Device interface {
 // A DMADevice is a Device that also moves blocks to or from data RAM.
 type DMADevice interface {
 	Device
-	// Transfer carries out a DMA request. If write is true the program is
-	// sending: the device reads the window (ReadAt); otherwise the device
-	// writes its data into it (WriteAt). Transfer returns the number of
-	// bytes moved, at most w.Len(); the controller reports it back as its
-	// length. An error sets the controller's DMAError flag and leaves the
-	// machine running: the program decides what to do.
-	Transfer(w *Window, write bool) (n uint32, err error)
+	// Transfer carries out a DMA request on a controller bound to the
+	// device's slot. It returns the number of bytes moved, at most
+	// r.Window.Len(); the controller reports it back as its length. An
+	// error sets the controller's DMAError flag and leaves the machine
+	// running: the program decides what to do.
+	Transfer(r DMARequest) (n uint32, err error)
+}
+
+// A DMARequest is one DMA transfer, as the program set it up with DMW.
+type DMARequest struct {
+	Controller int // 0-3, so a device can tell its controllers apart
+	// Write is true when the program sends (data RAM → device): the device
+	// reads the window with ReadAt. Otherwise the device writes its data
+	// into the window with WriteAt.
+	Write  bool
+	Window *Window // the block of data RAM: the controller's address and length
 }
 
 // A Window is the block of data RAM a DMA transfer may touch. It is valid
@@ -178,7 +187,8 @@ func (m *Machine) deviceWrite(i int, flags byte) error {
 
 // dmaStart carries out a DMW with DMAReq set on controller c. It reports
 // false if a device write ran into the memory limit.
-func (m *Machine) dmaStart(c *controller) bool {
+func (m *Machine) dmaStart(ctrl int) bool {
+	c := &m.dma[ctrl]
 	c.status &^= DMAReq
 	s := &m.slots[c.status&0x0F]
 	if s.dma == nil || !inRange(uint64(c.addr), uint64(c.length)) {
@@ -188,7 +198,7 @@ func (m *Machine) dmaStart(c *controller) bool {
 		return true
 	}
 	w := Window{m: m, addr: c.addr, n: c.length}
-	n, err := s.dma.Transfer(&w, c.status&DMAWrite != 0)
+	n, err := s.dma.Transfer(DMARequest{Controller: ctrl, Write: c.status&DMAWrite != 0, Window: &w})
 	if w.fault {
 		return false
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -155,17 +156,20 @@ func TestClockAndRandom(t *testing.T) {
 // blockDevice is a DMA device holding one block of bytes: DMA reads give
 // it to the program, DMA writes replace it.
 type blockDevice struct {
-	data []byte
-	err  error
+	data        []byte
+	err         error
+	controllers []int // the controllers of the requests, in order
 }
 
 func (d *blockDevice) ID() [IDSize]byte                                { return nameID("test.block") }
 func (d *blockDevice) Send(out, in *[BufferSize]byte, done bool) error { return nil }
-func (d *blockDevice) Transfer(w *Window, write bool) (uint32, error) {
+func (d *blockDevice) Transfer(r DMARequest) (uint32, error) {
+	d.controllers = append(d.controllers, r.Controller)
+	w := r.Window
 	if d.err != nil {
 		return 0, d.err
 	}
-	if write {
+	if r.Write {
 		d.data = make([]byte, w.Len())
 		n, err := w.ReadAt(d.data, 0)
 		return uint32(n), err
@@ -204,6 +208,9 @@ func TestDMA(t *testing.T) {
 	}
 	if string(dev.data) != "CODA " {
 		t.Errorf("device got %q, want %q", dev.data, "CODA ")
+	}
+	if fmt.Sprint(dev.controllers) != "[1 2]" {
+		t.Errorf("requests on controllers %v, want [1 2]", dev.controllers)
 	}
 
 	// A device error sets ERROR and the program goes on.

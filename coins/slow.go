@@ -340,7 +340,7 @@ func (m *Machine) slow() bool {
 		dn -= 2*w + 2
 		if flags&DMAReq != 0 {
 			m.pc, m.steps, ds.n = pc, steps, dn
-			if !m.dmaStart(c) {
+			if !m.dmaStart(i) {
 				m.fault = &Fault{Reason: MemoryLimit, PC: uint16(pc), Op: op, Step: steps}
 				return true
 			}

@@ -185,7 +185,7 @@ func (m *Machine) deviceWrite(i int, flags byte) error {
 	return err
 }
 
-// dmaStart carries out a DMW with DMAReq set on controller c. It reports
+// dmaStart carries out a DMW with DMAReq set on controller ctrl. It reports
 // false if a device write ran into the memory limit.
 func (m *Machine) dmaStart(ctrl int) bool {
 	c := &m.dma[ctrl]

@@ -45,14 +45,14 @@ func SplitBytes(data []byte, putChunk func(id coda.ID, chunk []byte) error) (Val
 // SplitReader is SplitBytes for a stream: it reads r to the end, computing
 // the value's id as it goes, and holds at most a few chunks in memory.
 func SplitReader(r io.Reader, putChunk func(id coda.ID, chunk []byte) error) (Value, error) {
-	head := make([]byte, ChunkThreshold+1)
-	n, err := io.ReadFull(r, head)
-	switch err {
-	case io.EOF, io.ErrUnexpectedEOF:
-		return SplitBytes(head[:n], putChunk)
-	case nil:
-	default:
+	// Read up to one byte past the threshold, growing the buffer as data
+	// comes, so that small values cost no more than their size.
+	head, err := io.ReadAll(io.LimitReader(r, ChunkThreshold+1))
+	if err != nil {
 		return Value{}, err
+	}
+	if len(head) <= ChunkThreshold {
+		return SplitBytes(head, putChunk)
 	}
 	whole := coda.NewHasher()
 	m := &Manifest{}

@@ -79,7 +79,7 @@ func (s *Store) Get(id coda.ID) ([]byte, error) {
 	}
 	buf := make([]byte, 0, o.m.Size)
 	for _, c := range o.m.Chunks {
-		data, err := s.GetChunk(c.ID)
+		data, err := s.getChunkShared(c.ID)
 		if err != nil {
 			return nil, err
 		}

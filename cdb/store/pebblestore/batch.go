@@ -143,19 +143,47 @@ func (b *batch) Commit(sync bool) error {
 	}
 	defer b.Discard()
 	s := b.s
-	if b.refs {
-		s.refMu.Lock()
-		defer s.refMu.Unlock()
-		for _, c := range b.swap {
-			got, err := s.ref(c.name)
-			if err != nil {
-				return err
-			}
-			if got != c.old {
-				return store.RefConflict(c.name, c.old, got)
-			}
+	if !b.refs {
+		return s.commit(b.b, sync)
+	}
+	// Check the conditions and apply the batch under refMu, but wait for
+	// the fsync outside it, so that concurrent ref commits share their
+	// syncs (Pebble's group commit). As with Pebble's own synced commits,
+	// the batch is visible to readers slightly before it is durable; it is
+	// acknowledged only after.
+	if err := b.applyRefs(); err != nil {
+		return err
+	}
+	if !sync {
+		return nil
+	}
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	// An empty synced WAL record: it returns once it, and so everything
+	// written before it, is on stable storage.
+	return s.db.LogData(nil, pebble.Sync)
+}
+
+func (b *batch) applyRefs() error {
+	s := b.s
+	s.refMu.Lock()
+	defer s.refMu.Unlock()
+	for _, c := range b.swap {
+		got, err := s.ref(c.name)
+		if err != nil {
+			return err
+		}
+		if got != c.old {
+			return store.RefConflict(c.name, c.old, got)
 		}
 	}
+	return s.commit(b.b, false)
+}
+
+// commit commits a Pebble batch unless the store is closed.
+func (s *Store) commit(b *pebble.Batch, sync bool) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
@@ -164,7 +192,7 @@ func (b *batch) Commit(sync bool) error {
 	if sync {
 		opts = pebble.Sync
 	}
-	return b.b.Commit(opts)
+	return b.Commit(opts)
 }
 
 func (b *batch) Discard() {

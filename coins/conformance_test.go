@@ -423,6 +423,10 @@ func conformanceCases() []opCase {
 	return cs
 }
 
+// overflow and underflow are the faults of stack 0 (D), 1 (S) or 2 (R).
+func overflow(stack int) FaultReason  { return DataOverflow + 2*FaultReason(stack) }
+func underflow(stack int) FaultReason { return DataUnderflow + 2*FaultReason(stack) }
+
 func bits(w int) int {
 	switch w {
 	case 1:

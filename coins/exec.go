@@ -77,6 +77,3 @@ func flagByte(b bool) byte {
 	}
 	return 0
 }
-
-func overflow(stack int) FaultReason  { return DataOverflow + 2*FaultReason(stack) }
-func underflow(stack int) FaultReason { return DataUnderflow + 2*FaultReason(stack) }

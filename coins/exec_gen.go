@@ -25,6 +25,7 @@ func (m *Machine) run(stop uint64) error {
 	}
 	var (
 		ds     = &m.st[dStack]
+		ss     = &m.st[sStack]
 		rs     = &m.st[rStack]
 		d      = &ds.b
 		dn     = ds.n
@@ -56,6 +57,20 @@ func (m *Machine) run(stop uint64) error {
 				goto fault
 			}
 			dn--
+
+		case DRS:
+			if ss.n < 1 {
+				reason = SwapUnderflow
+				goto fault
+			}
+			ss.n--
+
+		case DRR:
+			if rs.n < 1 {
+				reason = ReturnUnderflow
+				goto fault
+			}
+			rs.n--
 
 		case NOP:
 
@@ -438,42 +453,6 @@ func (m *Machine) run(stop uint64) error {
 			put8(d, dn-2, c)
 			put8(d, dn-1, a)
 
-		case DPD8:
-			if dn < 1 {
-				reason = DataUnderflow
-				goto fault
-			}
-			if dn > 255 {
-				reason = DataOverflow
-				goto fault
-			}
-			put8(d, dn, ld8(d, dn-1))
-			dn += 1
-
-		case CDR8:
-			if dn < 1 {
-				reason = DataUnderflow
-				goto fault
-			}
-			if rs.n > 255 {
-				reason = ReturnOverflow
-				goto fault
-			}
-			put8(&rs.b, rs.n, ld8(d, dn-1))
-			rs.n += 1
-
-		case CRD8:
-			if rs.n < 1 {
-				reason = ReturnUnderflow
-				goto fault
-			}
-			if dn > 255 {
-				reason = DataOverflow
-				goto fault
-			}
-			put8(d, dn, ld8(&rs.b, rs.n-1))
-			dn += 1
-
 		case LIT8:
 			if dn > 255 {
 				reason = DataOverflow
@@ -553,6 +532,159 @@ func (m *Machine) run(stop uint64) error {
 			}
 			put8(d, dn, v)
 			dn += 1
+
+		case DPD8:
+			if dn < 1 {
+				reason = DataUnderflow
+				goto fault
+			}
+			if dn > 255 {
+				reason = DataOverflow
+				goto fault
+			}
+			put8(d, dn, ld8(d, dn-1))
+			dn += 1
+
+		case CDS8:
+			if dn < 1 {
+				reason = DataUnderflow
+				goto fault
+			}
+			if ss.n > 255 {
+				reason = SwapOverflow
+				goto fault
+			}
+			put8(&ss.b, ss.n, ld8(d, dn-1))
+			ss.n += 1
+
+		case CDR8:
+			if dn < 1 {
+				reason = DataUnderflow
+				goto fault
+			}
+			if rs.n > 255 {
+				reason = ReturnOverflow
+				goto fault
+			}
+			put8(&rs.b, rs.n, ld8(d, dn-1))
+			rs.n += 1
+
+		case CDH8:
+			if dn < 1 {
+				reason = DataUnderflow
+				goto fault
+			}
+			m.hold = ld8(d, dn-1)
+
+		case CHD8:
+			if dn > 255 {
+				reason = DataOverflow
+				goto fault
+			}
+			put8(d, dn, m.hold)
+			dn += 1
+
+		case CSD8:
+			if ss.n < 1 {
+				reason = SwapUnderflow
+				goto fault
+			}
+			if dn > 255 {
+				reason = DataOverflow
+				goto fault
+			}
+			put8(d, dn, ld8(&ss.b, ss.n-1))
+			dn += 1
+
+		case DPS8:
+			if ss.n < 1 {
+				reason = SwapUnderflow
+				goto fault
+			}
+			if ss.n > 255 {
+				reason = SwapOverflow
+				goto fault
+			}
+			put8(&ss.b, ss.n, ld8(&ss.b, ss.n-1))
+			ss.n += 1
+
+		case CSR8:
+			if ss.n < 1 {
+				reason = SwapUnderflow
+				goto fault
+			}
+			if rs.n > 255 {
+				reason = ReturnOverflow
+				goto fault
+			}
+			put8(&rs.b, rs.n, ld8(&ss.b, ss.n-1))
+			rs.n += 1
+
+		case CSH8:
+			if ss.n < 1 {
+				reason = SwapUnderflow
+				goto fault
+			}
+			m.hold = ld8(&ss.b, ss.n-1)
+
+		case CHS8:
+			if ss.n > 255 {
+				reason = SwapOverflow
+				goto fault
+			}
+			put8(&ss.b, ss.n, m.hold)
+			ss.n += 1
+
+		case CRD8:
+			if rs.n < 1 {
+				reason = ReturnUnderflow
+				goto fault
+			}
+			if dn > 255 {
+				reason = DataOverflow
+				goto fault
+			}
+			put8(d, dn, ld8(&rs.b, rs.n-1))
+			dn += 1
+
+		case CRS8:
+			if rs.n < 1 {
+				reason = ReturnUnderflow
+				goto fault
+			}
+			if ss.n > 255 {
+				reason = SwapOverflow
+				goto fault
+			}
+			put8(&ss.b, ss.n, ld8(&rs.b, rs.n-1))
+			ss.n += 1
+
+		case DPR8:
+			if rs.n < 1 {
+				reason = ReturnUnderflow
+				goto fault
+			}
+			if rs.n > 255 {
+				reason = ReturnOverflow
+				goto fault
+			}
+			put8(&rs.b, rs.n, ld8(&rs.b, rs.n-1))
+			rs.n += 1
+
+		case CRH8:
+			if rs.n < 1 {
+				reason = ReturnUnderflow
+				goto fault
+			}
+			m.hold = ld8(&rs.b, rs.n-1)
+
+		case CHR8:
+			if rs.n > 255 {
+				reason = ReturnOverflow
+				goto fault
+			}
+			put8(&rs.b, rs.n, m.hold)
+			rs.n += 1
 
 		case AND16:
 			if dn < 4 {
@@ -767,42 +899,6 @@ func (m *Machine) run(stop uint64) error {
 			put16(d, dn-4, c)
 			put16(d, dn-2, a)
 
-		case DPD16:
-			if dn < 2 {
-				reason = DataUnderflow
-				goto fault
-			}
-			if dn > 254 {
-				reason = DataOverflow
-				goto fault
-			}
-			put16(d, dn, ld16(d, dn-2))
-			dn += 2
-
-		case CDR16:
-			if dn < 2 {
-				reason = DataUnderflow
-				goto fault
-			}
-			if rs.n > 254 {
-				reason = ReturnOverflow
-				goto fault
-			}
-			put16(&rs.b, rs.n, ld16(d, dn-2))
-			rs.n += 2
-
-		case CRD16:
-			if rs.n < 2 {
-				reason = ReturnUnderflow
-				goto fault
-			}
-			if dn > 254 {
-				reason = DataOverflow
-				goto fault
-			}
-			put16(d, dn, ld16(&rs.b, rs.n-2))
-			dn += 2
-
 		case LIT16:
 			if dn > 254 {
 				reason = DataOverflow
@@ -882,6 +978,159 @@ func (m *Machine) run(stop uint64) error {
 			}
 			put16(d, dn, v)
 			dn += 2
+
+		case DPD16:
+			if dn < 2 {
+				reason = DataUnderflow
+				goto fault
+			}
+			if dn > 254 {
+				reason = DataOverflow
+				goto fault
+			}
+			put16(d, dn, ld16(d, dn-2))
+			dn += 2
+
+		case CDS16:
+			if dn < 2 {
+				reason = DataUnderflow
+				goto fault
+			}
+			if ss.n > 254 {
+				reason = SwapOverflow
+				goto fault
+			}
+			put16(&ss.b, ss.n, ld16(d, dn-2))
+			ss.n += 2
+
+		case CDR16:
+			if dn < 2 {
+				reason = DataUnderflow
+				goto fault
+			}
+			if rs.n > 254 {
+				reason = ReturnOverflow
+				goto fault
+			}
+			put16(&rs.b, rs.n, ld16(d, dn-2))
+			rs.n += 2
+
+		case CDH16:
+			if dn < 2 {
+				reason = DataUnderflow
+				goto fault
+			}
+			m.hold = ld16(d, dn-2)
+
+		case CHD16:
+			if dn > 254 {
+				reason = DataOverflow
+				goto fault
+			}
+			put16(d, dn, m.hold)
+			dn += 2
+
+		case CSD16:
+			if ss.n < 2 {
+				reason = SwapUnderflow
+				goto fault
+			}
+			if dn > 254 {
+				reason = DataOverflow
+				goto fault
+			}
+			put16(d, dn, ld16(&ss.b, ss.n-2))
+			dn += 2
+
+		case DPS16:
+			if ss.n < 2 {
+				reason = SwapUnderflow
+				goto fault
+			}
+			if ss.n > 254 {
+				reason = SwapOverflow
+				goto fault
+			}
+			put16(&ss.b, ss.n, ld16(&ss.b, ss.n-2))
+			ss.n += 2
+
+		case CSR16:
+			if ss.n < 2 {
+				reason = SwapUnderflow
+				goto fault
+			}
+			if rs.n > 254 {
+				reason = ReturnOverflow
+				goto fault
+			}
+			put16(&rs.b, rs.n, ld16(&ss.b, ss.n-2))
+			rs.n += 2
+
+		case CSH16:
+			if ss.n < 2 {
+				reason = SwapUnderflow
+				goto fault
+			}
+			m.hold = ld16(&ss.b, ss.n-2)
+
+		case CHS16:
+			if ss.n > 254 {
+				reason = SwapOverflow
+				goto fault
+			}
+			put16(&ss.b, ss.n, m.hold)
+			ss.n += 2
+
+		case CRD16:
+			if rs.n < 2 {
+				reason = ReturnUnderflow
+				goto fault
+			}
+			if dn > 254 {
+				reason = DataOverflow
+				goto fault
+			}
+			put16(d, dn, ld16(&rs.b, rs.n-2))
+			dn += 2
+
+		case CRS16:
+			if rs.n < 2 {
+				reason = ReturnUnderflow
+				goto fault
+			}
+			if ss.n > 254 {
+				reason = SwapOverflow
+				goto fault
+			}
+			put16(&ss.b, ss.n, ld16(&rs.b, rs.n-2))
+			ss.n += 2
+
+		case DPR16:
+			if rs.n < 2 {
+				reason = ReturnUnderflow
+				goto fault
+			}
+			if rs.n > 254 {
+				reason = ReturnOverflow
+				goto fault
+			}
+			put16(&rs.b, rs.n, ld16(&rs.b, rs.n-2))
+			rs.n += 2
+
+		case CRH16:
+			if rs.n < 2 {
+				reason = ReturnUnderflow
+				goto fault
+			}
+			m.hold = ld16(&rs.b, rs.n-2)
+
+		case CHR16:
+			if rs.n > 254 {
+				reason = ReturnOverflow
+				goto fault
+			}
+			put16(&rs.b, rs.n, m.hold)
+			rs.n += 2
 
 		case AND32:
 			if dn < 8 {
@@ -1096,42 +1345,6 @@ func (m *Machine) run(stop uint64) error {
 			put32(d, dn-8, c)
 			put32(d, dn-4, a)
 
-		case DPD32:
-			if dn < 4 {
-				reason = DataUnderflow
-				goto fault
-			}
-			if dn > 252 {
-				reason = DataOverflow
-				goto fault
-			}
-			put32(d, dn, ld32(d, dn-4))
-			dn += 4
-
-		case CDR32:
-			if dn < 4 {
-				reason = DataUnderflow
-				goto fault
-			}
-			if rs.n > 252 {
-				reason = ReturnOverflow
-				goto fault
-			}
-			put32(&rs.b, rs.n, ld32(d, dn-4))
-			rs.n += 4
-
-		case CRD32:
-			if rs.n < 4 {
-				reason = ReturnUnderflow
-				goto fault
-			}
-			if dn > 252 {
-				reason = DataOverflow
-				goto fault
-			}
-			put32(d, dn, ld32(&rs.b, rs.n-4))
-			dn += 4
-
 		case LIT32:
 			if dn > 252 {
 				reason = DataOverflow
@@ -1211,6 +1424,159 @@ func (m *Machine) run(stop uint64) error {
 			}
 			put32(d, dn, v)
 			dn += 4
+
+		case DPD32:
+			if dn < 4 {
+				reason = DataUnderflow
+				goto fault
+			}
+			if dn > 252 {
+				reason = DataOverflow
+				goto fault
+			}
+			put32(d, dn, ld32(d, dn-4))
+			dn += 4
+
+		case CDS32:
+			if dn < 4 {
+				reason = DataUnderflow
+				goto fault
+			}
+			if ss.n > 252 {
+				reason = SwapOverflow
+				goto fault
+			}
+			put32(&ss.b, ss.n, ld32(d, dn-4))
+			ss.n += 4
+
+		case CDR32:
+			if dn < 4 {
+				reason = DataUnderflow
+				goto fault
+			}
+			if rs.n > 252 {
+				reason = ReturnOverflow
+				goto fault
+			}
+			put32(&rs.b, rs.n, ld32(d, dn-4))
+			rs.n += 4
+
+		case CDH32:
+			if dn < 4 {
+				reason = DataUnderflow
+				goto fault
+			}
+			m.hold = ld32(d, dn-4)
+
+		case CHD32:
+			if dn > 252 {
+				reason = DataOverflow
+				goto fault
+			}
+			put32(d, dn, m.hold)
+			dn += 4
+
+		case CSD32:
+			if ss.n < 4 {
+				reason = SwapUnderflow
+				goto fault
+			}
+			if dn > 252 {
+				reason = DataOverflow
+				goto fault
+			}
+			put32(d, dn, ld32(&ss.b, ss.n-4))
+			dn += 4
+
+		case DPS32:
+			if ss.n < 4 {
+				reason = SwapUnderflow
+				goto fault
+			}
+			if ss.n > 252 {
+				reason = SwapOverflow
+				goto fault
+			}
+			put32(&ss.b, ss.n, ld32(&ss.b, ss.n-4))
+			ss.n += 4
+
+		case CSR32:
+			if ss.n < 4 {
+				reason = SwapUnderflow
+				goto fault
+			}
+			if rs.n > 252 {
+				reason = ReturnOverflow
+				goto fault
+			}
+			put32(&rs.b, rs.n, ld32(&ss.b, ss.n-4))
+			rs.n += 4
+
+		case CSH32:
+			if ss.n < 4 {
+				reason = SwapUnderflow
+				goto fault
+			}
+			m.hold = ld32(&ss.b, ss.n-4)
+
+		case CHS32:
+			if ss.n > 252 {
+				reason = SwapOverflow
+				goto fault
+			}
+			put32(&ss.b, ss.n, m.hold)
+			ss.n += 4
+
+		case CRD32:
+			if rs.n < 4 {
+				reason = ReturnUnderflow
+				goto fault
+			}
+			if dn > 252 {
+				reason = DataOverflow
+				goto fault
+			}
+			put32(d, dn, ld32(&rs.b, rs.n-4))
+			dn += 4
+
+		case CRS32:
+			if rs.n < 4 {
+				reason = ReturnUnderflow
+				goto fault
+			}
+			if ss.n > 252 {
+				reason = SwapOverflow
+				goto fault
+			}
+			put32(&ss.b, ss.n, ld32(&rs.b, rs.n-4))
+			ss.n += 4
+
+		case DPR32:
+			if rs.n < 4 {
+				reason = ReturnUnderflow
+				goto fault
+			}
+			if rs.n > 252 {
+				reason = ReturnOverflow
+				goto fault
+			}
+			put32(&rs.b, rs.n, ld32(&rs.b, rs.n-4))
+			rs.n += 4
+
+		case CRH32:
+			if rs.n < 4 {
+				reason = ReturnUnderflow
+				goto fault
+			}
+			m.hold = ld32(&rs.b, rs.n-4)
+
+		case CHR32:
+			if rs.n > 252 {
+				reason = ReturnOverflow
+				goto fault
+			}
+			put32(&rs.b, rs.n, m.hold)
+			rs.n += 4
 
 		case AND64:
 			if dn < 16 {
@@ -1425,42 +1791,6 @@ func (m *Machine) run(stop uint64) error {
 			put64(d, dn-16, c)
 			put64(d, dn-8, a)
 
-		case DPD64:
-			if dn < 8 {
-				reason = DataUnderflow
-				goto fault
-			}
-			if dn > 248 {
-				reason = DataOverflow
-				goto fault
-			}
-			put64(d, dn, ld64(d, dn-8))
-			dn += 8
-
-		case CDR64:
-			if dn < 8 {
-				reason = DataUnderflow
-				goto fault
-			}
-			if rs.n > 248 {
-				reason = ReturnOverflow
-				goto fault
-			}
-			put64(&rs.b, rs.n, ld64(d, dn-8))
-			rs.n += 8
-
-		case CRD64:
-			if rs.n < 8 {
-				reason = ReturnUnderflow
-				goto fault
-			}
-			if dn > 248 {
-				reason = DataOverflow
-				goto fault
-			}
-			put64(d, dn, ld64(&rs.b, rs.n-8))
-			dn += 8
-
 		case LIT64:
 			if dn > 248 {
 				reason = DataOverflow
@@ -1540,6 +1870,159 @@ func (m *Machine) run(stop uint64) error {
 			}
 			put64(d, dn, v)
 			dn += 8
+
+		case DPD64:
+			if dn < 8 {
+				reason = DataUnderflow
+				goto fault
+			}
+			if dn > 248 {
+				reason = DataOverflow
+				goto fault
+			}
+			put64(d, dn, ld64(d, dn-8))
+			dn += 8
+
+		case CDS64:
+			if dn < 8 {
+				reason = DataUnderflow
+				goto fault
+			}
+			if ss.n > 248 {
+				reason = SwapOverflow
+				goto fault
+			}
+			put64(&ss.b, ss.n, ld64(d, dn-8))
+			ss.n += 8
+
+		case CDR64:
+			if dn < 8 {
+				reason = DataUnderflow
+				goto fault
+			}
+			if rs.n > 248 {
+				reason = ReturnOverflow
+				goto fault
+			}
+			put64(&rs.b, rs.n, ld64(d, dn-8))
+			rs.n += 8
+
+		case CDH64:
+			if dn < 8 {
+				reason = DataUnderflow
+				goto fault
+			}
+			m.hold = ld64(d, dn-8)
+
+		case CHD64:
+			if dn > 248 {
+				reason = DataOverflow
+				goto fault
+			}
+			put64(d, dn, m.hold)
+			dn += 8
+
+		case CSD64:
+			if ss.n < 8 {
+				reason = SwapUnderflow
+				goto fault
+			}
+			if dn > 248 {
+				reason = DataOverflow
+				goto fault
+			}
+			put64(d, dn, ld64(&ss.b, ss.n-8))
+			dn += 8
+
+		case DPS64:
+			if ss.n < 8 {
+				reason = SwapUnderflow
+				goto fault
+			}
+			if ss.n > 248 {
+				reason = SwapOverflow
+				goto fault
+			}
+			put64(&ss.b, ss.n, ld64(&ss.b, ss.n-8))
+			ss.n += 8
+
+		case CSR64:
+			if ss.n < 8 {
+				reason = SwapUnderflow
+				goto fault
+			}
+			if rs.n > 248 {
+				reason = ReturnOverflow
+				goto fault
+			}
+			put64(&rs.b, rs.n, ld64(&ss.b, ss.n-8))
+			rs.n += 8
+
+		case CSH64:
+			if ss.n < 8 {
+				reason = SwapUnderflow
+				goto fault
+			}
+			m.hold = ld64(&ss.b, ss.n-8)
+
+		case CHS64:
+			if ss.n > 248 {
+				reason = SwapOverflow
+				goto fault
+			}
+			put64(&ss.b, ss.n, m.hold)
+			ss.n += 8
+
+		case CRD64:
+			if rs.n < 8 {
+				reason = ReturnUnderflow
+				goto fault
+			}
+			if dn > 248 {
+				reason = DataOverflow
+				goto fault
+			}
+			put64(d, dn, ld64(&rs.b, rs.n-8))
+			dn += 8
+
+		case CRS64:
+			if rs.n < 8 {
+				reason = ReturnUnderflow
+				goto fault
+			}
+			if ss.n > 248 {
+				reason = SwapOverflow
+				goto fault
+			}
+			put64(&ss.b, ss.n, ld64(&rs.b, rs.n-8))
+			ss.n += 8
+
+		case DPR64:
+			if rs.n < 8 {
+				reason = ReturnUnderflow
+				goto fault
+			}
+			if rs.n > 248 {
+				reason = ReturnOverflow
+				goto fault
+			}
+			put64(&rs.b, rs.n, ld64(&rs.b, rs.n-8))
+			rs.n += 8
+
+		case CRH64:
+			if rs.n < 8 {
+				reason = ReturnUnderflow
+				goto fault
+			}
+			m.hold = ld64(&rs.b, rs.n-8)
+
+		case CHR64:
+			if rs.n > 248 {
+				reason = ReturnOverflow
+				goto fault
+			}
+			put64(&rs.b, rs.n, m.hold)
+			rs.n += 8
 
 		default:
 			m.pc, m.steps, ds.n = pc, steps, dn

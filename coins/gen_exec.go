@@ -95,42 +95,6 @@ const rest = `
 			put{W}(d, dn-{2w}, c)
 			put{W}(d, dn-{w}, a)
 
-		case DPD{W}:
-			if dn < {w} {
-				reason = DataUnderflow
-				goto fault
-			}
-			if dn > {256-w} {
-				reason = DataOverflow
-				goto fault
-			}
-			put{W}(d, dn, ld{W}(d, dn-{w}))
-			dn += {w}
-
-		case CDR{W}:
-			if dn < {w} {
-				reason = DataUnderflow
-				goto fault
-			}
-			if rs.n > {256-w} {
-				reason = ReturnOverflow
-				goto fault
-			}
-			put{W}(&rs.b, rs.n, ld{W}(d, dn-{w}))
-			rs.n += {w}
-
-		case CRD{W}:
-			if rs.n < {w} {
-				reason = ReturnUnderflow
-				goto fault
-			}
-			if dn > {256-w} {
-				reason = DataOverflow
-				goto fault
-			}
-			put{W}(d, dn, ld{W}(&rs.b, rs.n-{w}))
-			dn += {w}
-
 		case LIT{W}:
 			if dn > {256-w} {
 				reason = DataOverflow
@@ -211,6 +175,67 @@ const rest = `
 			put{W}(d, dn, v)
 			dn += {w}
 `
+
+// A stack copy: {SB}/{SN} and {DB}/{DN} are the source and destination
+// stack buffers and depths.
+const copyStacks = `
+		case {OP}{W}:
+			if {SN} < {w} {
+				reason = {SU}
+				goto fault
+			}
+			if {DN} > {256-w} {
+				reason = {DO}
+				goto fault
+			}
+			put{W}({DB}, {DN}, ld{W}({SB}, {SN}-{w}))
+			{DN} += {w}
+`
+
+const copyToHold = `
+		case {OP}{W}:
+			if {SN} < {w} {
+				reason = {SU}
+				goto fault
+			}
+			m.hold = ld{W}({SB}, {SN}-{w})
+`
+
+const copyFromHold = `
+		case {OP}{W}:
+			if {DN} > {256-w} {
+				reason = {DO}
+				goto fault
+			}
+			put{W}({DB}, {DN}, m.hold)
+			{DN} += {w}
+`
+
+type stackNames struct{ letter, buf, depth, under, over string }
+
+var stacks = []stackNames{
+	{"D", "d", "dn", "DataUnderflow", "DataOverflow"},
+	{"S", "&ss.b", "ss.n", "SwapUnderflow", "SwapOverflow"},
+	{"R", "&rs.b", "rs.n", "ReturnUnderflow", "ReturnOverflow"},
+}
+
+// emitCopies writes the stack-copy matrix, C0-FB.
+func emitCopies(bits, w int) {
+	for _, from := range stacks {
+		for _, to := range stacks {
+			op := "C" + from.letter + to.letter
+			if from == to {
+				op = "DP" + from.letter
+			}
+			emit(strings.NewReplacer("{SB}", from.buf, "{SN}", from.depth, "{SU}", from.under,
+				"{DB}", to.buf, "{DN}", to.depth, "{DO}", to.over).Replace(copyStacks), op, bits, w, "")
+		}
+		emit(strings.NewReplacer("{SB}", from.buf, "{SN}", from.depth, "{SU}", from.under).Replace(copyToHold),
+			"C"+from.letter+"H", bits, w, "")
+		emit(strings.NewReplacer("{DB}", from.buf, "{DN}", from.depth, "{DO}", from.over).Replace(copyFromHold),
+			"CH"+from.letter, bits, w, "")
+	}
+}
 
 // Control flow: W is 8 or 16.
 const control = `
@@ -326,6 +351,7 @@ func (m *Machine) run(stop uint64) error {
 	}
 	var (
 		ds     = &m.st[dStack]
+		ss     = &m.st[sStack]
 		rs     = &m.st[rStack]
 		d      = &ds.b
 		dn     = ds.n
@@ -358,6 +384,20 @@ func (m *Machine) run(stop uint64) error {
 			}
 			dn--
 
+		case DRS:
+			if ss.n < 1 {
+				reason = SwapUnderflow
+				goto fault
+			}
+			ss.n--
+
+		case DRR:
+			if rs.n < 1 {
+				reason = ReturnUnderflow
+				goto fault
+			}
+			rs.n--
+
 		case NOP:
 `)
 	for _, w := range widths[:2] {
@@ -385,6 +425,7 @@ func (m *Machine) run(stop uint64) error {
 		emit(unary, "NOT", w.bits, w.bytes, "^a")
 		emit(unary, "NEG", w.bits, w.bytes, "-a")
 		emit(rest, "", w.bits, w.bytes, "")
+		emitCopies(w.bits, w.bytes)
 	}
 	out.WriteString(`
 		default:

@@ -81,9 +81,6 @@ type stack struct {
 	b stackBytes
 }
 
-// at returns the w-byte value whose last byte is logical byte e-1.
-func (s *stack) at(e, w int) uint64 { return ld(&s.b, e, w) }
-
 // store writes v from logical position p up (see put).
 func (s *stack) store(p int, v uint64) { put(&s.b, p, v) }
 

@@ -5,9 +5,8 @@ import (
 	"math"
 )
 
-// slow executes the instructions run leaves out: floats, the stack copies
-// other than DPD, CDR and CRD, the drops of S and R, the device and DMA
-// instructions, and the bytes that are not instructions. The loop state is in the machine. It reports whether the
+// slow executes the instructions run leaves out: floats, the device and
+// DMA instructions, and the bytes that are not instructions. The loop state is in the machine. It reports whether the
 // machine stopped (halted or faulted).
 func (m *Machine) slow() bool {
 	var (
@@ -151,55 +150,6 @@ func (m *Machine) slow() bool {
 			goto fault
 		}
 		put(d, dn-8, fti(math.Float64frombits(ld(d, dn, 8)), 8))
-
-	case DRS, DRR:
-		s := &m.st[op-DRD]
-		if s.n < 1 {
-			reason = underflow(int(op - DRD))
-			goto fault
-		}
-		s.n--
-
-	case CDS8, CDS16, CDS32, CDS64,
-		CDR8, CDR16, CDR32, CDR64,
-		CDH8, CDH16, CDH32, CDH64,
-		CSD8, CSD16, CSD32, CSD64,
-		DPS8, DPS16, DPS32, DPS64,
-		CSR8, CSR16, CSR32, CSR64,
-		CSH8, CSH16, CSH32, CSH64,
-		CRD8, CRD16, CRD32, CRD64,
-		CRS8, CRS16, CRS32, CRS64,
-		DPR8, DPR16, DPR32, DPR64,
-		CRH8, CRH16, CRH32, CRH64,
-		CHD8, CHD16, CHD32, CHD64,
-		CHS8, CHS16, CHS32, CHS64,
-		CHR8, CHR16, CHR32, CHR64:
-		ds.n = dn
-		w := width(op)
-		from, to := int(op>>4&3), int(op>>2&3)
-		var v uint64
-		if from == hStack {
-			v = m.hold << (64 - 8*uint(w)) >> (64 - 8*uint(w))
-		} else {
-			s := &m.st[from]
-			if s.n < w {
-				reason = underflow(from)
-				goto fault
-			}
-			v = s.at(s.n, w)
-		}
-		if to == hStack {
-			m.hold = v
-		} else {
-			s := &m.st[to]
-			if s.n+w > stackSize {
-				reason = overflow(to)
-				goto fault
-			}
-			s.store(s.n, v)
-			s.n += w
-		}
-		dn = ds.n
 
 	case DVR8, DVR16, DVR32, DVR64:
 		w := width(op)

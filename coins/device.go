@@ -43,8 +43,9 @@ type Device interface {
 	ID() [IDSize]byte
 	// Send receives the slot's output buffer when a DVW sets SEND; done
 	// reports whether DONE was set with it. The device may write its answer
-	// into in, which the program reads with DVR. An error stops the machine
-	// with a DeviceError fault.
+	// into in, which the program reads with DVR. Both buffers belong to
+	// the machine and are valid only during the call. An error stops the
+	// machine with a DeviceError fault.
 	Send(out *[BufferSize]byte, in *[BufferSize]byte, done bool) error
 }
 

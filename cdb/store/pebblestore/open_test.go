@@ -1,7 +1,10 @@
 package pebblestore_test
 
 import (
+	"bufio"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"strings"
@@ -29,7 +32,107 @@ func TestMain(m *testing.M) {
 		s.Close()
 		os.Exit(0)
 	}
+	if dir := os.Getenv("COAL_TEST_WRITER"); dir != "" {
+		os.Exit(writer(dir))
+	}
 	os.Exit(m.Run())
+}
+
+// writer is the process TestKillDuringWrites kills: it commits batches (a
+// few small objects, sometimes a chunked one, and the head ref) with sync,
+// and prints each head id once Commit has returned.
+func writer(dir string) int {
+	s, err := pebblestore.Open(dir, pebblestore.Options{})
+	if err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	for i := 0; ; i++ {
+		b := s.NewBatch()
+		for j := range 5 {
+			b.Put(fmt.Appendf(nil, "pid %d commit %d object %d", os.Getpid(), i, j))
+		}
+		if i%10 == 0 {
+			b.Put(storetest.Random(uint64(os.Getpid())<<20|uint64(i), store.ChunkThreshold+1+i))
+		}
+		head, _ := b.Put(fmt.Appendf(nil, "pid %d head %d", os.Getpid(), i))
+		b.SetRef("heads/main", head)
+		if err := b.Commit(true); err != nil {
+			fmt.Println("error:", err)
+			return 1
+		}
+		fmt.Println(head.String())
+	}
+}
+
+// TestKillDuringWrites kills a writing process with SIGKILL at random
+// moments, many times, and checks after each that every commit it
+// acknowledged is there and intact.
+func TestKillDuringWrites(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	dir := t.TempDir()
+	var acked []coda.ID
+	for round := range 8 {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "COAL_TEST_WRITER="+dir)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Read acknowledgements until a random count, then kill mid-stream.
+		stop := 20 + rand.IntN(200)
+		sc := bufio.NewScanner(out)
+		for n := 0; n < stop && sc.Scan(); n++ {
+			line := sc.Text()
+			id, err := coda.ParseID(line)
+			if err != nil {
+				t.Fatalf("round %d: writer said %q", round, line)
+			}
+			acked = append(acked, id)
+		}
+		cmd.Process.Kill()
+		// Acknowledgements already printed when it died count too.
+		for sc.Scan() {
+			if id, err := coda.ParseID(sc.Text()); err == nil {
+				acked = append(acked, id)
+			}
+		}
+		cmd.Wait()
+
+		s, err := pebblestore.Open(dir, pebblestore.Options{})
+		if err != nil {
+			t.Fatalf("round %d: reopen after kill: %v", round, err)
+		}
+		for _, id := range acked {
+			if err := s.Verify(id); err != nil {
+				t.Fatalf("round %d: acknowledged %s: %v", round, id.Short(), err)
+			}
+		}
+		head, err := s.GetRef("heads/main")
+		if err != nil {
+			t.Fatalf("round %d: head: %v", round, err)
+		}
+		if err := s.Verify(head); err != nil {
+			t.Fatalf("round %d: head %s: %v", round, head.Short(), err)
+		}
+		n := 0
+		for id, err := range s.Objects() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Verify(id); err != nil {
+				t.Fatalf("round %d: fsck: %v", round, err)
+			}
+			n++
+		}
+		s.Close()
+		t.Logf("round %d: %d commits acknowledged so far, %d objects, all intact", round, len(acked), n)
+	}
 }
 
 func TestLockedByAnotherProcess(t *testing.T) {

@@ -537,15 +537,22 @@ func compareState(t *testing.T, m *Machine, want st) {
 }
 
 // TestConformanceCoversEveryOpcode checks that the table above has at least
-// one case for every byte, instruction or not.
+// one case for every byte, instruction or not, and every instruction at
+// least one case that does not fault.
 func TestConformanceCoversEveryOpcode(t *testing.T) {
-	var seen [256]bool
+	var seen, ok [256]bool
 	for _, c := range conformanceCases() {
 		seen[c.code[0]] = true
+		if c.fault == 0 {
+			ok[c.code[0]] = true
+		}
 	}
-	for k, ok := range seen {
-		if !ok {
+	for k := range seen {
+		if !seen[k] {
 			t.Errorf("0x%02x (%s) has no conformance case", k, Opcode(k))
+		}
+		if Opcode(k).Valid() && !ok[k] {
+			t.Errorf("%s has no conformance case that runs without a fault", Opcode(k))
 		}
 	}
 }

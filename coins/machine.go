@@ -35,7 +35,8 @@ type Options struct {
 	// life; the next one faults with StepLimit. Zero means DefaultMaxSteps.
 	MaxSteps uint64
 	// MaxMemory bounds the data RAM pages the program may allocate, in
-	// bytes (pages are PageSize bytes). Zero means DefaultMaxMemory.
+	// bytes (pages are PageSize bytes). Zero means DefaultMaxMemory. The
+	// page table adds 8 KiB for each 4 MiB region touched, 8 MiB at most.
 	MaxMemory uint64
 	// Devices are attached to the slots of the same index. Slot 0 holds
 	// the built-in system device and must be nil.

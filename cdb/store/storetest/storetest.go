@@ -495,6 +495,33 @@ func testOpenRanges(t *testing.T, s store.Store) {
 				t.Fatalf("%d-byte value: Seek(%d)+Read(%d): %v", n, off, k, err)
 			}
 		}
+		// ReadAt may be called concurrently.
+		var wg sync.WaitGroup
+		errc := make(chan error, 4)
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rnd := rand.New(rand.NewPCG(uint64(n), uint64(g)))
+				for range 20 {
+					if n == 0 {
+						return
+					}
+					off := rnd.IntN(n)
+					buf := make([]byte, rnd.IntN(min(n-off, 2*store.MaxChunk)+1))
+					k, err := b.ReadAt(buf, int64(off))
+					if k != len(buf) || (err != nil && err != io.EOF) || !bytes.Equal(buf, data[off:off+k]) {
+						errc <- fmt.Errorf("concurrent ReadAt(%d bytes at %d) = %d, %v", len(buf), off, k, err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errc)
+		for err := range errc {
+			t.Fatalf("%d-byte value: %v", n, err)
+		}
 		buf := make([]byte, 10)
 		if got, err := b.ReadAt(buf, int64(n)); got != 0 || err != io.EOF {
 			t.Fatalf("ReadAt(end) = %d, %v; want 0, EOF", got, err)

@@ -273,6 +273,7 @@ var byName = func() map[string]Opcode {
 			m[ops[i].name] = Opcode(i)
 		}
 	}
+	m["RTN16"] = RTN // the reference's name for it
 	return m
 }()
 
@@ -430,7 +431,8 @@ func (op Opcode) String() string {
 }
 
 // OpcodeByMnemonic returns the instruction with the given mnemonic. Names are
-// case-sensitive upper case, e.g. "SUB8", "RTN", "DRD".
+// case-sensitive upper case, e.g. "SUB8", "RTN", "DRD". "RTN16", the
+// reference's name for RTN, is accepted too; Mnemonic always says "RTN".
 func OpcodeByMnemonic(name string) (Opcode, bool) {
 	op, ok := byName[name]
 	return op, ok

@@ -28,6 +28,14 @@ func TestOpcodeTable(t *testing.T) {
 			t.Errorf("0x%02x (%s): no stack effect", i, name)
 		}
 	}
+	if op, ok := OpcodeByMnemonic("RTN16"); !ok || op != RTN {
+		t.Errorf("OpcodeByMnemonic(RTN16) = %v, %v; want RTN, true", op, ok)
+	}
+	for _, name := range []string{"RTN8", "NOP8", "DRD8", "add8", ""} {
+		if _, ok := OpcodeByMnemonic(name); ok {
+			t.Errorf("OpcodeByMnemonic(%q) found an opcode", name)
+		}
+	}
 	if _, ok := OpcodeByMnemonic("add8"); ok {
 		t.Errorf("OpcodeByMnemonic is case-insensitive; want case-sensitive")
 	}

@@ -29,6 +29,9 @@ import (
 // Commit has returned. Put and PutReader on the Store itself are not synced to
 // stable storage by themselves: they become durable with the next synced
 // Commit (the write-ahead log is ordered), or on Close.
+//
+// No method takes a context: every operation is local and bounded by the
+// size of the value. Fetching from peers belongs above this interface.
 type Store interface {
 	// Get returns the bytes of the object id, or an errs.NotExist error.
 	// The caller owns the returned slice.

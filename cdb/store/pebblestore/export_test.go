@@ -21,3 +21,16 @@ func (s *Store) SetRaw(key, value []byte) error { return s.db.Set(key, value, pe
 // Flush writes the memtable to sstables, so that benchmarks read from disk
 // structures rather than memory.
 func (s *Store) Flush() error { return s.db.Flush() }
+
+// ChunkCount returns the number of chunks stored.
+func (s *Store) ChunkCount() (int, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixChunk}, UpperBound: []byte{prefixChunk + 1}})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for it.First(); it.Valid(); it.Next() {
+		n++
+	}
+	return n, it.Close()
+}

@@ -576,13 +576,30 @@ func testObjects(t *testing.T, s store.Store) {
 	}
 }
 
+// testEditMiddle stores a 10 MiB value, changes a few bytes in its middle
+// and stores it again: only 1 to 3 chunks may be new. If the store has a
+// ChunkCount() (int, error) method (tests can add one), it also checks that
+// only those were written.
 func testEditMiddle(t *testing.T, s store.Store) {
 	c, ok := s.(store.Chunked)
 	if !ok {
 		t.Skip("store does not expose chunks")
 	}
+	// Stores that can count their chunks show that only the new ones are written.
+	counter, canCount := s.(interface{ ChunkCount() (int, error) })
+	count := func() int {
+		if !canCount {
+			return 0
+		}
+		n, err := counter.ChunkCount()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
 	data := Random(42, 10<<20)
 	id1 := put(t, s, data)
+	before := count()
 	m1, err := c.Chunks(id1)
 	if err != nil {
 		t.Fatal(err)
@@ -607,6 +624,17 @@ func testEditMiddle(t *testing.T, s store.Store) {
 	t.Logf("10 MiB value: %d chunks; after an edit in the middle, %d new", len(m1.Chunks), fresh)
 	if fresh < 1 || fresh > 3 {
 		t.Fatalf("edit in the middle made %d new chunks, want 1 to 3", fresh)
+	}
+	if written := count() - before; canCount && written != fresh {
+		t.Fatalf("storing the edited value wrote %d chunks, want the %d new ones", written, fresh)
+	}
+	// Storing it again, whole or streamed, writes nothing new.
+	put(t, s, edited)
+	if _, _, err := s.PutReader(bytes.NewReader(edited)); err != nil {
+		t.Fatal(err)
+	}
+	if written := count() - before; canCount && written != fresh {
+		t.Fatalf("storing the edited value again: %d chunks written in all, want %d", written, fresh)
 	}
 	mustGet(t, s, id1, data)
 	mustGet(t, s, id2, edited)

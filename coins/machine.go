@@ -57,7 +57,7 @@ type Machine struct {
 	code [CodeSize + 8]byte
 	st   [3]stack
 	hold uint64
-	pc   uint32 // the next instruction (uint32 so that run-off is seen, never stored)
+	pc   uint32 // the next instruction; ≤ 0xFFFF (run-off faults before it is stored)
 	addr uint32 // the data RAM address register
 
 	steps    uint64

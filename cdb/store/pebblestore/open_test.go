@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cockroachdb/pebble/v2"
+
 	"github.com/coalescent/coal/cdb/store"
 	"github.com/coalescent/coal/cdb/store/pebblestore"
 	"github.com/coalescent/coal/cdb/store/storetest"
@@ -183,6 +185,20 @@ func TestUnknownFormat(t *testing.T) {
 	_, err := pebblestore.Open(dir, pebblestore.Options{})
 	if !errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "coal-store/99") {
 		t.Fatalf("Open of a store in an unknown layout = %v", err)
+	}
+}
+
+func TestForeignDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db, err := pebble.Open(dir, &pebble.Options{Logger: quiet{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Set([]byte("someone else's key"), []byte("value"), pebble.Sync)
+	db.Close()
+	_, err = pebblestore.Open(dir, pebblestore.Options{})
+	if !errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "not a coal store") {
+		t.Fatalf("Open of another Pebble database = %v", err)
 	}
 }
 

@@ -28,6 +28,7 @@ import (
 	"iter"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -114,7 +115,7 @@ func Open(dir string, o Options) (*Store, error) {
 		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, errs.E(op, errs.Unavailable, errs.Path(dir), "store is in use by another process")
 		}
-		if bytes.Contains([]byte(err.Error()), []byte("held by current process")) {
+		if strings.Contains(err.Error(), "held by current process") {
 			return nil, errs.E(op, errs.Unavailable, errs.Path(dir), "store is already open in this process")
 		}
 		return nil, errs.E(op, errs.Path(dir), err)
@@ -150,7 +151,7 @@ func Open(dir string, o Options) (*Store, error) {
 	db, err := pebble.Open(dir, popts)
 	if err != nil {
 		lock.Close()
-		return nil, errs.E(op, errs.Path(dir), err)
+		return nil, errs.E(op, errs.Path(dir), kind(err))
 	}
 	s := &Store{db: db, lock: lock, verify: o.VerifyReads}
 	if err := s.checkFormat(); err != nil {
@@ -163,6 +164,18 @@ func Open(dir string, o Options) (*Store, error) {
 func (s *Store) checkFormat() error {
 	v, closer, err := s.db.Get(formatKey)
 	if errors.Is(err, pebble.ErrNotFound) {
+		// A new store, unless the directory holds some other database.
+		it, err := s.db.NewIter(nil)
+		if err != nil {
+			return err
+		}
+		used := it.First()
+		if err := errors.Join(it.Error(), it.Close()); err != nil {
+			return err
+		}
+		if used {
+			return errs.E(errs.Invalid, "store: directory holds a Pebble database that is not a coal store")
+		}
 		return s.db.Set(formatKey, formatVersion, pebble.Sync)
 	}
 	if err != nil {
@@ -220,10 +233,18 @@ func (s *Store) get(k []byte, f func(v []byte) error) error {
 	defer s.leave()
 	v, closer, err := s.db.Get(k)
 	if err != nil {
-		return err
+		return kind(err)
 	}
 	defer closer.Close()
 	return f(v)
+}
+
+// kind gives Pebble's corruption errors the errs.Corrupt kind.
+func kind(err error) error {
+	if err != nil && pebble.IsCorruptionError(err) {
+		return errs.E(errs.Corrupt, err)
+	}
+	return err
 }
 
 // object returns the entry of the object id: a copy of the whole value, or

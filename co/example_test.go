@@ -25,7 +25,7 @@ func runProgram(t *testing.T, rom, input []byte) string {
 	var opts coins.Options
 	opts.MaxSteps = 10_000_000
 	opts.Devices[ConsoleSlot] = coins.NewConsole(bytes.NewReader(input), &out)
-	m, err := NewMachine(rom, opts)
+	m, err := coins.New(rom, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

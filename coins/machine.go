@@ -110,6 +110,11 @@ func New(rom []byte, opts Options) (*Machine, error) {
 		m.mem.limit = DefaultMaxMemory
 	}
 	copy(m.code[:], rom)
+	// The ROM is also the initial image of data RAM, so a program can read
+	// its own data (strings, tables) with LOD and hand it to devices by DMA.
+	if !m.mem.write(0, rom) {
+		return nil, errs.E(errs.Op("coins.New"), errs.Limit, fmt.Sprintf("the %d-byte ROM image exceeds the memory limit of %d bytes", len(rom), m.mem.limit))
+	}
 	for i, d := range opts.Devices {
 		m.slots[i].dev = d
 		m.slots[i].dma, _ = d.(DMADevice)

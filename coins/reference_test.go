@@ -34,7 +34,13 @@ type refMachine struct {
 func newRef(rom []byte, maxSteps, maxMem uint64) *refMachine {
 	code := make([]byte, CodeSize)
 	copy(code, rom)
-	return &refMachine{code: code, mem: map[uint32]byte{}, pages: map[uint32]bool{}, limit: maxMem, max: maxSteps}
+	r := &refMachine{code: code, mem: map[uint32]byte{}, pages: map[uint32]bool{}, limit: maxMem, max: maxSteps}
+	// The ROM is also the initial image of data RAM (docs/coins.md, section 2).
+	for i, c := range rom {
+		r.mem[uint32(i)] = c
+		r.pages[uint32(i)/PageSize] = true
+	}
+	return r
 }
 
 type refFault struct{ r FaultReason }

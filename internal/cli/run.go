@@ -69,7 +69,7 @@ on standard error and exits 1.`,
 					traceLine(tw, rom, prog, m, pc, op)
 				}
 			}
-			m, err := co.NewMachine(rom, opts)
+			m, err := coins.New(rom, opts)
 			if err != nil {
 				return err
 			}

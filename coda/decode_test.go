@@ -46,17 +46,17 @@ func nested(depth int) (*coda.Type, string) {
 
 func TestDecodeRejects(t *testing.T) {
 	var (
-		personT = codatest.Ref(codatest.Person)
-		holderT = codatest.Ref(codatest.Holder)
-		date    = hex.EncodeToString(codatest.Date.ID[:])
-		kindID  = hex.EncodeToString(codatest.Kind.ID[:])
-		unknown = coda.Sum([]byte("no such schema"))
-		boolsT  = codatest.ListOf(codatest.Prim(coda.KindBool))
-		f32sT   = codatest.ListOf(codatest.Prim(coda.KindF32))
-		f64sT   = codatest.ListOf(codatest.Prim(coda.KindF64))
-		strT    = codatest.Prim(coda.KindString)
-		u8sT    = codatest.ListOf(codatest.Prim(coda.KindU8))
-		deep, _ = nested(coda.DefaultMaxDepth + 1)
+		personT    = codatest.Ref(codatest.Person)
+		holderT    = codatest.Ref(codatest.Holder)
+		date       = hex.EncodeToString(codatest.Date.ID[:])
+		kindID     = hex.EncodeToString(codatest.Kind.ID[:])
+		unknown    = coda.Sum([]byte("no such schema"))
+		boolsT     = codatest.ListOf(codatest.Prim(coda.KindBool))
+		f32sT      = codatest.ListOf(codatest.Prim(coda.KindF32))
+		f64sT      = codatest.ListOf(codatest.Prim(coda.KindF64))
+		strT       = codatest.Prim(coda.KindString)
+		u8sT       = codatest.ListOf(codatest.Prim(coda.KindU8))
+		deep, _    = nested(coda.DefaultMaxDepth + 1)
 		_, deepHex = nested(coda.DefaultMaxDepth + 1)
 	)
 	tests := []struct {

@@ -495,16 +495,23 @@ func (d *decoder) mapValue(t *Type, dst *Value) error {
 	if err := d.enter(d.off); err != nil {
 		return err
 	}
-	n, err := d.count(minSize(t.Key, 0) + minSize(t.Elem, 0))
+	at := d.off
+	minKey := minSize(t.Key, 0)
+	n, err := d.count(minKey + minSize(t.Elem, 0))
 	if err != nil {
 		return err
+	}
+	if minKey == 0 && n > 1 {
+		// bytes[0] has one value, so a map keyed by it has at most one
+		// entry; say so before allocating for the rest.
+		return d.errAt(at, "%d entries in a map whose key type %s has only one value", n, t.Key)
 	}
 	var elems []Value
 	if n > 0 {
 		elems = d.alloc(2 * n)
 	}
 	for i := 0; i < n; i++ {
-		at := d.off
+		at = d.off
 		if err := d.value(t.Key, &elems[2*i]); err != nil {
 			return dprefix(err, "[#"+strconv.Itoa(i)+"]")
 		}

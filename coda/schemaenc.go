@@ -197,12 +197,6 @@ func groupLabels(group []*Schema) []ID {
 	return labels
 }
 
-// A schemaResolver finds schemas by id; the codec's Resolver and *Registry
-// are ones.
-type schemaResolver interface {
-	SchemaByID(ID) (*Schema, error)
-}
-
 // DecodeSchemaObject decodes a schema object (MetaID ‖ body) into compiled
 // form: the whole group, in canonical order, with IDs, Group and Index set.
 // The object's own schema is the member at the index it stores, which is
@@ -214,13 +208,13 @@ type schemaResolver interface {
 // docs/coda.md sections 3 and 4 that can be checked without source text is
 // checked, including the canonical member order, so that one schema has one
 // schema object.
-func DecodeSchemaObject(data []byte, r interface{ SchemaByID(ID) (*Schema, error) }) ([]*Schema, error) {
+func DecodeSchemaObject(data []byte, r Resolver) ([]*Schema, error) {
 	g, _, err := decodeSchemaObject(data, r)
 	return g, err
 }
 
 // DecodeSchema is DecodeSchemaObject, returning the object's own schema.
-func DecodeSchema(data []byte, r interface{ SchemaByID(ID) (*Schema, error) }) (*Schema, error) {
+func DecodeSchema(data []byte, r Resolver) (*Schema, error) {
 	g, i, err := decodeSchemaObject(data, r)
 	if err != nil {
 		return nil, err
@@ -228,7 +222,7 @@ func DecodeSchema(data []byte, r interface{ SchemaByID(ID) (*Schema, error) }) (
 	return g[i], nil
 }
 
-func decodeSchemaObject(data []byte, r schemaResolver) ([]*Schema, int, error) {
+func decodeSchemaObject(data []byte, r Resolver) ([]*Schema, int, error) {
 	m := MetaID()
 	if len(data) < IDSize {
 		return nil, 0, &DecodeError{Offset: len(data), Msg: "unexpected end of input in schema id"}
@@ -259,7 +253,7 @@ func decodeSchemaObject(data []byte, r schemaResolver) ([]*Schema, int, error) {
 
 type schemaDecoder struct {
 	r     *Reader
-	res   schemaResolver
+	res   Resolver
 	group []*Schema
 	path  string
 	// checks to run once the whole group is known

@@ -103,11 +103,22 @@ func compileFiles(files []*File, names nameResolver) ([]*Schema, ErrorList) {
 		}
 	}
 	c.infinite()
+	comps := tarjan(len(c.decls), c.edges)
+	for _, comp := range comps {
+		if len(comp) > MaxGroupSize {
+			d := c.decls[comp[0]]
+			c.errs.add(d.NamePos, "%q is in a recursive group of %d schemas, more than %d", d.Name, len(comp), MaxGroupSize)
+		}
+	}
 	if len(c.errs) > 0 {
 		return nil, c.errs
 	}
-	return c.compile(), nil
+	return c.compile(comps), nil
 }
+
+// MaxGroupSize is the most schemas one recursive group may have. Ordering a
+// group's members costs time quadratic in its size (docs/coda.md, section 4).
+const MaxGroupSize = 1024
 
 // check checks a declaration and resolves its types. With keep, the
 // results are stored for the declaration's index.
@@ -348,10 +359,10 @@ func (c *compiler) infinite() {
 
 // compile compiles the checked declarations, group by group in dependency
 // order, and returns them in declaration order.
-func (c *compiler) compile() []*Schema {
+func (c *compiler) compile(comps [][]int) []*Schema {
 	m := MetaID()
 	compiled := make([]*Schema, len(c.decls))
-	for _, comp := range tarjan(len(c.decls), c.edges) {
+	for _, comp := range comps {
 		group := make([]*Schema, len(comp))
 		member := make(map[int]int, len(comp))
 		for j, di := range comp {

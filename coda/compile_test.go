@@ -368,3 +368,27 @@ func unhex(t *testing.T, s string) []byte {
 	}
 	return out
 }
+
+func TestGroupLimit(t *testing.T) {
+	ring := func(n int) string {
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "schema S%d { f%d: list<S%d>  x: optional<S%d> }\n", i, i, (i+1)%n, (i*7+3)%n)
+		}
+		return b.String()
+	}
+	ss, err := NewRegistry().Compile("ring.coda", []byte(ring(MaxGroupSize)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ss[0].Group) != MaxGroupSize {
+		t.Errorf("group of %d, want %d", len(ss[0].Group), MaxGroupSize)
+	}
+	if _, err := DecodeSchema(SchemaObject(ss[0]), nil); err != nil {
+		t.Errorf("decode the largest group: %v", err)
+	}
+	_, err = NewRegistry().Compile("ring.coda", []byte(ring(MaxGroupSize+1)))
+	if want := `ring.coda:1:8: "S0" is in a recursive group of 1025 schemas, more than 1024`; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+}

@@ -182,8 +182,8 @@ func TestErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("compiled without error; want\n%s", strings.Join(tt.want, "\n"))
 			}
-			if !errors.Is(err, errs.Invalid) {
-				t.Errorf("errors.Is(err, errs.Invalid) = false")
+			if !errors.Is(err, errs.Invalid) || errs.KindOf(err) != errs.Invalid {
+				t.Errorf("errors.Is(err, errs.Invalid) = %v, errs.KindOf(err) = %v", errors.Is(err, errs.Invalid), errs.KindOf(err))
 			}
 			var el ErrorList
 			if !errors.As(err, &el) {

@@ -281,6 +281,9 @@ func (d *schemaDecoder) object() ([]*Schema, int, error) {
 	if n == 0 {
 		return nil, 0, d.r.Errorf("empty group")
 	}
+	if n > MaxGroupSize {
+		return nil, 0, d.r.Errorf("group of %d schemas, more than %d", n, MaxGroupSize)
+	}
 	d.group = make([]*Schema, n)
 	for i := range d.group {
 		d.group[i] = &Schema{Group: d.group, Index: i}

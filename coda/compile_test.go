@@ -392,3 +392,61 @@ func TestGroupLimit(t *testing.T) {
 		t.Errorf("err = %v, want %s", err, want)
 	}
 }
+
+func BenchmarkCompileExample(b *testing.B) {
+	src, err := os.ReadFile("testdata/schemas/person.coda")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		if _, err := NewRegistry().Compile("person.coda", src); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func benchPerson(b *testing.B) *Schema {
+	src, err := os.ReadFile("testdata/schemas/person.coda")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ss, err := NewRegistry().Compile("person.coda", src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ss[1]
+}
+
+// BenchmarkAppendSchemaBody: the hand-written schema encoder; compare
+// BenchmarkAppendSchemaBodyGeneric, the generic codec on SchemaValue.
+func BenchmarkAppendSchemaBody(b *testing.B) {
+	s := benchPerson(b)
+	buf := make([]byte, 0, 1024)
+	for b.Loop() {
+		buf = AppendSchemaBody(buf[:0], s)
+	}
+}
+
+func BenchmarkAppendSchemaBodyGeneric(b *testing.B) {
+	s := benchPerson(b)
+	buf := make([]byte, 0, 1024)
+	for b.Loop() {
+		var err error
+		if buf, err = AppendBody(buf[:0], MetaSchema(), SchemaValue(s)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeSchemaObject(b *testing.B) {
+	s := benchPerson(b)
+	obj := SchemaObject(s)
+	r := NewRegistry()
+	r.Add(s.Fields[1].Type.Schema, s.Fields[6].Type.Schema)
+	for b.Loop() {
+		if _, err := DecodeSchemaObject(obj, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

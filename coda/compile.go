@@ -14,6 +14,7 @@ package coda
 
 import (
 	"bytes"
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -60,7 +61,6 @@ type compiler struct {
 	variants [][]rvariant // per decl, sorted by tag
 	edges    [][]int      // per decl, every local reference
 	direct   [][]int      // per decl, local references that are bare struct fields
-	ok       []bool       // per decl: resolved without error
 }
 
 // compileFiles compiles parsed files as one compilation. It returns the
@@ -93,9 +93,8 @@ func compileFiles(files []*File, names nameResolver) ([]*Schema, ErrorList) {
 	c.variants = make([][]rvariant, n)
 	c.edges = make([][]int, n)
 	c.direct = make([][]int, n)
-	c.ok = make([]bool, n)
 	for i, d := range c.decls {
-		c.ok[i] = c.check(d, true)
+		c.check(d, true)
 		for _, t := range c.fields[i] {
 			if t != nil && t.local >= 0 {
 				c.direct[i] = append(c.direct[i], t.local)
@@ -120,10 +119,9 @@ func compileFiles(files []*File, names nameResolver) ([]*Schema, ErrorList) {
 // group's members costs time quadratic in its size (docs/coda.md, section 4).
 const MaxGroupSize = 1024
 
-// check checks a declaration and resolves its types. With keep, the
-// results are stored for the declaration's index.
-func (c *compiler) check(d *Decl, keep bool) bool {
-	nerr := len(c.errs)
+// check checks a declaration and resolves its types, reporting errors.
+// With keep, the results are stored for the declaration's index.
+func (c *compiler) check(d *Decl, keep bool) {
 	i := -1
 	if keep {
 		i = c.index[d.Name]
@@ -177,7 +175,7 @@ func (c *compiler) check(d *Decl, keep bool) bool {
 			vs = append(vs, rvariant{v.Name, uint32(tag), payload})
 		}
 		if i >= 0 {
-			slices.SortStableFunc(vs, func(a, b rvariant) int { return int64cmp(int64(a.tag), int64(b.tag)) })
+			slices.SortStableFunc(vs, func(a, b rvariant) int { return cmp.Compare(a.tag, b.tag) })
 			c.variants[i] = vs
 		}
 	} else {
@@ -195,17 +193,6 @@ func (c *compiler) check(d *Decl, keep bool) bool {
 			c.fields[i] = fs
 		}
 	}
-	return len(c.errs) == nerr
-}
-
-func int64cmp(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // refs records the local references of type t, found in declaration i.

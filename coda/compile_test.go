@@ -450,3 +450,19 @@ func BenchmarkDecodeSchemaObject(b *testing.B) {
 		}
 	}
 }
+
+// TestGroupTieFollowsDeclarationOrder documents the one case where
+// declaration order shows in ids (docs/coda.md, section 4): members with
+// equal labels that are not symmetric. A and B unfold to the same infinite
+// type, so they get equal labels, but swapping them is not a symmetry of
+// the group; the spec keeps their declaration order.
+func TestGroupTieFollowsDeclarationOrder(t *testing.T) {
+	ab := compile(t, "schema A { f: list<A>  g: list<B> }\nschema B { f: list<A>  g: list<A> }")
+	ba := compile(t, "schema B { f: list<A>  g: list<A> }\nschema A { f: list<A>  g: list<B> }")
+	if ab["A"].Index != 0 || ba["B"].Index != 0 {
+		t.Errorf("tied members not in declaration order: A at %d, then B at %d", ab["A"].Index, ba["B"].Index)
+	}
+	if ab["A"].ID == ba["A"].ID {
+		t.Errorf("expected the declaration order to show in this group's ids")
+	}
+}

@@ -325,3 +325,31 @@ func TestRandomDeclarationOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestRegistryConcurrent(t *testing.T) {
+	r := NewRegistry()
+	done := make(chan error)
+	for i := 0; i < 8; i++ {
+		go func() {
+			src := fmt.Sprintf("schema T%d { x: u%d  b: link<Blob> }", i, 8<<(i%4))
+			ss, err := r.Compile(fmt.Sprintf("t%d.coda", i), []byte(src))
+			if err == nil {
+				_, err = r.SchemaByID(ss[0].ID)
+			}
+			if err == nil {
+				if _, ok := r.Lookup(ss[0].Name); !ok {
+					err = fmt.Errorf("%s not found", ss[0].Name)
+				}
+			}
+			done <- err
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	if got := len(r.Names()); got != 10 {
+		t.Errorf("%d names, want 10: %v", got, r.Names())
+	}
+}

@@ -224,6 +224,9 @@ func DecodeSchema(data []byte, r Resolver) (*Schema, error) {
 
 func decodeSchemaObject(data []byte, r Resolver) ([]*Schema, int, error) {
 	m := MetaID()
+	if len(data) > DefaultMaxSize {
+		return nil, 0, errs.E(errs.Limit, fmt.Sprintf("coda: schema object of %d bytes, more than the limit %d", len(data), DefaultMaxSize))
+	}
 	if len(data) < IDSize {
 		return nil, 0, &DecodeError{Offset: len(data), Msg: "unexpected end of input in schema id"}
 	}

@@ -1,0 +1,86 @@
+package coda_test
+
+import (
+	"testing"
+
+	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/coda/codatest"
+)
+
+// The representative struct of docs/perf.md is codatest.Profile: strings,
+// integers, a nested struct, a list, a map, an optional and an enum.
+
+func BenchmarkEncode(b *testing.B) {
+	v := codatest.ProfileValue()
+	buf, err := coda.AppendBody(nil, codatest.Profile, v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf, err = coda.AppendBody(buf[:0], codatest.Profile, v)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEncodeObject(b *testing.B) {
+	v := codatest.ProfileValue()
+	obj, err := coda.EncodeObject(codatest.Profile, v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(obj)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := coda.EncodeObject(codatest.Profile, v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	buf, err := coda.AppendBody(nil, codatest.Profile, codatest.ProfileValue())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := coda.DecodeBody(codatest.Profile, buf, coda.DecodeOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCheck(b *testing.B) {
+	v := codatest.ProfileValue()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := coda.CheckSchema(codatest.Profile, v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeLarge decodes a list of 1000 Profiles (about 200 KB).
+func BenchmarkDecodeLarge(b *testing.B) {
+	vs := make([]coda.Value, 1000)
+	for i := range vs {
+		vs[i] = codatest.ProfileValue()
+	}
+	t := codatest.ListOf(codatest.Ref(codatest.Profile))
+	buf, err := coda.AppendValue(nil, t, coda.List(vs...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(buf)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := coda.DecodeValue(t, buf, coda.DecodeOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

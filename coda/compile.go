@@ -399,29 +399,43 @@ func (c *compiler) compile(comps [][]int) []*Schema {
 				s.Variants = append(s.Variants, sv)
 			}
 		}
-		group = canonicalOrder(group)
+		group, aliases := canonicalOrder(group)
 		for j, s := range group {
 			s.Group, s.Index = group, j
 		}
 		for _, s := range group {
 			s.ID = memberID(m, s)
 		}
+		// A member that is the same type as another (see collapse) becomes
+		// that member under its own name: same definition, same id.
+		for s, rep := range aliases {
+			name := s.Name
+			*s = *rep
+			s.Name = name
+		}
 	}
 	return compiled
 }
 
-// canonicalOrder sorts a group's members by their labels, keeping the given
-// order among equal labels, and rewrites the Rec indexes to match.
-func canonicalOrder(group []*Schema) []*Schema {
+// canonicalOrder collapses the members of a group that are the same type
+// (collapse), sorts the rest by their labels and rewrites the Rec indexes to
+// match. It returns the canonical group and, for every member collapsed
+// into another, that other member.
+func canonicalOrder(group []*Schema) ([]*Schema, map[*Schema]*Schema) {
 	if len(group) < 2 {
-		return group
+		return group, nil
 	}
+	group, aliases := collapse(group)
+	if len(group) < 2 {
+		return group, aliases
+	}
+	// Labels of the collapsed group are all distinct, so the order is total.
 	labels := groupLabels(group)
 	order := make([]int, len(group)) // order[new] = old
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(labels[a][:], labels[b][:]) })
+	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(labels[a][:], labels[b][:]) })
 	newIndex := make([]uint32, len(group))
 	sorted := make([]*Schema, len(group))
 	for nw, old := range order {
@@ -431,7 +445,42 @@ func canonicalOrder(group []*Schema) []*Schema {
 	for _, s := range group {
 		forEachRec(s, func(t *Type) { t.N = newIndex[t.N] })
 	}
-	return sorted
+	return sorted, aliases
+}
+
+// collapse merges the members of a group that unfold to the same type.
+// The labels of groupLabels are Moore's partition refinement with ordered
+// successors: after n rounds, two members have equal labels exactly when
+// they are bisimilar, i.e. the same (possibly infinite) type. Keeping one
+// of each makes the group minimal, so ids never depend on declaration
+// order (docs/coda.md, section 4). The first member of each class stays.
+func collapse(group []*Schema) ([]*Schema, map[*Schema]*Schema) {
+	labels := groupLabels(group)
+	classOf := make(map[ID]uint32, len(group))
+	newIndex := make([]uint32, len(group))
+	var reps []*Schema
+	aliases := map[*Schema]*Schema{}
+	for i, l := range labels {
+		c, ok := classOf[l]
+		if !ok {
+			c = uint32(len(reps))
+			classOf[l] = c
+			reps = append(reps, group[i])
+		} else {
+			aliases[group[i]] = reps[c]
+		}
+		newIndex[i] = c
+	}
+	if len(aliases) == 0 {
+		return group, nil
+	}
+	for _, s := range reps {
+		forEachRec(s, func(t *Type) {
+			t.N = newIndex[t.N]
+			t.Schema = reps[t.N]
+		})
+	}
+	return reps, aliases
 }
 
 // tarjan returns the strongly connected components of the graph with n

@@ -286,14 +286,17 @@ func TestMutualRecursion(t *testing.T) {
 	}
 }
 
-// TestGroupSymmetric: members with equal labels are interchangeable: the
-// group encodes the same whichever order they are declared in, and the ids
-// differ only by the index.
+// TestGroupSymmetric: members that map onto each other are the same type,
+// so they collapse into one schema, whichever order they are declared in.
 func TestGroupSymmetric(t *testing.T) {
 	a := compile(t, "schema A { next: list<B> }\nschema B { next: list<A> }")
 	b := compile(t, "schema B { next: list<A> }\nschema A { next: list<B> }")
-	if a["A"].ID != b["B"].ID || a["B"].ID != b["A"].ID || a["A"].ID == a["B"].ID {
-		t.Errorf("ids A %s B %s, then A %s B %s: want the same pair", a["A"].ID, a["B"].ID, b["A"].ID, b["B"].ID)
+	x := compile(t, "schema X { next: list<X> }")
+	for _, id := range []ID{a["A"].ID, a["B"].ID, b["A"].ID, b["B"].ID} {
+		if id != x["X"].ID {
+			t.Errorf("ids A %s B %s, then A %s B %s: want all equal to X %s", a["A"].ID, a["B"].ID, b["A"].ID, b["B"].ID, x["X"].ID)
+			break
+		}
 	}
 }
 
@@ -451,18 +454,61 @@ func BenchmarkDecodeSchemaObject(b *testing.B) {
 	}
 }
 
-// TestGroupTieFollowsDeclarationOrder documents the one case where
-// declaration order shows in ids (docs/coda.md, section 4): members with
-// equal labels that are not symmetric. A and B unfold to the same infinite
-// type, so they get equal labels, but swapping them is not a symmetry of
-// the group; the spec keeps their declaration order.
-func TestGroupTieFollowsDeclarationOrder(t *testing.T) {
+// TestBisimilarMembersCollapse: members of a recursive group that unfold
+// to the same type are the same schema (docs/coda.md, section 4), so
+// declaration order never shows in ids. A and B below have equal labels
+// although swapping them is not a symmetry of the group as written.
+func TestBisimilarMembersCollapse(t *testing.T) {
 	ab := compile(t, "schema A { f: list<A>  g: list<B> }\nschema B { f: list<A>  g: list<A> }")
 	ba := compile(t, "schema B { f: list<A>  g: list<A> }\nschema A { f: list<A>  g: list<B> }")
-	if ab["A"].Index != 0 || ba["B"].Index != 0 {
-		t.Errorf("tied members not in declaration order: A at %d, then B at %d", ab["A"].Index, ba["B"].Index)
+	x := compile(t, "schema X { f: list<X>  g: list<X> }")
+	for _, c := range []struct {
+		name string
+		got  ID
+	}{{"A (A first)", ab["A"].ID}, {"B (A first)", ab["B"].ID}, {"A (B first)", ba["A"].ID}, {"B (B first)", ba["B"].ID}} {
+		if c.got != x["X"].ID {
+			t.Errorf("%s: id %s, want the id of X %s", c.name, c.got, x["X"].ID)
+		}
 	}
-	if ab["A"].ID == ba["A"].ID {
-		t.Errorf("expected the declaration order to show in this group's ids")
+	if n := len(ab["A"].Group); n != 1 {
+		t.Errorf("collapsed group has %d members, want 1", n)
+	}
+	if ab["A"].Name != "A" || ab["B"].Name != "B" {
+		t.Errorf("names lost in collapse: %q, %q", ab["A"].Name, ab["B"].Name)
+	}
+	// A three-member group where two collapse and one stays distinct.
+	g := compile(t, "schema P { f: list<Q> }\nschema Q { f: list<P> }\nschema R { f: list<P>  s: string }\nschema S { r: list<R> p: list<S> }")
+	if g["P"].ID != g["Q"].ID {
+		t.Errorf("P and Q unfold to the same type but have ids %s and %s", g["P"].ID, g["Q"].ID)
+	}
+	if g["R"].ID == g["P"].ID {
+		t.Errorf("R differs from P but shares its id")
+	}
+}
+
+// A schema object whose group is not minimal (two members are the same
+// type) is a second encoding of the same types, so decoding rejects it.
+func TestDecodeRejectsNonMinimalGroup(t *testing.T) {
+	x := compile(t, "schema X { f: list<X>  g: list<X> }")["X"]
+	// Build the two-member group {A, B} by hand, as the compiler did before
+	// collapsing, and encode it.
+	mk := func() *Schema { return &Schema{Kind: KindStruct} }
+	a, b := mk(), mk()
+	group := []*Schema{a, b}
+	rec := func(j uint32) Type {
+		e := Type{Kind: KindRec, N: j, Schema: group[j]}
+		return Type{Kind: KindList, Elem: &e}
+	}
+	a.Fields = []Field{{Name: "f", Type: rec(0)}, {Name: "g", Type: rec(1)}}
+	b.Fields = []Field{{Name: "f", Type: rec(0)}, {Name: "g", Type: rec(0)}}
+	for j, s := range group {
+		s.Group, s.Index = group, j
+	}
+	obj := SchemaObject(a)
+	if _, err := DecodeSchemaObject(obj, NewRegistry()); err == nil || !strings.Contains(err.Error(), "same type") {
+		t.Fatalf("DecodeSchemaObject(non-minimal group) err = %v, want a 'same type' error", err)
+	}
+	if _, err := DecodeSchemaObject(SchemaObject(x), NewRegistry()); err != nil {
+		t.Fatalf("DecodeSchemaObject(minimal) = %v", err)
 	}
 }

@@ -540,8 +540,8 @@ func (d *schemaDecoder) check() error {
 	}
 	labels := groupLabels(d.group)
 	for i := 1; i < n; i++ {
-		if bytes.Compare(labels[i-1][:], labels[i][:]) > 0 {
-			return d.errorf(d.offs[i], schemaPath{i, -1, false}, "group members not in canonical order")
+		if bytes.Compare(labels[i-1][:], labels[i][:]) >= 0 {
+			return d.errorf(d.offs[i], schemaPath{i, -1, false}, "group members not in canonical order, or two members are the same type")
 		}
 	}
 	return nil

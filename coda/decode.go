@@ -263,7 +263,7 @@ func (d *decoder) count(min int) (int, error) {
 	} else {
 		d.zero -= int(n)
 		if d.zero < 0 {
-			return 0, d.errAt(start, "more than %d elements of zero-size types in one input", d.lim.MaxElems)
+			return 0, d.errAt(start, "more than %d values of zero-size types in one input", d.lim.MaxElems)
 		}
 	}
 	return int(n), nil
@@ -272,6 +272,20 @@ func (d *decoder) count(min int) (int, error) {
 // value decodes a value of type t into *dst, which must be the zero Value:
 // only the fields that differ from zero are written, which saves the
 // garbage collector's write barriers on the pointer fields of scalars.
+// zeroFields charges the fields of a zero-size struct to the budget of
+// zero-size values: nested zero-size structs could otherwise fan out to
+// any number of values from no input at all.
+func (d *decoder) zeroFields(s *Schema, off int) error {
+	if !zeroSizeStruct(s) {
+		return nil
+	}
+	d.zero -= len(s.Fields)
+	if d.zero < 0 {
+		return d.errAt(off, "more than %d values of zero-size types in one input", d.lim.MaxElems)
+	}
+	return nil
+}
+
 func (d *decoder) value(t *Type, dst *Value) error {
 	switch t.Kind {
 	case KindBool:
@@ -385,7 +399,7 @@ func (d *decoder) value(t *Type, dst *Value) error {
 		if err := d.enter(d.off); err != nil {
 			return err
 		}
-		n, err := d.count(minSize(t.Elem, 0))
+		n, err := d.count(minSize(t.Elem))
 		if err != nil {
 			return err
 		}
@@ -449,6 +463,9 @@ func (d *decoder) schema(s *Schema, dst *Value) error {
 	case KindStruct:
 		var elems []Value
 		if len(s.Fields) > 0 {
+			if err := d.zeroFields(s, start); err != nil {
+				return err
+			}
 			elems = d.alloc(len(s.Fields))
 		}
 		for i := range s.Fields {
@@ -496,8 +513,8 @@ func (d *decoder) mapValue(t *Type, dst *Value) error {
 		return err
 	}
 	at := d.off
-	minKey := minSize(t.Key, 0)
-	n, err := d.count(minKey + minSize(t.Elem, 0))
+	minKey := minSize(t.Key)
+	n, err := d.count(minKey + minSize(t.Elem))
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"element limit", u8sT, uvarint(coda.DefaultMaxElems + 1), coda.Limits{}, 0, "", "16777217 elements, more than the limit 16777216", false},
 		{"element limit in a field", personT, person(pName, pBday, pNick, pTags), coda.Limits{MaxElems: 1}, 15, "tags", "2 elements, more than the limit 1", false},
 		{"element count beyond input", codatest.ListOf(codatest.Prim(coda.KindU32)), "03 00 00 00 00 00 00 00 00", coda.Limits{}, 0, "", "3 elements of at least 4 bytes exceed the 8 remaining bytes", false},
-		{"zero-size elements", codatest.ListOf(codatest.ListOf(codatest.Fixed(0))), "02 d8 04 d8 04", coda.Limits{MaxElems: 1000}, 3, "[1]", "more than 1000 elements of zero-size types", false},
+		{"zero-size elements", codatest.ListOf(codatest.ListOf(codatest.Fixed(0))), "02 d8 04 d8 04", coda.Limits{MaxElems: 1000}, 3, "[1]", "more than 1000 values of zero-size types", false},
 		{"zero-size structs", codatest.ListOf(codatest.Ref(codatest.Empty)), uvarint(coda.DefaultMaxElems + 1), coda.Limits{}, 0, "", "more than the limit", false},
 		{"size limit", u8sT, "04 01 02 03 04", coda.Limits{MaxSize: 4}, 4, "", "input is 5 bytes, more than the size limit 4", false},
 	}
@@ -222,5 +222,51 @@ func TestDecodeAllocs(t *testing.T) {
 	// One copy of the strings, and a few chunks of Values.
 	if n > 4 {
 		t.Errorf("DecodeBody(Profile) makes %v allocations, want at most 4", n)
+	}
+}
+
+// hostileDAG returns a struct nesting depth levels of two fields each, with
+// leaf as the innermost field: 2^depth leaves from one value.
+func hostileDAG(depth int, leaf *coda.Type) *coda.Schema {
+	s := codatest.NewStruct("Z0", codatest.F("z", leaf))
+	for i := 1; i <= depth; i++ {
+		s = codatest.NewStruct("Z", codatest.F("a", codatest.Ref(s)), codatest.F("b", codatest.Ref(s)))
+	}
+	return s
+}
+
+// TestDecodeHostileSchemas: schemas the compiler would refuse, or that fan
+// out, must not make the decoder hang, panic or allocate without bound.
+func TestDecodeHostileSchemas(t *testing.T) {
+	inf := codatest.NewStruct("Inf")
+	inf.Fields = []coda.Field{codatest.F("a", codatest.Ref(inf)), codatest.F("b", codatest.Ref(inf))}
+	zero := hostileDAG(40, codatest.Fixed(0))
+	opts := coda.DecodeOptions{Limits: coda.Limits{MaxElems: 1 << 16}}
+	tests := []struct {
+		name string
+		t    *coda.Type
+		in   string
+		msg  string
+	}{
+		{"infinite struct", codatest.Ref(inf), "", "nesting deeper than the limit"},
+		{"list of infinite structs", codatest.ListOf(codatest.Ref(inf)), "05", "nesting deeper than the limit"},
+		{"zero-size fan-out", codatest.Ref(zero), "", "values of zero-size types"},
+		{"list of zero-size fan-out", codatest.ListOf(codatest.Ref(zero)), "01", "values of zero-size types"},
+		{"unresolved reference", &coda.Type{Kind: coda.KindRef}, "00", "unresolved schema reference"},
+		{"list without element type", &coda.Type{Kind: coda.KindList}, "00", "list type without element type"},
+		{"map with float keys", codatest.MapOf(codatest.Prim(coda.KindF64), codatest.Prim(coda.KindU8)), "00", "not a valid map key type"},
+		{"map with payload enum keys", codatest.MapOf(codatest.Ref(codatest.Kind), codatest.Prim(coda.KindU8)), "00", "not a valid map key type"},
+		{"invalid kind", &coda.Type{Kind: coda.KindStruct}, "00", "invalid type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := coda.DecodeValue(tt.t, unhex(t, tt.in), opts)
+			if err == nil || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("DecodeValue = %v, want an error containing %q", err, tt.msg)
+			}
+			if err := coda.Check(tt.t, coda.Value{}); err == nil {
+				t.Errorf("Check(zero Value) = nil")
+			}
+		})
 	}
 }

@@ -558,10 +558,10 @@ func (d *decoder) resolve(id ID, off int) (*Schema, error) {
 	s, err := d.res.SchemaByID(id)
 	if err != nil {
 		kind := errs.KindOf(err)
-		if kind == errs.Other {
-			kind = errs.NotExist
+		if kind == errs.NotExist || kind == errs.Other {
+			return nil, errs.E(errs.NotExist, &DecodeError{Offset: off, Msg: fmt.Sprintf("unknown schema %s", id)})
 		}
-		return nil, errs.E(kind, &DecodeError{Offset: off, Msg: fmt.Sprintf("unknown schema %s: %v", id, err)})
+		return nil, errs.E(kind, &DecodeError{Offset: off, Msg: fmt.Sprintf("schema %s: %v", id, err)})
 	}
 	if s == nil {
 		return nil, errs.E(errs.NotExist, &DecodeError{Offset: off, Msg: fmt.Sprintf("unknown schema %s", id)})

@@ -21,6 +21,7 @@ package coda
 // An object is schema id (32) ‖ body.
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -59,16 +60,19 @@ func AppendBody(dst []byte, s *Schema, v Value) ([]byte, error) {
 // EncodeObject returns the object bytes of v, a value of schema s:
 // s.ID ‖ body.
 func EncodeObject(s *Schema, v Value) ([]byte, error) {
-	b := make([]byte, IDSize, 128)
-	copy(b, s.ID[:])
+	// Encode into a recycled buffer, then copy out exactly: one allocation.
+	bp := scratch.Get().(*[]byte)
+	defer scratch.Put(bp)
+	b := append((*bp)[:0], s.ID[:]...)
 	b, err := AppendBody(b, s, v)
+	*bp = b[:0]
 	if err != nil {
 		return nil, err
 	}
 	if len(b) > DefaultMaxSize {
 		return nil, &ValueError{Msg: fmt.Sprintf("object is %d bytes, more than the size limit %d", len(b), DefaultMaxSize)}
 	}
-	return b, nil
+	return bytes.Clone(b), nil
 }
 
 // scratch recycles buffers for Check and ObjectID, which encode only to
@@ -90,6 +94,9 @@ func ObjectID(s *Schema, v Value) (ID, error) {
 	}
 	return Sum(b), nil
 }
+
+// maxUvarintLen is the length of the longest uvarint.
+const maxUvarintLen = 10
 
 // encoder appends one value's canonical encoding to buf. It enforces the
 // default limits, so that everything it writes a default decoder reads.
@@ -409,7 +416,8 @@ func (e *encoder) anyValue(v Value) error {
 	}
 	n := len(e.buf) - at - 1
 	if extra := UvarintLen(uint64(n)) - 1; extra > 0 {
-		e.buf = append(e.buf, make([]byte, extra)...)
+		var pad [maxUvarintLen]byte
+		e.buf = append(e.buf, pad[:extra]...)
 		copy(e.buf[at+1+extra:], e.buf[at+1:at+1+n])
 	}
 	AppendUvarint(e.buf[at:at], uint64(n))

@@ -270,3 +270,26 @@ func TestDecodeHostileSchemas(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeAtLimits: exactly at each limit is allowed.
+func TestDecodeAtLimits(t *testing.T) {
+	deep, deepHex := nested(coda.DefaultMaxDepth)
+	in := unhex(t, deepHex)
+	v, err := coda.DecodeValue(deep, in, coda.DecodeOptions{})
+	if err != nil {
+		t.Fatalf("depth %d: %v", coda.DefaultMaxDepth, err)
+	}
+	if out, err := coda.AppendValue(nil, deep, v); err != nil || string(out) != string(in) {
+		t.Errorf("depth %d: re-encode = %x, %v", coda.DefaultMaxDepth, out, err)
+	}
+	lim := coda.DecodeOptions{Limits: coda.Limits{MaxElems: 3, MaxSize: 4}}
+	if _, err := coda.DecodeValue(codatest.ListOf(codatest.Prim(coda.KindU8)), unhex(t, "03 01 02 03"), lim); err != nil {
+		t.Errorf("3 elements, size 4, at limits 3 and 4: %v", err)
+	}
+	if _, err := coda.DecodeValue(codatest.ListOf(codatest.Ref(codatest.Zero)), unhex(t, "01"), lim); err != nil {
+		t.Errorf("one Zero (3 zero-size values) at limit 3: %v", err)
+	}
+	if _, err := coda.DecodeValue(codatest.ListOf(codatest.Ref(codatest.Zero)), unhex(t, "02"), lim); err == nil {
+		t.Errorf("two Zeros (6 zero-size values) accepted at limit 3")
+	}
+}

@@ -62,10 +62,10 @@ func AppendBody(dst []byte, s *Schema, v Value) ([]byte, error) {
 func EncodeObject(s *Schema, v Value) ([]byte, error) {
 	// Encode into a recycled buffer, then copy out exactly: one allocation.
 	bp := scratch.Get().(*[]byte)
-	defer scratch.Put(bp)
+	defer putScratch(bp)
 	b := append((*bp)[:0], s.ID[:]...)
 	b, err := AppendBody(b, s, v)
-	*bp = b[:0]
+	*bp = b
 	if err != nil {
 		return nil, err
 	}
@@ -79,13 +79,22 @@ func EncodeObject(s *Schema, v Value) ([]byte, error) {
 // look at the result.
 var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
+// putScratch returns a buffer to the pool, unless it grew too big to keep.
+func putScratch(bp *[]byte) {
+	if cap(*bp) > 1<<20 {
+		return
+	}
+	*bp = (*bp)[:0]
+	scratch.Put(bp)
+}
+
 // ObjectID returns the id of v as an object of schema s: Sum(EncodeObject(s, v)).
 func ObjectID(s *Schema, v Value) (ID, error) {
 	bp := scratch.Get().(*[]byte)
-	defer scratch.Put(bp)
+	defer putScratch(bp)
 	b := append((*bp)[:0], s.ID[:]...)
 	b, err := AppendBody(b, s, v)
-	*bp = b[:0]
+	*bp = b
 	if err != nil {
 		return ID{}, err
 	}

@@ -287,6 +287,9 @@ func (d *decoder) zeroFields(s *Schema, off int) error {
 }
 
 func (d *decoder) value(t *Type, dst *Value) error {
+	if t == nil {
+		return d.errAt(d.off, "no type")
+	}
 	switch t.Kind {
 	case KindBool:
 		if d.off >= len(d.buf) {
@@ -456,6 +459,9 @@ func (d *decoder) value(t *Type, dst *Value) error {
 
 func (d *decoder) schema(s *Schema, dst *Value) error {
 	start := d.off
+	if s == nil {
+		return d.errAt(start, "no schema")
+	}
 	if err := d.enter(start); err != nil {
 		return err
 	}

@@ -293,3 +293,34 @@ func TestDecodeAtLimits(t *testing.T) {
 		t.Errorf("two Zeros (6 zero-size values) accepted at limit 3")
 	}
 }
+
+func TestNilTypesAndSchemas(t *testing.T) {
+	if _, err := coda.DecodeValue(nil, []byte{0}, coda.DecodeOptions{}); err == nil {
+		t.Error("DecodeValue(nil type) = nil error")
+	}
+	if _, err := coda.DecodeBody(nil, []byte{0}, coda.DecodeOptions{}); err == nil {
+		t.Error("DecodeBody(nil schema) = nil error")
+	}
+	if err := coda.Check(nil, coda.U8(1)); err == nil {
+		t.Error("Check(nil type) = nil error")
+	}
+	if err := coda.CheckSchema(nil, coda.Struct()); err == nil {
+		t.Error("CheckSchema(nil schema) = nil error")
+	}
+	if _, _, err := coda.DecodeObject(make([]byte, 40), coda.DecodeOptions{Resolver: nilResolver{}}); err == nil {
+		t.Error("DecodeObject with a resolver answering nil = nil error")
+	}
+}
+
+type nilResolver struct{}
+
+func (nilResolver) SchemaByID(coda.ID) (*coda.Schema, error) { return nil, nil }
+
+func TestNilSchemaObjects(t *testing.T) {
+	if _, err := coda.EncodeObject(nil, coda.Struct()); err == nil {
+		t.Error("EncodeObject(nil schema) = nil error")
+	}
+	if _, err := coda.ObjectID(nil, coda.Struct()); err == nil {
+		t.Error("ObjectID(nil schema) = nil error")
+	}
+}

@@ -60,6 +60,9 @@ func AppendBody(dst []byte, s *Schema, v Value) ([]byte, error) {
 // EncodeObject returns the object bytes of v, a value of schema s:
 // s.ID ‖ body.
 func EncodeObject(s *Schema, v Value) ([]byte, error) {
+	if s == nil {
+		return nil, &ValueError{Msg: "no schema"}
+	}
 	// Encode into a recycled buffer, then copy out exactly: one allocation.
 	bp := scratch.Get().(*[]byte)
 	defer putScratch(bp)
@@ -90,6 +93,9 @@ func putScratch(bp *[]byte) {
 
 // ObjectID returns the id of v as an object of schema s: Sum(EncodeObject(s, v)).
 func ObjectID(s *Schema, v Value) (ID, error) {
+	if s == nil {
+		return ID{}, &ValueError{Msg: "no schema"}
+	}
 	bp := scratch.Get().(*[]byte)
 	defer putScratch(bp)
 	b := append((*bp)[:0], s.ID[:]...)
@@ -151,6 +157,9 @@ func prefix(err error, seg string) error {
 }
 
 func (e *encoder) value(t *Type, v Value) error {
+	if t == nil {
+		return &ValueError{Msg: "no type"}
+	}
 	switch t.Kind {
 	case KindBool:
 		if v.kind != KindBool {
@@ -300,6 +309,9 @@ func (e *encoder) fixed(w int, x uint64) {
 }
 
 func (e *encoder) schema(s *Schema, v Value) error {
+	if s == nil {
+		return &ValueError{Msg: "no schema"}
+	}
 	switch s.Kind {
 	case KindStruct:
 		if v.kind != KindStruct {

@@ -269,23 +269,22 @@ func (d *decoder) count(min int) (int, error) {
 	return int(n), nil
 }
 
-// value decodes a value of type t into *dst, which must be the zero Value:
-// only the fields that differ from zero are written, which saves the
-// garbage collector's write barriers on the pointer fields of scalars.
-// zeroFields charges the fields of a zero-size struct to the budget of
-// zero-size values: nested zero-size structs could otherwise fan out to
+// chargeZeroFields charges the zero-size fields of struct s to the budget
+// of zero-size values: nested zero-size structs could otherwise fan out to
 // any number of values from no input at all.
-func (d *decoder) zeroFields(s *Schema, off int) error {
-	if !zeroSizeStruct(s) {
-		return nil
-	}
-	d.zero -= len(s.Fields)
-	if d.zero < 0 {
-		return d.errAt(off, "more than %d values of zero-size types in one input", d.lim.MaxElems)
+func (d *decoder) chargeZeroFields(s *Schema, off int) error {
+	if z := zeroFields(s); z > 0 {
+		d.zero -= z
+		if d.zero < 0 {
+			return d.errAt(off, "more than %d values of zero-size types in one input", d.lim.MaxElems)
+		}
 	}
 	return nil
 }
 
+// value decodes a value of type t into *dst, which must be the zero Value:
+// only the fields that differ from zero are written, which saves the
+// garbage collector's write barriers on the pointer fields of scalars.
 func (d *decoder) value(t *Type, dst *Value) error {
 	if t == nil {
 		return d.errAt(d.off, "no type")
@@ -469,7 +468,7 @@ func (d *decoder) schema(s *Schema, dst *Value) error {
 	case KindStruct:
 		var elems []Value
 		if len(s.Fields) > 0 {
-			if err := d.zeroFields(s, start); err != nil {
+			if err := d.chargeZeroFields(s, start); err != nil {
 				return err
 			}
 			elems = d.alloc(len(s.Fields))

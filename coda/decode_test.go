@@ -3,6 +3,7 @@ package coda_test
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -322,5 +323,26 @@ func TestNilSchemaObjects(t *testing.T) {
 	}
 	if _, err := coda.ObjectID(nil, coda.Struct()); err == nil {
 		t.Error("ObjectID(nil schema) = nil error")
+	}
+}
+
+// TestDecodeWideZeroFields: zero-size fields of a struct that is not itself
+// zero-size count too, or one byte per struct could buy any number of values.
+func TestDecodeWideZeroFields(t *testing.T) {
+	fields := []coda.Field{codatest.F("x", codatest.Prim(coda.KindU8))}
+	for i := 0; i < 100; i++ {
+		fields = append(fields, codatest.F(fmt.Sprintf("z%d", i), codatest.Fixed(0)))
+	}
+	wide := codatest.NewStruct("Wide", fields...)
+	lt := codatest.ListOf(codatest.Ref(wide))
+	opts := coda.DecodeOptions{Limits: coda.Limits{MaxElems: 1000}}
+	in := unhex(t, "0b 01 02 03 04 05 06 07 08 09 0a 0b")
+	_, err := coda.DecodeValue(lt, in, opts)
+	var de *coda.DecodeError
+	if !errors.As(err, &de) || de.Offset != 11 || de.Path != "[10]" || !strings.Contains(de.Msg, "zero-size") {
+		t.Errorf("11 structs of 100 zero-size fields at limit 1000: %v, want an error at offset 11, path [10]", err)
+	}
+	if _, err := coda.DecodeValue(lt, unhex(t, "0a 01 02 03 04 05 06 07 08 09 0a"), opts); err != nil {
+		t.Errorf("10 structs of 100 zero-size fields at limit 1000: %v", err)
 	}
 }

@@ -323,8 +323,8 @@ func (e *encoder) schema(s *Schema, v Value) error {
 		if err := e.enter(); err != nil {
 			return err
 		}
-		if len(s.Fields) > 0 && zeroSizeStruct(s) {
-			e.zero -= len(s.Fields)
+		if z := zeroFields(s); z > 0 {
+			e.zero -= z
 			if e.zero < 0 {
 				return &ValueError{Msg: fmt.Sprintf("more than %d values of zero-size types in one object", DefaultMaxElems)}
 			}
@@ -457,14 +457,25 @@ func minSize(t *Type) int {
 	return minSizeN(t, &steps)
 }
 
-// zeroSizeStruct reports whether every value of struct s encodes to
-// nothing (so its fields count against the budget of zero-size values).
-func zeroSizeStruct(s *Schema) bool {
-	if k := s.Fields[0].Type.Kind; k != KindFixedBytes && k != KindRef && k != KindRec {
-		return false // the usual case, decided without a call
+// zeroFields counts the fields of struct s whose type is zero-size: their
+// values cost no input, so they count against the budget of zero-size
+// values (docs/coda.md §5). Most fields are decided by their kind alone.
+func zeroFields(s *Schema) int {
+	n := 0
+	for i := range s.Fields {
+		t := &s.Fields[i].Type
+		switch t.Kind {
+		case KindFixedBytes:
+			if t.N == 0 {
+				n++
+			}
+		case KindRef, KindRec:
+			if t.Schema != nil && t.Schema.Kind == KindStruct && minSize(t) == 0 {
+				n++
+			}
+		}
 	}
-	steps := 256
-	return structMinSize(s, &steps) == 0
+	return n
 }
 
 func minSizeN(t *Type, steps *int) int {

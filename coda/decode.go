@@ -9,8 +9,9 @@ package coda
 // chunks, not one allocation per value) and copies the input's strings,
 // bytes and ids once, in windows of at most 32 KiB that the decoded strings
 // share. Every list or map count is checked against the limits and the
-// remaining input before anything is allocated for it, so the memory used is
-// O(input size + Limits.MaxElems).
+// remaining input before anything is allocated for it, and values that take
+// no input (bytes[0], empty structs) are counted against Limits.MaxElems, so
+// the memory used is O(input size × nesting depth + Limits.MaxElems).
 
 import (
 	"encoding/binary"

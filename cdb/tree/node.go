@@ -210,7 +210,12 @@ func decodeNode(obj []byte) (*node, error) {
 	if len(obj) < coda.IDSize || !bytes.Equal(obj[:coda.IDSize], NodeSchemaID[:]) {
 		return nil, errs.E(errs.Invalid, errNodeSchema)
 	}
-	return decodeBody(obj[coda.IDSize:])
+	n, err := decodeBody(obj[coda.IDSize:])
+	if err != nil {
+		// Offsets are from the start of the body.
+		return nil, errs.E(errs.Invalid, fmt.Errorf("tree: node body: %w", err))
+	}
+	return n, nil
 }
 
 func decodeBody(body []byte) (*node, error) {

@@ -116,7 +116,9 @@ func zeros(n int) string { return fmt.Sprintf("%0*d", 2*n, 0) }
 func TestNodeDecodeRejects(t *testing.T) {
 	id := coda.ID{1}
 	stamp := make([]byte, 40)
-	body := func(parts ...[]byte) []byte { return append(append([]byte{}, NodeSchemaID[:]...), bytes.Join(parts, nil)...) }
+	body := func(parts ...[]byte) []byte {
+		return append(append([]byte{}, NodeSchemaID[:]...), bytes.Join(parts, nil)...)
+	}
 	val := func(name string) []byte {
 		return bytes.Join([][]byte{coda.AppendString(nil, name), {0}, id[:], stamp}, nil)
 	}

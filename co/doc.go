@@ -1,0 +1,10 @@
+// Package co implements Co, the assembly language of the Core machine
+// (package coins): a lexer, a parser of modules (imports, macros, routines
+// and top-level code), an assembler that expands macros at assembly time and
+// links routines for run time, the standard library of Co modules shipped with
+// coal, and a disassembler whose output assembles back to the same bytes.
+//
+// The language is specified in docs/co.md. Errors about source text carry
+// FILE:LINE:COL positions and are collected into an ErrorList, as go/scanner
+// does; no input makes the package panic.
+package co

@@ -52,6 +52,9 @@ func isBoundary(k key, level int) bool {
 }
 
 func (w *op) write(n *node) (coda.ID, error) {
+	if schemaErr != nil {
+		return coda.ID{}, schemaErr
+	}
 	obj := encodeNode(n)
 	var id coda.ID
 	if w.dry {

@@ -147,15 +147,6 @@ const (
 	maxLevel = 32
 )
 
-// NodeSchemaID is the schema id of Node (tree.coda).
-//
-// TODO(coda-schema): this is a placeholder until the CODA compiler is merged;
-// TestNodeSchemaID then checks it against the compiled tree.coda.
-var NodeSchemaID = coda.Sum([]byte("coal cdb/tree tree.coda Node (placeholder until the compiler lands)"))
-
-// nodeSchemaPlaceholder is true while NodeSchemaID is the placeholder above.
-const nodeSchemaPlaceholder = true
-
 func appendStamp(b []byte, s Stamp) []byte {
 	b = appendU64(b, s.Time)
 	return append(b, s.Author[:]...)

@@ -56,6 +56,9 @@ func (t *Tree) newOp(cache bool) *op {
 }
 
 func (o *op) load(id coda.ID) (*node, error) {
+	if schemaErr != nil {
+		return nil, schemaErr
+	}
 	if id == EmptyRoot {
 		return emptyNode, nil
 	}

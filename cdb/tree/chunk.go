@@ -4,8 +4,8 @@ package tree
 // (docs/tree.md, "Chunking"). The rule depends only on the items, never on
 // the order of the operations that produced them:
 //
-//	h(key)            = first 8 bytes, little-endian, of BLAKE3(name ‖ d),
-//	                    d = 0x01 for a directory, 0x00 for a leaf
+//	h(key)            = fmix64(FNV-1a-64(name ‖ d)), d = 0x01 for a
+//	                    directory, 0x00 for a leaf (keyHash)
 //	boundary(key, L)  = the top 6·(L+1) bits of h(key) are zero (L ≤ 9)
 //
 // Level 0 is the list of entries; level L+1 is the list of children, one
@@ -15,8 +15,6 @@ package tree
 // top node; an empty directory is an empty leaf node.
 
 import (
-	"encoding/binary"
-
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
 )
@@ -31,16 +29,28 @@ var (
 	chunkMax  = MaxItems
 )
 
+// keyHash is FNV-1a (64-bit) of name ‖ d, finished with MurmurHash3's
+// fmix64 so that its top bits are well mixed. It is not a cryptographic
+// hash and need not be: nothing is gained by choosing names to avoid
+// boundaries (MaxItems bounds every node), and all it must be is fast and
+// exactly specified.
 func keyHash(k key) uint64 {
-	h := coda.NewHasher()
-	h.Write([]byte(k.name))
-	if k.dir {
-		h.Write([]byte{1})
-	} else {
-		h.Write([]byte{0})
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(k.name); i++ {
+		h ^= uint64(k.name[i])
+		h *= prime
 	}
-	id := h.ID()
-	return binary.LittleEndian.Uint64(id[:8])
+	if k.dir {
+		h ^= 1
+	}
+	h *= prime
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
 }
 
 func isBoundary(k key, level int) bool {

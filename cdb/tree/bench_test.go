@@ -192,4 +192,3 @@ func BenchmarkMerge1M10(b *testing.B) {
 	b.ReportMetric(float64(reads)/float64(b.N), "objects-read/op")
 	b.ReportMetric(float64(writes)/float64(b.N), "objects-written/op")
 }
-

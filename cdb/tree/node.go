@@ -211,6 +211,10 @@ func decodeNode(obj []byte) (*node, error) {
 
 func decodeBody(body []byte) (*node, error) {
 	r := coda.NewReader(body)
+	// Names are substrings of one copy of the body: one allocation a node,
+	// not one a name.
+	sb := string(body)
+	nameOf := func(b []byte) string { end := r.Offset(); return sb[end-len(b) : end] }
 	tag, err := r.Uvarint()
 	if err != nil {
 		return nil, err
@@ -230,7 +234,7 @@ func decodeBody(body []byte) (*node, error) {
 			if err != nil {
 				return nil, err
 			}
-			it.key.name = string(name)
+			it.key.name = nameOf(name)
 			k, err := r.Uvarint()
 			if err != nil {
 				return nil, err
@@ -296,7 +300,7 @@ func decodeBody(body []byte) (*node, error) {
 			if err != nil {
 				return nil, err
 			}
-			it.key.name = string(name)
+			it.key.name = nameOf(name)
 			if it.key.dir, err = r.Bool(); err != nil {
 				return nil, err
 			}

@@ -2,6 +2,7 @@ package tree
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -82,6 +83,48 @@ func TestCodecMatchesGeneric(t *testing.T) {
 		}
 		if id, err := coda.ObjectID(nodeSchema, nodeValue(n)); err != nil || id != coda.Sum(obj) {
 			t.Fatalf("node %d: object id %s, %v; want %s", i, id, err, coda.Sum(obj))
+		}
+	}
+}
+
+// TestGoldenRoots pins the roots of two small trees, so that a change to
+// the encoding or the chunking rule cannot pass unnoticed, and a second
+// implementation has vectors to check against (docs/tree.md).
+func TestGoldenRoots(t *testing.T) {
+	author := [32]byte{1}
+	tr := New(MapStore{})
+	small, err := tr.Apply(EmptyRoot, []Op{
+		{Path: "/a", Entry: Value(coda.Sum([]byte("a")), Stamp{Time: 1 << 16, Author: author})},
+		{Path: "/d/x", Entry: Value(coda.Sum([]byte("x")), Stamp{Time: 1 << 16, Author: author})},
+		{Path: "/d", Meta: true, Entry: Value(coda.Sum([]byte("meta")), Stamp{Time: 1 << 16, Author: author})},
+	})
+	if err == nil {
+		small, err = tr.Delete(small, "/d/x", Stamp{Time: 2 << 16, Author: author})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := tr.NewBuilder()
+	for i := range 10000 {
+		name := fmt.Sprintf("f%05d", i)
+		if err := b.Add("/big/"+name, Value(coda.Sum([]byte(name)), Stamp{Time: uint64(i), Author: author})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	big, err := b.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		got  coda.ID
+		want string
+	}{
+		{"small", small, "g7rsaouip5icjroc5vuab5hodjwgmjciaiqyetibt33crmhbix6a"},
+		{"big", big, "7seeloqwz7xnlbaniwul2xsiwfpjqvqwyl2hxmk6bncw6q6ft3aa"},
+	} {
+		if tc.got.String() != tc.want {
+			t.Errorf("%s tree root = %s, want %s", tc.name, tc.got, tc.want)
 		}
 	}
 }

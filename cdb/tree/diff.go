@@ -38,6 +38,33 @@ func (t *Tree) Diff(a, b coda.ID, fn func(Change) error) error {
 	})
 }
 
+// ChangeKind classifies a Change as a reader sees it.
+type ChangeKind uint8
+
+// The kinds of changes. Hidden changes are between entries no read shows
+// (absent ↔ tombstone, or one tombstone for another): they matter to
+// merges, not to listings.
+const (
+	Hidden  ChangeKind = iota
+	Added              // not visible in A, a value in B
+	Removed            // a value in A, not visible in B
+	Changed            // values on both sides
+)
+
+// Kind returns how c looks to a reader.
+func (c Change) Kind() ChangeKind {
+	a, b := c.A.Kind == KindValue, c.B.Kind == KindValue
+	switch {
+	case a && b:
+		return Changed
+	case a:
+		return Removed
+	case b:
+		return Added
+	}
+	return Hidden
+}
+
 func changeAt(segs []string, name string, ea, eb Entry) Change {
 	if name == "" {
 		return Change{Path: JoinPath(segs), Meta: true, A: ea, B: eb}

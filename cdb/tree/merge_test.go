@@ -248,3 +248,18 @@ func TestMergeRemoveDir(t *testing.T) {
 		t.Errorf("conflicts %v, want %v", conflicts, want)
 	}
 }
+
+func TestChangeKind(t *testing.T) {
+	v, tomb := Value(coda.Sum(nil), Stamp{}), Tombstone(Stamp{})
+	for _, tc := range []struct {
+		a, b Entry
+		want ChangeKind
+	}{
+		{Entry{}, v, Added}, {tomb, v, Added}, {v, Entry{}, Removed}, {v, tomb, Removed},
+		{v, v, Changed}, {Entry{}, tomb, Hidden}, {tomb, tomb, Hidden},
+	} {
+		if got := (Change{A: tc.a, B: tc.b}).Kind(); got != tc.want {
+			t.Errorf("%v → %v: %v, want %v", tc.a.Kind, tc.b.Kind, got, tc.want)
+		}
+	}
+}

@@ -241,10 +241,23 @@ func checkModel(t *testing.T, tr *Tree, root coda.ID, m model, r *rand.Rand) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("Walk:\n got %v\nwant %v", got, want)
 	}
-	// Get and List on random paths.
+	// Get, List and Walk on random paths.
 	g := &gen{r: r}
 	for range 20 {
 		p := g.path()
+		var gotW, wantW []string
+		err := tr.Walk(root, p, func(q string, e Entry) error {
+			gotW = append(gotW, q)
+			return nil
+		})
+		for _, k := range m.sorted() {
+			if !k.meta && m[k].Kind == KindValue && (k.path == p || isUnder(k.path, p)) {
+				wantW = append(wantW, k.path)
+			}
+		}
+		if len(wantW) == 0 && !errors.Is(err, errs.NotExist) || len(wantW) > 0 && (err != nil || !slices.Equal(gotW, wantW)) {
+			t.Fatalf("Walk(%s) = %v, %v; want %v", p, gotW, err, wantW)
+		}
 		e, err := tr.Get(root, p)
 		switch {
 		case m.valueAt(p):

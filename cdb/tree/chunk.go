@@ -166,7 +166,7 @@ func (r *op) seek(top *node, level int, k key) (*cursor, error) {
 		}
 		c.frames = append(c.frames, frame{n, i})
 		var err error
-		if n, err = r.load(n.items[i].e.ID); err != nil {
+		if n, err = r.child(n, i); err != nil {
 			return nil, err
 		}
 	}
@@ -195,13 +195,13 @@ func (c *cursor) next() error {
 	}
 	c.frames[d].i++
 	c.frames = c.frames[:d+1]
-	n, err := c.r.load(c.frames[d].n.items[c.frames[d].i].e.ID)
+	n, err := c.r.child(c.frames[d].n, c.frames[d].i)
 	if err != nil {
 		return err
 	}
 	for n.level > c.level {
 		c.frames = append(c.frames, frame{n, 0})
-		if n, err = c.r.load(n.items[0].e.ID); err != nil {
+		if n, err = c.r.child(n, 0); err != nil {
 			return err
 		}
 	}

@@ -1,7 +1,10 @@
 package tree
 
 import (
+	"fmt"
+
 	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
 )
 
 // Change is one difference between two trees at a leaf: A is the entry in
@@ -175,6 +178,9 @@ func (o *op) expand(s []diffElem) ([]diffElem, error) {
 	n, err := o.load(top.id)
 	if err != nil {
 		return nil, err
+	}
+	if n.level != top.level {
+		return nil, errs.E(errs.Corrupt, fmt.Sprintf("tree: node %s has level %d, its parent says %d", top.id, n.level, top.level))
 	}
 	return pushNode(s[:len(s)-1], n), nil
 }

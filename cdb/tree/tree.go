@@ -67,6 +67,11 @@ func (o *op) load(id coda.ID) (*node, error) {
 	}
 	b, err := o.t.s.Get(id)
 	if err != nil {
+		if errs.Is(err, errs.NotExist) {
+			// A node the tree refers to is missing: that is not a missing
+			// path, and must not look like one.
+			return nil, errs.E(errs.Corrupt, fmt.Errorf("tree: node %s missing from the store (%v)", id, err))
+		}
 		return nil, fmt.Errorf("tree: load node %s: %w", id, err)
 	}
 	n, err := decodeNode(b)
@@ -77,6 +82,19 @@ func (o *op) load(id coda.ID) (*node, error) {
 		o.cache[id] = n
 	}
 	return n, nil
+}
+
+// child loads the i-th child of the internal node n, checking its level.
+func (o *op) child(n *node, i int) (*node, error) {
+	id := n.items[i].e.ID
+	c, err := o.load(id)
+	if err != nil {
+		return nil, err
+	}
+	if c.level != n.level-1 {
+		return nil, errs.E(errs.Corrupt, fmt.Sprintf("tree: node %s has level %d under a node of level %d", id, c.level, n.level))
+	}
+	return c, nil
 }
 
 // lookup finds the item with key k in the directory whose top node is id.
@@ -96,7 +114,7 @@ func (o *op) lookup(id coda.ID, k key) (Entry, bool, error) {
 			}
 			return Entry{}, false, nil
 		}
-		if n, err = o.load(n.items[i].e.ID); err != nil {
+		if n, err = o.child(n, i); err != nil {
 			return Entry{}, false, err
 		}
 	}
@@ -243,7 +261,7 @@ func (o *op) eachNode(n *node, from key, fn func(item) error) error {
 			}
 			continue
 		}
-		c, err := o.load(n.items[i].e.ID)
+		c, err := o.child(n, i)
 		if err != nil {
 			return err
 		}

@@ -20,6 +20,9 @@ func (t *Tree) Verify(root coda.ID) error {
 
 func (o *op) verifyDir(id coda.ID, segs []string) (uint64, error) {
 	p := JoinPath(segs)
+	if len(segs) > MaxDepth {
+		return 0, errs.E(errs.Corrupt, errs.Path(p), fmt.Sprintf("tree: directories nested deeper than %d", MaxDepth))
+	}
 	var items []item
 	var live uint64
 	err := o.each(id, key{}, func(it item) error {

@@ -23,6 +23,12 @@ type Op struct {
 	// at and under Path (rm -r). Without it, deleting a directory is an
 	// errs.Invalid error.
 	Recursive bool
+	// Raw sets the leaf at Path (or the metadata leaf, with Meta) to Entry
+	// exactly, value or tombstone, without the checks of a put or delete:
+	// no "not a directory", "is a directory" or "not-exist". It replays
+	// what a merge did: Apply(a, the raw ops of Diff(a, Merge(a, b)))
+	// gives the merged root. Raw excludes Recursive.
+	Raw bool
 }
 
 // Put returns the root after putting e (a value) at path p.
@@ -183,6 +189,23 @@ func (b *batch) apply(o *Op) error {
 		return errs.E(errs.Invalid, errs.Path(p), fmt.Sprintf("tree: op entry kind %v (want value or tombstone)", e.Kind))
 	}
 	e.Live = 0
+	if o.Raw {
+		if o.Recursive {
+			return errs.E(errs.Invalid, errs.Path(p), "tree: a raw op cannot be recursive")
+		}
+		dir, name := segs, ""
+		if !o.Meta {
+			if len(segs) == 0 {
+				return errs.E(errs.Invalid, errs.Path(p), "tree: the root is a directory")
+			}
+			dir, name = segs[:len(segs)-1], segs[len(segs)-1]
+		}
+		d, err := b.openRaw(dir)
+		if err != nil {
+			return err
+		}
+		return b.setLeaf(d, name, e)
+	}
 	if o.Meta {
 		if o.Recursive {
 			return errs.E(errs.Invalid, errs.Path(p), "tree: a metadata op cannot be recursive")

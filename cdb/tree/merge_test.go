@@ -155,6 +155,14 @@ func TestMergeLaws(t *testing.T) {
 					t.Fatalf("seed %d: conflicts\n got %v\nwant %v", seed, cab, want)
 				}
 				t.Logf("seed %d: %d conflicts, %d diffs", seed, len(cab), len(modelDiff(ma, mb)))
+				// Replaying the merge as raw ops on one side gives the merge.
+				var raw []Op
+				for _, ch := range diffAll(t, tr, a, ab) {
+					raw = append(raw, Op{Path: ch.Path, Meta: ch.Meta, Entry: ch.B, Raw: true})
+				}
+				if x, err := tr.Apply(a, raw); err != nil || x != ab {
+					t.Fatalf("seed %d: replaying %d raw ops: %s, %v; want %s", seed, len(raw), x.Short(), err, ab.Short())
+				}
 				// Diff against the model.
 				if got, want := diffAll(t, tr, a, b), modelDiff(ma, mb); !reflect.DeepEqual(got, want) {
 					t.Fatalf("seed %d: Diff\n got %v\nwant %v", seed, got, want)

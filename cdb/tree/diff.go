@@ -54,6 +54,18 @@ const (
 	Changed            // values on both sides
 )
 
+func (k ChangeKind) String() string {
+	switch k {
+	case Added:
+		return "added"
+	case Removed:
+		return "removed"
+	case Changed:
+		return "changed"
+	}
+	return "hidden"
+}
+
 // Kind returns how c looks to a reader.
 func (c Change) Kind() ChangeKind {
 	a, b := c.A.Kind == KindValue, c.B.Kind == KindValue

@@ -1,0 +1,381 @@
+package tree
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
+)
+
+// Op is one change of a batch (Apply). A put has Entry.Kind KindValue; a
+// delete has Entry.Kind KindTombstone and writes a tombstone carrying
+// Entry.Stamp. Ops apply in order, as if one after the other.
+type Op struct {
+	Path  string
+	Entry Entry
+	// Meta makes the op act on the metadata leaf of the directory Path
+	// (e.g. the schema its children must have) instead of on Path itself.
+	// Putting metadata creates the directory; a directory whose only live
+	// leaf is its metadata is live (it lists and exists).
+	Meta bool
+	// Recursive, on a delete, tombstones every live value and metadata leaf
+	// at and under Path (rm -r). Without it, deleting a directory is an
+	// errs.Invalid error.
+	Recursive bool
+	// Raw sets the leaf at Path (or the metadata leaf, with Meta) to Entry
+	// exactly, value or tombstone, without the checks of a put or delete:
+	// no "not a directory", "is a directory" or "not-exist". It replays
+	// what a merge did: Apply(a, the raw ops of Diff(a, Merge(a, b)))
+	// gives the merged root. Raw excludes Recursive.
+	Raw bool
+}
+
+// Put returns the root after putting e (a value) at path p.
+func (t *Tree) Put(root coda.ID, p string, e Entry) (coda.ID, error) {
+	return t.Apply(root, []Op{{Path: p, Entry: e}})
+}
+
+// Delete returns the root after deleting the value at p, leaving a
+// tombstone stamped s.
+func (t *Tree) Delete(root coda.ID, p string, s Stamp) (coda.ID, error) {
+	return t.Apply(root, []Op{{Path: p, Entry: Tombstone(s)}})
+}
+
+// Apply applies ops in order and returns the new root. It is atomic: on
+// error nothing is written and the error names the op's path. Each changed
+// node is written once, however many ops touch it, so a batch of k changes
+// in a directory of n entries writes O(k · log n) nodes.
+//
+// Errors: a bad path or entry is errs.Invalid, as is putting a value where
+// a live directory is, or under a live value ("not a directory"), and a
+// non-recursive delete of a directory; deleting what does not exist (or is
+// already deleted) is errs.NotExist.
+func (t *Tree) Apply(root coda.ID, ops []Op) (coda.ID, error) {
+	b := t.newBatch(root)
+	for i := range ops {
+		if err := b.apply(&ops[i]); err != nil {
+			return root, errs.E(errs.Op("tree.Apply"), err)
+		}
+	}
+	return b.flush()
+}
+
+// batch is a mutable overlay on a base tree: the directories an operation
+// has opened, with their pending leaf edits.
+type batch struct {
+	o    *op
+	root *dirState
+}
+
+type dirState struct {
+	parent  *dirState
+	name    string
+	base    coda.ID // top node of the directory before the batch
+	existed bool    // the parent held this directory before the batch
+	changed bool
+	live    uint64 // live values under it now (meaningless for the root)
+	leaves  map[string]Entry
+	subs    map[string]*dirState
+}
+
+func (t *Tree) newBatch(root coda.ID) *batch {
+	return &batch{o: t.newOp(true), root: &dirState{base: root, existed: true}}
+}
+
+// leaf returns the current leaf entry (value or tombstone) named name in d.
+func (b *batch) leaf(d *dirState, name string) (Entry, bool, error) {
+	if e, ok := d.leaves[name]; ok {
+		return e, true, nil
+	}
+	return b.o.lookup(d.base, key{name, false})
+}
+
+// setLeaf sets the leaf named name in d to e.
+func (b *batch) setLeaf(d *dirState, name string, e Entry) error {
+	old, ok, err := b.leaf(d, name)
+	if err != nil {
+		return err
+	}
+	if ok && old == e {
+		return nil
+	}
+	if d.leaves == nil {
+		d.leaves = make(map[string]Entry)
+	}
+	d.leaves[name] = e
+	delta := e.live() - old.live()
+	for x := d; x != nil; x = x.parent {
+		x.live += delta
+		x.changed = true
+	}
+	return nil
+}
+
+// sub opens the subdirectory name of d (creating it if absent).
+func (b *batch) sub(d *dirState, name string) (*dirState, error) {
+	if s, ok := d.subs[name]; ok {
+		return s, nil
+	}
+	e, ok, err := b.o.lookup(d.base, key{name, true})
+	if err != nil {
+		return nil, err
+	}
+	s := &dirState{parent: d, name: name, base: EmptyRoot}
+	if ok {
+		s.base, s.live, s.existed = e.ID, e.Live, true
+	}
+	if d.subs == nil {
+		d.subs = make(map[string]*dirState)
+	}
+	d.subs[name] = s
+	return s, nil
+}
+
+// graft replaces the subdirectory name of d by the directory e wholesale.
+func (b *batch) graft(d *dirState, name string, e Entry) error {
+	s, err := b.sub(d, name)
+	if err != nil {
+		return err
+	}
+	delta := e.Live - s.live
+	s.base, s.live, s.leaves, s.subs = e.ID, e.Live, nil, nil
+	for x := s; x != nil; x = x.parent {
+		x.changed = true
+	}
+	for x := d; x != nil; x = x.parent {
+		x.live += delta
+	}
+	return nil
+}
+
+// open opens the directory at segs for writing: every ancestor that holds
+// a live value is an error ("not a directory").
+func (b *batch) open(segs []string, p string) (*dirState, error) {
+	d := b.root
+	for i, s := range segs {
+		e, ok, err := b.leaf(d, s)
+		if err != nil {
+			return nil, err
+		}
+		if ok && e.Kind == KindValue {
+			return nil, errs.E(errs.Invalid, errs.Path(p), fmt.Sprintf("tree: %s is not a directory", JoinPath(segs[:i+1])))
+		}
+		if d, err = b.sub(d, s); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+func (b *batch) apply(o *Op) error {
+	segs, err := SplitPath(o.Path)
+	if err != nil {
+		return err
+	}
+	p := o.Path
+	e := o.Entry
+	switch e.Kind {
+	case KindValue:
+		if e.ID.IsZero() {
+			return errs.E(errs.Invalid, errs.Path(p), "tree: put of a zero id")
+		}
+		if o.Recursive {
+			return errs.E(errs.Invalid, errs.Path(p), "tree: a put cannot be recursive")
+		}
+	case KindTombstone:
+		e.ID = coda.ID{}
+	default:
+		return errs.E(errs.Invalid, errs.Path(p), fmt.Sprintf("tree: op entry kind %v (want value or tombstone)", e.Kind))
+	}
+	e.Live = 0
+	if o.Raw {
+		if o.Recursive {
+			return errs.E(errs.Invalid, errs.Path(p), "tree: a raw op cannot be recursive")
+		}
+		dir, name := segs, ""
+		if !o.Meta {
+			if len(segs) == 0 {
+				return errs.E(errs.Invalid, errs.Path(p), "tree: the root is a directory")
+			}
+			dir, name = segs[:len(segs)-1], segs[len(segs)-1]
+		}
+		d, err := b.openRaw(dir)
+		if err != nil {
+			return err
+		}
+		return b.setLeaf(d, name, e)
+	}
+	if o.Meta {
+		if o.Recursive {
+			return errs.E(errs.Invalid, errs.Path(p), "tree: a metadata op cannot be recursive")
+		}
+		d, err := b.open(segs, p)
+		if err != nil {
+			return err
+		}
+		if e.Kind == KindTombstone {
+			old, ok, err := b.leaf(d, "")
+			if err != nil {
+				return err
+			}
+			if !ok || old.Kind != KindValue {
+				return errs.E(errs.NotExist, errs.Path(p), "tree: directory has no metadata")
+			}
+		}
+		return b.setLeaf(d, "", e)
+	}
+	if len(segs) == 0 {
+		if e.Kind == KindTombstone && o.Recursive {
+			return b.tombAll(b.root, e)
+		}
+		return errs.E(errs.Invalid, errs.Path(p), "tree: the root is a directory")
+	}
+	name := segs[len(segs)-1]
+	d, err := b.open(segs[:len(segs)-1], p)
+	if err != nil {
+		return err
+	}
+	old, oldOK, err := b.leaf(d, name)
+	if err != nil {
+		return err
+	}
+	var dir *dirState
+	if _, ok := d.subs[name]; ok || e.Kind == KindTombstone {
+		if dir, err = b.sub(d, name); err != nil {
+			return err
+		}
+	} else if de, ok, err := b.o.lookup(d.base, key{name, true}); err != nil {
+		return err
+	} else if ok && de.Live > 0 {
+		return errs.E(errs.Invalid, errs.Path(p), "tree: is a directory")
+	}
+	if e.Kind == KindValue {
+		if dir != nil && dir.live > 0 {
+			return errs.E(errs.Invalid, errs.Path(p), "tree: is a directory")
+		}
+		return b.setLeaf(d, name, e)
+	}
+	// A delete.
+	found := false
+	if oldOK && old.Kind == KindValue {
+		found = true
+		if err := b.setLeaf(d, name, e); err != nil {
+			return err
+		}
+	}
+	if dir.live > 0 {
+		if !o.Recursive {
+			return errs.E(errs.Invalid, errs.Path(p), "tree: is a directory (delete it recursively)")
+		}
+		found = true
+		if err := b.tombAll(dir, e); err != nil {
+			return err
+		}
+	}
+	if !dir.existed && !dir.changed {
+		delete(d.subs, name) // opened only to look
+	}
+	if !found {
+		return notExist(p)
+	}
+	return nil
+}
+
+// tombAll replaces every live leaf under d with the tombstone t.
+func (b *batch) tombAll(d *dirState, t Entry) error {
+	var leaves, dirs []string
+	err := b.o.each(d.base, key{}, func(it item) error {
+		if it.key.dir {
+			dirs = append(dirs, it.key.name)
+		} else {
+			leaves = append(leaves, it.key.name)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for name := range d.leaves {
+		leaves = append(leaves, name)
+	}
+	for name := range d.subs {
+		dirs = append(dirs, name)
+	}
+	slices.Sort(leaves)
+	for i, name := range leaves {
+		if i > 0 && leaves[i-1] == name {
+			continue
+		}
+		e, _, err := b.leaf(d, name)
+		if err != nil {
+			return err
+		}
+		if e.Kind == KindValue {
+			if err := b.setLeaf(d, name, t); err != nil {
+				return err
+			}
+		}
+	}
+	slices.Sort(dirs)
+	for i, name := range dirs {
+		if i > 0 && dirs[i-1] == name {
+			continue
+		}
+		s, err := b.sub(d, name)
+		if err != nil {
+			return err
+		}
+		if s.live > 0 {
+			if err := b.tombAll(s, t); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// flush writes every changed directory, bottom up, and returns the new root.
+func (b *batch) flush() (coda.ID, error) {
+	id, _, err := b.flushDir(b.root)
+	if err != nil {
+		return coda.ID{}, err
+	}
+	if id == EmptyRoot && !b.o.dry {
+		if _, err := b.o.t.s.Put(encodeNode(emptyNode)); err != nil {
+			return coda.ID{}, err
+		}
+	}
+	return id, nil
+}
+
+func (b *batch) flushDir(d *dirState) (coda.ID, uint64, error) {
+	if !d.changed {
+		return d.base, d.live, nil
+	}
+	edits := make([]edit, 0, len(d.leaves)+len(d.subs))
+	for name, e := range d.leaves {
+		edits = append(edits, edit{key: key{name, false}, e: e})
+	}
+	for name, s := range d.subs {
+		if !s.changed {
+			continue
+		}
+		id, live, err := b.flushDir(s)
+		if err != nil {
+			return coda.ID{}, 0, err
+		}
+		switch {
+		case id != EmptyRoot:
+			edits = append(edits, edit{key: key{name, true}, e: Entry{Kind: KindDir, ID: id, Live: live}})
+		case s.existed:
+			edits = append(edits, edit{key: key{name, true}, del: true})
+		}
+	}
+	slices.SortFunc(edits, func(x, y edit) int { return compareKeys(x.key, y.key) })
+	id, err := b.o.applyEdits(b.o, d.base, edits)
+	if err != nil {
+		return coda.ID{}, 0, err
+	}
+	return id, d.live, nil
+}

@@ -1,0 +1,67 @@
+package tree
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/coalescent/coal/errs"
+)
+
+// Path limits. A path is "/"-separated UTF-8 segments; a leading "/" is
+// optional and "" or "/" names the root directory.
+const (
+	MaxSegment = 255  // bytes in one segment
+	MaxDepth   = 64   // segments in one path
+	MaxPath    = 4096 // bytes in a whole path
+)
+
+// SplitPath validates p and returns its segments (none for the root).
+// Every problem is an errs.Invalid error naming the path.
+func SplitPath(p string) ([]string, error) {
+	if len(p) > MaxPath {
+		return nil, pathErr(p, fmt.Sprintf("path is %d bytes, longer than %d", len(p), MaxPath))
+	}
+	s := strings.TrimPrefix(p, "/")
+	if s == "" {
+		return nil, nil
+	}
+	segs := strings.Split(s, "/")
+	if len(segs) > MaxDepth {
+		return nil, pathErr(p, fmt.Sprintf("path has %d segments, more than %d", len(segs), MaxDepth))
+	}
+	for i, seg := range segs {
+		if err := checkSegment(seg); err != nil {
+			return nil, pathErr(p, fmt.Sprintf("segment %d: %s", i+1, err))
+		}
+	}
+	return segs, nil
+}
+
+// JoinPath is the inverse of SplitPath: "/" followed by the segments.
+func JoinPath(segs []string) string { return "/" + strings.Join(segs, "/") }
+
+// ValidName reports whether name is a valid path segment.
+func ValidName(name string) bool { return checkSegment(name) == nil }
+
+func checkSegment(seg string) error {
+	switch {
+	case seg == "":
+		return fmt.Errorf("empty segment")
+	case seg == "." || seg == "..":
+		return fmt.Errorf("segment %q is not allowed", seg)
+	case len(seg) > MaxSegment:
+		return fmt.Errorf("segment is %d bytes, longer than %d", len(seg), MaxSegment)
+	case !utf8.ValidString(seg):
+		return fmt.Errorf("segment is not valid UTF-8")
+	case strings.IndexByte(seg, 0) >= 0:
+		return fmt.Errorf("segment contains a NUL byte")
+	case strings.IndexByte(seg, '/') >= 0:
+		return fmt.Errorf("segment contains '/'")
+	}
+	return nil
+}
+
+func pathErr(p, msg string) error {
+	return errs.E(errs.Invalid, errs.Path(fmt.Sprintf("%q", p)), "tree: bad path: "+msg)
+}

@@ -182,7 +182,7 @@ func (a *assembler) errorf(pos, from Pos, format string, args ...any) {
 	if from.IsValid() && from != pos {
 		msg += " (in macro expanded at " + from.String() + ")"
 	}
-	e := Error{pos, msg}
+	e := Error{Pos: pos, Msg: msg}
 	if a.seen[e] {
 		return
 	}

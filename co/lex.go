@@ -126,7 +126,7 @@ func lex(file string, src []byte, errs *ErrorList) []token {
 			advance(1)
 			continue
 		}
-		pos := Pos{file, line, col}
+		pos := Pos{File: file, Line: line, Col: col}
 		switch c {
 		case '(':
 			if i+1 < len(src) && !isSpace(src[i+1]) {
@@ -150,7 +150,7 @@ func lex(file string, src []byte, errs *ErrorList) []token {
 			if msg != "" {
 				errs.Add(pos, msg)
 			} else if i+n < len(src) && !isSpace(src[i+n]) {
-				errs.Add(Pos{file, line, col + n}, "string must be followed by white space")
+				errs.Add(Pos{File: file, Line: line, Col: col + n}, "string must be followed by white space")
 			}
 			toks = append(toks, token{kind: kString, str: b, pos: pos})
 			advance(n)

@@ -74,12 +74,12 @@ func compileFiles(files []*File, names nameResolver) ([]*Schema, ErrorList) {
 				continue
 			}
 			if _, ok := keywords[d.Name]; ok {
-				c.errs.add(d.NamePos, "%q is a keyword and cannot be declared", d.Name)
+				c.errs.Addf(d.NamePos, "%q is a keyword and cannot be declared", d.Name)
 				c.check(d, false)
 				continue
 			}
 			if prev, ok := first[d.Name]; ok {
-				c.errs.add(d.NamePos, "duplicate schema %q (first declared at %s)", d.Name, prev.NamePos)
+				c.errs.Addf(d.NamePos, "duplicate schema %q (first declared at %s)", d.Name, prev.NamePos)
 				c.check(d, false)
 				continue
 			}
@@ -106,7 +106,7 @@ func compileFiles(files []*File, names nameResolver) ([]*Schema, ErrorList) {
 	for _, comp := range comps {
 		if len(comp) > MaxGroupSize {
 			d := c.decls[comp[0]]
-			c.errs.add(d.NamePos, "%q is in a recursive group of %d schemas, more than %d", d.Name, len(comp), MaxGroupSize)
+			c.errs.Addf(d.NamePos, "%q is in a recursive group of %d schemas, more than %d", d.Name, len(comp), MaxGroupSize)
 		}
 	}
 	if len(c.errs) > 0 {
@@ -135,7 +135,7 @@ func (c *compiler) check(d *Decl, keep bool) {
 	}
 	if d.Kind == KindEnum {
 		if len(d.Variants) == 0 && !d.bad {
-			c.errs.add(d.NamePos, "enum %q has no variants", d.Name)
+			c.errs.Addf(d.NamePos, "enum %q has no variants", d.Name)
 		}
 		names := make(map[string]*VariantDecl)
 		tags := make(map[uint64]*VariantDecl)
@@ -143,7 +143,7 @@ func (c *compiler) check(d *Decl, keep bool) {
 		next, nextOK := uint64(0), true
 		for _, v := range d.Variants {
 			if prev, ok := names[v.Name]; ok {
-				c.errs.add(v.Pos, "duplicate variant %q in enum %q (first at %d:%d)", v.Name, d.Name, prev.Pos.Line, prev.Pos.Col)
+				c.errs.Addf(v.Pos, "duplicate variant %q in enum %q (first at %d:%d)", v.Name, d.Name, prev.Pos.Line, prev.Pos.Col)
 			} else {
 				names[v.Name] = v
 			}
@@ -155,14 +155,14 @@ func (c *compiler) check(d *Decl, keep bool) {
 			case !nextOK && !v.HasTag:
 				// The previous tag was out of range; reported there.
 			case tag > math.MaxUint32 && v.HasTag:
-				c.errs.add(tagPos, "tag %d out of range: tags are u32", tag)
+				c.errs.Addf(tagPos, "tag %d out of range: tags are u32", tag)
 				nextOK = false
 			case tag > math.MaxUint32:
-				c.errs.add(tagPos, "tag of variant %q out of range: the previous tag is %d, the largest u32", v.Name, uint32(math.MaxUint32))
+				c.errs.Addf(tagPos, "tag of variant %q out of range: the previous tag is %d, the largest u32", v.Name, uint32(math.MaxUint32))
 				nextOK = false
 			default:
 				if prev, ok := tags[tag]; ok {
-					c.errs.add(tagPos, "duplicate tag %d (variant %q at %d:%d has it too)", tag, prev.Name, prev.Pos.Line, prev.Pos.Col)
+					c.errs.Addf(tagPos, "duplicate tag %d (variant %q at %d:%d has it too)", tag, prev.Name, prev.Pos.Line, prev.Pos.Col)
 				} else {
 					tags[tag] = v
 				}
@@ -183,7 +183,7 @@ func (c *compiler) check(d *Decl, keep bool) {
 		var fs []*rtype
 		for _, f := range d.Fields {
 			if prev, ok := names[f.Name]; ok {
-				c.errs.add(f.Pos, "duplicate field %q in schema %q (first at %d:%d)", f.Name, d.Name, prev.Pos.Line, prev.Pos.Col)
+				c.errs.Addf(f.Pos, "duplicate field %q in schema %q (first at %d:%d)", f.Name, d.Name, prev.Pos.Line, prev.Pos.Col)
 			} else {
 				names[f.Name] = f
 			}
@@ -225,13 +225,13 @@ func (c *compiler) resolve(x *TypeExpr) *rtype {
 				return t
 			}
 		}
-		c.errs.add(x.Pos, "unknown type %q", x.Name)
+		c.errs.Addf(x.Pos, "unknown type %q", x.Name)
 		return nil
 	}
 	nargs := 0
 	switch kind {
 	case KindInvalid:
-		c.errs.add(x.Pos, "expected a type, found keyword %q", x.Name)
+		c.errs.Addf(x.Pos, "expected a type, found keyword %q", x.Name)
 		return nil
 	case KindList, KindOptional, KindLink:
 		nargs = 1
@@ -239,11 +239,11 @@ func (c *compiler) resolve(x *TypeExpr) *rtype {
 		nargs = 2
 	}
 	if len(x.Args) != nargs {
-		c.errs.add(x.Pos, "%s takes %d type arguments, got %d", x.Name, nargs, len(x.Args))
+		c.errs.Addf(x.Pos, "%s takes %d type arguments, got %d", x.Name, nargs, len(x.Args))
 		return nil
 	}
 	if x.HasLen && kind != KindBytes {
-		c.errs.add(x.Pos, "%s takes no length", x.Name)
+		c.errs.Addf(x.Pos, "%s takes no length", x.Name)
 		return nil
 	}
 	t.kind = kind
@@ -251,7 +251,7 @@ func (c *compiler) resolve(x *TypeExpr) *rtype {
 	case KindBytes:
 		if x.HasLen {
 			if x.Len > MaxFixedBytes {
-				c.errs.add(x.Pos, "bytes[%d] is longer than %d bytes", x.Len, MaxFixedBytes)
+				c.errs.Addf(x.Pos, "bytes[%d] is longer than %d bytes", x.Len, MaxFixedBytes)
 				return nil
 			}
 			t.kind, t.n = KindFixedBytes, uint32(x.Len)
@@ -261,14 +261,14 @@ func (c *compiler) resolve(x *TypeExpr) *rtype {
 	case KindLink:
 		t.elem = c.resolve(x.Args[0])
 		if e := t.elem; e != nil && e.kind != KindRef && e.kind != KindAny {
-			c.errs.add(x.Args[0].Pos, "invalid link target %s: must be a schema name or any", x.Args[0])
+			c.errs.Addf(x.Args[0].Pos, "invalid link target %s: must be a schema name or any", x.Args[0])
 			return nil
 		}
 	case KindMap:
 		t.key = c.resolve(x.Args[0])
 		t.elem = c.resolve(x.Args[1])
 		if k := t.key; k != nil && !c.isKey(k) {
-			c.errs.add(x.Args[0].Pos, "invalid map key type %s: keys must be bool, integers, string, bytes, bytes[N], links or enums without payloads", x.Args[0])
+			c.errs.Addf(x.Args[0].Pos, "invalid map key type %s: keys must be bool, integers, string, bytes, bytes[N], links or enums without payloads", x.Args[0])
 			return nil
 		}
 	}
@@ -340,7 +340,7 @@ func (c *compiler) infinite() {
 		}
 		path = append(path, c.decls[start].Name)
 		slices.Reverse(path[1 : len(path)-1])
-		c.errs.add(c.decls[start].NamePos, "infinite type: %s (a cycle must pass through list, map, optional, link or an enum payload)", strings.Join(path, " → "))
+		c.errs.Addf(c.decls[start].NamePos, "infinite type: %s (a cycle must pass through list, map, optional, link or an enum payload)", strings.Join(path, " → "))
 	}
 }
 

@@ -11,7 +11,6 @@ package coda
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -19,88 +18,14 @@ import (
 	"github.com/coalescent/coal/errs"
 )
 
-// Pos is a position in source text. Line and Col count from 1; Col counts
-// bytes. The zero Pos is "no position".
-type Pos struct {
-	File      string
-	Line, Col int
-}
-
-// IsValid reports whether p is a real position.
-func (p Pos) IsValid() bool { return p.Line > 0 }
-
-// String returns "FILE:LINE:COL", or "LINE:COL" without a file name.
-func (p Pos) String() string {
-	if p.File == "" {
-		return fmt.Sprintf("%d:%d", p.Line, p.Col)
-	}
-	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
-}
-
-// before orders positions by file, line and column.
-func (p Pos) before(q Pos) bool {
-	if p.File != q.File {
-		return p.File < q.File
-	}
-	if p.Line != q.Line {
-		return p.Line < q.Line
-	}
-	return p.Col < q.Col
-}
-
-// PosError is an error in source text.
-type PosError struct {
-	Pos Pos
-	Msg string
-}
-
-// Error returns "FILE:LINE:COL: MSG".
-func (e *PosError) Error() string { return e.Pos.String() + ": " + e.Msg }
-
-// Is makes errors.Is(err, errs.Invalid) true.
-func (e *PosError) Is(target error) bool { return target == errs.Invalid }
-
-// ErrorList is a list of errors in source text, like go/scanner's: the
-// compiler reports every error it finds, sorted by position.
-type ErrorList []*PosError
-
-// Error returns all errors, one per line.
-func (l ErrorList) Error() string {
-	var b strings.Builder
-	for i, e := range l {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(e.Error())
-	}
-	return b.String()
-}
-
-// Is makes errors.Is(list, errs.Invalid) true.
-func (l ErrorList) Is(target error) bool { return target == errs.Invalid }
-
-// Unwrap returns errs.Invalid, so that errs.KindOf(list) is Invalid too.
-// (errs.KindOf follows single Unwraps only; the errors themselves are the
-// list's elements.)
-func (l ErrorList) Unwrap() error { return errs.Invalid }
-
-// Err returns l sorted by position, or nil if l is empty.
-func (l ErrorList) Err() error {
-	if len(l) == 0 {
-		return nil
-	}
-	l.Sort()
-	return l
-}
-
-// Sort sorts the list by position; errors at one position keep their order.
-func (l ErrorList) Sort() {
-	sort.SliceStable(l, func(i, j int) bool { return l[i].Pos.before(l[j].Pos) })
-}
-
-func (l *ErrorList) add(pos Pos, format string, args ...any) {
-	*l = append(*l, &PosError{Pos: pos, Msg: fmt.Sprintf(format, args...)})
-}
+// Pos, PosError and ErrorList are the errs package's positions and error
+// lists in source text, shared with the Co assembler: the compiler reports
+// every error it finds, sorted by position, as FILE:LINE:COL: message.
+type (
+	Pos       = errs.Pos
+	PosError  = errs.PosError
+	ErrorList = errs.ErrorList
+)
 
 type tokenKind uint8
 
@@ -174,7 +99,7 @@ func lex(filename string, src []byte, errs *ErrorList) []token {
 			tok.kind, tok.text = tokNumber, string(src[start:i])
 			n, msg := parseNumber(tok.text)
 			if msg != "" {
-				errs.add(tok.pos, "%s", msg)
+				errs.Addf(tok.pos, "%s", msg)
 			}
 			tok.num = n
 		case strings.IndexByte("{}()<>[]:,=", c) >= 0:
@@ -185,11 +110,11 @@ func lex(filename string, src []byte, errs *ErrorList) []token {
 			i += size
 			switch {
 			case r == utf8.RuneError && size == 1:
-				errs.add(tok.pos, "invalid UTF-8 encoding")
+				errs.Addf(tok.pos, "invalid UTF-8 encoding")
 			case c == '/':
-				errs.add(tok.pos, `unexpected character "/" (comments start with //)`)
+				errs.Addf(tok.pos, `unexpected character "/" (comments start with //)`)
 			default:
-				errs.add(tok.pos, "unexpected character %q", string(r))
+				errs.Addf(tok.pos, "unexpected character %q", string(r))
 			}
 			continue
 		}

@@ -157,7 +157,7 @@ func (p *parser) errorf(pos Pos, format string, args ...any) {
 		return
 	}
 	p.errLine = pos.Line
-	p.errs.add(pos, format, args...)
+	p.errs.Addf(pos, format, args...)
 }
 
 // atDecl reports whether the next tokens are `schema Name {` or

@@ -248,7 +248,7 @@ func FuzzParse(f *testing.F) {
 				if !e.Pos.IsValid() || e.Pos.File != "f.coda" {
 					t.Errorf("error without a position: %v", e)
 				}
-				if i > 0 && e.Pos.before(el[i-1].Pos) {
+				if i > 0 && e.Pos.Before(el[i-1].Pos) {
 					t.Errorf("errors not sorted: %v after %v", e, el[i-1])
 				}
 			}

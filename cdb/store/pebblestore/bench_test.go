@@ -23,7 +23,7 @@ import (
 func rawOptions() *pebble.Options {
 	return &pebble.Options{
 		MemTableSize:               64 << 20,
-		CacheSize:                  64 << 20,
+		CacheSize:                  (64 + 2*64) << 20, // as pebblestore: 64 MiB beside two memtables
 		FormatMajorVersion:         pebble.FormatNewest,
 		CompactionConcurrencyRange: func() (int, int) { return 1, 2 },
 		Logger:                     quiet{},

@@ -68,7 +68,9 @@ const chunkFlushBytes = 4 << 20
 type Options struct {
 	// Logger receives Pebble's messages. Nil discards them.
 	Logger *slog.Logger
-	// CacheSize is the size of the block cache. Zero means 64 MiB.
+	// CacheSize is the size of the block cache, not counting memtables.
+	// Zero means 64 MiB. (Pebble charges memtables to the block cache, so
+	// the cache is made this much larger than two memtables.)
 	CacheSize int64
 	// MemTableSize is the size of each memtable. Zero means 64 MiB, so that
 	// a batch of up to 32 MiB (Pebble's large-batch threshold is half a
@@ -128,7 +130,7 @@ func Open(dir string, o Options) (*Store, error) {
 	if memTable == 0 {
 		memTable = 64 << 20
 	}
-	cache := pebble.NewCache(cacheSize)
+	cache := pebble.NewCache(cacheSize + 2*int64(memTable))
 	defer cache.Unref()
 	logger := o.Logger
 	if logger == nil {

@@ -115,3 +115,20 @@ func (o *op) lookupLeaf(root coda.ID, segs []string, name string) (Entry, bool, 
 	}
 	return o.lookup(id, key{name, false})
 }
+
+// Leaf returns the leaf entry at p (with meta, the metadata leaf of the
+// directory p): a value or a tombstone, which Get hides. ok is false if p
+// holds no leaf. Revert uses it to see whether a path was changed again.
+func (t *Tree) Leaf(root coda.ID, p string, meta bool) (e Entry, ok bool, err error) {
+	segs, err := SplitPath(p)
+	if err != nil {
+		return Entry{}, false, err
+	}
+	if meta {
+		return t.newOp(false).lookupLeaf(root, segs, "")
+	}
+	if len(segs) == 0 {
+		return Entry{}, false, nil
+	}
+	return t.newOp(false).lookupLeaf(root, segs[:len(segs)-1], segs[len(segs)-1])
+}

@@ -1,0 +1,233 @@
+package cdb
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/coalescent/coal/cdb/store"
+	"github.com/coalescent/coal/cdb/tree"
+	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
+)
+
+// ReplayResult is what Replay checked.
+type ReplayResult struct {
+	Count int     `json:"count"` // commits checked
+	Root  coda.ID `json:"root"`  // the tree of the current branch's head
+	Head  coda.ID `json:"head"`
+}
+
+// Replay rebuilds the world's history from genesis: every commit reachable
+// from any branch, parents before children, is checked by ValidateCommit
+// (signatures; ops re-applied to the first parent's tree give the commit's
+// tree; merge commits recomputed). progress, if not nil, is called with
+// the number of commits checked so far. The first bad commit is an
+// errs.Corrupt error naming it.
+func (w *World) Replay(progress func(n int)) (ReplayResult, error) {
+	op := errs.Op("cdb.Replay")
+	commits, err := w.allCommits()
+	if err != nil {
+		return ReplayResult{}, errs.E(op, errs.Corrupt, err)
+	}
+	byID := make(map[coda.ID]*Commit, len(commits))
+	for _, c := range commits {
+		byID[c.ID] = c
+	}
+	env := w.validateEnv(w.h.store, false)
+	for i, c := range commits {
+		parents := make([]*Commit, len(c.Parents))
+		for j, p := range c.Parents {
+			parents[j] = byID[p]
+		}
+		if err := ValidateCommit(env, c, parents); err != nil {
+			return ReplayResult{Count: i}, errs.E(op, errs.Corrupt, err)
+		}
+		if progress != nil {
+			progress(i + 1)
+		}
+	}
+	head, err := w.Head()
+	if err != nil {
+		return ReplayResult{}, errs.E(op, err)
+	}
+	return ReplayResult{Count: len(commits), Root: byID[head].Tree, Head: head}, nil
+}
+
+// allCommits returns every commit reachable from a branch head of the
+// world, parents before children (ties: time, then id).
+func (w *World) allCommits() ([]*Commit, error) {
+	refs, err := w.h.store.ListRefs("head/" + w.id.String() + "/")
+	if err != nil {
+		return nil, err
+	}
+	var all []*Commit
+	seen := map[coda.ID]bool{}
+	for _, r := range refs {
+		err := w.walkHistory(r.ID, seen, func(c *Commit) error {
+			all = append(all, c)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	// Kahn's algorithm over the DAG, in (time, id) order among the ready.
+	children := map[coda.ID][]*Commit{}
+	waiting := map[coda.ID]int{}
+	var ready []*Commit
+	for _, c := range all {
+		waiting[c.ID] = len(c.Parents)
+		if len(c.Parents) == 0 {
+			ready = append(ready, c)
+		}
+		for _, p := range c.Parents {
+			children[p] = append(children[p], c)
+		}
+	}
+	order := func(a, b *Commit) int {
+		return cmp.Or(cmp.Compare(b.Time, a.Time), bytes.Compare(b.ID[:], a.ID[:]))
+	}
+	out := make([]*Commit, 0, len(all))
+	for len(ready) > 0 {
+		slices.SortFunc(ready, order) // oldest last
+		c := ready[len(ready)-1]
+		ready = ready[:len(ready)-1]
+		out = append(out, c)
+		for _, k := range children[c.ID] {
+			waiting[k.ID]--
+			if waiting[k.ID] == 0 {
+				ready = append(ready, k)
+			}
+		}
+	}
+	if len(out) != len(all) {
+		return nil, fmt.Errorf("history has a cycle or a commit of another world")
+	}
+	return out, nil
+}
+
+// Fsck checks every object reachable from the world's branches: each
+// commit's hash and decoding, each tree (every node decodes, the structure
+// is canonical), and each value's hash and decoding (a blob's header; a
+// value of a known schema decodes against it). fn is called with one line
+// per problem, naming the object and path; Fsck returns an errs.Corrupt
+// error if there was any.
+func (w *World) Fsck(fn func(problem string)) error {
+	op := errs.Op("cdb.Fsck")
+	problems := 0
+	report := func(format string, args ...any) {
+		problems++
+		if fn != nil {
+			fn(fmt.Sprintf(format, args...))
+		}
+	}
+	verifier, _ := w.h.store.(store.Verifier)
+	checkHash := func(id coda.ID) error {
+		if verifier != nil {
+			return verifier.Verify(id)
+		}
+		b, err := w.h.store.Get(id)
+		if err != nil {
+			return err
+		}
+		if coda.Sum(b) != id {
+			return errs.E(errs.Corrupt, fmt.Sprintf("object %s: bytes hash to %s", id, coda.Sum(b)))
+		}
+		return nil
+	}
+	refs, err := w.h.store.ListRefs("head/" + w.id.String() + "/")
+	if err != nil {
+		return errs.E(op, err)
+	}
+	seen := map[coda.ID]bool{}
+	checkedTree := map[coda.ID]bool{tree.EmptyRoot: true}
+	checkedValue := map[coda.ID]bool{}
+	var stack []coda.ID
+	for _, r := range refs {
+		stack = append(stack, r.ID)
+	}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if err := checkHash(id); err != nil {
+			report("commit %s: %v", id, err)
+			continue
+		}
+		c, err := w.LoadCommit(id)
+		if err != nil {
+			report("commit %s: %v", id, err)
+			continue
+		}
+		stack = append(stack, c.Parents...)
+		if checkedTree[c.Tree] {
+			continue
+		}
+		checkedTree[c.Tree] = true
+		if err := w.h.tree.Verify(c.Tree); err != nil {
+			report("tree %s of commit %s: %v", c.Tree, id, err)
+			continue
+		}
+		reg, err := w.schemasAt(c.Tree)
+		if err != nil {
+			report("schemas of commit %s: %v", id, err)
+			reg = coda.NewRegistry()
+		}
+		err = w.h.tree.Walk(c.Tree, "/", func(p string, e tree.Entry) error {
+			if checkedValue[e.ID] {
+				return nil
+			}
+			checkedValue[e.ID] = true
+			if err := checkHash(e.ID); err != nil {
+				report("object %s at %s (commit %s): %v", e.ID, p, id, err)
+				return nil
+			}
+			if err := checkValue(w.h.store, reg, e.ID); err != nil {
+				report("object %s at %s (commit %s): %v", e.ID, p, id, err)
+			}
+			return nil
+		})
+		if err != nil && !errs.Is(err, errs.NotExist) {
+			report("tree %s of commit %s: %v", c.Tree, id, err)
+		}
+	}
+	if problems > 0 {
+		return errs.E(op, errs.Corrupt, fmt.Sprintf("%d problems found", problems))
+	}
+	return nil
+}
+
+// checkValue decodes the object id: a blob's header, or a value of a schema
+// in reg. Objects of unknown schemas are only hashed.
+func checkValue(s store.Store, reg *coda.Registry, id coda.ID) error {
+	size, err := s.Size(id)
+	if err != nil {
+		return err
+	}
+	head, err := readHead(s, id, size)
+	if err != nil {
+		return err
+	}
+	if coda.ID(head) == coda.BlobSchema().ID {
+		if _, _, err := blobHeader(head, size); err != nil {
+			return errs.E(errs.Corrupt, err)
+		}
+		return nil
+	}
+	if size > MaxValueSize {
+		return nil
+	}
+	b, err := s.Get(id)
+	if err != nil {
+		return err
+	}
+	if _, _, err := coda.DecodeObject(b, coda.DecodeOptions{Resolver: reg}); err != nil && !errs.Is(err, errs.NotExist) {
+		return errs.E(errs.Corrupt, err)
+	}
+	return nil
+}

@@ -1,0 +1,148 @@
+package cdb
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/coalescent/coal/cdb/tree"
+	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
+)
+
+// registryCache maps the id of a /sys/schemas directory node to its
+// registry, so that reads and writes do not decode every schema each time.
+type registryCache struct {
+	mu sync.Mutex
+	m  map[coda.ID]*coda.Registry
+}
+
+var regCache = registryCache{m: make(map[coda.ID]*coda.Registry)}
+
+// Schemas returns the registry of the schemas in /sys/schemas at commit rev
+// (zero: head), each under its name there, plus the built-ins (Blob).
+func (w *World) Schemas(rev coda.ID) (*coda.Registry, error) {
+	root, err := w.root(rev)
+	if err != nil {
+		return nil, errs.E(errs.Op("cdb.Schemas"), err)
+	}
+	return w.schemasAt(root)
+}
+
+func (w *World) schemasAt(root coda.ID) (*coda.Registry, error) {
+	return schemasIn(w.h.store, root)
+}
+
+// schemasIn builds the registry of /sys/schemas in the tree root.
+func schemasIn(ts tree.Store, root coda.ID) (*coda.Registry, error) {
+	tr := tree.New(ts)
+	e, err := tr.Get(root, SchemasDir)
+	if errs.Is(err, errs.NotExist) {
+		return coda.NewRegistry(), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if e.Kind != tree.KindDir {
+		return nil, errs.E(errs.Corrupt, errs.Path(SchemasDir), "not a directory")
+	}
+	regCache.mu.Lock()
+	r, ok := regCache.m[e.ID]
+	regCache.mu.Unlock()
+	if ok {
+		return r, nil
+	}
+	ents, err := tr.List(root, SchemasDir)
+	if err != nil {
+		return nil, err
+	}
+	type pending struct {
+		name string
+		data []byte
+	}
+	var todo []pending
+	for _, d := range ents {
+		if d.Kind != tree.KindValue {
+			continue
+		}
+		b, err := ts.Get(d.ID)
+		if err != nil {
+			return nil, err
+		}
+		todo = append(todo, pending{d.Name, b})
+	}
+	r = coda.NewRegistry()
+	// Schemas refer to others by id: decode in rounds until no progress.
+	for len(todo) > 0 {
+		var next []pending
+		var lastErr error
+		for _, p := range todo {
+			s, err := coda.DecodeSchema(p.data, r)
+			if errs.Is(err, errs.NotExist) {
+				next = append(next, p)
+				lastErr = err
+				continue
+			}
+			if err != nil {
+				return nil, errs.E(errs.Corrupt, errs.Path(SchemasDir+"/"+p.name), err)
+			}
+			named := *s
+			named.Name = p.name
+			r.Add(&named)
+		}
+		if len(next) == len(todo) {
+			return nil, errs.E(errs.Corrupt, errs.Path(SchemasDir+"/"+next[0].name), fmt.Errorf("refers to a schema not in %s: %w", SchemasDir, lastErr))
+		}
+		todo = next
+	}
+	regCache.mu.Lock()
+	if len(regCache.m) > 256 {
+		clear(regCache.m)
+	}
+	regCache.m[e.ID] = r
+	regCache.mu.Unlock()
+	return r, nil
+}
+
+// AddSchemas compiles the CODA source src (named filename in errors)
+// against the schemas at the head and stores each schema it declares at
+// /sys/schemas/NAME, in one commit. It returns the schemas, in declaration
+// order. A name that already holds a different schema is replaced (the old
+// one stays in history and in values that carry its id).
+func (w *World) AddSchemas(ctx context.Context, author Identity, filename string, src []byte) (CommitInfo, []*coda.Schema, error) {
+	op := errs.Op("cdb.AddSchemas")
+	var out []*coda.Schema
+	c, err := w.write(ctx, author, "schema add "+filename, true, func(tx *txn) error {
+		reg := coda.NewRegistry()
+		for _, n := range tx.reg.Names() {
+			if s, ok := tx.reg.Lookup(n); ok {
+				reg.Add(s)
+			}
+		}
+		list, err := reg.Compile(filename, src)
+		if err != nil {
+			return errs.E(errs.Invalid, err)
+		}
+		if len(list) == 0 {
+			return errs.E(errs.Invalid, errs.Path(filename), "no schemas declared")
+		}
+		out = list
+		for _, s := range list {
+			obj := coda.SchemaObject(s)
+			p := SchemasDir + "/" + s.Name
+			if err := checkSchemaPath(p, obj, reg); err != nil {
+				return err
+			}
+			id, err := tx.st.Put(obj)
+			if err != nil {
+				return err
+			}
+			tx.pending = append(tx.pending, tree.Op{Path: p, Entry: tree.Value(id, tx.stamp)})
+		}
+		return nil
+	})
+	if err != nil {
+		return CommitInfo{}, nil, errs.E(op, err)
+	}
+	return c.Info(), out, nil
+}

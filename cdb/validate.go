@@ -1,0 +1,266 @@
+package cdb
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/coalescent/coal/cdb/hlc"
+	"github.com/coalescent/coal/cdb/tree"
+	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
+)
+
+// ValidateEnv is what ValidateCommit may read. Validation does no I/O of
+// its own: it reads objects through Store (a snapshot of the parents'
+// state) and writes the trees it recomputes to memory only.
+type ValidateEnv struct {
+	// Store reads tree nodes and objects.
+	Store tree.Store
+	// World is the world the commit must belong to.
+	World coda.ID
+	// Now is the local wall-clock time; zero skips the skew check.
+	Now hlc.Time
+	// Skew is how far ahead of Now a commit's time may be (zero:
+	// DefaultSkew).
+	Skew time.Duration
+	// MergeBase returns the tree root of the common ancestor that serves
+	// as the conflict base when merging the commits a and b (the zero id
+	// if they have none). Needed for merge commits.
+	MergeBase func(a, b coda.ID) (coda.ID, error)
+	// Rights checks that the author may make every change (step 5, issue
+	// 5). Nil skips the step.
+	Rights func(c *Commit, parents []*Commit) error
+	// Call re-executes c.Call and checks its ops, output and steps (step
+	// 6, issue 8). Nil: a commit with a call is refused.
+	Call func(c *Commit, parents []*Commit) error
+}
+
+// ErrHeld is the error of a commit whose time is too far ahead of the
+// local clock: it is held, not applied, until it is not.
+var ErrHeld = errs.E(errs.Unavailable, "cdb: commit time is ahead of the local clock beyond the skew bound: held")
+
+// ValidateCommit is the one validation of a commit (docs/cdb.md,
+// "Validation"), used by local commits, merge, replay and (later) bundle
+// apply and sync. c is decoded (DecodeCommit, step 1's canonical decoding);
+// parents are its decoded parents, in c.Parents order. It checks:
+//
+//  1. c is of env.World, and so are its parents;
+//  2. c's time is greater than every parent's (a merge: equal to the
+//     greatest), and not beyond the skew bound (ErrHeld);
+//  3. the signature verifies for the author; merge commits are recomputed
+//     from their parents and must be identical;
+//  4. replaying the ops on the first parent's tree (the empty tree for a
+//     genesis), each changed leaf stamped (time, author), gives c.Tree: so
+//     every changed leaf carries the commit's stamp and nothing else moved;
+//  5. rights (env.Rights, issue 5);
+//  6. calls (env.Call, issue 8).
+//
+// Errors are errs.Invalid (or ErrHeld), naming the commit.
+func ValidateCommit(env ValidateEnv, c *Commit, parents []*Commit) error {
+	if err := validateCommit(env, c, parents); err != nil {
+		if errs.Is(err, errs.Unavailable) {
+			return err
+		}
+		return errs.E(errs.Invalid, fmt.Errorf("commit %s: %w", c.ID, err))
+	}
+	return nil
+}
+
+func validateCommit(env ValidateEnv, c *Commit, parents []*Commit) error {
+	// 1. World and parents.
+	if len(parents) != len(c.Parents) {
+		return fmt.Errorf("%d parents given for %d", len(parents), len(c.Parents))
+	}
+	if c.IsGenesis() {
+		if c.ID != env.World {
+			return fmt.Errorf("a genesis commit that is not world %s", env.World)
+		}
+	} else if c.World != env.World {
+		return fmt.Errorf("of world %s, not %s", c.World, env.World)
+	}
+	for i, p := range parents {
+		if p.ID != c.Parents[i] {
+			return fmt.Errorf("parent %d is %s, given %s", i, c.Parents[i], p.ID)
+		}
+		if p.World != env.World && p.ID != env.World {
+			return fmt.Errorf("parent %s is of another world", p.ID)
+		}
+	}
+	// 2. Time.
+	var maxT hlc.Time
+	for _, p := range parents {
+		maxT = max(maxT, p.Time)
+	}
+	if c.IsMerge() {
+		if c.Time != maxT {
+			return fmt.Errorf("merge time %d, want the parents' greatest %d", c.Time, maxT)
+		}
+	} else if len(parents) > 0 && c.Time <= maxT {
+		return fmt.Errorf("time %v is not after its parents' (%v)", c.Time, maxT)
+	}
+	if env.Now != 0 {
+		skew := env.Skew
+		if skew == 0 {
+			skew = DefaultSkew
+		}
+		if c.Time > env.Now+hlc.Time(skew.Milliseconds())<<hlc.LogicalBits {
+			return errs.E(ErrHeld, fmt.Sprintf("commit %s at %v", c.ID, c.Time))
+		}
+	}
+	st := newStaging(env.Store, nil)
+	// 3. Signature, or recomputation of a merge.
+	if c.IsMerge() {
+		if env.MergeBase == nil {
+			return fmt.Errorf("cannot check a merge commit without history")
+		}
+		want, err := computeMerge(st, env.MergeBase, env.World, parents)
+		if err != nil {
+			return fmt.Errorf("recompute merge: %w", err)
+		}
+		cs, err := loadCommitSchemas()
+		if err != nil {
+			return err
+		}
+		got, err := cs.encode(c)
+		if err != nil {
+			return err
+		}
+		wb, err := cs.encode(want)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(got, wb) {
+			return fmt.Errorf("merge commit differs from its recomputation %s (tree %s, want %s)", coda.Sum(wb), c.Tree, want.Tree)
+		}
+	} else {
+		if len(parents) > 1 {
+			return fmt.Errorf("a signed commit has at most one parent")
+		}
+		if err := c.Verify(); err != nil {
+			return err
+		}
+		// 4. Replay the ops.
+		base := tree.EmptyRoot
+		if len(parents) > 0 {
+			base = parents[0].Tree
+		}
+		root, err := replayOps(tree.New(st), base, c)
+		if err != nil {
+			return err
+		}
+		if root != c.Tree {
+			return fmt.Errorf("replaying its ops gives tree %s, not %s", root, c.Tree)
+		}
+	}
+	// 5. Rights (issue 5).
+	if env.Rights != nil {
+		if err := env.Rights(c, parents); err != nil {
+			return err
+		}
+	}
+	// 6. Calls (issue 8).
+	if c.Call != nil {
+		if env.Call == nil {
+			return fmt.Errorf("commits with calls cannot be checked yet")
+		}
+		if err := env.Call(c, parents); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// replayOps applies c's ops to base, each leaf set exactly to a value or
+// tombstone stamped with c's stamp.
+func replayOps(tr *tree.Tree, base coda.ID, c *Commit) (coda.ID, error) {
+	s := c.Stamp()
+	ops := make([]tree.Op, len(c.Ops))
+	for i, o := range c.Ops {
+		e := tree.Value(o.ID, s)
+		if o.Delete {
+			e = tree.Tombstone(s)
+		}
+		ops[i] = tree.Op{Path: o.Path, Meta: o.Meta, Entry: e, Raw: true}
+	}
+	return tr.Apply(base, ops)
+}
+
+// computeMerge builds the merge commit of parents (two, any order): the
+// deterministic unsigned commit of docs/cdb.md.
+func computeMerge(st tree.Store, mergeBase func(a, b coda.ID) (coda.ID, error), world coda.ID, parents []*Commit) (*Commit, error) {
+	if len(parents) != 2 {
+		return nil, fmt.Errorf("merges of %d parents are not supported (only 2)", len(parents))
+	}
+	ps := slices.Clone(parents)
+	slices.SortFunc(ps, func(a, b *Commit) int { return bytes.Compare(a.ID[:], b.ID[:]) })
+	if ps[0].ID == ps[1].ID {
+		return nil, fmt.Errorf("a merge of a commit with itself")
+	}
+	base, err := mergeBase(ps[0].ID, ps[1].ID)
+	if err != nil {
+		return nil, err
+	}
+	tr := tree.New(st)
+	root, conflicts, err := tr.Merge(base, ps[0].Tree, ps[1].Tree)
+	if err != nil {
+		return nil, err
+	}
+	ops, err := diffOps(tr, ps[0].Tree, root)
+	if err != nil {
+		return nil, err
+	}
+	c := &Commit{World: world, Parents: []coda.ID{ps[0].ID, ps[1].ID}, Tree: root, Ops: ops,
+		Time: max(ps[0].Time, ps[1].Time)}
+	for _, k := range conflicts {
+		c.Conflicts = append(c.Conflicts, Conflict{Path: k.Path, Meta: k.Meta,
+			Winner: k.Winner.ID, Loser: k.Loser.ID, WinnerStamp: k.Winner.Stamp, LoserStamp: k.Loser.Stamp})
+	}
+	cs, err := loadCommitSchemas()
+	if err != nil {
+		return nil, err
+	}
+	obj, err := cs.encode(c)
+	if err != nil {
+		return nil, err
+	}
+	c.ID = coda.Sum(obj)
+	return c, nil
+}
+
+// mergeBaseRoot returns the tree of the merge base of a and b: of their
+// common ancestors, the one with the greatest (time, id) — which no other
+// common ancestor descends from, and which every node picks alike. The
+// zero id if they have none.
+func (w *World) mergeBaseRoot(a, b coda.ID) (coda.ID, error) {
+	c, err := w.mergeBase(a, b)
+	if err != nil || c == nil {
+		return coda.ID{}, err
+	}
+	return c.Tree, nil
+}
+
+func (w *World) mergeBase(a, b coda.ID) (*Commit, error) {
+	inA := map[coda.ID]bool{}
+	if err := w.walkHistory(a, inA, func(*Commit) error { return nil }); err != nil {
+		return nil, err
+	}
+	var best *Commit
+	err := w.walkHistory(b, map[coda.ID]bool{}, func(c *Commit) error {
+		if inA[c.ID] && (best == nil || cmp.Or(cmp.Compare(c.Time, best.Time), bytes.Compare(c.ID[:], best.ID[:])) > 0) {
+			best = c
+		}
+		return nil
+	})
+	return best, err
+}
+
+func (w *World) validateEnv(st tree.Store, clock bool) ValidateEnv {
+	env := ValidateEnv{Store: st, World: w.id, Skew: w.h.skew, MergeBase: w.mergeBaseRoot}
+	if clock {
+		env.Now = w.h.clock.Wall()
+	}
+	return env
+}

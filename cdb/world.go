@@ -1,0 +1,386 @@
+package cdb
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/coalescent/coal/cdb/store"
+	"github.com/coalescent/coal/cdb/tree"
+	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
+)
+
+// World is one world of a home: a tree with its history and branches. It is
+// safe for concurrent use. Reads take a commit id (from Head or Resolve), so
+// that a sequence of reads sees one state.
+type World struct {
+	h    *Home
+	name string
+	id   coda.ID
+}
+
+// ID returns the world's id: the id of its genesis commit.
+func (w *World) ID() coda.ID { return w.id }
+
+// Name returns the world's local name.
+func (w *World) Name() string { return w.name }
+
+// Home returns the home the world belongs to.
+func (w *World) Home() *Home { return w.h }
+
+// Branch returns the world's current branch (node state in config.json).
+func (w *World) Branch() string { return w.h.currentBranch(w.id) }
+
+// headRef is the ref of a branch head.
+func headRef(world coda.ID, branch string) string {
+	return "head/" + world.String() + "/" + branch
+}
+
+// Head returns the head commit of the current branch.
+func (w *World) Head() (coda.ID, error) {
+	return w.branchHead(w.Branch())
+}
+
+func (w *World) branchHead(branch string) (coda.ID, error) {
+	id, err := w.h.store.GetRef(headRef(w.id, branch))
+	if errs.Is(err, errs.NotExist) {
+		return coda.ID{}, errs.E(errs.NotExist, fmt.Sprintf("no branch %q in world %s", branch, w.name))
+	}
+	return id, err
+}
+
+// Resolve turns a revision into a commit id: a full commit id, a unique
+// prefix of one (at least 4 characters), a branch name, "HEAD", or any of
+// these followed by "~N" (the Nth first parent). Unknown revisions are
+// errs.NotExist, ambiguous prefixes errs.Invalid.
+func (w *World) Resolve(rev string) (coda.ID, error) {
+	op := errs.Op("cdb.Resolve")
+	base, n := rev, 0
+	if i := strings.LastIndexByte(rev, '~'); i >= 0 {
+		base = rev[:i]
+		k, err := strconv.Atoi(rev[i+1:])
+		if rev[i+1:] == "" {
+			k, err = 1, nil
+		}
+		if err != nil || k < 0 {
+			return coda.ID{}, errs.E(op, errs.Invalid, fmt.Sprintf("bad revision %q", rev))
+		}
+		n = k
+	}
+	id, err := w.resolveBase(base)
+	if err != nil {
+		return coda.ID{}, errs.E(op, err)
+	}
+	for range n {
+		c, err := w.LoadCommit(id)
+		if err != nil {
+			return coda.ID{}, errs.E(op, err)
+		}
+		if len(c.Parents) == 0 {
+			return coda.ID{}, errs.E(op, errs.NotExist, fmt.Sprintf("revision %q: history is shorter", rev))
+		}
+		id = c.firstParent()
+	}
+	return id, nil
+}
+
+func (w *World) resolveBase(rev string) (coda.ID, error) {
+	if rev == "" || rev == "HEAD" || rev == "@" {
+		return w.Head()
+	}
+	if id, err := w.h.store.GetRef(headRef(w.id, rev)); err == nil {
+		return id, nil
+	}
+	if len(rev) == coda.IDTextLen {
+		id, err := coda.ParseID(rev)
+		if err == nil {
+			if _, err := w.LoadCommit(id); err != nil {
+				return coda.ID{}, err
+			}
+			return id, nil
+		}
+	}
+	if !coda.IsIDPrefix(rev) {
+		return coda.ID{}, errs.E(errs.NotExist, fmt.Sprintf("unknown revision %q", rev))
+	}
+	if len(rev) < 4 {
+		return coda.ID{}, errs.E(errs.Invalid, fmt.Sprintf("revision %q: an id prefix needs at least 4 characters", rev))
+	}
+	// Search the history of every branch: commits not reachable from a
+	// branch are not part of the world as this node sees it.
+	prefix := strings.ToLower(rev)
+	var found []coda.ID
+	seen := map[coda.ID]bool{}
+	refs, err := w.h.store.ListRefs("head/" + w.id.String() + "/")
+	if err != nil {
+		return coda.ID{}, err
+	}
+	for _, r := range refs {
+		err := w.walkHistory(r.ID, seen, func(c *Commit) error {
+			if c.ID.HasPrefix(prefix) {
+				found = append(found, c.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			return coda.ID{}, err
+		}
+	}
+	switch len(found) {
+	case 0:
+		return coda.ID{}, errs.E(errs.NotExist, fmt.Sprintf("unknown revision %q", rev))
+	case 1:
+		return found[0], nil
+	}
+	return coda.ID{}, errs.E(errs.Invalid, fmt.Sprintf("revision %q is ambiguous: %d commits start with it", rev, len(found)))
+}
+
+// walkHistory calls fn for every commit reachable from id not yet in seen.
+func (w *World) walkHistory(id coda.ID, seen map[coda.ID]bool, fn func(*Commit) error) error {
+	stack := []coda.ID{id}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		c, err := w.LoadCommit(id)
+		if err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+		stack = append(stack, c.Parents...)
+	}
+	return nil
+}
+
+func (c *Commit) firstParent() coda.ID {
+	if len(c.Parents) == 0 {
+		return coda.ID{}
+	}
+	return c.Parents[0]
+}
+
+// LoadCommit reads and decodes the commit id of this world. Its signature
+// is not verified here: call Commit.Verify. errs.NotExist if there is no
+// such commit in the world; errs.Corrupt if the object does not decode.
+func (w *World) LoadCommit(id coda.ID) (*Commit, error) {
+	b, err := w.h.store.Get(id)
+	if err != nil {
+		if errs.Is(err, errs.NotExist) {
+			return nil, errs.E(errs.NotExist, fmt.Sprintf("no commit %s", id))
+		}
+		return nil, err
+	}
+	c, err := w.h.schema.decode(b)
+	if err != nil {
+		if coda.ID(b[:min(len(b), coda.IDSize)]) != w.h.schema.signed.ID {
+			return nil, errs.E(errs.NotExist, fmt.Sprintf("%s is not a commit", id))
+		}
+		return nil, errs.E(errs.Corrupt, fmt.Errorf("commit %s: %w", id, err))
+	}
+	if c.ID != id {
+		return nil, errs.E(errs.Corrupt, fmt.Sprintf("commit %s: stored bytes hash to %s", id, c.ID))
+	}
+	if c.World != w.id && !(c.IsGenesis() && id == w.id) {
+		return nil, errs.E(errs.NotExist, fmt.Sprintf("commit %s is not in world %s", id, w.name))
+	}
+	return c, nil
+}
+
+// root returns the tree root of commit rev (zero: the head).
+func (w *World) root(rev coda.ID) (coda.ID, error) {
+	if rev.IsZero() {
+		h, err := w.Head()
+		if err != nil {
+			return coda.ID{}, err
+		}
+		rev = h
+	}
+	c, err := w.LoadCommit(rev)
+	if err != nil {
+		return coda.ID{}, err
+	}
+	return c.Tree, nil
+}
+
+// ItemKind is what a path holds, as a reader sees it.
+type ItemKind string
+
+// The item kinds.
+const (
+	ItemValue ItemKind = "value" // a CODA object
+	ItemBlob  ItemKind = "blob"  // a Blob object: bytes, read with OpenBlob
+	ItemDir   ItemKind = "dir"   // a directory
+)
+
+// Item is what Get returns. For a value, Schema and Value are the decoded
+// object (Schema nil if the object's schema is not in /sys/schemas nor
+// built in, then Value is invalid and Raw still holds the bytes); for a
+// blob, Size is its length and the bytes are read with OpenBlob; for a
+// directory, ID is its top node, Schema the schema its children must have
+// (nil if none) and Size its number of live values.
+type Item struct {
+	Path   string
+	Kind   ItemKind
+	ID     coda.ID
+	Schema *coda.Schema
+	Value  coda.Value
+	Raw    []byte // the object bytes of a value (not of a blob)
+	Size   int64
+	Stamp  tree.Stamp
+}
+
+// Get returns the item at path in the tree of commit rev (the zero id: the
+// head). Missing, deleted and invisible paths are errs.NotExist.
+func (w *World) Get(rev coda.ID, path string) (Item, error) {
+	op := errs.Op("cdb.Get")
+	root, err := w.root(rev)
+	if err != nil {
+		return Item{}, errs.E(op, err)
+	}
+	it, err := w.getAt(root, path)
+	if err != nil {
+		return Item{}, errs.E(op, errs.Path(path), err)
+	}
+	return it, nil
+}
+
+func (w *World) getAt(root coda.ID, path string) (Item, error) {
+	e, err := w.h.tree.Get(root, path)
+	if err != nil {
+		return Item{}, err
+	}
+	segs, _ := tree.SplitPath(path)
+	p := tree.JoinPath(segs)
+	if e.Kind == tree.KindDir {
+		it := Item{Path: p, Kind: ItemDir, ID: e.ID, Size: int64(e.Live)}
+		s, err := w.dirSchema(root, p)
+		if err != nil {
+			return Item{}, err
+		}
+		it.Schema = s
+		return it, nil
+	}
+	it := Item{Path: p, Kind: ItemValue, ID: e.ID, Stamp: e.Stamp}
+	if err := w.loadValue(root, &it); err != nil {
+		return Item{}, err
+	}
+	return it, nil
+}
+
+// loadValue fills it (ID set) with the value's schema and value, or its
+// blob size.
+func (w *World) loadValue(root coda.ID, it *Item) error {
+	size, err := w.h.store.Size(it.ID)
+	if err != nil {
+		return err
+	}
+	head, err := readHead(w.h.store, it.ID, size)
+	if err != nil {
+		return err
+	}
+	if coda.ID(head) == coda.BlobSchema().ID {
+		it.Kind = ItemBlob
+		_, n, err := blobHeader(head, size)
+		if err != nil {
+			return errs.E(errs.Corrupt, fmt.Errorf("blob %s: %w", it.ID, err))
+		}
+		it.Size = size - int64(n)
+		return nil
+	}
+	b, err := w.h.store.Get(it.ID)
+	if err != nil {
+		return err
+	}
+	it.Raw = b
+	it.Size = int64(len(b))
+	reg, err := w.schemasAt(root)
+	if err != nil {
+		return err
+	}
+	s, v, err := coda.DecodeObject(b, coda.DecodeOptions{Resolver: reg})
+	if errs.Is(err, errs.NotExist) {
+		return nil // unknown schema: Raw only
+	}
+	if err != nil {
+		return errs.E(errs.Corrupt, fmt.Errorf("object %s: %w", it.ID, err))
+	}
+	it.Schema, it.Value = s, v
+	return nil
+}
+
+// OpenBlob opens the bytes of the blob at path in commit rev (zero: head).
+// errs.Invalid if the path holds a value that is not a blob.
+func (w *World) OpenBlob(rev coda.ID, path string) (store.Blob, error) {
+	op := errs.Op("cdb.OpenBlob")
+	root, err := w.root(rev)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	e, err := w.h.tree.Get(root, path)
+	if err != nil {
+		return nil, errs.E(op, errs.Path(path), err)
+	}
+	if e.Kind != tree.KindValue {
+		return nil, errs.E(op, errs.Invalid, errs.Path(path), "is a directory")
+	}
+	b, err := openBlob(w.h.store, e.ID)
+	if err != nil {
+		return nil, errs.E(op, errs.Path(path), err)
+	}
+	return b, nil
+}
+
+// DirEntry is one name in a listing.
+type DirEntry struct {
+	Name  string     `json:"name"`
+	Kind  ItemKind   `json:"kind"` // value, blob or dir
+	ID    coda.ID    `json:"id"`
+	Size  int64      `json:"size"` // a blob's length, a value's object size, a dir's live values
+	Stamp tree.Stamp `json:"-"`
+}
+
+// List returns the visible entries of the directory at path in commit rev
+// (zero: head), in name order (a value before a directory of the same name).
+func (w *World) List(rev coda.ID, path string) ([]DirEntry, error) {
+	op := errs.Op("cdb.List")
+	root, err := w.root(rev)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	ents, err := w.h.tree.List(root, path)
+	if err != nil {
+		return nil, errs.E(op, errs.Path(path), err)
+	}
+	out := make([]DirEntry, 0, len(ents))
+	for _, e := range ents {
+		d := DirEntry{Name: e.Name, ID: e.ID, Stamp: e.Stamp}
+		if e.Kind == tree.KindDir {
+			d.Kind, d.Size = ItemDir, int64(e.Live)
+		} else {
+			d.Kind = ItemValue
+			size, err := w.h.store.Size(e.ID)
+			if err != nil {
+				return nil, errs.E(op, errs.Path(path), err)
+			}
+			head, err := readHead(w.h.store, e.ID, size)
+			if err != nil {
+				return nil, errs.E(op, err)
+			}
+			d.Size = size
+			if coda.ID(head) == coda.BlobSchema().ID {
+				_, n, err := blobHeader(head, size)
+				if err == nil {
+					d.Kind, d.Size = ItemBlob, size-int64(n)
+				}
+			}
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}

@@ -351,14 +351,18 @@ func (w *World) mergeOnce(cur string, other coda.ID) (CommitInfo, []tree.Conflic
 	if err != nil {
 		return CommitInfo{}, nil, err
 	}
-	base, err := w.mergeBase(head, other)
+	merged, err := w.isAncestor(other, head)
 	if err != nil {
 		return CommitInfo{}, nil, err
 	}
-	switch {
-	case base != nil && base.ID == other:
+	if merged {
 		return hc.Info(), nil, nil // already merged
-	case base != nil && base.ID == head:
+	}
+	ff, err := w.isAncestor(head, other)
+	if err != nil {
+		return CommitInfo{}, nil, err
+	}
+	if ff {
 		b := w.h.store.NewBatch()
 		defer b.Discard()
 		if err := b.SwapRef(headRef(w.id, cur), head, other); err != nil {

@@ -230,10 +230,8 @@ func computeMerge(st tree.Store, mergeBase func(a, b coda.ID) (coda.ID, error), 
 	return c, nil
 }
 
-// mergeBaseRoot returns the tree of the merge base of a and b: of their
-// common ancestors, the one with the greatest (time, id) — which no other
-// common ancestor descends from, and which every node picks alike. The
-// zero id if they have none.
+// mergeBaseRoot returns the tree of the merge base of a and b (the zero
+// id if they have none).
 func (w *World) mergeBaseRoot(a, b coda.ID) (coda.ID, error) {
 	c, err := w.mergeBase(a, b)
 	if err != nil || c == nil {
@@ -242,19 +240,82 @@ func (w *World) mergeBaseRoot(a, b coda.ID) (coda.ID, error) {
 	return c.Tree, nil
 }
 
+// mergeBase returns the merge base of a and b: of their common ancestors
+// (a commit is its own ancestor), the greatest by (time, depth, id), where
+// depth is the longest path from genesis. A descendant has a time at least
+// as great and a greater depth, so no common ancestor descends from the
+// one chosen, and every node chooses alike. Nil if there is none.
 func (w *World) mergeBase(a, b coda.ID) (*Commit, error) {
-	inA := map[coda.ID]bool{}
-	if err := w.walkHistory(a, inA, func(*Commit) error { return nil }); err != nil {
+	inA := map[coda.ID]*Commit{}
+	if err := w.walkHistory(a, map[coda.ID]bool{}, func(c *Commit) error { inA[c.ID] = c; return nil }); err != nil {
 		return nil, err
 	}
-	var best *Commit
+	var common []*Commit
 	err := w.walkHistory(b, map[coda.ID]bool{}, func(c *Commit) error {
-		if inA[c.ID] && (best == nil || cmp.Or(cmp.Compare(c.Time, best.Time), bytes.Compare(c.ID[:], best.ID[:])) > 0) {
-			best = c
+		if inA[c.ID] != nil {
+			common = append(common, c)
 		}
 		return nil
 	})
-	return best, err
+	if err != nil || len(common) == 0 {
+		return nil, err
+	}
+	depth := depths(inA)
+	best := common[0]
+	for _, c := range common[1:] {
+		if cmp.Or(cmp.Compare(c.Time, best.Time), cmp.Compare(depth[c.ID], depth[best.ID]), bytes.Compare(c.ID[:], best.ID[:])) > 0 {
+			best = c
+		}
+	}
+	return best, nil
+}
+
+// depths returns the depth of every commit of a history closed under
+// parents: 0 for genesis, else 1 + the greatest depth of its parents.
+func depths(all map[coda.ID]*Commit) map[coda.ID]int {
+	d := make(map[coda.ID]int, len(all))
+	for id := range all {
+		stack := []coda.ID{id}
+		for len(stack) > 0 {
+			x := stack[len(stack)-1]
+			if _, ok := d[x]; ok {
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			c := all[x]
+			ready, m := true, -1
+			for _, p := range c.Parents {
+				if dp, ok := d[p]; ok {
+					m = max(m, dp)
+				} else if all[p] != nil {
+					ready = false
+					stack = append(stack, p)
+				}
+			}
+			if ready {
+				d[x] = m + 1
+				stack = stack[:len(stack)-1]
+			}
+		}
+	}
+	return d
+}
+
+// isAncestor reports whether a is b or an ancestor of b.
+func (w *World) isAncestor(a, b coda.ID) (bool, error) {
+	found := false
+	errFound := errs.E(errs.Other, "found")
+	err := w.walkHistory(b, map[coda.ID]bool{}, func(c *Commit) error {
+		if c.ID == a {
+			found = true
+			return errFound
+		}
+		return nil
+	})
+	if err != nil && err != errFound {
+		return false, err
+	}
+	return found, nil
 }
 
 func (w *World) validateEnv(st tree.Store, clock bool) ValidateEnv {

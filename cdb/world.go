@@ -51,7 +51,7 @@ func (w *World) branchHead(branch string) (coda.ID, error) {
 }
 
 // Resolve turns a revision into a commit id: a full commit id, a unique
-// prefix of one (at least 4 characters), a branch name, "HEAD", or any of
+// prefix of one, a branch name, "HEAD", or any of
 // these followed by "~N" (the Nth first parent). Unknown revisions are
 // errs.NotExist, ambiguous prefixes errs.Invalid.
 func (w *World) Resolve(rev string) (coda.ID, error) {
@@ -103,9 +103,6 @@ func (w *World) resolveBase(rev string) (coda.ID, error) {
 	}
 	if !coda.IsIDPrefix(rev) {
 		return coda.ID{}, errs.E(errs.NotExist, fmt.Sprintf("unknown revision %q", rev))
-	}
-	if len(rev) < 4 {
-		return coda.ID{}, errs.E(errs.Invalid, fmt.Sprintf("revision %q: an id prefix needs at least 4 characters", rev))
 	}
 	// Search the history of every branch: commits not reachable from a
 	// branch are not part of the world as this node sees it.

@@ -1,0 +1,217 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/cdb/hlc"
+	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
+)
+
+// This file holds what the database commands share: opening the home and
+// the world that --home and --world name, choosing the identity that signs
+// (--as), resolving commits, and printing commit ids and times.
+
+// openHome opens the coal home named by --home (or COAL_HOME, or ~/.coal).
+// The caller closes it.
+func (e *env) openHome() (*cdb.Home, error) {
+	return cdb.Open(e.home, cdb.Options{})
+}
+
+// session is an open home and the world --world chose in it.
+type session struct {
+	home  *cdb.Home
+	world *cdb.World
+}
+
+// Close closes the home.
+func (s *session) Close() error { return s.home.Close() }
+
+// openWorld opens the home and the world named by --world (by name, id or
+// unique id prefix; the default world without it). The caller closes it.
+func (e *env) openWorld() (*session, error) {
+	h, err := e.openHome()
+	if err != nil {
+		return nil, err
+	}
+	w, err := h.World(e.world)
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
+	return &session{home: h, world: w}, nil
+}
+
+// withWorld runs f with the home and world open, closing the home after,
+// and reports the first error of f and Close.
+func (e *env) withWorld(f func(s *session) error) error {
+	s, err := e.openWorld()
+	if err != nil {
+		return err
+	}
+	err = f(s)
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// author returns the identity that signs the commits of this call: the node
+// key, unless --as names another identity.
+func (e *env) author(s *session) (cdb.Identity, error) {
+	if e.as != "" && e.as != "node" {
+		return cdb.Identity{}, usageError{fmt.Errorf("--as %s: only the node identity exists so far", e.as)}
+	}
+	return s.home.NodeKey(), nil
+}
+
+// resolve finds the commit rev names in the session's world: a full id or
+// a unique prefix of one, or a branch name. For a flag (what is "--at",
+// say), the empty rev is the head of the current branch. Errors say which
+// argument or flag was wrong.
+func (s *session) resolve(what, rev string) (coda.ID, error) {
+	if rev == "" && what != "" {
+		return s.world.Head()
+	}
+	if rev == "" {
+		return coda.ID{}, errs.E(errs.Invalid, "empty commit name")
+	}
+	id, err := s.world.Resolve(rev)
+	if err != nil {
+		if what != "" {
+			return coda.ID{}, fmt.Errorf("%s: %w", what, err)
+		}
+		return coda.ID{}, err
+	}
+	return id, nil
+}
+
+// valueJSON returns the JSON text of a value read from commit rev, whose
+// schemas (in /sys/schemas) resolve the schemas of any values inside it.
+func (s *session) valueJSON(rev coda.ID, it cdb.Item) ([]byte, error) {
+	if it.Schema == nil {
+		return nil, errs.E(errs.NotExist, errs.Path(it.Path), fmt.Sprintf("the schema of object %s is not in /sys/schemas (print its bytes with --raw)", it.ID))
+	}
+	reg, err := s.world.Schemas(rev)
+	if err != nil {
+		return nil, err
+	}
+	j, err := cdb.ItemJSON(it, reg)
+	if err != nil {
+		return nil, errs.E(errs.Path(it.Path), err)
+	}
+	return j, nil
+}
+
+// commit makes one commit of ops on the current branch, signed by the
+// author --as chooses, and prints its id.
+func (e *env) commit(s *session, ops []cdb.Op, msg string) error {
+	who, err := e.author(s)
+	if err != nil {
+		return err
+	}
+	c, err := s.world.Commit(e.ctx, who, ops, msg)
+	if err != nil {
+		return opError(ops, err)
+	}
+	return e.printCommit(c.ID)
+}
+
+// opError names the op an error is about, as ops[I], when the error names
+// a path that exactly one of several ops has.
+func opError(ops []cdb.Op, err error) error {
+	if len(ops) < 2 {
+		return err
+	}
+	p := errPath(err)
+	if p == "" {
+		return err
+	}
+	found := -1
+	for i, o := range ops {
+		if canonPath(o.Path) == p || o.From != "" && canonPath(o.From) == p {
+			if found >= 0 {
+				return err
+			}
+			found = i
+		}
+	}
+	if found < 0 {
+		return err
+	}
+	return fmt.Errorf("ops[%d]: %w", found, err)
+}
+
+// errPath returns the first path an *errs.Error in err's chain names.
+func errPath(err error) string {
+	for err != nil {
+		var e *errs.Error
+		if !errors.As(err, &e) {
+			return ""
+		}
+		if e.Path != "" {
+			return e.Path
+		}
+		err = e.Err
+	}
+	return ""
+}
+
+// canonPath is p with a leading slash, as errors name paths.
+func canonPath(p string) string {
+	if !strings.HasPrefix(p, "/") {
+		return "/" + p
+	}
+	return p
+}
+
+// checkRevFlag refuses a flag naming a commit that was given empty: unset,
+// it means the head; set to "", it is a mistake.
+func checkRevFlag(cmd *cobra.Command, name, value string) error {
+	if cmd.Flags().Changed(name) && value == "" {
+		return usageError{fmt.Errorf("--%s: empty commit name", name)}
+	}
+	return nil
+}
+
+// commitJSON is what every write prints with --json.
+type commitJSON struct {
+	Commit coda.ID `json:"commit"`
+}
+
+// printCommit reports the commit a write made: its id on a line of its
+// own, or {"commit": ID} with --json.
+func (e *env) printCommit(id coda.ID) error {
+	if e.json {
+		return e.printJSON(commitJSON{id})
+	}
+	_, err := fmt.Fprintln(e.stdout, id)
+	return err
+}
+
+// formatTime is how commands show an HLC time: the wall-clock instant, in
+// UTC with milliseconds (the logical counter is shown only by coal show).
+func formatTime(t hlc.Time) string {
+	return t.Wall().Format("2006-01-02T15:04:05.000Z")
+}
+
+// keyText is the text form of a commit's author, "" for none.
+func keyText(pub []byte) string {
+	if pub == nil {
+		return ""
+	}
+	return cdb.KeyString(pub)
+}
+
+// flagError reports a bad flag value as a usage error naming the flag.
+func flagError(flag string, err error) error {
+	return usageError{fmt.Errorf("--%s: %w", flag, err)}
+}
+
+// isKind reports whether err has the kind k.
+func isKind(err error, k errs.Kind) bool { return errors.Is(err, k) }

@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newIDCmd) }
+
+// idJSON is what coal id --json prints.
+type idJSON struct {
+	Key string `json:"key"`
+}
+
+func newIDCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "id",
+		Short: "Print the node's key",
+		Long: `Print the node's public key in its text form, ed25519:KEY: the name that
+ACLs, commit authors and /home/KEY/ use for this node.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			h, err := e.openHome()
+			if err != nil {
+				return err
+			}
+			defer h.Close()
+			key := h.NodeKey().Key()
+			if e.json {
+				return e.printJSON(idJSON{key})
+			}
+			_, err = fmt.Fprintln(e.stdout, key)
+			return err
+		},
+	}
+}

@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
+)
+
+func init() { register(newLsCmd) }
+
+// lsJSON is one entry of coal ls --json. Values and blobs have an id and
+// a size; directories have neither.
+type lsJSON struct {
+	Name string  `json:"name"`
+	Dir  bool    `json:"dir"`
+	Kind string  `json:"kind"`
+	ID   coda.ID `json:"id,omitzero"`
+	Size int64   `json:"size,omitempty"`
+}
+
+func newLsCmd(e *env) *cobra.Command {
+	var at string
+	cmd := &cobra.Command{
+		Use:   "ls [PATH]",
+		Short: "List a directory",
+		Long: `List the directory at PATH (default: the root) in the head of the current
+branch, or in the commit named by --at: one name a line, in path order,
+directories with a trailing slash. With --json, a list of
+{"name", "dir", "kind", "id", "size"} (kind is value, blob or dir).`,
+		Args: rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := "/"
+			if len(args) == 1 {
+				path = args[0]
+			}
+			if err := checkRevFlag(cmd, "at", at); err != nil {
+				return err
+			}
+			return e.withWorld(func(s *session) error {
+				rev, err := s.resolve("--at", at)
+				if err != nil {
+					return err
+				}
+				ents, err := s.world.List(rev, path)
+				if errs.Is(err, errs.NotExist) {
+					if it, gerr := s.world.Get(rev, path); gerr == nil && it.Kind != cdb.ItemDir {
+						return errs.E(errs.Invalid, errs.Path(it.Path), "not a directory (read it with coal get)")
+					}
+				}
+				if err != nil {
+					return err
+				}
+				if e.json {
+					out := make([]lsJSON, 0, len(ents))
+					for _, d := range ents {
+						j := lsJSON{Name: d.Name, Dir: d.Kind == cdb.ItemDir, Kind: string(d.Kind)}
+						if !j.Dir {
+							j.ID, j.Size = d.ID, d.Size
+						}
+						out = append(out, j)
+					}
+					return e.printJSON(out)
+				}
+				for _, d := range ents {
+					name := d.Name
+					if d.Kind == cdb.ItemDir {
+						name += "/"
+					}
+					if _, err := fmt.Fprintln(e.stdout, name); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&at, "at", "", "list the tree of this commit (default: the head)")
+	return cmd
+}

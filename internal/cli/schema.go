@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
+)
+
+func init() { register(newSchemaCmd) }
+
+// schemaJSON is one schema in coal schema ls --json.
+type schemaJSON struct {
+	Name string  `json:"name"`
+	ID   coda.ID `json:"id"`
+}
+
+// schemaAddJSON is what coal schema add --json prints.
+type schemaAddJSON struct {
+	Commit  coda.ID      `json:"commit"`
+	Schemas []schemaJSON `json:"schemas"`
+}
+
+func newSchemaCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "schema",
+		Short: "Add and list the schemas of a world",
+		Long: `A world's schemas live in its tree, at /sys/schemas/NAME (docs/coda.md for
+the language). Values are checked against them when written.`,
+	}
+	add := &cobra.Command{
+		Use:   "add FILE.coda",
+		Short: "Store the schemas of a CODA file, in one commit",
+		Long: `Compile FILE.coda against the world's schemas and store each schema it
+declares at /sys/schemas/NAME, in one commit; print the commit's id. A name
+that holds a different schema is replaced (the old one stays in history).
+Compile errors are printed as FILE:LINE:COL: message.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			return e.withWorld(func(s *session) error {
+				who, err := e.author(s)
+				if err != nil {
+					return err
+				}
+				c, list, err := s.world.AddSchemas(e.ctx, who, args[0], src)
+				if err != nil {
+					return err
+				}
+				if e.json {
+					j := schemaAddJSON{Commit: c.ID, Schemas: []schemaJSON{}}
+					for _, sc := range list {
+						j.Schemas = append(j.Schemas, schemaJSON{sc.Name, sc.ID})
+					}
+					return e.printJSON(j)
+				}
+				return e.printCommit(c.ID)
+			})
+		},
+	}
+	var at string
+	ls := &cobra.Command{
+		Use:   "ls",
+		Short: "List the schemas in /sys/schemas",
+		Long: `List the schemas stored in /sys/schemas at the head (or at --at), one a
+line: NAME ID.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkRevFlag(cmd, "at", at); err != nil {
+				return err
+			}
+			return e.withWorld(func(s *session) error {
+				rev, err := s.resolve("--at", at)
+				if err != nil {
+					return err
+				}
+				out := []schemaJSON{}
+				ents, err := s.world.List(rev, cdb.SchemasDir)
+				if err != nil && !errs.Is(err, errs.NotExist) {
+					return err
+				}
+				for _, d := range ents {
+					if d.Kind != cdb.ItemDir {
+						out = append(out, schemaJSON{d.Name, d.ID})
+					}
+				}
+				if e.json {
+					return e.printJSON(out)
+				}
+				for _, sc := range out {
+					if _, err := fmt.Fprintf(e.stdout, "%s %s\n", sc.Name, sc.ID); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		},
+	}
+	ls.Flags().StringVar(&at, "at", "", "list the schemas of this commit (default: the head)")
+	cmd.AddCommand(add, ls)
+	return cmd
+}

@@ -1,0 +1,200 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/coda"
+)
+
+func init() { register(newShowCmd) }
+
+// opJSON is one op of a commit in --json output: change is put or delete;
+// meta marks a directory's metadata leaf (e.g. the schema coal mkdir sets).
+type opJSON struct {
+	Path   string  `json:"path"`
+	Meta   bool    `json:"meta,omitempty"`
+	Change string  `json:"change"`
+	ID     coda.ID `json:"id,omitzero"`
+}
+
+// conflictJSON summarises one conflict of a merge commit in coal show.
+type conflictRefJSON struct {
+	Path   string  `json:"path"`
+	Meta   bool    `json:"meta,omitempty"`
+	Winner coda.ID `json:"winner"`
+	Loser  coda.ID `json:"loser"`
+}
+
+// showJSON is what coal show --json prints. Signature is good, bad or
+// none (merge commits are unsigned: any node recomputes them).
+type showJSON struct {
+	ID        coda.ID           `json:"id"`
+	World     coda.ID           `json:"world"`
+	Parents   []coda.ID         `json:"parents"`
+	Tree      coda.ID           `json:"tree"`
+	Author    string            `json:"author,omitempty"` // absent in merge commits
+	Time      string            `json:"time"`
+	HLC       uint64            `json:"hlc,string"`
+	Message   string            `json:"message"`
+	Signature string            `json:"signature"`
+	Ops       []opJSON          `json:"ops"`
+	Conflicts []conflictRefJSON `json:"conflicts"`
+}
+
+// commitSummaryJSON is a commit in coal log --json.
+type commitSummaryJSON struct {
+	ID      coda.ID   `json:"id"`
+	Parents []coda.ID `json:"parents"`
+	Tree    coda.ID   `json:"tree"`
+	Author  string    `json:"author,omitempty"` // absent in merge commits
+	Time    string    `json:"time"`             // RFC 3339, UTC, milliseconds
+	HLC     uint64    `json:"hlc,string"`       // the full hybrid logical clock time
+	Message string    `json:"message"`
+}
+
+func summarize(c cdb.CommitInfo) commitSummaryJSON {
+	parents := c.Parents
+	if parents == nil {
+		parents = []coda.ID{}
+	}
+	return commitSummaryJSON{
+		ID:      c.ID,
+		Parents: parents,
+		Tree:    c.Tree,
+		Author:  c.Author,
+		Time:    formatTime(c.Time),
+		HLC:     uint64(c.Time),
+		Message: c.Message,
+	}
+}
+
+// signatureStatus is "good", "bad: REASON" or "none (merge)".
+func signatureStatus(c *cdb.Commit) string {
+	if c.IsMerge() {
+		return "none (merge)"
+	}
+	if err := c.Verify(); err != nil {
+		return "bad"
+	}
+	return "good"
+}
+
+func opsJSON(ops []cdb.Change) []opJSON {
+	out := make([]opJSON, 0, len(ops))
+	for _, o := range ops {
+		j := opJSON{Path: o.Path, Meta: o.Meta, Change: "put", ID: o.ID}
+		if o.Delete {
+			j.Change, j.ID = "delete", coda.ID{}
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+func newShowCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show COMMIT",
+		Short: "Print a commit: its fields, ops and signature status",
+		Long: `Print the commit named by COMMIT (an id, a unique prefix of at least 4
+characters, or a branch name):
+
+	commit ID
+	world ID
+	parents ID...          (sorted; none in a genesis commit)
+	tree ROOT
+	author ed25519:KEY     (empty in merge commits)
+	time 2006-01-02T15:04:05.000Z (hlc N)
+	signature good|bad|none (merge)
+	message TEXT
+	ops N
+	  put PATH ID | delete PATH    (PATH/ for a directory's metadata)
+	conflicts N            (merge commits)
+	  PATH winner ID loser ID
+
+The signature is checked against the author's key. Exit 1 if it is bad.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return e.withWorld(func(s *session) error {
+				id, err := s.resolve("", args[0])
+				if err != nil {
+					return err
+				}
+				c, err := s.world.LoadCommit(id)
+				if err != nil {
+					return err
+				}
+				sig := signatureStatus(c)
+				if e.json {
+					sum := summarize(c.Info())
+					j := showJSON{
+						ID:        sum.ID,
+						World:     s.world.ID(),
+						Parents:   sum.Parents,
+						Tree:      sum.Tree,
+						Author:    sum.Author,
+						Time:      sum.Time,
+						HLC:       sum.HLC,
+						Message:   sum.Message,
+						Signature: strings.Fields(sig)[0],
+						Ops:       opsJSON(c.Ops),
+						Conflicts: []conflictRefJSON{},
+					}
+					for _, k := range c.Conflicts {
+						j.Conflicts = append(j.Conflicts, conflictRefJSON{Path: k.Path, Meta: k.Meta, Winner: k.Winner, Loser: k.Loser})
+					}
+					if err := e.printJSON(j); err != nil {
+						return err
+					}
+				} else if err := printCommit(e.stdout, s.world.ID(), c, sig); err != nil {
+					return err
+				}
+				if sig == "bad" {
+					return &exitError{code: 1, msg: fmt.Sprintf("coal: commit %s: bad signature", c.ID)}
+				}
+				return nil
+			})
+		},
+	}
+}
+
+// opText is one op as coal show prints it.
+func opText(o cdb.Change) string {
+	p := o.Path
+	if o.Meta {
+		p = strings.TrimSuffix(p, "/") + "/"
+	}
+	if o.Delete {
+		return "delete " + p
+	}
+	return "put " + p + " " + o.ID.String()
+}
+
+func printCommit(w io.Writer, world coda.ID, c *cdb.Commit, sig string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "commit %s\nworld %s\nparents", c.ID, world)
+	for _, p := range c.Parents {
+		fmt.Fprintf(&b, " %s", p)
+	}
+	fmt.Fprintf(&b, "\ntree %s\nauthor", c.Tree)
+	if c.Author != nil {
+		fmt.Fprintf(&b, " %s", keyText(c.Author))
+	}
+	fmt.Fprintf(&b, "\ntime %s (hlc %d)\nsignature %s\nmessage %s\nops %d\n",
+		formatTime(c.Time), uint64(c.Time), sig, c.Message, len(c.Ops))
+	for _, o := range c.Ops {
+		fmt.Fprintf(&b, "  %s\n", opText(o))
+	}
+	if len(c.Conflicts) > 0 {
+		fmt.Fprintf(&b, "conflicts %d\n", len(c.Conflicts))
+		for _, k := range c.Conflicts {
+			fmt.Fprintf(&b, "  %s winner %s loser %s\n", k.Path, k.Winner, k.Loser)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coalescent/coal/coda"
+)
+
+func init() { register(newStatusCmd) }
+
+// statusJSON is what coal status --json prints; its fields are fixed.
+type statusJSON struct {
+	World  coda.ID `json:"world"`
+	Branch string  `json:"branch"`
+	Head   coda.ID `json:"head"`
+	Root   coda.ID `json:"root"`
+}
+
+func newStatusCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Print the world, branch, head commit and root",
+		Long: `Print the world (name and id), the current branch, its head commit and the
+root id of the head's tree:
+
+	world NAME ID
+	branch NAME
+	head COMMIT
+	root ROOT
+
+With --json: {"world": ID, "branch": NAME, "head": COMMIT, "root": ROOT}.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return e.withWorld(func(s *session) error {
+				w := s.world
+				head, err := w.Head()
+				if err != nil {
+					return err
+				}
+				c, err := w.LoadCommit(head)
+				if err != nil {
+					return err
+				}
+				st := statusJSON{World: w.ID(), Branch: w.Branch(), Head: head, Root: c.Tree}
+				if e.json {
+					return e.printJSON(st)
+				}
+				_, err = fmt.Fprintf(e.stdout, "world %s %s\nbranch %s\nhead %s\nroot %s\n",
+					w.Name(), st.World, st.Branch, st.Head, st.Root)
+				return err
+			})
+		},
+	}
+}

@@ -1,0 +1,23 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newSwitchCmd) }
+
+func newSwitchCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "switch NAME",
+		Short: "Make another branch the current one",
+		Long: `Make the branch NAME the world's current branch: reads and writes go to it
+from now on. The current branch of each world is kept in the home's
+config.json.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return e.withWorld(func(s *session) error {
+				return s.world.Switch(args[0])
+			})
+		},
+	}
+}

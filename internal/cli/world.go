@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/coalescent/coal/coda"
+)
+
+func init() { register(newWorldCmd) }
+
+// worldJSON is one world in coal world ls --json.
+type worldJSON struct {
+	Name    string  `json:"name"`
+	ID      coda.ID `json:"id"`
+	Branch  string  `json:"branch"`
+	Head    coda.ID `json:"head"`
+	Default bool    `json:"default"`
+}
+
+func newWorldCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "world",
+		Short: "Create and list worlds",
+		Long: `A home holds worlds: separate trees, each with its own history and
+branches. A world's id is the id of its genesis commit.`,
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "new NAME",
+		Short: "Create a world and print its id",
+		Long: `Create a world named NAME with a genesis commit signed by the node key,
+and print its id (the genesis commit's id).`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			h, err := e.openHome()
+			if err != nil {
+				return err
+			}
+			defer h.Close()
+			w, err := h.NewWorld(args[0])
+			if err != nil {
+				return err
+			}
+			return e.printCommit(w.ID())
+		},
+	}, &cobra.Command{
+		Use:   "ls",
+		Short: "List the worlds",
+		Long: `List the worlds of the home, one a line: the default world starred, then
+name and id.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			h, err := e.openHome()
+			if err != nil {
+				return err
+			}
+			defer h.Close()
+			def, err := h.World("")
+			if err != nil {
+				return err
+			}
+			ws, err := h.Worlds()
+			if err != nil {
+				return err
+			}
+			out := make([]worldJSON, 0, len(ws))
+			for _, w := range ws {
+				out = append(out, worldJSON{Name: w.Name, ID: w.ID, Branch: w.Branch, Head: w.Head, Default: w.ID == def.ID()})
+			}
+			if e.json {
+				return e.printJSON(out)
+			}
+			for _, w := range out {
+				mark := " "
+				if w.Default {
+					mark = "*"
+				}
+				if _, err := fmt.Fprintf(e.stdout, "%s %s %s\n", mark, w.Name, w.ID); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	})
+	return cmd
+}

@@ -1,0 +1,189 @@
+package bench
+
+// Comparative benchmarks (docs/perf.md, "CODA" and "BLAKE3"). Run with
+//
+//	go test -run '^$' -bench . -count 6 ./coda/bench | tee bench.txt
+//	go run golang.org/x/perf/cmd/benchstat@latest -col /codec bench.txt
+//
+// Each benchmark's sub-benchmarks are the contenders, so benchstat can set
+// them side by side.
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	zeebo "github.com/zeebo/blake3"
+	"google.golang.org/protobuf/proto"
+	luke "lukechampine.com/blake3"
+
+	"github.com/coalescent/coal/coda/bench/benchpb"
+)
+
+func samplePB() *benchpb.User {
+	u := sampleUser()
+	return &benchpb.User{
+		Id: u.ID, Name: u.Name, Email: u.Email, Age: u.Age, Balance: u.Balance,
+		Birthday: &benchpb.Date{Day: uint32(u.Birthday.Day), Month: uint32(u.Birthday.Month), Year: u.Birthday.Year},
+		Tags:     u.Tags, Scores: u.Scores,
+	}
+}
+
+// contender is one way to encode and decode the sample User.
+type contender struct {
+	name   string
+	encode func(dst []byte) ([]byte, error) // encodes the sample into dst[:0]
+	decode func(b []byte) error             // decodes b into a fresh value
+}
+
+func contenders(tb testing.TB) []contender {
+	u, pb := sampleUser(), samplePB()
+	cs := []contender{
+		{"coda-hand",
+			func(dst []byte) ([]byte, error) { return u.AppendCODA(dst[:0]), nil },
+			func(b []byte) error { var x User; return x.DecodeCODA(b) }},
+		{"protobuf",
+			func(dst []byte) ([]byte, error) { return proto.MarshalOptions{}.MarshalAppend(dst[:0], pb) },
+			func(b []byte) error { var x benchpb.User; return proto.Unmarshal(b, &x) }},
+		{"protobuf-det", // deterministic: map entries sorted, as CODA's always are
+			func(dst []byte) ([]byte, error) {
+				return proto.MarshalOptions{Deterministic: true}.MarshalAppend(dst[:0], pb)
+			},
+			func(b []byte) error { var x benchpb.User; return proto.Unmarshal(b, &x) }},
+		{"json",
+			func(dst []byte) ([]byte, error) { return json.Marshal(u) },
+			func(b []byte) error { var x User; return json.Unmarshal(b, &x) }},
+	}
+	return append(cs, dynamicContenders(tb)...)
+}
+
+func BenchmarkEncode(b *testing.B) {
+	for _, c := range contenders(b) {
+		b.Run("codec="+c.name, func(b *testing.B) {
+			buf, err := c.encode(nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(buf)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if buf, err = c.encode(buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	for _, c := range contenders(b) {
+		b.Run("codec="+c.name, func(b *testing.B) {
+			buf, err := c.encode(nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(buf)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.decode(buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRoundTrip is encode then decode, the figure the targets are set on.
+func BenchmarkRoundTrip(b *testing.B) {
+	for _, c := range contenders(b) {
+		b.Run("codec="+c.name, func(b *testing.B) {
+			buf, err := c.encode(nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(buf)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if buf, err = c.encode(buf); err != nil {
+					b.Fatal(err)
+				}
+				if err := c.decode(buf); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkDateDecode is the fixed-size struct: no allocation.
+func BenchmarkDateDecode(b *testing.B) {
+	buf := (&Date{Day: 1, Month: 2, Year: 2024}).AppendCODA(nil)
+	b.ReportAllocs()
+	var d Date
+	for b.Loop() {
+		if err := d.DecodeCODA(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestContendersAgree keeps the benchmarks honest: every contender decodes
+// what it encodes, and the hand-written and protobuf messages carry the same
+// data.
+func TestContendersAgree(t *testing.T) {
+	for _, c := range contenders(t) {
+		b, err := c.encode(nil)
+		if err != nil {
+			t.Fatalf("%s encode: %v", c.name, err)
+		}
+		if err := c.decode(b); err != nil {
+			t.Fatalf("%s decode: %v", c.name, err)
+		}
+	}
+	b, err := proto.Marshal(samplePB())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pb benchpb.User
+	if err := proto.Unmarshal(b, &pb); err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(&pb, samplePB()) {
+		t.Errorf("protobuf round trip differs")
+	}
+}
+
+var blake3Sizes = []int{64, 1 << 10, 64 << 10, 1 << 20}
+
+func BenchmarkBLAKE3(b *testing.B) {
+	for _, size := range blake3Sizes {
+		data := make([]byte, size)
+		for i := range data {
+			data[i] = byte(i)
+		}
+		b.Run(fmt.Sprintf("size=%d/lib=zeebo", size), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				_ = zeebo.Sum256(data)
+			}
+		})
+		b.Run(fmt.Sprintf("size=%d/lib=lukechampine", size), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				_ = luke.Sum256(data)
+			}
+		})
+	}
+}
+
+func TestBLAKE3LibrariesAgree(t *testing.T) {
+	for _, size := range append(blake3Sizes, 0, 1, 1023, 1025) {
+		data := make([]byte, size)
+		for i := range data {
+			data[i] = byte(i * 7)
+		}
+		if zeebo.Sum256(data) != luke.Sum256(data) {
+			t.Errorf("size %d: zeebo and lukechampine disagree", size)
+		}
+	}
+}

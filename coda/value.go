@@ -2,8 +2,10 @@ package coda
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -26,6 +28,10 @@ type Value struct {
 	// (sorted by key, see CompareKeys); struct fields in order; an enum's
 	// payload (0 or 1 values); an optional's value (0 or 1); an any's body.
 	elems []Value
+	// schema is an any's schema when known (AnyOf, or decoded): the encoder
+	// needs it to encode the body. It is not part of the value: Equal
+	// compares the schema id in str.
+	schema *Schema
 }
 
 // MapEntry is one key/value pair of a map Value.
@@ -56,11 +62,27 @@ func I16(x int16) Value  { return Int(KindI16, int64(x)) }
 func I32(x int32) Value  { return Int(KindI32, int64(x)) }
 func I64(x int64) Value  { return Int(KindI64, x) }
 
-// F32 returns an f32 value.
-func F32(x float32) Value { return Value{kind: KindF32, bits: uint64(math.Float32bits(x))} }
+// Canonical NaNs (docs/coda.md §2): every NaN is this one value.
+const (
+	canonicalNaN32 = 0x7FC00000
+	canonicalNaN64 = 0x7FF8000000000000
+)
 
-// F64 returns an f64 value.
-func F64(x float64) Value { return Value{kind: KindF64, bits: math.Float64bits(x)} }
+// F32 returns an f32 value. Every NaN becomes the canonical NaN.
+func F32(x float32) Value {
+	if x != x {
+		return Value{kind: KindF32, bits: canonicalNaN32}
+	}
+	return Value{kind: KindF32, bits: uint64(math.Float32bits(x))}
+}
+
+// F64 returns an f64 value. Every NaN becomes the canonical NaN.
+func F64(x float64) Value {
+	if x != x {
+		return Value{kind: KindF64, bits: canonicalNaN64}
+	}
+	return Value{kind: KindF64, bits: math.Float64bits(x)}
+}
 
 // String returns a string value. Encode rejects invalid UTF-8.
 func String(s string) Value { return Value{kind: KindString, str: s} }
@@ -96,8 +118,25 @@ func Some(v Value) Value { return Value{kind: KindOptional, bits: 1, elems: []Va
 func Link(id ID) Value { return Value{kind: KindLink, str: string(id[:])} }
 
 // Any returns an any value: v, an object of the schema with id schema.
+// The encoder needs the schema itself to encode v: use AnyOf when you have
+// it (Check and AppendValue reject an any whose schema they cannot see).
 func Any(schema ID, v Value) Value {
 	return Value{kind: KindAny, str: string(schema[:]), elems: []Value{v}}
+}
+
+// AnyOf returns an any value: v, an object of schema s. Decoded any values
+// carry their schema the same way.
+func AnyOf(s *Schema, v Value) Value {
+	return Value{kind: KindAny, str: string(s.ID[:]), elems: []Value{v}, schema: s}
+}
+
+// AnySchema returns an any value's schema, or nil if it is not known (the
+// value was built with Any rather than AnyOf).
+func (v Value) AnySchema() *Schema {
+	if v.kind != KindAny {
+		return nil
+	}
+	return v.schema
 }
 
 // Struct returns a struct value with the given field values, in field order.
@@ -230,4 +269,72 @@ func CompareKeys(a, b Value) int {
 		return strings.Compare(a.str, b.str)
 	}
 	return cmp.Compare(a.bits, b.bits)
+}
+
+// String formats v for people (tests, debugging); it is not a stable format.
+// Structs print as {a, b}, enums as #tag or #tag(payload), lists as [a, b],
+// maps as {k: v}, optionals as none or some(v), any as any(id, v).
+func (v Value) String() string {
+	var b strings.Builder
+	v.format(&b)
+	return b.String()
+}
+
+func (v Value) format(b *strings.Builder) {
+	list := func(open, sep, close string, vs []Value, pairs bool) {
+		b.WriteString(open)
+		for i, e := range vs {
+			if i > 0 {
+				if pairs && i%2 == 1 {
+					b.WriteString(": ")
+				} else {
+					b.WriteString(sep)
+				}
+			}
+			e.format(b)
+		}
+		b.WriteString(close)
+	}
+	switch v.kind {
+	case KindInvalid:
+		b.WriteString("invalid")
+	case KindBool:
+		b.WriteString(strconv.FormatBool(v.bits != 0))
+	case KindU8, KindU16, KindU32, KindU64:
+		b.WriteString(strconv.FormatUint(v.bits, 10))
+	case KindI8, KindI16, KindI32, KindI64:
+		b.WriteString(strconv.FormatInt(int64(v.bits), 10))
+	case KindF32:
+		b.WriteString(strconv.FormatFloat(v.AsFloat(), 'g', -1, 32))
+	case KindF64:
+		b.WriteString(strconv.FormatFloat(v.AsFloat(), 'g', -1, 64))
+	case KindString:
+		b.WriteString(strconv.Quote(v.str))
+	case KindBytes, KindFixedBytes:
+		fmt.Fprintf(b, "0x%x", v.str)
+	case KindLink:
+		b.WriteString("link(" + v.AsID().String() + ")")
+	case KindList:
+		list("[", ", ", "]", v.elems, false)
+	case KindMap:
+		list("{", ", ", "}", v.elems, true)
+	case KindOptional:
+		if len(v.elems) == 0 {
+			b.WriteString("none")
+		} else {
+			list("some(", "", ")", v.elems, false)
+		}
+	case KindAny:
+		b.WriteString("any(" + v.AsID().String() + ", ")
+		list("", "", ")", v.elems, false)
+	case KindStruct:
+		list("{", ", ", "}", v.elems, false)
+	case KindEnum:
+		b.WriteString("#" + strconv.FormatUint(v.bits, 10))
+		if len(v.elems) > 0 {
+			list("(", "", ")", v.elems, false)
+		}
+	default:
+		b.WriteString(v.kind.String())
+	}
 }

@@ -35,24 +35,6 @@ import (
 	"github.com/coalescent/coal/errs"
 )
 
-// JSONError reports a JSON text or a Value that does not fit its type. Path
-// is the field path of the offending value ("birthday.day", "tags[3]",
-// `scores["bob"]`); it is empty for the top-level value.
-type JSONError struct {
-	Path string
-	Msg  string
-}
-
-func (e *JSONError) Error() string {
-	if e.Path == "" {
-		return e.Msg
-	}
-	return e.Path + ": " + e.Msg
-}
-
-// Is makes errors.Is(err, errs.Invalid) true for JSON errors.
-func (e *JSONError) Is(target error) bool { return target == errs.Invalid }
-
 // maxJSONDepth bounds the nesting of a JSON input. Each CODA level takes at
 // most two JSON levels (an enum's payload object, an optional's array, an
 // any's wrapper), so this admits everything within DefaultMaxDepth.
@@ -84,8 +66,17 @@ func (p *path) String() string {
 	return b.String()
 }
 
+// wrap places err (e.g. a resolver's errs.NotExist) at the path, keeping
+// its kind.
+func (p *path) wrap(err error) error {
+	if p == nil {
+		return err
+	}
+	return fmt.Errorf("%s: %w", p, err)
+}
+
 func (p *path) errorf(format string, args ...any) error {
-	return &JSONError{Path: p.String(), Msg: fmt.Sprintf(format, args...)}
+	return &ValueError{Path: p.String(), Msg: fmt.Sprintf(format, args...)}
 }
 
 func fieldPath(p *path, name string) *path { return &path{p, "." + name} }
@@ -118,7 +109,7 @@ func SchemaFromJSON(s *Schema, data []byte, r Resolver) (Value, error) {
 
 // ToJSON returns the JSON text of v, a value of type t. The resolver finds
 // the schemas of any values (and of unresolved Refs); it may be nil if there
-// are none. Values that do not fit t are reported as *JSONError naming the
+// are none. Values that do not fit t are reported as *ValueError naming the
 // field path.
 func ToJSON(t *Type, v Value, r Resolver) ([]byte, error) {
 	e := jsonEncoder{r: r}
@@ -135,7 +126,7 @@ func (e *jsonEncoder) value(b []byte, t *Type, v Value, p *path, depth int) ([]b
 	if want == KindRef || want == KindRec {
 		s, err := resolve(t, e.r)
 		if err != nil {
-			return nil, &JSONError{Path: p.String(), Msg: err.Error()}
+			return nil, p.wrap(err)
 		}
 		return e.schemaValue(b, s, v, p, depth)
 	}
@@ -248,7 +239,7 @@ func (e *jsonEncoder) value(b []byte, t *Type, v Value, p *path, depth int) ([]b
 		}
 		s, err := e.r.SchemaByID(id)
 		if err != nil {
-			return nil, p.errorf("any: %v", err)
+			return nil, p.wrap(err)
 		}
 		b = append(b, `{"schema":"`...)
 		b = append(b, id.String()...)
@@ -308,13 +299,6 @@ func (e *jsonEncoder) schemaValue(b []byte, s *Schema, v Value, p *path, depth i
 		return append(b, '}'), nil
 	}
 	return nil, p.errorf("schema %s is neither struct nor enum", schemaName(s))
-}
-
-func schemaName(s *Schema) string {
-	if s.Name != "" {
-		return s.Name
-	}
-	return s.ID.String()
 }
 
 func describeValue(v Value) string {
@@ -483,7 +467,7 @@ func (n *jnode) describe() string {
 // invalid UTF-8 and nesting deeper than maxJSONDepth.
 func parseJSON(data []byte) (jnode, error) {
 	if !utf8.Valid(data) {
-		return jnode{}, &JSONError{Msg: "invalid UTF-8 in JSON input"}
+		return jnode{}, &ValueError{Msg: "invalid UTF-8 in JSON input"}
 	}
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
@@ -493,9 +477,9 @@ func parseJSON(data []byte) (jnode, error) {
 	}
 	if _, err := d.Token(); err != io.EOF {
 		if err == nil {
-			return jnode{}, &JSONError{Msg: fmt.Sprintf("trailing data after the JSON value at byte %d", d.InputOffset())}
+			return jnode{}, &ValueError{Msg: fmt.Sprintf("trailing data after the JSON value at byte %d", d.InputOffset())}
 		}
-		return jnode{}, &JSONError{Msg: "bad JSON: " + err.Error()}
+		return jnode{}, &ValueError{Msg: "bad JSON: " + err.Error()}
 	}
 	return n, nil
 }
@@ -506,7 +490,7 @@ func parseNode(d *json.Decoder, p *path, depth int) (jnode, error) {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return jnode{}, &JSONError{Path: p.String(), Msg: "bad JSON: " + err.Error()}
+		return jnode{}, &ValueError{Path: p.String(), Msg: "bad JSON: " + err.Error()}
 	}
 	return parseTok(d, tok, p, depth)
 }
@@ -536,7 +520,7 @@ func parseTok(d *json.Decoder, tok json.Token, p *path, depth int) (jnode, error
 				n.elems = append(n.elems, e)
 			}
 			if _, err := d.Token(); err != nil { // ']'
-				return jnode{}, &JSONError{Path: p.String(), Msg: "bad JSON: " + err.Error()}
+				return jnode{}, &ValueError{Path: p.String(), Msg: "bad JSON: " + err.Error()}
 			}
 			return n, nil
 		case '{':
@@ -545,7 +529,7 @@ func parseTok(d *json.Decoder, tok json.Token, p *path, depth int) (jnode, error
 			for d.More() {
 				kt, err := d.Token()
 				if err != nil {
-					return jnode{}, &JSONError{Path: p.String(), Msg: "bad JSON: " + err.Error()}
+					return jnode{}, &ValueError{Path: p.String(), Msg: "bad JSON: " + err.Error()}
 				}
 				k, ok := kt.(string)
 				if !ok {
@@ -563,7 +547,7 @@ func parseTok(d *json.Decoder, tok json.Token, p *path, depth int) (jnode, error
 				n.elems = append(n.elems, e)
 			}
 			if _, err := d.Token(); err != nil { // '}'
-				return jnode{}, &JSONError{Path: p.String(), Msg: "bad JSON: " + err.Error()}
+				return jnode{}, &ValueError{Path: p.String(), Msg: "bad JSON: " + err.Error()}
 			}
 			return n, nil
 		}
@@ -573,8 +557,8 @@ func parseTok(d *json.Decoder, tok json.Token, p *path, depth int) (jnode, error
 
 // FromJSON parses the JSON text of a value of type t. Struct fields may come
 // in any order; unknown, duplicate and missing required fields are errors.
-// Errors are *JSONError naming the field path, and errors.Is(err,
-// errs.Invalid) holds for them.
+// Errors are *ValueError naming the field path (errors.Is(err,
+// errs.Invalid)), or for an unknown schema of an any, errs.NotExist.
 func FromJSON(t *Type, data []byte, r Resolver) (Value, error) {
 	n, err := parseJSON(data)
 	if err != nil {
@@ -600,7 +584,7 @@ func (d *jsonDecoder) value(t *Type, n *jnode, p *path, depth int) (Value, error
 	case KindRef, KindRec:
 		s, err := resolve(t, d.r)
 		if err != nil {
-			return Value{}, &JSONError{Path: p.String(), Msg: err.Error()}
+			return Value{}, p.wrap(err)
 		}
 		return d.schemaValue(s, n, p, depth)
 	case KindBool:
@@ -775,7 +759,7 @@ func (d *jsonDecoder) value(t *Type, n *jnode, p *path, depth int) (Value, error
 		}
 		s, err := d.r.SchemaByID(id)
 		if err != nil {
-			return Value{}, &JSONError{Path: fieldPath(p, "schema").String(), Msg: err.Error()}
+			return Value{}, fieldPath(p, "schema").wrap(err)
 		}
 		v, err := d.schemaValue(s, valNode, fieldPath(p, "value"), depth+1)
 		if err != nil {
@@ -885,7 +869,7 @@ func (d *jsonDecoder) key(t *Type, text string, p *path) (Value, error) {
 	case KindRef, KindRec:
 		s, err := resolve(t, d.r)
 		if err != nil {
-			return Value{}, &JSONError{Path: p.String(), Msg: err.Error()}
+			return Value{}, p.wrap(err)
 		}
 		if s.Kind != KindEnum {
 			return Value{}, p.errorf("%s cannot be a map key", schemaName(s))

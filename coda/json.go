@@ -234,13 +234,17 @@ func (e *jsonEncoder) value(b []byte, t *Type, v Value, p *path, depth int) ([]b
 			return nil, p.errorf("malformed any value")
 		}
 		id := ID([]byte(v.str))
-		if e.r == nil {
-			return nil, p.errorf("any of schema %s: no resolver", id)
+		s := v.schema
+		if s == nil {
+			if e.r == nil {
+				return nil, p.errorf("any of schema %s: no resolver", id)
+			}
+			var err error
+			if s, err = e.r.SchemaByID(id); err != nil {
+				return nil, p.wrap(err)
+			}
 		}
-		s, err := e.r.SchemaByID(id)
-		if err != nil {
-			return nil, p.wrap(err)
-		}
+		var err error
 		b = append(b, `{"schema":"`...)
 		b = append(b, id.String()...)
 		b = append(b, `","value":`...)
@@ -765,7 +769,7 @@ func (d *jsonDecoder) value(t *Type, n *jnode, p *path, depth int) (Value, error
 		if err != nil {
 			return Value{}, err
 		}
-		return Any(id, v), nil
+		return AnyOf(s, v), nil
 	default:
 		return Value{}, p.errorf("unsupported type %s", t)
 	}

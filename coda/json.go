@@ -778,7 +778,7 @@ func (d *jsonDecoder) value(t *Type, n *jnode, p *path, depth int) (Value, error
 
 // integerText returns the decimal text of an integer: a JSON number without
 // fraction or exponent, or (when str) a string holding the canonical
-// decimal form (no sign +, no leading zeros).
+// decimal form (no +, no leading zeros, no -0).
 func integerText(n *jnode, str bool) (string, bool) {
 	switch {
 	case n.kind == '#':
@@ -793,6 +793,9 @@ func integerText(n *jnode, str bool) (string, bool) {
 }
 
 func canonicalDecimal(s string) bool {
+	if s == "-0" {
+		return false
+	}
 	s = strings.TrimPrefix(s, "-")
 	if s == "" || len(s) > 1 && s[0] == '0' {
 		return false
@@ -897,7 +900,7 @@ func (d *jsonDecoder) key(t *Type, text string, p *path) (Value, error) {
 			}
 		}
 	case KindI8, KindI16, KindI32, KindI64:
-		if canonicalDecimal(text) && text != "-0" {
+		if canonicalDecimal(text) {
 			if x, err := strconv.ParseInt(text, 10, 8*t.Kind.Width()); err == nil {
 				return Int(t.Kind, x), nil
 			}

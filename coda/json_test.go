@@ -359,6 +359,7 @@ func TestFromJSONErrors(t *testing.T) {
 		{refType(testPerson), ``, `bad JSON`},
 		{&Type{Kind: KindBool}, `1`, `expected bool, got 1`},
 		{&Type{Kind: KindU64}, `"1e3"`, `expected u64, got "1e3"`},
+		{&Type{Kind: KindI64}, `"-0"`, `expected i64, got "-0"`},
 		{&Type{Kind: KindU64}, `"-1"`, `expected u64, got "-1" (out of range)`},
 		{&Type{Kind: KindU32}, `"5"`, `expected u32, got "5"`},
 		{&Type{Kind: KindF32}, `1e39`, `expected f32, got 1e39 (out of range)`},

@@ -455,10 +455,11 @@ func (n *jnode) describe() string {
 	case 's':
 		s := n.s
 		if len(s) > 40 {
-			s = s[:37] + "..."
-			for !utf8.ValidString(s) {
-				s = s[:len(s)-4] + "..."
+			cut := 37
+			for cut > 0 && !utf8.RuneStart(s[cut]) {
+				cut--
 			}
+			s = s[:cut] + "..."
 		}
 		return strconv.Quote(s)
 	case '[':

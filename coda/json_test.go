@@ -358,6 +358,7 @@ func TestFromJSONErrors(t *testing.T) {
 		{refType(testPerson), "\"\xff\"", `invalid UTF-8`},
 		{refType(testPerson), ``, `bad JSON`},
 		{&Type{Kind: KindBool}, `1`, `expected bool, got 1`},
+		{&Type{Kind: KindBool}, `"` + strings.Repeat("é", 30) + `"`, `expected bool, got "` + strings.Repeat("é", 18) + `..."`},
 		{&Type{Kind: KindU64}, `"1e3"`, `expected u64, got "1e3"`},
 		{&Type{Kind: KindI64}, `"-0"`, `expected i64, got "-0"`},
 		{&Type{Kind: KindU64}, `"-1"`, `expected u64, got "-1" (out of range)`},

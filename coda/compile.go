@@ -14,6 +14,7 @@ package coda
 
 import (
 	"bytes"
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -60,7 +61,6 @@ type compiler struct {
 	variants [][]rvariant // per decl, sorted by tag
 	edges    [][]int      // per decl, every local reference
 	direct   [][]int      // per decl, local references that are bare struct fields
-	ok       []bool       // per decl: resolved without error
 }
 
 // compileFiles compiles parsed files as one compilation. It returns the
@@ -93,9 +93,8 @@ func compileFiles(files []*File, names nameResolver) ([]*Schema, ErrorList) {
 	c.variants = make([][]rvariant, n)
 	c.edges = make([][]int, n)
 	c.direct = make([][]int, n)
-	c.ok = make([]bool, n)
 	for i, d := range c.decls {
-		c.ok[i] = c.check(d, true)
+		c.check(d, true)
 		for _, t := range c.fields[i] {
 			if t != nil && t.local >= 0 {
 				c.direct[i] = append(c.direct[i], t.local)
@@ -103,16 +102,26 @@ func compileFiles(files []*File, names nameResolver) ([]*Schema, ErrorList) {
 		}
 	}
 	c.infinite()
+	comps := tarjan(len(c.decls), c.edges)
+	for _, comp := range comps {
+		if len(comp) > MaxGroupSize {
+			d := c.decls[comp[0]]
+			c.errs.add(d.NamePos, "%q is in a recursive group of %d schemas, more than %d", d.Name, len(comp), MaxGroupSize)
+		}
+	}
 	if len(c.errs) > 0 {
 		return nil, c.errs
 	}
-	return c.compile(), nil
+	return c.compile(comps), nil
 }
 
-// check checks a declaration and resolves its types. With keep, the
-// results are stored for the declaration's index.
-func (c *compiler) check(d *Decl, keep bool) bool {
-	nerr := len(c.errs)
+// MaxGroupSize is the most schemas one recursive group may have. Ordering a
+// group's members costs time quadratic in its size (docs/coda.md, section 4).
+const MaxGroupSize = 1024
+
+// check checks a declaration and resolves its types, reporting errors.
+// With keep, the results are stored for the declaration's index.
+func (c *compiler) check(d *Decl, keep bool) {
 	i := -1
 	if keep {
 		i = c.index[d.Name]
@@ -166,7 +175,7 @@ func (c *compiler) check(d *Decl, keep bool) bool {
 			vs = append(vs, rvariant{v.Name, uint32(tag), payload})
 		}
 		if i >= 0 {
-			slices.SortStableFunc(vs, func(a, b rvariant) int { return int64cmp(int64(a.tag), int64(b.tag)) })
+			slices.SortStableFunc(vs, func(a, b rvariant) int { return cmp.Compare(a.tag, b.tag) })
 			c.variants[i] = vs
 		}
 	} else {
@@ -184,17 +193,6 @@ func (c *compiler) check(d *Decl, keep bool) bool {
 			c.fields[i] = fs
 		}
 	}
-	return len(c.errs) == nerr
-}
-
-func int64cmp(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // refs records the local references of type t, found in declaration i.
@@ -348,10 +346,10 @@ func (c *compiler) infinite() {
 
 // compile compiles the checked declarations, group by group in dependency
 // order, and returns them in declaration order.
-func (c *compiler) compile() []*Schema {
+func (c *compiler) compile(comps [][]int) []*Schema {
 	m := MetaID()
 	compiled := make([]*Schema, len(c.decls))
-	for _, comp := range tarjan(len(c.decls), c.edges) {
+	for _, comp := range comps {
 		group := make([]*Schema, len(comp))
 		member := make(map[int]int, len(comp))
 		for j, di := range comp {
@@ -401,29 +399,43 @@ func (c *compiler) compile() []*Schema {
 				s.Variants = append(s.Variants, sv)
 			}
 		}
-		group = canonicalOrder(group)
+		group, aliases := canonicalOrder(group)
 		for j, s := range group {
 			s.Group, s.Index = group, j
 		}
 		for _, s := range group {
 			s.ID = memberID(m, s)
 		}
+		// A member that is the same type as another (see collapse) becomes
+		// that member under its own name: same definition, same id.
+		for s, rep := range aliases {
+			name := s.Name
+			*s = *rep
+			s.Name = name
+		}
 	}
 	return compiled
 }
 
-// canonicalOrder sorts a group's members by their labels, keeping the given
-// order among equal labels, and rewrites the Rec indexes to match.
-func canonicalOrder(group []*Schema) []*Schema {
+// canonicalOrder collapses the members of a group that are the same type
+// (collapse), sorts the rest by their labels and rewrites the Rec indexes to
+// match. It returns the canonical group and, for every member collapsed
+// into another, that other member.
+func canonicalOrder(group []*Schema) ([]*Schema, map[*Schema]*Schema) {
 	if len(group) < 2 {
-		return group
+		return group, nil
 	}
+	group, aliases := collapse(group)
+	if len(group) < 2 {
+		return group, aliases
+	}
+	// Labels of the collapsed group are all distinct, so the order is total.
 	labels := groupLabels(group)
 	order := make([]int, len(group)) // order[new] = old
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(labels[a][:], labels[b][:]) })
+	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(labels[a][:], labels[b][:]) })
 	newIndex := make([]uint32, len(group))
 	sorted := make([]*Schema, len(group))
 	for nw, old := range order {
@@ -433,7 +445,42 @@ func canonicalOrder(group []*Schema) []*Schema {
 	for _, s := range group {
 		forEachRec(s, func(t *Type) { t.N = newIndex[t.N] })
 	}
-	return sorted
+	return sorted, aliases
+}
+
+// collapse merges the members of a group that unfold to the same type.
+// The labels of groupLabels are Moore's partition refinement with ordered
+// successors: after n rounds, two members have equal labels exactly when
+// they are bisimilar, i.e. the same (possibly infinite) type. Keeping one
+// of each makes the group minimal, so ids never depend on declaration
+// order (docs/coda.md, section 4). The first member of each class stays.
+func collapse(group []*Schema) ([]*Schema, map[*Schema]*Schema) {
+	labels := groupLabels(group)
+	classOf := make(map[ID]uint32, len(group))
+	newIndex := make([]uint32, len(group))
+	var reps []*Schema
+	aliases := map[*Schema]*Schema{}
+	for i, l := range labels {
+		c, ok := classOf[l]
+		if !ok {
+			c = uint32(len(reps))
+			classOf[l] = c
+			reps = append(reps, group[i])
+		} else {
+			aliases[group[i]] = reps[c]
+		}
+		newIndex[i] = c
+	}
+	if len(aliases) == 0 {
+		return group, nil
+	}
+	for _, s := range reps {
+		forEachRec(s, func(t *Type) {
+			t.N = newIndex[t.N]
+			t.Schema = reps[t.N]
+		})
+	}
+	return reps, aliases
 }
 
 // tarjan returns the strongly connected components of the graph with n

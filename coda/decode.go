@@ -99,7 +99,7 @@ func DecodeObject(data []byte, opts DecodeOptions) (*Schema, Value, error) {
 
 const (
 	strWindow = 32 << 10 // strings are copied out of the input in windows this big
-	maxChunk  = 256      // Values per shared allocation, at most
+	maxChunk  = 1024     // Values per shared allocation, at most
 )
 
 type decoder struct {
@@ -114,15 +114,13 @@ type decoder struct {
 	win   string // a copy of all[winAt:winAt+len(win)], shared by the strings cut from it
 	winAt int
 
-	slab  []Value // Values not yet handed out
-	chunk int     // size of the next slab
+	slab []Value // Values not yet handed out
+	used int     // Values handed out
 }
 
 func newDecoder(data []byte, opts DecodeOptions) decoder {
 	lim := opts.Limits.WithDefaults()
-	// A first guess at the number of Values: one per 8 bytes of input.
-	chunk := min(max(len(data)/8, 8), maxChunk)
-	return decoder{buf: data, all: data, lim: lim, res: opts.Resolver, zero: lim.MaxElems, chunk: chunk}
+	return decoder{buf: data, all: data, lim: lim, res: opts.Resolver, zero: lim.MaxElems}
 }
 
 func (d *decoder) errAt(off int, format string, args ...any) error {
@@ -159,16 +157,29 @@ func dprefix(err error, seg string) error {
 // alloc returns n zeroed Values that no one else uses, carved from a shared
 // chunk. Callers check n against the limits and the input first.
 func (d *decoder) alloc(n int) []Value {
+	d.used += n
 	if n > len(d.slab) {
 		if n > maxChunk/2 {
 			return make([]Value, n)
 		}
-		d.slab = make([]Value, max(d.chunk, n))
-		d.chunk = min(2*d.chunk, maxChunk)
+		d.slab = make([]Value, d.chunkSize(n))
 	}
 	s := d.slab[:n:n]
 	d.slab = d.slab[n:]
 	return s
+}
+
+// chunkSize guesses how many Values the rest of the input needs, so that
+// most decodes allocate their tree at once and waste little: at first one
+// per 6 bytes of input (typical of structs with strings), later at the rate
+// seen so far.
+func (d *decoder) chunkSize(n int) int {
+	rem := len(d.all) - d.off
+	est := len(d.all)/6 + 4
+	if d.used > n && d.off > 0 {
+		est = int(float64(d.used) / float64(d.off) * float64(rem) * 1.25)
+	}
+	return min(max(est, n, 8), maxChunk)
 }
 
 // str returns all[a:b] as a string, sharing a copied window of the input.
@@ -252,10 +263,27 @@ func (d *decoder) count(min int) (int, error) {
 	} else {
 		d.zero -= int(n)
 		if d.zero < 0 {
-			return 0, d.errAt(start, "more than %d elements of zero-size types in one input", d.lim.MaxElems)
+			return 0, d.errAt(start, "more than %d values of zero-size types in one input", d.lim.MaxElems)
 		}
 	}
 	return int(n), nil
+}
+
+// value decodes a value of type t into *dst, which must be the zero Value:
+// only the fields that differ from zero are written, which saves the
+// garbage collector's write barriers on the pointer fields of scalars.
+// zeroFields charges the fields of a zero-size struct to the budget of
+// zero-size values: nested zero-size structs could otherwise fan out to
+// any number of values from no input at all.
+func (d *decoder) zeroFields(s *Schema, off int) error {
+	if !zeroSizeStruct(s) {
+		return nil
+	}
+	d.zero -= len(s.Fields)
+	if d.zero < 0 {
+		return d.errAt(off, "more than %d values of zero-size types in one input", d.lim.MaxElems)
+	}
+	return nil
 }
 
 func (d *decoder) value(t *Type, dst *Value) error {
@@ -266,9 +294,9 @@ func (d *decoder) value(t *Type, dst *Value) error {
 		}
 		switch d.buf[d.off] {
 		case 0x00:
-			*dst = Value{kind: KindBool}
+			dst.kind = KindBool
 		case 0xFF:
-			*dst = Value{kind: KindBool, bits: 1}
+			dst.kind, dst.bits = KindBool, 1
 		default:
 			return d.errAt(d.off, "non-canonical bool 0x%02x (want 0x00 or 0xff)", d.buf[d.off])
 		}
@@ -277,13 +305,13 @@ func (d *decoder) value(t *Type, dst *Value) error {
 		if d.off >= len(d.buf) {
 			return d.eof(1)
 		}
-		*dst = Value{kind: KindU8, bits: uint64(d.buf[d.off])}
+		dst.kind, dst.bits = KindU8, uint64(d.buf[d.off])
 		d.off++
 	case KindI8:
 		if d.off >= len(d.buf) {
 			return d.eof(1)
 		}
-		*dst = Value{kind: KindI8, bits: uint64(int64(int8(d.buf[d.off])))}
+		dst.kind, dst.bits = KindI8, uint64(int64(int8(d.buf[d.off])))
 		d.off++
 	case KindU16, KindI16:
 		if len(d.buf)-d.off < 2 {
@@ -291,9 +319,9 @@ func (d *decoder) value(t *Type, dst *Value) error {
 		}
 		x := binary.LittleEndian.Uint16(d.buf[d.off:])
 		if t.Kind == KindU16 {
-			*dst = Value{kind: KindU16, bits: uint64(x)}
+			dst.kind, dst.bits = KindU16, uint64(x)
 		} else {
-			*dst = Value{kind: KindI16, bits: uint64(int64(int16(x)))}
+			dst.kind, dst.bits = KindI16, uint64(int64(int16(x)))
 		}
 		d.off += 2
 	case KindU32, KindI32:
@@ -302,16 +330,16 @@ func (d *decoder) value(t *Type, dst *Value) error {
 		}
 		x := binary.LittleEndian.Uint32(d.buf[d.off:])
 		if t.Kind == KindU32 {
-			*dst = Value{kind: KindU32, bits: uint64(x)}
+			dst.kind, dst.bits = KindU32, uint64(x)
 		} else {
-			*dst = Value{kind: KindI32, bits: uint64(int64(int32(x)))}
+			dst.kind, dst.bits = KindI32, uint64(int64(int32(x)))
 		}
 		d.off += 4
 	case KindU64, KindI64:
 		if len(d.buf)-d.off < 8 {
 			return d.eof(8)
 		}
-		*dst = Value{kind: t.Kind, bits: binary.LittleEndian.Uint64(d.buf[d.off:])}
+		dst.kind, dst.bits = t.Kind, binary.LittleEndian.Uint64(d.buf[d.off:])
 		d.off += 8
 	case KindF32:
 		if len(d.buf)-d.off < 4 {
@@ -321,7 +349,7 @@ func (d *decoder) value(t *Type, dst *Value) error {
 		if x&0x7F800000 == 0x7F800000 && x&0x007FFFFF != 0 && x != canonicalNaN32 {
 			return d.errAt(d.off, "non-canonical f32 NaN 0x%08x (the only NaN is 0x%08x)", x, canonicalNaN32)
 		}
-		*dst = Value{kind: KindF32, bits: uint64(x)}
+		dst.kind, dst.bits = KindF32, uint64(x)
 		d.off += 4
 	case KindF64:
 		if len(d.buf)-d.off < 8 {
@@ -331,7 +359,7 @@ func (d *decoder) value(t *Type, dst *Value) error {
 		if x&0x7FF0000000000000 == 0x7FF0000000000000 && x&0x000FFFFFFFFFFFFF != 0 && x != canonicalNaN64 {
 			return d.errAt(d.off, "non-canonical f64 NaN 0x%016x (the only NaN is 0x%016x)", x, uint64(canonicalNaN64))
 		}
-		*dst = Value{kind: KindF64, bits: x}
+		dst.kind, dst.bits = KindF64, x
 		d.off += 8
 	case KindString:
 		n, err := d.length()
@@ -342,27 +370,27 @@ func (d *decoder) value(t *Type, dst *Value) error {
 		if !utf8.Valid(b) {
 			return d.errAt(d.off+invalidUTF8At(string(b)), "invalid UTF-8 in string")
 		}
-		*dst = Value{kind: KindString, str: d.str(d.off, d.off+n)}
+		dst.kind, dst.str = KindString, d.str(d.off, d.off+n)
 		d.off += n
 	case KindBytes:
 		n, err := d.length()
 		if err != nil {
 			return err
 		}
-		*dst = Value{kind: KindBytes, str: d.str(d.off, d.off+n)}
+		dst.kind, dst.str = KindBytes, d.str(d.off, d.off+n)
 		d.off += n
 	case KindFixedBytes:
 		n := int(t.N)
 		if len(d.buf)-d.off < n {
 			return d.eof(n)
 		}
-		*dst = Value{kind: KindFixedBytes, str: d.str(d.off, d.off+n)}
+		dst.kind, dst.str = KindFixedBytes, d.str(d.off, d.off+n)
 		d.off += n
 	case KindLink:
 		if len(d.buf)-d.off < IDSize {
 			return d.eof(IDSize)
 		}
-		*dst = Value{kind: KindLink, str: d.str(d.off, d.off+IDSize)}
+		dst.kind, dst.str = KindLink, d.str(d.off, d.off+IDSize)
 		d.off += IDSize
 	case KindList:
 		if t.Elem == nil {
@@ -371,7 +399,7 @@ func (d *decoder) value(t *Type, dst *Value) error {
 		if err := d.enter(d.off); err != nil {
 			return err
 		}
-		n, err := d.count(minSize(t.Elem, 0))
+		n, err := d.count(minSize(t.Elem))
 		if err != nil {
 			return err
 		}
@@ -384,7 +412,7 @@ func (d *decoder) value(t *Type, dst *Value) error {
 				return dprefix(err, "["+strconv.Itoa(i)+"]")
 			}
 		}
-		*dst = Value{kind: KindList, elems: elems}
+		dst.kind, dst.elems = KindList, elems
 		d.depth--
 	case KindMap:
 		return d.mapValue(t, dst)
@@ -401,14 +429,14 @@ func (d *decoder) value(t *Type, dst *Value) error {
 		switch d.buf[d.off] {
 		case 0x00:
 			d.off++
-			*dst = Value{kind: KindOptional}
+			dst.kind = KindOptional
 		case 0x01:
 			d.off++
 			el := d.alloc(1)
 			if err := d.value(t.Elem, &el[0]); err != nil {
 				return err
 			}
-			*dst = Value{kind: KindOptional, bits: 1, elems: el}
+			dst.kind, dst.bits, dst.elems = KindOptional, 1, el
 		default:
 			return d.errAt(d.off, "non-canonical optional flag 0x%02x (want 0x00 or 0x01)", d.buf[d.off])
 		}
@@ -435,6 +463,9 @@ func (d *decoder) schema(s *Schema, dst *Value) error {
 	case KindStruct:
 		var elems []Value
 		if len(s.Fields) > 0 {
+			if err := d.zeroFields(s, start); err != nil {
+				return err
+			}
 			elems = d.alloc(len(s.Fields))
 		}
 		for i := range s.Fields {
@@ -442,7 +473,7 @@ func (d *decoder) schema(s *Schema, dst *Value) error {
 				return dprefix(err, s.Fields[i].Name)
 			}
 		}
-		*dst = Value{kind: KindStruct, elems: elems}
+		dst.kind, dst.elems = KindStruct, elems
 	case KindEnum:
 		tag, err := d.uvarint()
 		if err != nil {
@@ -456,13 +487,13 @@ func (d *decoder) schema(s *Schema, dst *Value) error {
 			return d.errAt(start, "unknown tag %d of enum %s", tag, schemaName(s))
 		}
 		if vr.Payload == nil {
-			*dst = Value{kind: KindEnum, bits: tag}
+			dst.kind, dst.bits = KindEnum, tag
 		} else {
 			el := d.alloc(1)
 			if err := d.value(vr.Payload, &el[0]); err != nil {
 				return dprefix(err, vr.Name)
 			}
-			*dst = Value{kind: KindEnum, bits: tag, elems: el}
+			dst.kind, dst.bits, dst.elems = KindEnum, tag, el
 		}
 	default:
 		return d.errAt(start, "schema %s is neither struct nor enum", schemaName(s))
@@ -481,16 +512,23 @@ func (d *decoder) mapValue(t *Type, dst *Value) error {
 	if err := d.enter(d.off); err != nil {
 		return err
 	}
-	n, err := d.count(minSize(t.Key, 0) + minSize(t.Elem, 0))
+	at := d.off
+	minKey := minSize(t.Key)
+	n, err := d.count(minKey + minSize(t.Elem))
 	if err != nil {
 		return err
+	}
+	if minKey == 0 && n > 1 {
+		// bytes[0] has one value, so a map keyed by it has at most one
+		// entry; say so before allocating for the rest.
+		return d.errAt(at, "%d entries in a map whose key type %s has only one value", n, t.Key)
 	}
 	var elems []Value
 	if n > 0 {
 		elems = d.alloc(2 * n)
 	}
 	for i := 0; i < n; i++ {
-		at := d.off
+		at = d.off
 		if err := d.value(t.Key, &elems[2*i]); err != nil {
 			return dprefix(err, "[#"+strconv.Itoa(i)+"]")
 		}
@@ -507,7 +545,7 @@ func (d *decoder) mapValue(t *Type, dst *Value) error {
 			return dprefix(err, "["+FormatKey(t.Key, elems[2*i])+"]")
 		}
 	}
-	*dst = Value{kind: KindMap, elems: elems}
+	dst.kind, dst.elems = KindMap, elems
 	d.depth--
 	return nil
 }
@@ -559,7 +597,7 @@ func (d *decoder) anyValue(dst *Value) error {
 		return d.errAt(d.off, "any body is %d bytes, its length says %d", d.off-(end-n), n)
 	}
 	d.buf = outer
-	*dst = Value{kind: KindAny, str: d.str(start, start+IDSize), elems: el, schema: s}
+	dst.kind, dst.str, dst.elems, dst.schema = KindAny, d.str(start, start+IDSize), el, s
 	d.depth--
 	return nil
 }

@@ -121,7 +121,7 @@ func (e *encoder) count(n, min int) error {
 	if min == 0 {
 		e.zero -= n
 		if e.zero < 0 {
-			return &ValueError{Msg: fmt.Sprintf("more than %d elements of zero-size types in one object", DefaultMaxElems)}
+			return &ValueError{Msg: fmt.Sprintf("more than %d values of zero-size types in one object", DefaultMaxElems)}
 		}
 	}
 	return nil
@@ -222,7 +222,7 @@ func (e *encoder) value(t *Type, v Value) error {
 		if err := e.enter(); err != nil {
 			return err
 		}
-		if err := e.count(len(v.elems), minSize(t.Elem, 0)); err != nil {
+		if err := e.count(len(v.elems), minSize(t.Elem)); err != nil {
 			return err
 		}
 		e.buf = AppendUvarint(e.buf, uint64(len(v.elems)))
@@ -295,6 +295,12 @@ func (e *encoder) schema(s *Schema, v Value) error {
 		if err := e.enter(); err != nil {
 			return err
 		}
+		if len(s.Fields) > 0 && zeroSizeStruct(s) {
+			e.zero -= len(s.Fields)
+			if e.zero < 0 {
+				return &ValueError{Msg: fmt.Sprintf("more than %d values of zero-size types in one object", DefaultMaxElems)}
+			}
+		}
 		for i := range s.Fields {
 			if err := e.value(&s.Fields[i].Type, v.elems[i]); err != nil {
 				return prefix(err, s.Fields[i].Name)
@@ -351,7 +357,7 @@ func (e *encoder) mapValue(t *Type, v Value) error {
 		return err
 	}
 	n := len(v.elems) / 2
-	if err := e.count(n, minSize(t.Key, 0)+minSize(t.Elem, 0)); err != nil {
+	if err := e.count(n, minSize(t.Key)+minSize(t.Elem)); err != nil {
 		return err
 	}
 	e.buf = AppendUvarint(e.buf, uint64(n))
@@ -411,11 +417,28 @@ func (e *encoder) anyValue(v Value) error {
 	return nil
 }
 
-// minSize is a lower bound on the encoded size of any value of t; zero for
-// exactly the types whose values all encode to nothing (bytes[0], structs of
-// such). It looks through at most a few levels of structs, which is exact
-// for every finite type the compiler accepts.
-func minSize(t *Type, depth int) int {
+// minSize is a lower bound on the encoded size of any value of t, and zero
+// exactly for the types whose values all encode to nothing (bytes[0], and
+// structs of only such fields). It stops looking into a struct's fields
+// once it knows the struct is not zero-size, and gives up (returning 0, a
+// safe lower bound) after a fixed amount of work, so a hostile schema can't
+// make it slow.
+func minSize(t *Type) int {
+	steps := 256
+	return minSizeN(t, &steps)
+}
+
+// zeroSizeStruct reports whether every value of struct s encodes to
+// nothing (so its fields count against the budget of zero-size values).
+func zeroSizeStruct(s *Schema) bool {
+	if k := s.Fields[0].Type.Kind; k != KindFixedBytes && k != KindRef && k != KindRec {
+		return false // the usual case, decided without a call
+	}
+	steps := 256
+	return structMinSize(s, &steps) == 0
+}
+
+func minSizeN(t *Type, steps *int) int {
 	switch t.Kind {
 	case KindFixedBytes:
 		return int(t.N)
@@ -428,19 +451,29 @@ func minSize(t *Type, depth int) int {
 		if s == nil || s.Kind != KindStruct {
 			return 1 // an enum's tag; a missing schema fails elsewhere
 		}
-		if depth >= 16 {
-			return 1 // an infinite struct type: no value decodes anyway
-		}
-		n := 0
-		for i := range s.Fields {
-			n += minSize(&s.Fields[i].Type, depth+1)
-		}
-		return n
+		return structMinSize(s, steps)
 	}
 	if w := t.Kind.Width(); w > 0 {
 		return w
 	}
 	return 1 // bool, string, bytes, list, map, optional: at least one byte
+}
+
+func structMinSize(s *Schema, steps *int) int {
+	n := 0
+	for i := range s.Fields {
+		ft := &s.Fields[i].Type
+		if ft.Kind == KindRef || ft.Kind == KindRec {
+			if n > 0 {
+				continue // already known not to be zero-size
+			}
+			if *steps--; *steps < 0 {
+				return 0
+			}
+		}
+		n += minSizeN(ft, steps)
+	}
+	return n
 }
 
 func variantByTag(s *Schema, tag uint32) *Variant {

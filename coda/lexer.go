@@ -79,14 +79,10 @@ func (l ErrorList) Error() string {
 // Is makes errors.Is(list, errs.Invalid) true.
 func (l ErrorList) Is(target error) bool { return target == errs.Invalid }
 
-// Unwrap returns the errors, so errors.As finds a *PosError.
-func (l ErrorList) Unwrap() []error {
-	out := make([]error, len(l))
-	for i, e := range l {
-		out[i] = e
-	}
-	return out
-}
+// Unwrap returns errs.Invalid, so that errs.KindOf(list) is Invalid too.
+// (errs.KindOf follows single Unwraps only; the errors themselves are the
+// list's elements.)
+func (l ErrorList) Unwrap() error { return errs.Invalid }
 
 // Err returns l sorted by position, or nil if l is empty.
 func (l ErrorList) Err() error {

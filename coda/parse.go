@@ -92,7 +92,8 @@ func (t *TypeExpr) write(b *strings.Builder) {
 }
 
 // Parse parses a .coda file. On errors it returns the declarations it could
-// parse and an ErrorList of every error, sorted by position.
+// parse and an ErrorList of every lexical and syntax error, sorted by
+// position. Name and type errors are found by compiling (Registry.Compile).
 func Parse(filename string, src []byte) (*File, error) {
 	var el ErrorList
 	f := parseFile(filename, src, &el)

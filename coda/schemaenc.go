@@ -197,12 +197,6 @@ func groupLabels(group []*Schema) []ID {
 	return labels
 }
 
-// A schemaResolver finds schemas by id; the codec's Resolver and *Registry
-// are ones.
-type schemaResolver interface {
-	SchemaByID(ID) (*Schema, error)
-}
-
 // DecodeSchemaObject decodes a schema object (MetaID ‖ body) into compiled
 // form: the whole group, in canonical order, with IDs, Group and Index set.
 // The object's own schema is the member at the index it stores, which is
@@ -214,13 +208,13 @@ type schemaResolver interface {
 // docs/coda.md sections 3 and 4 that can be checked without source text is
 // checked, including the canonical member order, so that one schema has one
 // schema object.
-func DecodeSchemaObject(data []byte, r interface{ SchemaByID(ID) (*Schema, error) }) ([]*Schema, error) {
+func DecodeSchemaObject(data []byte, r Resolver) ([]*Schema, error) {
 	g, _, err := decodeSchemaObject(data, r)
 	return g, err
 }
 
 // DecodeSchema is DecodeSchemaObject, returning the object's own schema.
-func DecodeSchema(data []byte, r interface{ SchemaByID(ID) (*Schema, error) }) (*Schema, error) {
+func DecodeSchema(data []byte, r Resolver) (*Schema, error) {
 	g, i, err := decodeSchemaObject(data, r)
 	if err != nil {
 		return nil, err
@@ -228,8 +222,11 @@ func DecodeSchema(data []byte, r interface{ SchemaByID(ID) (*Schema, error) }) (
 	return g[i], nil
 }
 
-func decodeSchemaObject(data []byte, r schemaResolver) ([]*Schema, int, error) {
+func decodeSchemaObject(data []byte, r Resolver) ([]*Schema, int, error) {
 	m := MetaID()
+	if len(data) > DefaultMaxSize {
+		return nil, 0, errs.E(errs.Limit, fmt.Sprintf("coda: schema object of %d bytes, more than the limit %d", len(data), DefaultMaxSize))
+	}
 	if len(data) < IDSize {
 		return nil, 0, &DecodeError{Offset: len(data), Msg: "unexpected end of input in schema id"}
 	}
@@ -259,9 +256,8 @@ func decodeSchemaObject(data []byte, r schemaResolver) ([]*Schema, int, error) {
 
 type schemaDecoder struct {
 	r     *Reader
-	res   schemaResolver
+	res   Resolver
 	group []*Schema
-	path  string
 	// checks to run once the whole group is known
 	keys  []pendingType // map keys
 	links []pendingType // link targets
@@ -271,11 +267,32 @@ type schemaDecoder struct {
 type pendingType struct {
 	t    *Type
 	off  int
-	path string
+	path schemaPath
 }
 
-func (d *schemaDecoder) errorf(off int, path, format string, args ...any) error {
-	return &DecodeError{Offset: off, Path: path, Msg: fmt.Sprintf(format, args...)}
+// schemaPath locates an error in a schema object: group[def], or its
+// fields[elem] or variants[elem]. It is formatted only for errors.
+type schemaPath struct {
+	def, elem int // -1: none
+	variant   bool
+}
+
+var noPath = schemaPath{-1, -1, false}
+
+func (p schemaPath) String() string {
+	switch {
+	case p.def < 0:
+		return ""
+	case p.elem < 0:
+		return fmt.Sprintf("group[%d]", p.def)
+	case p.variant:
+		return fmt.Sprintf("group[%d].variants[%d]", p.def, p.elem)
+	}
+	return fmt.Sprintf("group[%d].fields[%d]", p.def, p.elem)
+}
+
+func (d *schemaDecoder) errorf(off int, path schemaPath, format string, args ...any) error {
+	return &DecodeError{Offset: off, Path: path.String(), Msg: fmt.Sprintf(format, args...)}
 }
 
 func (d *schemaDecoder) object() ([]*Schema, int, error) {
@@ -287,13 +304,16 @@ func (d *schemaDecoder) object() ([]*Schema, int, error) {
 	if n == 0 {
 		return nil, 0, d.r.Errorf("empty group")
 	}
+	if n > MaxGroupSize {
+		return nil, 0, d.r.Errorf("group of %d schemas, more than %d", n, MaxGroupSize)
+	}
 	d.group = make([]*Schema, n)
 	for i := range d.group {
 		d.group[i] = &Schema{Group: d.group, Index: i}
 	}
 	for i, s := range d.group {
 		d.offs = append(d.offs, d.r.Offset())
-		if err := d.def(s, fmt.Sprintf("group[%d]", i)); err != nil {
+		if err := d.def(s, schemaPath{i, -1, false}); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -306,7 +326,7 @@ func (d *schemaDecoder) object() ([]*Schema, int, error) {
 		return nil, 0, err
 	}
 	if idx >= uint32(n) {
-		return nil, 0, d.errorf(idxOff, "index", "index %d out of range: the group has %d members", idx, n)
+		return nil, 0, d.errorf(idxOff, noPath, "index %d out of range: the group has %d members", idx, n)
 	}
 	if err := d.check(); err != nil {
 		return nil, 0, err
@@ -317,7 +337,7 @@ func (d *schemaDecoder) object() ([]*Schema, int, error) {
 	return d.group, int(idx), nil
 }
 
-func (d *schemaDecoder) def(s *Schema, path string) error {
+func (d *schemaDecoder) def(s *Schema, path schemaPath) error {
 	off := d.r.Offset()
 	tag, err := d.r.Uvarint()
 	if err != nil {
@@ -334,7 +354,7 @@ func (d *schemaDecoder) def(s *Schema, path string) error {
 		seen := make(map[string]bool, n)
 		for i := range s.Fields {
 			f := &s.Fields[i]
-			fpath := fmt.Sprintf("%s.fields[%d]", path, i)
+			fpath := schemaPath{path.def, i, false}
 			if f.Name, err = d.name(fpath); err != nil {
 				return err
 			}
@@ -359,7 +379,7 @@ func (d *schemaDecoder) def(s *Schema, path string) error {
 		seen := make(map[string]bool, n)
 		for i := range s.Variants {
 			v := &s.Variants[i]
-			vpath := fmt.Sprintf("%s.variants[%d]", path, i)
+			vpath := schemaPath{path.def, i, true}
 			if v.Name, err = d.name(vpath); err != nil {
 				return err
 			}
@@ -396,7 +416,7 @@ func (d *schemaDecoder) def(s *Schema, path string) error {
 	return nil
 }
 
-func (d *schemaDecoder) name(path string) (string, error) {
+func (d *schemaDecoder) name(path schemaPath) (string, error) {
 	off := d.r.Offset()
 	b, err := d.r.StringBytes(DefaultMaxSize)
 	if err != nil {
@@ -411,7 +431,7 @@ func (d *schemaDecoder) name(path string) (string, error) {
 	return string(b), nil
 }
 
-func (d *schemaDecoder) typ(t *Type, path string, depth int) error {
+func (d *schemaDecoder) typ(t *Type, path schemaPath, depth int) error {
 	off := d.r.Offset()
 	tag, err := d.r.Uvarint()
 	if err != nil {
@@ -507,18 +527,21 @@ func (d *schemaDecoder) check() error {
 	}
 	if n > 1 {
 		if comps := tarjan(n, edges); len(comps) != 1 {
-			return d.errorf(0, "group", "the group is not strongly connected")
+			return d.errorf(0, noPath, "the group is not strongly connected")
 		}
 	}
 	for _, c := range tarjan(n, direct) {
 		if len(c) > 1 || slicesContains(direct[c[0]], c[0]) {
-			return d.errorf(d.offs[c[0]], fmt.Sprintf("group[%d]", c[0]), "infinite type: a cycle of struct fields")
+			return d.errorf(d.offs[c[0]], schemaPath{c[0], -1, false}, "infinite type: a cycle of struct fields")
 		}
+	}
+	if n == 1 {
+		return nil
 	}
 	labels := groupLabels(d.group)
 	for i := 1; i < n; i++ {
-		if bytes.Compare(labels[i-1][:], labels[i][:]) > 0 {
-			return d.errorf(d.offs[i], fmt.Sprintf("group[%d]", i), "group members not in canonical order")
+		if bytes.Compare(labels[i-1][:], labels[i][:]) >= 0 {
+			return d.errorf(d.offs[i], schemaPath{i, -1, false}, "group members not in canonical order, or two members are the same type")
 		}
 	}
 	return nil

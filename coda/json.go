@@ -83,6 +83,11 @@ func fieldPath(p *path, name string) *path { return &path{p, "." + name} }
 func indexPath(p *path, i int) *path       { return &path{p, "[" + strconv.Itoa(i) + "]"} }
 func keyPath(p *path, key string) *path    { return &path{p, "[" + strconv.Quote(key) + "]"} }
 
+// valuePath is the path of a map's value under key; entryPath the path of
+// its i-th key itself (docs/coda.md §5, "Error paths").
+func valuePath(p *path, t *Type, key Value) *path { return &path{p, "[" + FormatKey(t, key) + "]"} }
+func entryPath(p *path, i int) *path              { return &path{p, "[#" + strconv.Itoa(i) + "]"} }
+
 // resolve returns the schema a Ref or Rec type names.
 func resolve(t *Type, r Resolver) (*Schema, error) {
 	if t.Schema != nil {
@@ -198,7 +203,7 @@ func (e *jsonEncoder) value(b []byte, t *Type, v Value, p *path, depth int) ([]b
 		for i := 0; i < len(v.elems); i += 2 {
 			key, err := keyText(t.Key, v.elems[i], e.r)
 			if err != nil {
-				return nil, p.errorf("key %d: %v", i/2, err)
+				return nil, entryPath(p, i/2).errorf("%v", err)
 			}
 			if i > 0 {
 				b = append(b, ',')
@@ -208,7 +213,7 @@ func (e *jsonEncoder) value(b []byte, t *Type, v Value, p *path, depth int) ([]b
 			}
 			b = appendJSONString(b, key)
 			b = append(b, ':')
-			if b, err = e.value(b, t.Elem, v.elems[i+1], keyPath(p, key), depth+1); err != nil {
+			if b, err = e.value(b, t.Elem, v.elems[i+1], valuePath(p, t.Key, v.elems[i]), depth+1); err != nil {
 				return nil, err
 			}
 		}
@@ -248,7 +253,7 @@ func (e *jsonEncoder) value(b []byte, t *Type, v Value, p *path, depth int) ([]b
 		b = append(b, `{"schema":"`...)
 		b = append(b, id.String()...)
 		b = append(b, `","value":`...)
-		if b, err = e.schemaValue(b, s, v.elems[0], fieldPath(p, "value"), depth+1); err != nil {
+		if b, err = e.schemaValue(b, s, v.elems[0], p, depth+1); err != nil {
 			return nil, err
 		}
 		return append(b, '}'), nil
@@ -699,12 +704,11 @@ func (d *jsonDecoder) value(t *Type, n *jnode, p *path, depth int) (Value, error
 		}
 		entries := make([]MapEntry, len(n.elems))
 		for i := range n.elems {
-			kp := keyPath(p, n.keys[i])
-			key, err := d.key(t.Key, n.keys[i], kp)
+			key, err := d.key(t.Key, n.keys[i], entryPath(p, i))
 			if err != nil {
 				return Value{}, err
 			}
-			v, err := d.value(t.Elem, &n.elems[i], kp, depth+1)
+			v, err := d.value(t.Elem, &n.elems[i], valuePath(p, t.Key, key), depth+1)
 			if err != nil {
 				return Value{}, err
 			}
@@ -766,7 +770,7 @@ func (d *jsonDecoder) value(t *Type, n *jnode, p *path, depth int) (Value, error
 		if err != nil {
 			return Value{}, fieldPath(p, "schema").wrap(err)
 		}
-		v, err := d.schemaValue(s, valNode, fieldPath(p, "value"), depth+1)
+		v, err := d.schemaValue(s, valNode, p, depth+1)
 		if err != nil {
 			return Value{}, err
 		}

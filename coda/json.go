@@ -161,8 +161,16 @@ func (e *jsonEncoder) value(b []byte, t *Type, v Value, p *path, depth int) ([]b
 		b = strconv.AppendInt(b, int64(v.bits), 10)
 		return append(b, '"'), nil
 	case KindF32:
+		// As the encoder does, refuse a NaN it would refuse: its JSON would
+		// read back as a different value.
+		if x := uint32(v.bits); x != canonicalNaN32 && math.IsNaN(float64(math.Float32frombits(x))) || v.bits>>32 != 0 {
+			return nil, p.errorf("non-canonical f32 bits %#x", v.bits)
+		}
 		return appendJSONFloat(b, float64(math.Float32frombits(uint32(v.bits))), 32), nil
 	case KindF64:
+		if v.bits != canonicalNaN64 && math.IsNaN(math.Float64frombits(v.bits)) {
+			return nil, p.errorf("non-canonical f64 NaN %#016x", v.bits)
+		}
 		return appendJSONFloat(b, math.Float64frombits(v.bits), 64), nil
 	case KindString:
 		if !utf8.ValidString(v.str) {
@@ -581,8 +589,8 @@ func FromJSON(t *Type, data []byte, r Resolver) (Value, error) {
 type jsonDecoder struct{ r Resolver }
 
 var (
-	nan32 = Value{kind: KindF32, bits: 0x7FC00000}
-	nan64 = Value{kind: KindF64, bits: 0x7FF8000000000000}
+	nan32 = Value{kind: KindF32, bits: canonicalNaN32}
+	nan64 = Value{kind: KindF64, bits: canonicalNaN64}
 )
 
 func (d *jsonDecoder) value(t *Type, n *jnode, p *path, depth int) (Value, error) {

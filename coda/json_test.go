@@ -412,6 +412,8 @@ func TestToJSONErrors(t *testing.T) {
 		{refType(testKind), Enum(1, U8(1)), `Robot: expected u32, got a u8 value`},
 		{&Type{Kind: KindI8}, Int(KindI8, 200), `200 out of range for i8`},
 		{&Type{Kind: KindString}, String("\xff"), `invalid UTF-8`},
+		{&Type{Kind: KindF64}, Value{kind: KindF64, bits: 0x7FF8000000000001}, `non-canonical f64 NaN`},
+		{&Type{Kind: KindF32}, Value{kind: KindF32, bits: 0x7FC00001}, `non-canonical f32`},
 		{&Type{Kind: KindFixedBytes, N: 3}, FixedBytes([]byte{1}), `expected bytes[3], got 1 bytes`},
 		{&Type{Kind: KindList, Elem: &Type{Kind: KindU8}}, List(U8(1), Bool(true)), `[1]: expected u8, got a bool value`},
 		{&Type{Kind: KindMap, Key: &Type{Kind: KindString}, Elem: &Type{Kind: KindU8}},

@@ -47,18 +47,18 @@ func joinPath(seg, path string) string {
 // would encode it. Errors are *ValueError.
 func Check(t *Type, v Value) error {
 	bp := scratch.Get().(*[]byte)
-	defer scratch.Put(bp)
+	defer putScratch(bp)
 	b, err := AppendValue((*bp)[:0], t, v)
-	*bp = b[:0]
+	*bp = b
 	return err
 }
 
 // CheckSchema reports whether v is a valid value of schema s.
 func CheckSchema(s *Schema, v Value) error {
 	bp := scratch.Get().(*[]byte)
-	defer scratch.Put(bp)
+	defer putScratch(bp)
 	b, err := AppendBody((*bp)[:0], s, v)
-	*bp = b[:0]
+	*bp = b
 	return err
 }
 

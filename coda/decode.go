@@ -9,8 +9,9 @@ package coda
 // chunks, not one allocation per value) and copies the input's strings,
 // bytes and ids once, in windows of at most 32 KiB that the decoded strings
 // share. Every list or map count is checked against the limits and the
-// remaining input before anything is allocated for it, so the memory used is
-// O(input size + Limits.MaxElems).
+// remaining input before anything is allocated for it, and values that take
+// no input (bytes[0], empty structs) are counted against Limits.MaxElems, so
+// the memory used is O(input size × nesting depth + Limits.MaxElems).
 
 import (
 	"encoding/binary"
@@ -269,24 +270,26 @@ func (d *decoder) count(min int) (int, error) {
 	return int(n), nil
 }
 
-// value decodes a value of type t into *dst, which must be the zero Value:
-// only the fields that differ from zero are written, which saves the
-// garbage collector's write barriers on the pointer fields of scalars.
-// zeroFields charges the fields of a zero-size struct to the budget of
-// zero-size values: nested zero-size structs could otherwise fan out to
+// chargeZeroFields charges the zero-size fields of struct s to the budget
+// of zero-size values: nested zero-size structs could otherwise fan out to
 // any number of values from no input at all.
-func (d *decoder) zeroFields(s *Schema, off int) error {
-	if !zeroSizeStruct(s) {
-		return nil
-	}
-	d.zero -= len(s.Fields)
-	if d.zero < 0 {
-		return d.errAt(off, "more than %d values of zero-size types in one input", d.lim.MaxElems)
+func (d *decoder) chargeZeroFields(s *Schema, off int) error {
+	if z := zeroFields(s); z > 0 {
+		d.zero -= z
+		if d.zero < 0 {
+			return d.errAt(off, "more than %d values of zero-size types in one input", d.lim.MaxElems)
+		}
 	}
 	return nil
 }
 
+// value decodes a value of type t into *dst, which must be the zero Value:
+// only the fields that differ from zero are written, which saves the
+// garbage collector's write barriers on the pointer fields of scalars.
 func (d *decoder) value(t *Type, dst *Value) error {
+	if t == nil {
+		return d.errAt(d.off, "no type")
+	}
 	switch t.Kind {
 	case KindBool:
 		if d.off >= len(d.buf) {
@@ -456,6 +459,9 @@ func (d *decoder) value(t *Type, dst *Value) error {
 
 func (d *decoder) schema(s *Schema, dst *Value) error {
 	start := d.off
+	if s == nil {
+		return d.errAt(start, "no schema")
+	}
 	if err := d.enter(start); err != nil {
 		return err
 	}
@@ -463,7 +469,7 @@ func (d *decoder) schema(s *Schema, dst *Value) error {
 	case KindStruct:
 		var elems []Value
 		if len(s.Fields) > 0 {
-			if err := d.zeroFields(s, start); err != nil {
+			if err := d.chargeZeroFields(s, start); err != nil {
 				return err
 			}
 			elems = d.alloc(len(s.Fields))
@@ -558,10 +564,10 @@ func (d *decoder) resolve(id ID, off int) (*Schema, error) {
 	s, err := d.res.SchemaByID(id)
 	if err != nil {
 		kind := errs.KindOf(err)
-		if kind == errs.Other {
-			kind = errs.NotExist
+		if kind == errs.NotExist || kind == errs.Other {
+			return nil, errs.E(errs.NotExist, &DecodeError{Offset: off, Msg: fmt.Sprintf("unknown schema %s", id)})
 		}
-		return nil, errs.E(kind, &DecodeError{Offset: off, Msg: fmt.Sprintf("unknown schema %s: %v", id, err)})
+		return nil, errs.E(kind, &DecodeError{Offset: off, Msg: fmt.Sprintf("schema %s: %v", id, err)})
 	}
 	if s == nil {
 		return nil, errs.E(errs.NotExist, &DecodeError{Offset: off, Msg: fmt.Sprintf("unknown schema %s", id)})

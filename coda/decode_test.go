@@ -3,6 +3,7 @@ package coda_test
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -268,5 +269,80 @@ func TestDecodeHostileSchemas(t *testing.T) {
 				t.Errorf("Check(zero Value) = nil")
 			}
 		})
+	}
+}
+
+// TestDecodeAtLimits: exactly at each limit is allowed.
+func TestDecodeAtLimits(t *testing.T) {
+	deep, deepHex := nested(coda.DefaultMaxDepth)
+	in := unhex(t, deepHex)
+	v, err := coda.DecodeValue(deep, in, coda.DecodeOptions{})
+	if err != nil {
+		t.Fatalf("depth %d: %v", coda.DefaultMaxDepth, err)
+	}
+	if out, err := coda.AppendValue(nil, deep, v); err != nil || string(out) != string(in) {
+		t.Errorf("depth %d: re-encode = %x, %v", coda.DefaultMaxDepth, out, err)
+	}
+	lim := coda.DecodeOptions{Limits: coda.Limits{MaxElems: 3, MaxSize: 4}}
+	if _, err := coda.DecodeValue(codatest.ListOf(codatest.Prim(coda.KindU8)), unhex(t, "03 01 02 03"), lim); err != nil {
+		t.Errorf("3 elements, size 4, at limits 3 and 4: %v", err)
+	}
+	if _, err := coda.DecodeValue(codatest.ListOf(codatest.Ref(codatest.Zero)), unhex(t, "01"), lim); err != nil {
+		t.Errorf("one Zero (3 zero-size values) at limit 3: %v", err)
+	}
+	if _, err := coda.DecodeValue(codatest.ListOf(codatest.Ref(codatest.Zero)), unhex(t, "02"), lim); err == nil {
+		t.Errorf("two Zeros (6 zero-size values) accepted at limit 3")
+	}
+}
+
+func TestNilTypesAndSchemas(t *testing.T) {
+	if _, err := coda.DecodeValue(nil, []byte{0}, coda.DecodeOptions{}); err == nil {
+		t.Error("DecodeValue(nil type) = nil error")
+	}
+	if _, err := coda.DecodeBody(nil, []byte{0}, coda.DecodeOptions{}); err == nil {
+		t.Error("DecodeBody(nil schema) = nil error")
+	}
+	if err := coda.Check(nil, coda.U8(1)); err == nil {
+		t.Error("Check(nil type) = nil error")
+	}
+	if err := coda.CheckSchema(nil, coda.Struct()); err == nil {
+		t.Error("CheckSchema(nil schema) = nil error")
+	}
+	if _, _, err := coda.DecodeObject(make([]byte, 40), coda.DecodeOptions{Resolver: nilResolver{}}); err == nil {
+		t.Error("DecodeObject with a resolver answering nil = nil error")
+	}
+}
+
+type nilResolver struct{}
+
+func (nilResolver) SchemaByID(coda.ID) (*coda.Schema, error) { return nil, nil }
+
+func TestNilSchemaObjects(t *testing.T) {
+	if _, err := coda.EncodeObject(nil, coda.Struct()); err == nil {
+		t.Error("EncodeObject(nil schema) = nil error")
+	}
+	if _, err := coda.ObjectID(nil, coda.Struct()); err == nil {
+		t.Error("ObjectID(nil schema) = nil error")
+	}
+}
+
+// TestDecodeWideZeroFields: zero-size fields of a struct that is not itself
+// zero-size count too, or one byte per struct could buy any number of values.
+func TestDecodeWideZeroFields(t *testing.T) {
+	fields := []coda.Field{codatest.F("x", codatest.Prim(coda.KindU8))}
+	for i := 0; i < 100; i++ {
+		fields = append(fields, codatest.F(fmt.Sprintf("z%d", i), codatest.Fixed(0)))
+	}
+	wide := codatest.NewStruct("Wide", fields...)
+	lt := codatest.ListOf(codatest.Ref(wide))
+	opts := coda.DecodeOptions{Limits: coda.Limits{MaxElems: 1000}}
+	in := unhex(t, "0b 01 02 03 04 05 06 07 08 09 0a 0b")
+	_, err := coda.DecodeValue(lt, in, opts)
+	var de *coda.DecodeError
+	if !errors.As(err, &de) || de.Offset != 11 || de.Path != "[10]" || !strings.Contains(de.Msg, "zero-size") {
+		t.Errorf("11 structs of 100 zero-size fields at limit 1000: %v, want an error at offset 11, path [10]", err)
+	}
+	if _, err := coda.DecodeValue(lt, unhex(t, "0a 01 02 03 04 05 06 07 08 09 0a"), opts); err != nil {
+		t.Errorf("10 structs of 100 zero-size fields at limit 1000: %v", err)
 	}
 }

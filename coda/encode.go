@@ -21,6 +21,7 @@ package coda
 // An object is schema id (32) ‖ body.
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -59,29 +60,47 @@ func AppendBody(dst []byte, s *Schema, v Value) ([]byte, error) {
 // EncodeObject returns the object bytes of v, a value of schema s:
 // s.ID ‖ body.
 func EncodeObject(s *Schema, v Value) ([]byte, error) {
-	b := make([]byte, IDSize, 128)
-	copy(b, s.ID[:])
+	if s == nil {
+		return nil, &ValueError{Msg: "no schema"}
+	}
+	// Encode into a recycled buffer, then copy out exactly: one allocation.
+	bp := scratch.Get().(*[]byte)
+	defer putScratch(bp)
+	b := append((*bp)[:0], s.ID[:]...)
 	b, err := AppendBody(b, s, v)
+	*bp = b
 	if err != nil {
 		return nil, err
 	}
 	if len(b) > DefaultMaxSize {
 		return nil, &ValueError{Msg: fmt.Sprintf("object is %d bytes, more than the size limit %d", len(b), DefaultMaxSize)}
 	}
-	return b, nil
+	return bytes.Clone(b), nil
 }
 
 // scratch recycles buffers for Check and ObjectID, which encode only to
 // look at the result.
 var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
+// putScratch returns a buffer to the pool, unless it grew too big to keep.
+func putScratch(bp *[]byte) {
+	if cap(*bp) > 1<<20 {
+		return
+	}
+	*bp = (*bp)[:0]
+	scratch.Put(bp)
+}
+
 // ObjectID returns the id of v as an object of schema s: Sum(EncodeObject(s, v)).
 func ObjectID(s *Schema, v Value) (ID, error) {
+	if s == nil {
+		return ID{}, &ValueError{Msg: "no schema"}
+	}
 	bp := scratch.Get().(*[]byte)
-	defer scratch.Put(bp)
+	defer putScratch(bp)
 	b := append((*bp)[:0], s.ID[:]...)
 	b, err := AppendBody(b, s, v)
-	*bp = b[:0]
+	*bp = b
 	if err != nil {
 		return ID{}, err
 	}
@@ -90,6 +109,9 @@ func ObjectID(s *Schema, v Value) (ID, error) {
 	}
 	return Sum(b), nil
 }
+
+// maxUvarintLen is the length of the longest uvarint.
+const maxUvarintLen = 10
 
 // encoder appends one value's canonical encoding to buf. It enforces the
 // default limits, so that everything it writes a default decoder reads.
@@ -135,6 +157,9 @@ func prefix(err error, seg string) error {
 }
 
 func (e *encoder) value(t *Type, v Value) error {
+	if t == nil {
+		return &ValueError{Msg: "no type"}
+	}
 	switch t.Kind {
 	case KindBool:
 		if v.kind != KindBool {
@@ -284,6 +309,9 @@ func (e *encoder) fixed(w int, x uint64) {
 }
 
 func (e *encoder) schema(s *Schema, v Value) error {
+	if s == nil {
+		return &ValueError{Msg: "no schema"}
+	}
 	switch s.Kind {
 	case KindStruct:
 		if v.kind != KindStruct {
@@ -295,8 +323,8 @@ func (e *encoder) schema(s *Schema, v Value) error {
 		if err := e.enter(); err != nil {
 			return err
 		}
-		if len(s.Fields) > 0 && zeroSizeStruct(s) {
-			e.zero -= len(s.Fields)
+		if z := zeroFields(s); z > 0 {
+			e.zero -= z
 			if e.zero < 0 {
 				return &ValueError{Msg: fmt.Sprintf("more than %d values of zero-size types in one object", DefaultMaxElems)}
 			}
@@ -409,7 +437,8 @@ func (e *encoder) anyValue(v Value) error {
 	}
 	n := len(e.buf) - at - 1
 	if extra := UvarintLen(uint64(n)) - 1; extra > 0 {
-		e.buf = append(e.buf, make([]byte, extra)...)
+		var pad [maxUvarintLen]byte
+		e.buf = append(e.buf, pad[:extra]...)
 		copy(e.buf[at+1+extra:], e.buf[at+1:at+1+n])
 	}
 	AppendUvarint(e.buf[at:at], uint64(n))
@@ -428,14 +457,25 @@ func minSize(t *Type) int {
 	return minSizeN(t, &steps)
 }
 
-// zeroSizeStruct reports whether every value of struct s encodes to
-// nothing (so its fields count against the budget of zero-size values).
-func zeroSizeStruct(s *Schema) bool {
-	if k := s.Fields[0].Type.Kind; k != KindFixedBytes && k != KindRef && k != KindRec {
-		return false // the usual case, decided without a call
+// zeroFields counts the fields of struct s whose type is zero-size: their
+// values cost no input, so they count against the budget of zero-size
+// values (docs/coda.md §5). Most fields are decided by their kind alone.
+func zeroFields(s *Schema) int {
+	n := 0
+	for i := range s.Fields {
+		t := &s.Fields[i].Type
+		switch t.Kind {
+		case KindFixedBytes:
+			if t.N == 0 {
+				n++
+			}
+		case KindRef, KindRec:
+			if t.Schema != nil && t.Schema.Kind == KindStruct && minSize(t) == 0 {
+				n++
+			}
+		}
 	}
-	steps := 256
-	return structMinSize(s, &steps) == 0
+	return n
 }
 
 func minSizeN(t *Type, steps *int) int {

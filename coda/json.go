@@ -100,7 +100,12 @@ func resolve(t *Type, r Resolver) (*Schema, error) {
 }
 
 // schemaType is the type of a value of schema s.
-func schemaType(s *Schema) *Type { return &Type{Kind: KindRef, Ref: s.ID, Schema: s} }
+func schemaType(s *Schema) *Type {
+	if s == nil {
+		return nil
+	}
+	return &Type{Kind: KindRef, Ref: s.ID, Schema: s}
+}
 
 // SchemaToJSON returns the JSON text of v, a value of schema s.
 func SchemaToJSON(s *Schema, v Value, r Resolver) ([]byte, error) {
@@ -124,6 +129,9 @@ func ToJSON(t *Type, v Value, r Resolver) ([]byte, error) {
 type jsonEncoder struct{ r Resolver }
 
 func (e *jsonEncoder) value(b []byte, t *Type, v Value, p *path, depth int) ([]byte, error) {
+	if t == nil {
+		return nil, p.errorf("nil type")
+	}
 	if depth > DefaultMaxDepth {
 		return nil, p.errorf("nesting deeper than %d", DefaultMaxDepth)
 	}
@@ -230,7 +238,7 @@ func (e *jsonEncoder) value(b []byte, t *Type, v Value, p *path, depth int) ([]b
 		if v.bits == 0 || len(v.elems) == 0 {
 			return append(b, "null"...), nil
 		}
-		nested := t.Elem.Kind == KindOptional
+		nested := t.Elem != nil && t.Elem.Kind == KindOptional
 		if nested {
 			b = append(b, '[')
 		}
@@ -270,6 +278,9 @@ func (e *jsonEncoder) value(b []byte, t *Type, v Value, p *path, depth int) ([]b
 }
 
 func (e *jsonEncoder) schemaValue(b []byte, s *Schema, v Value, p *path, depth int) ([]byte, error) {
+	if s == nil {
+		return nil, p.errorf("nil schema")
+	}
 	switch s.Kind {
 	case KindStruct:
 		if v.kind != KindStruct || len(v.elems) != len(s.Fields) {
@@ -327,6 +338,9 @@ func describeValue(v Value) string {
 
 // keyText is the JSON object key of a map key.
 func keyText(t *Type, k Value, r Resolver) (string, error) {
+	if t == nil {
+		return "", errors.New("nil key type")
+	}
 	if t.Kind == KindRef || t.Kind == KindRec {
 		s, err := resolve(t, r)
 		if err != nil {
@@ -594,6 +608,9 @@ var (
 )
 
 func (d *jsonDecoder) value(t *Type, n *jnode, p *path, depth int) (Value, error) {
+	if t == nil {
+		return Value{}, p.errorf("nil type")
+	}
 	if depth > DefaultMaxDepth {
 		return Value{}, p.errorf("nesting deeper than %d", DefaultMaxDepth)
 	}
@@ -735,7 +752,7 @@ func (d *jsonDecoder) value(t *Type, n *jnode, p *path, depth int) (Value, error
 		if n.kind == 'n' {
 			return None(), nil
 		}
-		if t.Elem.Kind == KindOptional {
+		if t.Elem != nil && t.Elem.Kind == KindOptional {
 			if n.kind != '[' || len(n.elems) != 1 {
 				return Value{}, p.errorf("expected %s (null or a one-element array), got %s", t, n.describe())
 			}
@@ -822,6 +839,9 @@ func canonicalDecimal(s string) bool {
 }
 
 func (d *jsonDecoder) schemaValue(s *Schema, n *jnode, p *path, depth int) (Value, error) {
+	if s == nil {
+		return Value{}, p.errorf("nil schema")
+	}
 	switch s.Kind {
 	case KindStruct:
 		if n.kind != '{' {
@@ -885,6 +905,9 @@ func (d *jsonDecoder) schemaValue(s *Schema, n *jnode, p *path, depth int) (Valu
 
 // key parses a JSON object key as a map key of type t.
 func (d *jsonDecoder) key(t *Type, text string, p *path) (Value, error) {
+	if t == nil {
+		return Value{}, p.errorf("nil key type")
+	}
 	switch t.Kind {
 	case KindRef, KindRec:
 		s, err := resolve(t, d.r)

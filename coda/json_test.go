@@ -428,3 +428,37 @@ func TestToJSONErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONMalformedTypes: types built by hand with missing parts are errors,
+// never panics.
+func TestJSONMalformedTypes(t *testing.T) {
+	types := []*Type{
+		nil,
+		{Kind: KindList},
+		{Kind: KindOptional},
+		{Kind: KindMap, Elem: &Type{Kind: KindU8}},
+		{Kind: KindMap, Key: &Type{Kind: KindU8}},
+		{Kind: KindRef},
+		{Kind: KindRec},
+		{Kind: KindInvalid},
+		{Kind: KindStruct},
+	}
+	values := []Value{{}, List(U8(1)), Some(U8(1)), Map(MapEntry{U8(1), U8(2)}), Struct(), Enum(0)}
+	docs := []string{`null`, `[1]`, `1`, `{"1":2}`, `{}`, `"A"`}
+	for _, typ := range types {
+		for _, v := range values {
+			if _, err := ToJSON(typ, v, nil); err == nil && typ != nil && typ.Kind != KindOptional {
+				t.Errorf("ToJSON(%+v, %v) = nil error", typ, v)
+			}
+		}
+		for _, doc := range docs {
+			FromJSON(typ, []byte(doc), nil) // must not panic
+		}
+	}
+	if _, err := SchemaToJSON(nil, Struct(), nil); err == nil {
+		t.Error("SchemaToJSON(nil schema) = nil error")
+	}
+	if _, err := SchemaFromJSON(nil, []byte(`{}`), nil); err == nil {
+		t.Error("SchemaFromJSON(nil schema) = nil error")
+	}
+}

@@ -78,6 +78,9 @@ func (w *WireWriter) Write(s *Schema, v Value) error {
 	if err := w.check(); err != nil {
 		return err
 	}
+	if s == nil {
+		return errs.E(errs.Invalid, "coda: wire: nil schema")
+	}
 	k, ok := w.index[s.ID]
 	if !ok {
 		return errs.E(errs.Invalid, fmt.Sprintf("coda: schema %s (%s) is not in the wire context", s.Name, s.ID))

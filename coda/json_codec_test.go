@@ -3,7 +3,11 @@ package coda_test
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"math/rand/v2"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/coalescent/coal/coda"
@@ -158,4 +162,57 @@ func FuzzJSON(f *testing.F) {
 			t.Fatalf("JSON round trip changed the value: %s -> %s", text, out)
 		}
 	})
+}
+
+// updating reports whether -update was given (the flag is declared in
+// compile_test.go, in package coda's internal tests).
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// TestJSONGolden pins the JSON text of every golden vector
+// (testdata/json/vectors.txt, one "name<TAB>json" line each): the mapping
+// is a format, and its output must not drift. Lines are never edited; -update
+// appends vectors that have none yet.
+func TestJSONGolden(t *testing.T) {
+	const file = "testdata/json/vectors.txt"
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if name, text, ok := strings.Cut(line, "\t"); ok && !strings.HasPrefix(line, "#") {
+			want[name] = text
+		}
+	}
+	var added []byte
+	seen := map[string]bool{}
+	for _, vec := range codatest.Vectors() {
+		seen[vec.Name] = true
+		text, err := coda.ToJSON(vec.Type, vec.Value, codatest.DefaultResolver)
+		if err != nil {
+			t.Fatalf("%s: %v", vec.Name, err)
+		}
+		w, ok := want[vec.Name]
+		switch {
+		case !ok && updating():
+			added = fmt.Appendf(added, "%s\t%s\n", vec.Name, text)
+		case !ok:
+			t.Logf("%s: no golden JSON yet; run with -update", vec.Name)
+		case w != string(text):
+			t.Errorf("%s: JSON\n got %s\nwant %s", vec.Name, text, w)
+		}
+	}
+	for name := range want {
+		if !seen[name] {
+			t.Errorf("%s: golden JSON for a vector that no longer exists", name)
+		}
+	}
+	if len(added) > 0 {
+		if err := os.WriteFile(file, append(data, added...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -37,17 +37,6 @@ func minArgs(n int) cobra.PositionalArgs {
 	}
 }
 
-// require reports missing required flags as a usage error.
-func (c *codaIO) require(withType bool) error {
-	if len(c.schemas) == 0 {
-		return usageError{errors.New("--schema FILE.coda is required")}
-	}
-	if withType && c.typ == "" {
-		return usageError{errors.New("--type NAME is required")}
-	}
-	return nil
-}
-
 // compileSchemas compiles the .coda files together into a fresh registry
 // (which also holds the built-ins). Schema errors end the command with
 // status 1 and every FILE:LINE:COL error on stderr.
@@ -77,7 +66,7 @@ func newCodaCheckCmd(e *env) *cobra.Command {
 		Use:   "check FILE.coda...",
 		Short: "Compile schema files and print each schema's name and id",
 		Long: `check compiles the .coda files together and prints one line per schema,
-NAME ID, in declaration order. On errors it prints every error as
+NAME ID, in declaration order (several files: in file name order). On errors it prints every error as
 FILE:LINE:COL: message on stderr and exits with status 1.`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -123,6 +112,17 @@ func (c *codaIO) flags(cmd *cobra.Command, withType, withOut bool) {
 	if withOut {
 		f.StringVar(&c.out, "out", "", "write output to this file (default stdout)")
 	}
+}
+
+// require reports missing required flags as a usage error.
+func (c *codaIO) require(withType bool) error {
+	if len(c.schemas) == 0 {
+		return usageError{errors.New("--schema FILE.coda is required")}
+	}
+	if withType && c.typ == "" {
+		return usageError{errors.New("--type NAME is required")}
+	}
+	return nil
 }
 
 func (c *codaIO) read(e *env) ([]byte, error) {

@@ -40,8 +40,8 @@ import (
 // any's wrapper), so this admits everything within DefaultMaxDepth.
 const maxJSONDepth = 2*DefaultMaxDepth + 2
 
-// path is a field path kept as a chain on the stack, turned into text only
-// when an error is reported.
+// path is a field path kept as a chain of small nodes from the value to the
+// root, turned into text only when an error is reported.
 type path struct {
 	parent *path
 	field  string // ".field" or "[3]" or `["key"]`, already formatted

@@ -501,6 +501,10 @@ func parseJSON(data []byte) (jnode, error) {
 	if !utf8.Valid(data) {
 		return jnode{}, &ValueError{Msg: "invalid UTF-8 in JSON input"}
 	}
+	if at := loneSurrogate(data); at >= 0 {
+		// encoding/json would read it as U+FFFD: a silent change of value.
+		return jnode{}, &ValueError{Msg: fmt.Sprintf("unpaired surrogate escape %s at byte %d", data[at:at+6], at)}
+	}
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
 	n, err := parseNode(d, nil, 0)
@@ -514,6 +518,59 @@ func parseJSON(data []byte) (jnode, error) {
 		return jnode{}, &ValueError{Msg: "bad JSON: " + err.Error()}
 	}
 	return n, nil
+}
+
+// loneSurrogate returns the offset of the first \uXXXX escape in a string
+// of data that is a UTF-16 surrogate not part of a high–low pair, or -1.
+func loneSurrogate(data []byte) int {
+	inString := false
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; {
+		case c == '"':
+			inString = !inString
+		case c == '\\' && inString && i+1 < len(data):
+			if data[i+1] != 'u' {
+				i++ // skip the escaped character
+				continue
+			}
+			r, ok := hex4(data, i+2)
+			switch {
+			case !ok:
+				return -1 // malformed; the tokenizer reports it
+			case r >= 0xD800 && r < 0xDC00:
+				if lo, ok := hex4(data, i+8); i+7 < len(data) && data[i+6] == '\\' && data[i+7] == 'u' && ok && lo >= 0xDC00 && lo < 0xE000 {
+					i += 11
+					continue
+				}
+				return i
+			case r >= 0xDC00 && r < 0xE000:
+				return i
+			}
+			i += 5
+		}
+	}
+	return -1
+}
+
+// hex4 reads four hex digits at data[i:].
+func hex4(data []byte, i int) (rune, bool) {
+	if i+4 > len(data) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range data[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 func parseNode(d *json.Decoder, p *path, depth int) (jnode, error) {

@@ -33,14 +33,17 @@ func TestScripts(t *testing.T) {
 			env.Setenv("COAL_HOME", env.WorkDir+"/.coal")
 			return nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"capture":      cmdCapture,
-			"genfile":      cmdGenfile,
-			"corrupt":      cmdCorrupt,
-			"sharedprefix": cmdSharedPrefix,
-		},
 		RequireExplicitExec: true,
+		Cmds:                scriptCmds,
 	})
+}
+
+// scriptCmds are the extra testscript commands; test files add theirs in init.
+var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"capture":      cmdCapture,
+	"genfile":      cmdGenfile,
+	"corrupt":      cmdCorrupt,
+	"sharedprefix": cmdSharedPrefix,
 }
 
 // cmdCapture sets an environment variable from the last command's stdout:

@@ -137,3 +137,36 @@ func TestBadInput(t *testing.T) {
 		}
 	})
 }
+
+func TestJSON(t *testing.T) {
+	h := newHome(t)
+	w := defaultWorld(t, h)
+	withSchemas(t, w)
+	mustCommit(t, w, Op{Kind: Mkdir, Path: "/people", Schema: "Person"},
+		Op{Kind: Put, Path: "/people/ann", JSON: []byte(`{"name":"Ann","age":33}`)})
+	it, err := w.Get(coda.ID{}, "/people/ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, _ := w.Schemas(coda.ID{})
+	j, err := it.JSON(reg)
+	if err != nil || string(j) != `{"name":"Ann","age":33}` {
+		t.Errorf("JSON = %s, %v", j, err)
+	}
+	head, _ := w.Head()
+	n := countObjects(t, h.Store())
+	for _, tt := range []struct{ json, want string }{
+		{`{"name":"Bob","age":"old"}`, "age"},
+		{`{"name":"Bob","age":300}`, "age"},
+		{`not json`, ""},
+		{`{"name":"Bob"`, ""},
+	} {
+		_, err := w.Commit(ctx, h.NodeKey(), []Op{{Kind: Put, Path: "/people/bob", JSON: []byte(tt.json)}}, "")
+		if !errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want invalid mentioning %q", tt.json, err, tt.want)
+		}
+	}
+	if got, _ := w.Head(); got != head || countObjects(t, h.Store()) != n {
+		t.Error("bad JSON changed the store")
+	}
+}

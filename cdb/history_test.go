@@ -125,6 +125,32 @@ func TestFsckCorrupt(t *testing.T) {
 		t.Errorf("problems = %q", problems)
 	}
 	delete(cs.bad, it.ID)
+	// A value only in an older commit is checked too.
+	mustCommit(t, w, Op{Kind: Delete, Path: "/c"})
+	old, err := w.Get(coda.ID{}, "/a/b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, _ := w.Resolve("HEAD~1")
+	cItem, err := w.Get(c1, "/c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs.bad[cItem.ID] = true
+	problems = nil
+	if err := w.Fsck(func(p string) { problems = append(problems, p) }); !errors.Is(err, errs.Corrupt) || len(problems) != 1 || !strings.Contains(problems[0], "/c") {
+		t.Errorf("corrupt old value: %v %q", err, problems)
+	}
+	delete(cs.bad, cItem.ID)
+	// A corrupt tree node.
+	hc, _ := w.LoadCommit(mustHead(t, w))
+	cs.bad[hc.Tree] = true
+	problems = nil
+	if err := w.Fsck(func(p string) { problems = append(problems, p) }); !errors.Is(err, errs.Corrupt) || len(problems) == 0 || !strings.Contains(problems[0], "tree "+hc.Tree.String()) {
+		t.Errorf("corrupt tree: %v %q", err, problems)
+	}
+	delete(cs.bad, hc.Tree)
+	_ = old
 	head, _ := w.Head()
 	cs.bad[head] = true
 	problems = nil
@@ -188,4 +214,13 @@ func mustSchemas() *commitSchemas {
 		panic(err)
 	}
 	return cs
+}
+
+func mustHead(t *testing.T, w *World) coda.ID {
+	t.Helper()
+	h, err := w.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }

@@ -141,16 +141,23 @@ func (w *World) Fsck(fn func(problem string)) error {
 	if err != nil {
 		return errs.E(op, err)
 	}
+	// Walk from the heads. Each commit's tree is verified (directories
+	// shared with trees verified before are skipped), and its values are
+	// checked by diff against the tree of the child it was reached from,
+	// whose values are all checked already: so each distinct directory
+	// and value is read about once, whatever the length of the history.
+	type visit struct{ id, from coda.ID }
 	seen := map[coda.ID]bool{}
-	checkedTree := map[coda.ID]bool{tree.EmptyRoot: true}
 	checkedValue := map[coda.ID]bool{}
-	var stack []coda.ID
+	treeVerifier := w.h.tree.NewVerifier()
+	var stack []visit
 	for _, r := range refs {
-		stack = append(stack, r.ID)
+		stack = append(stack, visit{r.ID, tree.EmptyRoot})
 	}
 	for len(stack) > 0 {
-		id := stack[len(stack)-1]
+		v := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
+		id := v.id
 		if seen[id] {
 			continue
 		}
@@ -164,25 +171,28 @@ func (w *World) Fsck(fn func(problem string)) error {
 			report("commit %s: %v", id, err)
 			continue
 		}
-		stack = append(stack, c.Parents...)
-		if checkedTree[c.Tree] {
+		if err := treeVerifier.Verify(c.Tree); err != nil {
+			report("tree %s of commit %s: %v", c.Tree, id, err)
+			for _, p := range c.Parents {
+				stack = append(stack, visit{p, tree.EmptyRoot})
+			}
 			continue
 		}
-		checkedTree[c.Tree] = true
-		if err := w.h.tree.Verify(c.Tree); err != nil {
-			report("tree %s of commit %s: %v", c.Tree, id, err)
-			continue
+		for _, p := range c.Parents {
+			stack = append(stack, visit{p, c.Tree})
 		}
 		reg, err := w.schemasAt(c.Tree)
 		if err != nil {
 			report("schemas of commit %s: %v", id, err)
 			reg = coda.NewRegistry()
 		}
-		err = w.h.tree.Walk(c.Tree, "/", func(p string, e tree.Entry) error {
-			if checkedValue[e.ID] {
+		err = w.h.tree.Diff(v.from, c.Tree, func(ch tree.Change) error {
+			e := ch.B
+			if e.Kind != tree.KindValue || checkedValue[e.ID] {
 				return nil
 			}
 			checkedValue[e.ID] = true
+			p := metaPath(ch.Path, ch.Meta)
 			if err := checkHash(e.ID); err != nil {
 				report("object %s at %s (commit %s): %v", e.ID, p, id, err)
 				return nil
@@ -192,7 +202,7 @@ func (w *World) Fsck(fn func(problem string)) error {
 			}
 			return nil
 		})
-		if err != nil && !errs.Is(err, errs.NotExist) {
+		if err != nil {
 			report("tree %s of commit %s: %v", c.Tree, id, err)
 		}
 	}

@@ -45,6 +45,9 @@ type op struct {
 	t     *Tree
 	cache map[coda.ID]*node
 	dry   bool
+	// verified holds the live count of every directory a Verifier has
+	// verified, by top node id (nil: not verifying many roots).
+	verified map[coda.ID]uint64
 }
 
 func (t *Tree) newOp(cache bool) *op {

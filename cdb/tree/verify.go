@@ -18,7 +18,31 @@ func (t *Tree) Verify(root coda.ID) error {
 	return err
 }
 
+// Verifier verifies many roots that share directories (the trees of a
+// history, for fsck), reading each distinct directory once: a directory
+// whose top node it has verified before is not read again. It is not safe
+// for concurrent use.
+type Verifier struct {
+	o *op
+}
+
+// NewVerifier returns a Verifier over t's store.
+func (t *Tree) NewVerifier() *Verifier {
+	o := t.newOp(false)
+	o.verified = make(map[coda.ID]uint64)
+	return &Verifier{o: o}
+}
+
+// Verify is Tree.Verify, skipping directories verified before.
+func (v *Verifier) Verify(root coda.ID) error {
+	_, err := v.o.verifyDir(root, nil)
+	return err
+}
+
 func (o *op) verifyDir(id coda.ID, segs []string) (uint64, error) {
+	if l, ok := o.verified[id]; ok {
+		return l, nil
+	}
 	p := JoinPath(segs)
 	if len(segs) > MaxDepth {
 		return 0, errs.E(errs.Corrupt, errs.Path(p), fmt.Sprintf("tree: directories nested deeper than %d", MaxDepth))
@@ -62,6 +86,9 @@ func (o *op) verifyDir(id coda.ID, segs []string) (uint64, error) {
 	}
 	if want != id {
 		return 0, errs.E(errs.Corrupt, errs.Path(p), fmt.Sprintf("tree: directory node %s is not the canonical chunking of its entries (want %s)", id, want))
+	}
+	if o.verified != nil {
+		o.verified[id] = live
 	}
 	return live, nil
 }

@@ -37,7 +37,7 @@ const (
 )
 
 // gear is the gear table: gear[b] is the first 8 bytes, little-endian, of
-// BLAKE3-256 of the 19 bytes "coal/store/gear/v1" followed by the byte b.
+// BLAKE3-256 of 19 bytes: the 18 ASCII bytes "coal/store/gear/v1" and b.
 var gear = makeGear()
 
 func makeGear() (g [256]uint64) {

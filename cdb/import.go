@@ -2,6 +2,7 @@ package cdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -39,6 +40,9 @@ func (w *World) Import(ctx context.Context, author Identity, dir, to string, pro
 		}
 		return nil
 	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return CommitInfo{}, errs.E(op, errs.NotExist, errs.Path(dir), err)
+	}
 	if err != nil {
 		return CommitInfo{}, errs.E(op, errs.Path(dir), err)
 	}

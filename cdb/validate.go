@@ -3,6 +3,7 @@ package cdb
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -40,7 +41,8 @@ type ValidateEnv struct {
 
 // ErrHeld is the error of a commit whose time is too far ahead of the
 // local clock: it is held, not applied, until it is not.
-var ErrHeld = errs.E(errs.Unavailable, "cdb: commit time is ahead of the local clock beyond the skew bound: held")
+// It comes wrapped in an error of kind errs.Unavailable.
+var ErrHeld = errors.New("cdb: commit time is ahead of the local clock beyond the skew bound: held")
 
 // ValidateCommit is the one validation of a commit (docs/cdb.md,
 // "Validation"), used by local commits, merge, replay and (later) bundle
@@ -107,7 +109,7 @@ func validateCommit(env ValidateEnv, c *Commit, parents []*Commit) error {
 			skew = DefaultSkew
 		}
 		if c.Time > env.Now+hlc.Time(skew.Milliseconds())<<hlc.LogicalBits {
-			return errs.E(ErrHeld, fmt.Sprintf("commit %s at %v", c.ID, c.Time))
+			return errs.E(errs.Unavailable, fmt.Errorf("commit %s at %v: %w", c.ID, c.Time, ErrHeld))
 		}
 	}
 	st := newStaging(env.Store, nil)

@@ -5,14 +5,16 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/coalescent/coal/cdb/store"
+	"github.com/coalescent/coal/cdb/store/memstore"
 	"github.com/coalescent/coal/coda"
 )
 
 // bigTree builds a tree whose directory /big holds n values, with a
 // Builder, and returns its root and the counting store.
-func bigTree(tb testing.TB, n int) (*Tree, *Counting, coda.ID) {
+func bigTree(tb testing.TB, n int) (*Tree, *store.CountingStore, coda.ID) {
 	tb.Helper()
-	cs := NewCounting(MapStore{})
+	cs := store.Counting(memstore.New())
 	tr := New(cs)
 	b := tr.NewBuilder()
 	for i := range n {
@@ -80,7 +82,7 @@ func TestDiffCost(t *testing.T) {
 		if err := tr.Diff(root, other, func(Change) error { changes++; return nil }); err != nil {
 			t.Fatal(err)
 		}
-		reads, _ := cs.Counts()
+		reads, _ := objCounts(cs)
 		if changes != k {
 			t.Errorf("k=%d: %d changes", k, changes)
 		}
@@ -94,7 +96,7 @@ func TestDiffCost(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		reads, writes := cs.Counts()
+		reads, writes := objCounts(cs)
 		t.Logf("n=%d k=%d: Merge read %d, wrote %d nodes", n, k, reads, writes)
 		if m != other || int(reads) >= bound || int(writes) >= bound {
 			t.Errorf("k=%d: Merge = %s (want %s), %d reads, %d writes", k, m.Short(), other.Short(), reads, writes)
@@ -105,7 +107,7 @@ func TestDiffCost(t *testing.T) {
 	if _, err := tr.Put(root, "/big/new", Value(coda.Sum(nil), Stamp{Time: 3})); err != nil {
 		t.Fatal(err)
 	}
-	reads, writes := cs.Counts()
+	reads, writes := objCounts(cs)
 	t.Logf("n=%d: one Put read %d, wrote %d nodes", n, reads, writes)
 	if int(writes) > 2*d+4 {
 		t.Errorf("one Put wrote %d nodes, want ≤ %d", writes, 2*d+4)
@@ -114,13 +116,13 @@ func TestDiffCost(t *testing.T) {
 
 var big struct {
 	tr   *Tree
-	cs   *Counting
+	cs   *store.CountingStore
 	root coda.ID
 }
 
 const bigN = 1_000_000
 
-func bigOnce(b *testing.B) (*Tree, *Counting, coda.ID) {
+func bigOnce(b *testing.B) (*Tree, *store.CountingStore, coda.ID) {
 	if big.tr == nil {
 		big.tr, big.cs, big.root = bigTree(b, bigN)
 	}
@@ -133,7 +135,7 @@ func BenchmarkBuild1M(b *testing.B) {
 	var writes int64
 	for b.Loop() {
 		_, cs, _ := bigTree(b, bigN)
-		_, w := cs.Counts()
+		_, w := objCounts(cs)
 		writes += w
 	}
 	b.ReportMetric(float64(writes)/float64(b.N), "objects-written/op")
@@ -152,8 +154,8 @@ func BenchmarkPut1M(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reads, writes := cs.Counts()
-	_, wbytes := cs.Bytes()
+	reads, writes := objCounts(cs)
+	wbytes := cs.Counts().BytesWritten
 	b.ReportMetric(float64(writes)/float64(b.N), "objects-written/op")
 	b.ReportMetric(float64(reads)/float64(b.N), "objects-read/op")
 	b.ReportMetric(float64(wbytes)/float64(b.N), "bytes-written/op")
@@ -175,7 +177,7 @@ func BenchmarkDiff1M10(b *testing.B) {
 			b.Fatalf("%d changes", n)
 		}
 	}
-	reads, _ := cs.Counts()
+	reads, _ := objCounts(cs)
 	b.ReportMetric(float64(reads)/float64(b.N), "objects-read/op")
 }
 
@@ -192,7 +194,13 @@ func BenchmarkMerge1M10(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reads, writes := cs.Counts()
+	reads, writes := objCounts(cs)
 	b.ReportMetric(float64(reads)/float64(b.N), "objects-read/op")
 	b.ReportMetric(float64(writes)/float64(b.N), "objects-written/op")
+}
+
+// objCounts returns the objects read and written through cs.
+func objCounts(cs *store.CountingStore) (reads, writes int64) {
+	c := cs.Counts()
+	return c.ObjectsRead, c.ObjectsWritten
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/coalescent/coal/cdb/store/memstore"
 	"github.com/coalescent/coal/coda"
 )
 
@@ -92,7 +93,7 @@ func TestMergeLaws(t *testing.T) {
 			for seed := range uint64(10) {
 				r := rand.New(rand.NewPCG(seed, 2))
 				g := &gen{r: r}
-				tr := New(MapStore{})
+				tr := New(memstore.New())
 				base, mbase := replica(t, tr, g, EmptyRoot, model{}, 150)
 				a, ma := replica(t, tr, g, base, mbase, 60)
 				b, mb := replica(t, tr, g, base, mbase, 60)
@@ -181,7 +182,7 @@ func mustBuild(t *testing.T, tr *Tree, m model) coda.ID { return m.build(t, tr) 
 func TestMergeOrder(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	g := &gen{r: r}
-	tr := New(MapStore{})
+	tr := New(memstore.New())
 	base, mbase := replica(t, tr, g, EmptyRoot, model{}, 100)
 	var heads []coda.ID
 	want := mbase
@@ -211,7 +212,7 @@ func TestMergeOrder(t *testing.T) {
 
 // TestMergeRemoveDir: rm -r /a concurrent with a new /a/b keeps /a/b.
 func TestMergeRemoveDir(t *testing.T) {
-	tr := New(MapStore{})
+	tr := New(memstore.New())
 	s := func(tm uint64, a byte) Stamp { return Stamp{Time: tm, Author: [32]byte{a}} }
 	v := func(x string) coda.ID { return coda.Sum([]byte(x)) }
 	base, err := tr.Apply(EmptyRoot, []Op{

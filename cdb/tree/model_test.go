@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coalescent/coal/cdb/store/memstore"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
 )
@@ -328,7 +329,7 @@ func TestModel(t *testing.T) {
 			for seed := range uint64(8) {
 				r := rand.New(rand.NewPCG(seed, 1))
 				g := &gen{r: r}
-				s := MapStore{}
+				s := memstore.New()
 				tr := New(s)
 				root := EmptyRoot
 				m := model{}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/coalescent/coal/cdb/store/memstore"
 	"github.com/coalescent/coal/coda"
 )
 
@@ -22,7 +23,7 @@ func TestProllyEdits(t *testing.T) {
 			}
 			for seed := range uint64(6) {
 				r := rand.New(rand.NewPCG(seed, 3))
-				tr := New(MapStore{})
+				tr := New(memstore.New())
 				o := tr.newOp(true)
 				m := map[key]Entry{}
 				id := EmptyRoot

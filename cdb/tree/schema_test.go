@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/coalescent/coal/cdb/store/memstore"
 	"github.com/coalescent/coal/coda"
 )
 
@@ -92,7 +93,7 @@ func TestCodecMatchesGeneric(t *testing.T) {
 // implementation has vectors to check against (docs/tree.md).
 func TestGoldenRoots(t *testing.T) {
 	author := [32]byte{1}
-	tr := New(MapStore{})
+	tr := New(memstore.New())
 	small, err := tr.Apply(EmptyRoot, []Op{
 		{Path: "/a", Entry: Value(coda.Sum([]byte("a")), Stamp{Time: 1 << 16, Author: author})},
 		{Path: "/d/x", Entry: Value(coda.Sum([]byte("x")), Stamp{Time: 1 << 16, Author: author})},

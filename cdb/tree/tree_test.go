@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coalescent/coal/cdb/store/memstore"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
 )
@@ -54,7 +55,7 @@ func TestSplitPath(t *testing.T) {
 		}
 	}
 	// Every operation validates.
-	tr := New(MapStore{})
+	tr := New(memstore.New())
 	if _, err := tr.Put(EmptyRoot, "/a//b", Value(coda.Sum(nil), Stamp{})); !errors.Is(err, errs.Invalid) {
 		t.Errorf("Put of a bad path: %v", err)
 	}
@@ -94,7 +95,7 @@ func TestHistoryIndependence(t *testing.T) {
 					uniq = append(uniq, o)
 				}
 			}
-			tr := New(MapStore{})
+			tr := New(memstore.New())
 			var roots []coda.ID
 			for trial := range 4 {
 				order := slices.Clone(uniq)
@@ -158,7 +159,7 @@ func TestHistoryIndependence(t *testing.T) {
 }
 
 func TestApplyErrors(t *testing.T) {
-	tr := New(MapStore{})
+	tr := New(memstore.New())
 	v := Value(coda.Sum([]byte("v")), Stamp{Time: 1})
 	root, err := tr.Apply(EmptyRoot, []Op{{Path: "/a/b", Entry: v}, {Path: "/f", Entry: v}})
 	if err != nil {
@@ -208,7 +209,7 @@ func TestApplyErrors(t *testing.T) {
 }
 
 func TestListFrom(t *testing.T) {
-	tr := New(MapStore{})
+	tr := New(memstore.New())
 	b := tr.NewBuilder()
 	var want []string
 	for i := range 5000 {
@@ -251,7 +252,7 @@ func TestListFrom(t *testing.T) {
 }
 
 func TestBuilderOrder(t *testing.T) {
-	tr := New(MapStore{})
+	tr := New(memstore.New())
 	v := Value(coda.Sum(nil), Stamp{})
 	for _, paths := range [][]string{
 		{"/b", "/a"},

@@ -4,12 +4,13 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/coalescent/coal/cdb/store/memstore"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
 )
 
 func TestVerifyCorruption(t *testing.T) {
-	s := MapStore{}
+	s := hidingStore{Store: memstore.New(), hidden: map[coda.ID]bool{}}
 	tr := New(s)
 	v := func(x string) Entry { return Value(coda.Sum([]byte(x)), Stamp{Time: 1}) }
 	root, err := tr.Apply(EmptyRoot, []Op{{Path: "/d/a", Entry: v("a")}, {Path: "/d/b", Entry: v("b")}, {Path: "/x", Entry: v("x")}})
@@ -53,7 +54,7 @@ func TestVerifyCorruption(t *testing.T) {
 	}
 
 	// A missing node is corruption, never "no such path".
-	delete(s, e.ID)
+	s.hidden[e.ID] = true
 	_, err = tr.Get(root, "/d/a")
 	if !errs.Is(err, errs.Corrupt) || errors.Is(err, errs.NotExist) {
 		t.Errorf("Get with a missing node = %v; want corrupt and not not-exist", err)
@@ -68,4 +69,17 @@ func TestVerifyCorruption(t *testing.T) {
 	if _, err := tr.Get(bad4, "/d/a"); !errs.Is(err, errs.Corrupt) {
 		t.Errorf("Get through a lying level = %v; want corrupt", err)
 	}
+}
+
+// hidingStore makes chosen objects missing, as a damaged store would.
+type hidingStore struct {
+	Store
+	hidden map[coda.ID]bool
+}
+
+func (h hidingStore) Get(id coda.ID) ([]byte, error) {
+	if h.hidden[id] {
+		return nil, errs.E(errs.NotExist, "object "+id.String()+" missing")
+	}
+	return h.Store.Get(id)
 }

@@ -59,7 +59,7 @@ func touches(c *Commit, prefix string) bool {
 // history visits the commits reachable from id newest first (time, then
 // id, descending) until fn returns false.
 func (w *World) history(id coda.ID, fn func(*Commit) (bool, error)) error {
-	c, err := w.LoadCommit(id)
+	c, err := w.commit(id)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (w *World) history(id coda.ID, fn func(*Commit) (bool, error)) error {
 				continue
 			}
 			seen[p] = true
-			pc, err := w.LoadCommit(p)
+			pc, err := w.commit(p)
 			if err != nil {
 				return err
 			}
@@ -124,14 +124,14 @@ func (w *World) Diff(a, b coda.ID, fn func(tree.Change) error) error {
 // wrote) is left alone and returned, so that no later change is clobbered.
 func (w *World) Revert(ctx context.Context, author Identity, c coda.ID) (CommitInfo, []string, error) {
 	op := errs.Op("cdb.Revert")
-	rc, err := w.LoadCommit(c)
+	rc, err := w.commit(c)
 	if err != nil {
 		return CommitInfo{}, nil, errs.E(op, err)
 	}
 	if rc.IsGenesis() {
 		return CommitInfo{}, nil, errs.E(op, errs.Invalid, "cannot revert the genesis commit")
 	}
-	before, err := w.LoadCommit(rc.firstParent())
+	before, err := w.commit(rc.firstParent())
 	if err != nil {
 		return CommitInfo{}, nil, errs.E(op, err)
 	}
@@ -200,7 +200,7 @@ func leafAt(tr *tree.Tree, root coda.ID, p string, meta bool) (tree.Entry, error
 // new commit. Nothing is rewritten: history keeps every commit.
 func (w *World) Reset(ctx context.Context, author Identity, to coda.ID) (CommitInfo, error) {
 	op := errs.Op("cdb.Reset")
-	tc, err := w.LoadCommit(to)
+	tc, err := w.commit(to)
 	if err != nil {
 		return CommitInfo{}, errs.E(op, err)
 	}
@@ -271,7 +271,7 @@ func (w *World) CreateBranch(name string, at coda.ID) error {
 			return errs.E(op, err)
 		}
 		at = h
-	} else if _, err := w.LoadCommit(at); err != nil {
+	} else if _, err := w.commit(at); err != nil {
 		return errs.E(op, err)
 	}
 	b := w.h.store.NewBatch()
@@ -343,11 +343,11 @@ func (w *World) mergeOnce(cur string, other coda.ID) (CommitInfo, []tree.Conflic
 	if err != nil {
 		return CommitInfo{}, nil, err
 	}
-	hc, err := w.LoadCommit(head)
+	hc, err := w.commit(head)
 	if err != nil {
 		return CommitInfo{}, nil, err
 	}
-	oc, err := w.LoadCommit(other)
+	oc, err := w.commit(other)
 	if err != nil {
 		return CommitInfo{}, nil, err
 	}
@@ -434,7 +434,7 @@ func (w *World) Conflicts(c coda.ID) ([]Conflict, error) {
 		}
 		c = h
 	}
-	mc, err := w.LoadCommit(c)
+	mc, err := w.commit(c)
 	if err != nil {
 		return nil, errs.E(op, err)
 	}

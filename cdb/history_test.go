@@ -216,7 +216,7 @@ func mustSchemas() *commitSchemas {
 	return cs
 }
 
-func mustHead(t *testing.T, w *World) coda.ID {
+func mustHead(t testing.TB, w *World) coda.ID {
 	t.Helper()
 	h, err := w.Head()
 	if err != nil {

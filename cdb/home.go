@@ -66,6 +66,8 @@ type Home struct {
 	key    Identity
 	schema *commitSchemas
 
+	commits commitCache
+
 	mu     sync.Mutex // guards cfg and the config file
 	cfg    config
 	worlds map[coda.ID]*World

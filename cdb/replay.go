@@ -166,7 +166,7 @@ func (w *World) Fsck(fn func(problem string)) error {
 			report("commit %s: %v", id, err)
 			continue
 		}
-		c, err := w.LoadCommit(id)
+		c, err := w.readCommit(id)
 		if err != nil {
 			report("commit %s: %v", id, err)
 			continue

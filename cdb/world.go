@@ -2,8 +2,10 @@ package cdb
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/coalescent/coal/cdb/store"
 	"github.com/coalescent/coal/cdb/tree"
@@ -73,7 +75,7 @@ func (w *World) Resolve(rev string) (coda.ID, error) {
 		return coda.ID{}, errs.E(op, err)
 	}
 	for range n {
-		c, err := w.LoadCommit(id)
+		c, err := w.commit(id)
 		if err != nil {
 			return coda.ID{}, errs.E(op, err)
 		}
@@ -95,7 +97,7 @@ func (w *World) resolveBase(rev string) (coda.ID, error) {
 	if len(rev) == coda.IDTextLen {
 		id, err := coda.ParseID(rev)
 		if err == nil {
-			if _, err := w.LoadCommit(id); err != nil {
+			if _, err := w.commit(id); err != nil {
 				return coda.ID{}, err
 			}
 			return id, nil
@@ -143,7 +145,7 @@ func (w *World) walkHistory(id coda.ID, seen map[coda.ID]bool, fn func(*Commit) 
 			continue
 		}
 		seen[id] = true
-		c, err := w.LoadCommit(id)
+		c, err := w.commit(id)
 		if err != nil {
 			return err
 		}
@@ -165,7 +167,44 @@ func (c *Commit) firstParent() coda.ID {
 // LoadCommit reads and decodes the commit id of this world. Its signature
 // is not verified here: call Commit.Verify. errs.NotExist if there is no
 // such commit in the world; errs.Corrupt if the object does not decode.
+// The caller owns the result.
 func (w *World) LoadCommit(id coda.ID) (*Commit, error) {
+	c, err := w.commit(id)
+	if err != nil {
+		return nil, err
+	}
+	cp := *c
+	cp.Parents = slices.Clone(c.Parents)
+	cp.Ops = slices.Clone(c.Ops)
+	cp.Conflicts = slices.Clone(c.Conflicts)
+	cp.Author = slices.Clone(c.Author)
+	cp.Signature = slices.Clone(c.Signature)
+	if c.Call != nil {
+		call := *c.Call
+		cp.Call = &call
+	}
+	return &cp, nil
+}
+
+// commit is LoadCommit through the home's cache of decoded commits
+// (commits are immutable). The result is shared: never modify it.
+func (w *World) commit(id coda.ID) (*Commit, error) {
+	if c := w.h.commits.get(id); c != nil {
+		if c.World != w.id && !(c.IsGenesis() && id == w.id) {
+			return nil, errs.E(errs.NotExist, fmt.Sprintf("commit %s is not in world %s", id, w.name))
+		}
+		return c, nil
+	}
+	c, err := w.readCommit(id)
+	if err != nil {
+		return nil, err
+	}
+	w.h.commits.put(c)
+	return c, nil
+}
+
+// readCommit reads and decodes the commit id from the store.
+func (w *World) readCommit(id coda.ID) (*Commit, error) {
 	b, err := w.h.store.Get(id)
 	if err != nil {
 		if errs.Is(err, errs.NotExist) {
@@ -189,6 +228,32 @@ func (w *World) LoadCommit(id coda.ID) (*Commit, error) {
 	return c, nil
 }
 
+// commitCache holds decoded commits by id. It is safe for concurrent use.
+type commitCache struct {
+	mu sync.Mutex
+	m  map[coda.ID]*Commit
+	n  int // ops held, bounding memory
+}
+
+// maxCachedOps bounds the ops held by the cache (about 100 bytes each).
+const maxCachedOps = 1 << 20
+
+func (cc *commitCache) get(id coda.ID) *Commit {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.m[id]
+}
+
+func (cc *commitCache) put(c *Commit) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.m == nil || cc.n+len(c.Ops) > maxCachedOps || len(cc.m) >= 1<<16 {
+		cc.m, cc.n = make(map[coda.ID]*Commit), 0
+	}
+	cc.m[c.ID] = c
+	cc.n += len(c.Ops) + 1
+}
+
 // root returns the tree root of commit rev (zero: the head).
 func (w *World) root(rev coda.ID) (coda.ID, error) {
 	if rev.IsZero() {
@@ -198,7 +263,7 @@ func (w *World) root(rev coda.ID) (coda.ID, error) {
 		}
 		rev = h
 	}
-	c, err := w.LoadCommit(rev)
+	c, err := w.commit(rev)
 	if err != nil {
 		return coda.ID{}, err
 	}

@@ -223,7 +223,7 @@ func (w *World) writeOnce(ctx context.Context, author Identity, message, branch 
 	if err != nil {
 		return nil, err
 	}
-	parent, err := w.LoadCommit(head)
+	parent, err := w.commit(head)
 	if err != nil {
 		return nil, err
 	}

@@ -170,3 +170,36 @@ func TestJSON(t *testing.T) {
 		t.Error("bad JSON changed the store")
 	}
 }
+
+// TestSchemaRemoved: deleting a schema others refer to, or that a
+// directory requires, does not make the world unwritable.
+func TestSchemaRemoved(t *testing.T) {
+	h := newHome(t)
+	w := defaultWorld(t, h)
+	withSchemas(t, w)
+	if _, _, err := w.AddSchemas(ctx, h.NodeKey(), "team.coda", []byte(`schema Team { lead: Person }`)); err != nil {
+		t.Fatal(err)
+	}
+	mustCommit(t, w, Op{Kind: Mkdir, Path: "/people", Schema: "Person"},
+		Op{Kind: Put, Path: "/team", Schema: "Team", Value: coda.Struct(person("Ann", 3))})
+	mustCommit(t, w, Op{Kind: Delete, Path: "/sys/schemas/Person"})
+	reg, err := w.Schemas(coda.ID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := reg.Lookup("Team"); ok {
+		t.Error("Team still decodes without Person")
+	}
+	it, err := w.Get(coda.ID{}, "/team")
+	if err != nil || it.Schema != nil || len(it.Raw) == 0 {
+		t.Errorf("Get /team: %+v, %v", it, err)
+	}
+	mustCommit(t, w, petOp("/pet", "rex"))
+	_, err = w.Commit(ctx, h.NodeKey(), []Op{{Kind: Put, Path: "/people/bob", Value: person("Bob", 1)}}, "")
+	if !errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "no longer") {
+		t.Errorf("put into a directory whose schema is gone: %v", err)
+	}
+	if err := w.Fsck(func(p string) { t.Error(p) }); err != nil {
+		t.Error(err)
+	}
+}

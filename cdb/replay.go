@@ -124,6 +124,9 @@ func (w *World) Fsck(fn func(problem string)) error {
 		}
 	}
 	verifier, _ := w.h.store.(store.Verifier)
+	if u, ok := w.h.store.(interface{ Unwrap() store.Store }); ok && verifier == nil {
+		verifier, _ = u.Unwrap().(store.Verifier)
+	}
 	checkHash := func(id coda.ID) error {
 		if verifier != nil {
 			return verifier.Verify(id)

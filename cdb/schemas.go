@@ -2,7 +2,6 @@ package cdb
 
 import (
 	"context"
-	"fmt"
 	"sync"
 
 	"github.com/coalescent/coal/cdb/tree"
@@ -73,14 +72,14 @@ func schemasIn(ts tree.Store, root coda.ID) (*coda.Registry, error) {
 	}
 	r = coda.NewRegistry()
 	// Schemas refer to others by id: decode in rounds until no progress.
+	// A schema referring to one no longer in the directory (deleted) is
+	// left out: values of it read as of an unknown schema.
 	for len(todo) > 0 {
 		var next []pending
-		var lastErr error
 		for _, p := range todo {
 			s, err := coda.DecodeSchema(p.data, r)
 			if errs.Is(err, errs.NotExist) {
 				next = append(next, p)
-				lastErr = err
 				continue
 			}
 			if err != nil {
@@ -91,7 +90,7 @@ func schemasIn(ts tree.Store, root coda.ID) (*coda.Registry, error) {
 			r.Add(&named)
 		}
 		if len(next) == len(todo) {
-			return nil, errs.E(errs.Corrupt, errs.Path(SchemasDir+"/"+next[0].name), fmt.Errorf("refers to a schema not in %s: %w", SchemasDir, lastErr))
+			break
 		}
 		todo = next
 	}

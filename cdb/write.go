@@ -446,7 +446,7 @@ func (w *World) dirSchemaIn(ts tree.Store, reg *coda.Registry, root coda.ID, dir
 	}
 	s, err := reg.SchemaByID(id)
 	if err != nil {
-		return nil, errs.E(errs.Corrupt, errs.Path(dir), fmt.Errorf("directory schema %s is not in %s: %w", id, SchemasDir, err))
+		return nil, errs.E(errs.Invalid, errs.Path(dir), fmt.Sprintf("the directory's schema %s is no longer in %s: add it again, or remake the directory", id.Short(), SchemasDir))
 	}
 	return s, nil
 }

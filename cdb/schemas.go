@@ -18,16 +18,34 @@ type registryCache struct {
 
 var regCache = registryCache{m: make(map[coda.ID]*coda.Registry)}
 
-// Schemas returns the registry of the schemas in /sys/schemas at commit rev
-// (zero: head), each under its name there, plus the built-ins (Blob).
+// Schemas returns a registry of the schemas in /sys/schemas at commit rev
+// (zero: head), each under its name there, plus the built-ins (Blob). The
+// caller owns it. A schema that refers to one no longer there is left out.
 func (w *World) Schemas(rev coda.ID) (*coda.Registry, error) {
 	root, err := w.root(rev)
 	if err != nil {
 		return nil, errs.E(errs.Op("cdb.Schemas"), err)
 	}
-	return w.schemasAt(root)
+	shared, err := w.schemasAt(root)
+	if err != nil {
+		return nil, errs.E(errs.Op("cdb.Schemas"), err)
+	}
+	return copyRegistry(shared), nil
 }
 
+// copyRegistry returns a registry with the named schemas of r.
+func copyRegistry(r *coda.Registry) *coda.Registry {
+	out := coda.NewRegistry()
+	for _, n := range r.Names() {
+		if s, ok := r.Lookup(n); ok {
+			out.Add(s)
+		}
+	}
+	return out
+}
+
+// schemasAt returns the registry of root's /sys/schemas, shared through
+// a cache: never add to it.
 func (w *World) schemasAt(root coda.ID) (*coda.Registry, error) {
 	return schemasIn(w.h.store, root)
 }
@@ -112,12 +130,7 @@ func (w *World) AddSchemas(ctx context.Context, author Identity, filename string
 	op := errs.Op("cdb.AddSchemas")
 	var out []*coda.Schema
 	c, err := w.write(ctx, author, "schema add "+filename, true, func(tx *txn) error {
-		reg := coda.NewRegistry()
-		for _, n := range tx.reg.Names() {
-			if s, ok := tx.reg.Lookup(n); ok {
-				reg.Add(s)
-			}
-		}
+		reg := copyRegistry(tx.reg)
 		list, err := reg.Compile(filename, src)
 		if err != nil {
 			return errs.E(errs.Invalid, err)

@@ -101,7 +101,7 @@ func (s *session) valueJSON(rev coda.ID, it cdb.Item) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	j, err := cdb.ItemJSON(it, reg)
+	j, err := it.JSON(reg)
 	if err != nil {
 		return nil, errs.E(errs.Path(it.Path), err)
 	}

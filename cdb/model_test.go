@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/cdb/tree"
+	"github.com/coalescent/coal/coda"
 )
 
 // model is the naive meaning of a tree: path → value.

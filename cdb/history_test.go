@@ -224,3 +224,38 @@ func mustHead(t testing.TB, w *World) coda.ID {
 	}
 	return h
 }
+
+func TestRevertMergeAndMkdir(t *testing.T) {
+	h := newHome(t)
+	w := defaultWorld(t, h)
+	withSchemas(t, w)
+	d := buildDAG(t, w, "G -> A; G -> B; A -> M; B -> M")
+	m, _ := w.LoadCommit(d.ids["M"])
+	first := "A"
+	if m.Parents[0] == d.ids["B"] {
+		first = "B"
+	}
+	other := map[string]string{"A": "B", "B": "A"}[first]
+	if _, _, err := w.Revert(ctx, h.NodeKey(), m.ID); err != nil {
+		t.Fatal(err)
+	}
+	// Reverting the merge undoes what it brought to its first parent.
+	if got := getPet(t, w, coda.ID{}, "/n/"+other); got != "-" {
+		t.Errorf("/n/%s = %s after reverting the merge", other, got)
+	}
+	if got := getPet(t, w, coda.ID{}, "/n/"+first); got != first {
+		t.Errorf("/n/%s = %s", first, got)
+	}
+	// A mkdir --schema is reverted with its metadata leaf.
+	mk := mustCommit(t, w, Op{Kind: Mkdir, Path: "/typed", Schema: "Pet"})
+	if _, _, err := w.Revert(ctx, h.NodeKey(), mk.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Get(coda.ID{}, "/typed"); err == nil {
+		t.Error("/typed still exists")
+	}
+	mustCommit(t, w, Op{Kind: Put, Path: "/typed/x", Schema: "Person", Value: person("x", 1)})
+	if _, err := w.Replay(nil); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -36,6 +36,9 @@ func readHead(s store.Store, id coda.ID, size int64) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		if int64(len(b)) < n {
+			return nil, errs.E(errs.Corrupt, fmt.Sprintf("object %s: %d bytes, its size says %d", id, len(b), size))
+		}
 		return b[:n], nil
 	}
 	b, err := s.Open(id)
@@ -44,7 +47,10 @@ func readHead(s store.Store, id coda.ID, size int64) ([]byte, error) {
 	}
 	defer b.Close()
 	head := make([]byte, n)
-	if _, err := b.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
+	if k, err := b.ReadAt(head, 0); int64(k) < n {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = errs.E(errs.Corrupt, fmt.Sprintf("object %s: shorter than its size %d", id, size))
+		}
 		return nil, err
 	}
 	return head, nil
@@ -123,7 +129,7 @@ func openBlob(s store.Store, id coda.ID) (store.Blob, error) {
 	if err != nil {
 		return nil, err
 	}
-	if coda.ID(head) != coda.BlobSchema().ID {
+	if schemaOf(head) != coda.BlobSchema().ID {
 		return nil, errs.E(errs.Invalid, "not a blob (a value: use Get)")
 	}
 	n, h, err := blobHeader(head, size)
@@ -152,3 +158,12 @@ func (s *sectionBlob) Size() int64  { return s.r.Size() }
 func (s *sectionBlob) Close() error { return s.b.Close() }
 
 func blobSchemaID() coda.ID { return coda.BlobSchema().ID }
+
+// schemaOf returns the schema id an object's bytes start with (the zero id
+// if they are too short to hold one).
+func schemaOf(b []byte) coda.ID {
+	if len(b) < coda.IDSize {
+		return coda.ID{}
+	}
+	return coda.ID(b[:coda.IDSize])
+}

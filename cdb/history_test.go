@@ -74,7 +74,8 @@ func TestRevertReset(t *testing.T) {
 // hides the underlying store's Verifier, so Fsck hashes what it reads.
 type corruptStore struct {
 	store.Store
-	bad map[coda.ID]bool
+	bad   map[coda.ID]bool
+	short map[coda.ID]bool // truncated to 10 bytes
 }
 
 func (s *corruptStore) Get(id coda.ID) ([]byte, error) {
@@ -82,11 +83,14 @@ func (s *corruptStore) Get(id coda.ID) ([]byte, error) {
 	if err == nil && s.bad[id] {
 		b[len(b)-1] ^= 1
 	}
+	if err == nil && s.short[id] {
+		b = b[:10]
+	}
 	return b, err
 }
 
 func (s *corruptStore) Open(id coda.ID) (store.Blob, error) {
-	if s.bad[id] {
+	if s.bad[id] || s.short[id] {
 		b, err := s.Get(id)
 		if err != nil {
 			return nil, err
@@ -257,5 +261,38 @@ func TestRevertMergeAndMkdir(t *testing.T) {
 	mustCommit(t, w, Op{Kind: Put, Path: "/typed/x", Schema: "Person", Value: person("x", 1)})
 	if _, err := w.Replay(nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTruncatedObjects: objects shorter than a schema id are errors, never
+// panics.
+func TestTruncatedObjects(t *testing.T) {
+	cs := &corruptStore{Store: memstore.New(), bad: map[coda.ID]bool{}, short: map[coda.ID]bool{}}
+	h, err := Init(filepath.Join(t.TempDir(), "home"), Options{Store: cs, Clock: testClock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	w := defaultWorld(t, h)
+	withSchemas(t, w)
+	mustCommit(t, w, petOp("/a", "a"))
+	it, err := w.Get(coda.ID{}, "/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs.short[it.ID] = true
+	if _, err := w.Get(coda.ID{}, "/a"); err == nil {
+		t.Error("Get of a truncated value: no error")
+	}
+	w.List(coda.ID{}, "/")
+	w.OpenBlob(coda.ID{}, "/a")
+	if err := w.Fsck(nil); !errors.Is(err, errs.Corrupt) {
+		t.Errorf("Fsck: %v", err)
+	}
+	head := mustHead(t, w)
+	cs.short[head] = true
+	h2 := &World{h: &Home{store: cs, tree: h.tree, schema: h.schema}, id: w.id, name: w.name}
+	if _, err := h2.LoadCommit(head); err == nil {
+		t.Error("LoadCommit of a truncated commit: no error")
 	}
 }

@@ -226,7 +226,7 @@ func checkValue(s store.Store, reg *coda.Registry, id coda.ID) error {
 	if err != nil {
 		return err
 	}
-	if coda.ID(head) == coda.BlobSchema().ID {
+	if schemaOf(head) == coda.BlobSchema().ID {
 		if _, _, err := blobHeader(head, size); err != nil {
 			return errs.E(errs.Corrupt, err)
 		}

@@ -214,7 +214,7 @@ func (w *World) readCommit(id coda.ID) (*Commit, error) {
 	}
 	c, err := w.h.schema.decode(b)
 	if err != nil {
-		if coda.ID(b[:min(len(b), coda.IDSize)]) != w.h.schema.signed.ID {
+		if schemaOf(b) != w.h.schema.signed.ID {
 			return nil, errs.E(errs.NotExist, fmt.Sprintf("%s is not a commit", id))
 		}
 		return nil, errs.E(errs.Corrupt, fmt.Errorf("commit %s: %w", id, err))
@@ -346,7 +346,7 @@ func (w *World) loadValue(root coda.ID, it *Item) error {
 	if err != nil {
 		return err
 	}
-	if coda.ID(head) == coda.BlobSchema().ID {
+	if schemaOf(head) == coda.BlobSchema().ID {
 		it.Kind = ItemBlob
 		_, n, err := blobHeader(head, size)
 		if err != nil {
@@ -435,7 +435,7 @@ func (w *World) List(rev coda.ID, path string) ([]DirEntry, error) {
 				return nil, errs.E(op, err)
 			}
 			d.Size = size
-			if coda.ID(head) == coda.BlobSchema().ID {
+			if schemaOf(head) == coda.BlobSchema().ID {
 				_, n, err := blobHeader(head, size)
 				if err == nil {
 					d.Kind, d.Size = ItemBlob, size-int64(n)

@@ -675,9 +675,9 @@ func (tx *txn) fits(ts tree.Store, p string, id coda.ID, s *coda.Schema) error {
 	if err != nil {
 		return err
 	}
-	if coda.ID(head) != s.ID {
-		name := coda.ID(head).Short()
-		if hs, err := tx.reg.SchemaByID(coda.ID(head)); err == nil {
+	if schemaOf(head) != s.ID {
+		name := schemaOf(head).Short()
+		if hs, err := tx.reg.SchemaByID(schemaOf(head)); err == nil {
 			name = schemaName(hs)
 		}
 		return errs.E(errs.Invalid, errs.Path(p), fmt.Sprintf("value of schema %s where %s is required", name, schemaName(s)))

@@ -3,7 +3,9 @@ package cli
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -45,10 +47,14 @@ standard error.`,
 					return err
 				}
 				bar := newProgressBar(e.stderr)
+				var total int64
+				if bar.w != nil {
+					total = countFiles(args[0]) // for the bar only: a terminal is watching
+				}
 				var files, bytes int64
 				c, err := s.world.Import(e.ctx, who, args[0], to, func(n int, b int64) {
 					files, bytes = int64(n), b
-					bar.update(files, 0, bytes)
+					bar.update(files, total, bytes)
 				})
 				bar.done()
 				if err != nil {
@@ -67,6 +73,19 @@ standard error.`,
 	return cmd
 }
 
+// countFiles counts the regular files under dir, as Import will store
+// them; errors count as nothing (Import reports them).
+func countFiles(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return nil
+	})
+	return n
+}
+
 // isTerminal reports whether w is a terminal (a character device).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
@@ -83,6 +102,7 @@ type progressBar struct {
 	w     io.Writer // nil: not a terminal
 	last  time.Time
 	drawn bool
+	line  string // what was last computed, drawn or not
 }
 
 func newProgressBar(w io.Writer) *progressBar {
@@ -97,25 +117,25 @@ func (p *progressBar) update(files, total, bytes int64) {
 	if p.w == nil {
 		return
 	}
+	const width = 30
+	p.line = fmt.Sprintf("%d files, %s", files, formatBytes(bytes))
+	if total > 0 && files <= total {
+		n := int(files * width / total)
+		p.line = fmt.Sprintf("[%s%s] %3d%% %d/%d files, %s", strings.Repeat("=", n), strings.Repeat(" ", width-n),
+			files*100/total, files, total, formatBytes(bytes))
+	}
 	now := time.Now()
-	if p.drawn && now.Sub(p.last) < 100*time.Millisecond && files != total {
+	if p.drawn && now.Sub(p.last) < 100*time.Millisecond {
 		return
 	}
 	p.last, p.drawn = now, true
-	const width = 30
-	line := fmt.Sprintf("%d files, %s", files, formatBytes(bytes))
-	if total > 0 {
-		n := int(files * width / total)
-		line = fmt.Sprintf("[%s%s] %3d%% %d/%d files, %s", strings.Repeat("=", n), strings.Repeat(" ", width-n),
-			files*100/total, files, total, formatBytes(bytes))
-	}
-	fmt.Fprintf(p.w, "\r\x1b[K%s", line)
+	fmt.Fprintf(p.w, "\r\x1b[K%s", p.line)
 }
 
-// done ends the bar's line.
+// done draws the final state and ends the bar's line.
 func (p *progressBar) done() {
-	if p.w != nil && p.drawn {
-		fmt.Fprintln(p.w)
+	if p.w != nil && p.line != "" {
+		fmt.Fprintf(p.w, "\r\x1b[K%s\n", p.line)
 	}
 }
 

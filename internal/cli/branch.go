@@ -24,7 +24,8 @@ func newBranchCmd(e *env) *cobra.Command {
 		Short: "List branches, or make one",
 		Long: `Without NAME, list the world's branches, one a line, the current one
 starred: "* NAME HEAD". With NAME, make a branch at the head of the current
-branch (or at --at) without switching to it.`,
+branch (or at --at) without switching to it; nothing is printed (with
+--json, {"name", "head", "current"}).`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkRevFlag(cmd, "at", at); err != nil {
@@ -42,7 +43,14 @@ branch (or at --at) without switching to it.`,
 							return err
 						}
 					}
-					return s.world.CreateBranch(args[0], id)
+					if err := s.world.CreateBranch(args[0], id); err != nil || !e.json {
+						return err
+					}
+					head, err := s.world.Resolve(args[0])
+					if err != nil {
+						return err
+					}
+					return e.printJSON(branchJSON{Name: args[0], Head: head, Current: args[0] == s.world.Branch()})
 				}
 				bs, err := s.world.Branches()
 				if err != nil {

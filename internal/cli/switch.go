@@ -12,11 +12,21 @@ func newSwitchCmd(e *env) *cobra.Command {
 		Short: "Make another branch the current one",
 		Long: `Make the branch NAME the world's current branch: reads and writes go to it
 from now on. The current branch of each world is kept in the home's
-config.json.`,
+config.json. Nothing is printed; with --json, {"name", "head", "current"}.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return e.withWorld(func(s *session) error {
-				return s.world.Switch(args[0])
+				if err := s.world.Switch(args[0]); err != nil {
+					return err
+				}
+				if !e.json {
+					return nil
+				}
+				head, err := s.world.Head()
+				if err != nil {
+					return err
+				}
+				return e.printJSON(branchJSON{Name: s.world.Branch(), Head: head, Current: true})
 			})
 		},
 	}

@@ -19,6 +19,14 @@ type worldJSON struct {
 	Default bool    `json:"default"`
 }
 
+// newWorldJSON is what coal world new --json prints: the genesis commit,
+// whose id is the world's.
+type newWorldJSON struct {
+	Commit coda.ID `json:"commit"`
+	World  coda.ID `json:"world"`
+	Name   string  `json:"name"`
+}
+
 func newWorldCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "world",
@@ -41,6 +49,9 @@ and print its id (the genesis commit's id).`,
 			w, err := h.NewWorld(args[0])
 			if err != nil {
 				return err
+			}
+			if e.json {
+				return e.printJSON(newWorldJSON{Commit: w.ID(), World: w.ID(), Name: w.Name()})
 			}
 			return e.printCommit(w.ID())
 		},

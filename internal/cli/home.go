@@ -207,11 +207,3 @@ func keyText(pub []byte) string {
 	}
 	return cdb.KeyString(pub)
 }
-
-// flagError reports a bad flag value as a usage error naming the flag.
-func flagError(flag string, err error) error {
-	return usageError{fmt.Errorf("--%s: %w", flag, err)}
-}
-
-// isKind reports whether err has the kind k.
-func isKind(err error, k errs.Kind) bool { return errors.Is(err, k) }

@@ -150,7 +150,7 @@ The signature is checked against the author's key. Exit 1 if it is bad.`,
 					if err := e.printJSON(j); err != nil {
 						return err
 					}
-				} else if err := printCommit(e.stdout, s.world.ID(), c, sig); err != nil {
+				} else if err := writeCommit(e.stdout, s.world.ID(), c, sig); err != nil {
 					return err
 				}
 				if sig == "bad" {
@@ -174,7 +174,8 @@ func opText(o cdb.Change) string {
 	return "put " + p + " " + o.ID.String()
 }
 
-func printCommit(w io.Writer, world coda.ID, c *cdb.Commit, sig string) error {
+// writeCommit writes c as coal show prints it.
+func writeCommit(w io.Writer, world coda.ID, c *cdb.Commit, sig string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "commit %s\nworld %s\nparents", c.ID, world)
 	for _, p := range c.Parents {

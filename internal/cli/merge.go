@@ -40,7 +40,11 @@ of conflicts is reported on standard error.`,
 				if e.json {
 					return e.printJSON(mergeJSON{Commit: c.ID, Merge: c.Merge, FastForward: c.FastForward, Conflicts: len(conflicts)})
 				}
-				if n := len(conflicts); n > 0 {
+				switch n := len(conflicts); n {
+				case 0:
+				case 1:
+					fmt.Fprintf(e.stderr, "coal: merge %s: 1 conflict (coal conflicts shows it)\n", args[0])
+				default:
 					fmt.Fprintf(e.stderr, "coal: merge %s: %d conflicts (coal conflicts lists them)\n", args[0], n)
 				}
 				return e.printCommit(c.ID)

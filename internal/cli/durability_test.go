@@ -125,22 +125,25 @@ func TestDurability(t *testing.T) {
 				all = append(all, a)
 			}
 		}
-		checkStore(t, bin, home, round, all)
+		checkStore(t, bin, home, round, all, false)
 		if killedPath != "" {
 			if _, err := exec.Command(bin, "--home", home, "get", killedPath).Output(); err == nil {
 				killedLate++
 			}
 		}
 	}
-	t.Logf("%d rounds, %d kills (%d after the commit was durable; %d aimed too late), %d acknowledged puts checked after every round",
+	checkStore(t, bin, home, *durabilityRounds, all, true)
+	t.Logf("%d rounds, %d kills (%d after the commit was durable; %d aimed too late), %d acknowledged puts checked (commits after every round, values sampled, all at the end)",
 		*durabilityRounds, kills, killedLate, missed, len(all))
 	if kills < *durabilityRounds {
 		t.Errorf("only %d kills landed in %d rounds", kills, *durabilityRounds)
 	}
 }
 
-// checkStore runs fsck and checks that every acknowledged put is present.
-func checkStore(t *testing.T, bin, home string, round int, all []acked) {
+// checkStore runs fsck and checks that every acknowledged put is present:
+// every commit in the log, and the values of this round's puts and a
+// sample of older ones, or with every, of all.
+func checkStore(t *testing.T, bin, home string, round int, all []acked, every bool) {
 	t.Helper()
 	out, err := exec.Command(bin, "--home", home, "fsck").CombinedOutput()
 	if err != nil {
@@ -161,9 +164,8 @@ func checkStore(t *testing.T, bin, home string, round int, all []acked) {
 			t.Fatalf("round %d: acknowledged commit %s (put %s) is not in coal log", round, a.commit, a.path)
 		}
 	}
-	// Values: every put of this round, and a sample of older ones.
 	for i, a := range all {
-		if i < len(all)-putsInCheck && i%7 != round%7 {
+		if !every && i < len(all)-putsInCheck && i%7 != round%7 {
 			continue
 		}
 		got := bytes.TrimSpace(coalRun(t, bin, "--home", home, "get", a.path))
@@ -173,8 +175,9 @@ func checkStore(t *testing.T, bin, home string, round int, all []acked) {
 	}
 }
 
-// putsInCheck is how many of the latest puts checkStore always reads back.
-const putsInCheck = 4
+// putsInCheck is how many of the latest puts checkStore always reads back
+// (at least a round's).
+const putsInCheck = 8
 
 func jsonEqual(a, b []byte) bool {
 	var x, y any

@@ -23,7 +23,8 @@ newest first, one a line:
 	ID TIME ed25519:AUTHOR8 MESSAGE
 
 TIME is the commit's wall-clock time in UTC; AUTHOR8 the first 8 characters
-of the author's key ("merge" for unsigned merge commits). With PATH, only
+of the author's key ("merge" for unsigned merge commits, whose message is
+"(merge PARENT1 PARENT2)", short ids). With PATH, only
 the commits that changed PATH or anything under it. -n limits the count.
 With --json, a list of {"id", "parents", "tree", "author", "time", "hlc",
 "message"}.`,
@@ -58,7 +59,16 @@ With --json, a list of {"id", "parents", "tree", "author", "time", "hlc",
 					if c.Author != "" {
 						author = c.Author[:min(len(c.Author), len(cdb.KeyPrefix)+8)]
 					}
-					fmt.Fprintf(&b, "%s %s %s %s\n", c.ID, formatTime(c.Time), author, firstLine(c.Message))
+					msg := firstLine(c.Message)
+					if msg == "" && c.Merge {
+						// Merge commits carry no message: any node computes them.
+						msg = "(merge"
+						for _, p := range c.Parents {
+							msg += " " + p.Short()
+						}
+						msg += ")"
+					}
+					fmt.Fprintf(&b, "%s %s %s %s\n", c.ID, formatTime(c.Time), author, msg)
 				}
 				_, err = fmt.Fprint(e.stdout, b.String())
 				return err

@@ -10,7 +10,7 @@ func newResetCmd(e *env) *cobra.Command {
 	var to string
 	cmd := &cobra.Command{
 		Use:   "reset --to COMMIT",
-		Short: "Make a new commit whose tree equals an older commit's",
+		Short: "Make a new commit whose content equals an older commit's",
 		Long: `Make a new commit on the current branch whose visible content equals that
 of COMMIT, and print its id. Nothing is rewritten: the commits after
 COMMIT stay in history, and the reset itself can be reverted.`,

@@ -43,6 +43,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"capture":      cmdCapture,
 	"genfile":      cmdGenfile,
 	"corrupt":      cmdCorrupt,
+	"forge":        cmdForge,
 	"sharedprefix": cmdSharedPrefix,
 }
 
@@ -152,6 +153,33 @@ func cmdCorrupt(ts *testscript.TestScript, neg bool, args []string) {
 	val[len(val)-1] ^= 0xff
 	ts.Check(db.Set(key, val, pebble.Sync))
 	ts.Check(db.Close())
+}
+
+// cmdForge stores a copy of a signed commit with one bit of its signature
+// flipped, under the copy's own id, and prints that id: a commit whose
+// hash is right and whose signature is not.
+//
+//	forge HOME ID
+func cmdForge(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: forge HOME ID")
+	}
+	id, err := coda.ParseID(args[1])
+	ts.Check(err)
+	db, err := pebble.Open(filepath.Join(ts.MkAbs(args[0]), "store"), &pebble.Options{Logger: quietLogger{}})
+	ts.Check(err)
+	old, closer, err := db.Get(append([]byte{'o'}, id[:]...))
+	ts.Check(err)
+	val := append([]byte(nil), old...)
+	ts.Check(closer.Close())
+	if len(val) < 65 || val[0] != 0x00 {
+		ts.Fatalf("forge: object %s is not a whole signed commit", id)
+	}
+	val[len(val)-1] ^= 0x01 // the last byte of the signature
+	forged := coda.Sum(val[1:])
+	ts.Check(db.Set(append([]byte{'o'}, forged[:]...), val, pebble.Sync))
+	ts.Check(db.Close())
+	fmt.Fprintln(ts.Stdout(), forged)
 }
 
 // quietLogger keeps Pebble's recovery messages out of test output.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
 )
 
 func init() { register(newShowCmd) }
@@ -154,7 +155,7 @@ The signature is checked against the author's key. Exit 1 if it is bad.`,
 					return err
 				}
 				if sig == "bad" {
-					return &exitError{code: 1, msg: fmt.Sprintf("coal: commit %s: bad signature", c.ID)}
+					return errs.E(errs.Invalid, fmt.Sprintf("commit %s: bad signature", c.ID))
 				}
 				return nil
 			})

@@ -30,7 +30,7 @@ With --json, a list of {"id", "parents", "tree", "author", "time", "hlc",
 "message"}.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if cmd.Flags().Changed("n") && n <= 0 {
+			if cmd.Flags().Changed("max-count") && n <= 0 {
 				return usageError{fmt.Errorf("-n %d: the count must be positive", n)}
 			}
 			path := ""
@@ -76,7 +76,7 @@ With --json, a list of {"id", "parents", "tree", "author", "time", "hlc",
 		},
 	}
 	f := cmd.Flags()
-	f.IntVarP(&n, "n", "n", 0, "show at most N commits (default: all)")
+	f.IntVarP(&n, "max-count", "n", 0, "show at most N commits (default: all)")
 	f.StringVar(&from, "from", "", "start from this commit or branch (default: the head)")
 	return cmd
 }

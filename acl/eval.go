@@ -164,8 +164,9 @@ func dirOf(path string) ([]string, error) {
 // metadata leaf; its listing), judged in that directory. Read and write
 // come from the nearest .acl in that directory or above it; admin from any
 // .acl there or above, or from owning /home/KEY; admin implies read and
-// write. A bad path is errs.Invalid; an .acl or group that does not decode
-// is errs.Corrupt.
+// write. A bad path is errs.Invalid. An .acl entry that is not an ACL
+// object grants nothing (as an empty .acl), a group that is not a group
+// object has no members; an object missing from the store is an error.
 func (c *Checker) Effective(key [32]byte, path string) (Rights, Source, error) {
 	segs, err := dirOf(path)
 	if err != nil {
@@ -243,10 +244,10 @@ func (c *Checker) acl(p string) (*ACL, error) {
 	if err != nil {
 		return nil, fmt.Errorf("acl: load %s: %w", ap, err)
 	}
-	a, err := DecodeACL(b)
-	if err != nil {
-		return nil, errs.E(errs.Corrupt, errs.Path(ap), err)
-	}
+	// An entry that is not an ACL (left by a world older than ACLs; commits
+	// cannot put one) grants nothing: it narrows like an empty .acl, and
+	// the admins above can replace it. An error here would lock them out.
+	a, _ := DecodeACL(b)
 	c.acls[p] = &a
 	return &a, nil
 }
@@ -299,10 +300,8 @@ func (c *Checker) group(name string) (*Group, error) {
 		if err != nil {
 			return nil, fmt.Errorf("acl: load %s: %w", p, err)
 		}
-		*g, err = DecodeGroup(b)
-		if err != nil {
-			return nil, errs.E(errs.Corrupt, errs.Path(p), err)
-		}
+		// A group that does not decode has no members (see acl).
+		*g, _ = DecodeGroup(b)
 	}
 	c.groups[name] = g
 	return g, nil

@@ -129,9 +129,7 @@ func (e *env) editACL(actor, dir string, edit func(*acl.ACL)) error {
 		return err
 	}
 	if ok {
-		if a, err = acl.DecodeACL(b); err != nil {
-			return err
-		}
+		a, _ = acl.DecodeACL(b) // not an ACL: replace it
 	}
 	edit(&a)
 	if b, err = a.Encode(); err != nil {
@@ -471,6 +469,17 @@ var scripts = []struct{ name, script string }{
 		as carol write /a/b/ ok
 		as carol write /a/ denied        # /a/.acl (empty of carol) governs /a
 		as carol write / ok              # the root's metadata: /.acl
+	`},
+	{"an .acl that is not an ACL grants nothing", `
+		world alice
+		grant / bob read
+		write /a/x
+		write /a/.acl                     # not an ACL object (an old world could hold one)
+		as bob read /a/x absent
+		as bob rights /a/x none from /a/.acl
+		as alice read /a/x ok
+		grant /a bob read                 # an admin replaces it
+		as bob read /a/x ok
 	`},
 	{"groups", `
 		world alice

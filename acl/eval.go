@@ -56,12 +56,12 @@ func TreeReader(s tree.Store, root coda.ID) Reader {
 type Source struct {
 	// ACL is the path of the nearest .acl, whose rules alone give read and
 	// write ("" if there is no .acl on the way from the root).
-	ACL string
+	ACL string `json:"acl,omitempty"`
 	// Admin is the path of the .acl nearest the root that makes the key an
 	// admin here, or, if Home, the home directory "/home/KEY" it owns.
 	// "" if the key is not admin here.
-	Admin string
-	Home  bool
+	Admin string `json:"admin,omitempty"`
+	Home  bool   `json:"home,omitempty"`
 }
 
 // String describes the source: "admin from /.acl", "owner of

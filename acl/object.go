@@ -86,6 +86,23 @@ func ParseRights(s string) (Rights, error) {
 	return r, nil
 }
 
+// MarshalText returns the String form, for JSON.
+func (r Rights) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText parses the String form ("none" too).
+func (r *Rights) UnmarshalText(b []byte) error {
+	if string(b) == "none" {
+		*r = None
+		return nil
+	}
+	x, err := ParseRights(string(b))
+	if err != nil {
+		return err
+	}
+	*r = x
+	return nil
+}
+
 // canonical returns the stored form of r: admin carries read and write.
 func (r Rights) canonical() Rights {
 	if r&Admin != 0 {
@@ -161,6 +178,19 @@ func ParseWho(s string) (Who, error) {
 	return Who{}, errs.E(errs.Invalid, fmt.Sprintf("acl: bad principal %q: want %s…, group:NAME or anyone", s, cdb.KeyPrefix))
 }
 
+// MarshalText returns the String form, for JSON.
+func (w Who) MarshalText() ([]byte, error) { return []byte(w.String()), nil }
+
+// UnmarshalText parses the String form (ParseWho).
+func (w *Who) UnmarshalText(b []byte) error {
+	x, err := ParseWho(string(b))
+	if err != nil {
+		return err
+	}
+	*w = x
+	return nil
+}
+
 // Compare orders Whos as the stored lists are: by kind (key, group,
 // anyone), then by the key's bytes or the group name's bytes.
 func (w Who) Compare(v Who) int {
@@ -196,15 +226,15 @@ func (w Who) check(inGroup bool) error {
 
 // Rule gives Rights to Who.
 type Rule struct {
-	Who    Who
-	Rights Rights
+	Who    Who    `json:"who"`
+	Rights Rights `json:"rights"`
 }
 
 // ACL is the content of a directory's .acl entry. Encode makes it
 // canonical: rules sorted by Who, one per Who (rights merged), no rule
 // without rights, admin stored with read and write.
 type ACL struct {
-	Rules []Rule
+	Rules []Rule `json:"rules"`
 }
 
 // Grant adds rights to who's rule (creating it).
@@ -254,7 +284,7 @@ func (a *ACL) canonicalize() {
 // Group is the content of /sys/groups/NAME: keys and other groups. Encode
 // makes it canonical: members sorted by Who, no repeats.
 type Group struct {
-	Members []Who
+	Members []Who `json:"members"`
 }
 
 // Add adds members (repeats are dropped).

@@ -3,6 +3,7 @@ package acl_test
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -258,4 +259,23 @@ func FuzzACLDecode(f *testing.F) {
 			t.Fatalf("decode group: got %v, want an invalid error", err)
 		}
 	})
+}
+
+func TestJSON(t *testing.T) {
+	a := acl.ACL{Rules: []acl.Rule{{acl.Key(key1), acl.Read | acl.Write}, {acl.GroupNamed("eng"), acl.All}, {acl.Anyone, acl.Read}}}
+	b, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"rules":[{"who":"ed25519:aeaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","rights":"read,write"},{"who":"group:eng","rights":"read,write,admin"},{"who":"anyone","rights":"read"}]}`
+	if string(b) != want {
+		t.Errorf("got %s, want %s", b, want)
+	}
+	var back acl.ACL
+	if err := json.Unmarshal(b, &back); err != nil || fmt.Sprint(back) != fmt.Sprint(a) {
+		t.Errorf("round trip: got %v, %v; want %v", back, err, a)
+	}
+	if err := json.Unmarshal([]byte(`{"rules":[{"who":"bob","rights":"read"}]}`), &back); err == nil {
+		t.Errorf("unmarshal of a bad who: no error")
+	}
 }

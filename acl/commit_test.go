@@ -8,6 +8,7 @@ import (
 
 	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
 )
@@ -162,4 +163,26 @@ func TestRevocationRace(t *testing.T) {
 		"as bob read /a/y absent",  //
 		"as bob rights /a/x none from /a/.acl",
 	)
+}
+
+// A directory as deep as a path may be cannot hold an .acl; its metadata
+// is judged by the .acls above it.
+func TestDeepest(t *testing.T) {
+	e := newEnv()
+	if err := e.run("world alice"); err != nil {
+		t.Fatal(err)
+	}
+	dir := strings.Repeat("/d", tree.MaxDepth)
+	for _, who := range []string{"alice", "bob"} {
+		r, _, err := acl.Effective(e.reader(), keyOf(who), dir+"/")
+		if err != nil {
+			t.Fatalf("%s: %v", who, err)
+		}
+		if want := map[string]acl.Rights{"alice": acl.All, "bob": acl.None}[who]; r != want {
+			t.Errorf("%s: got %s, want %s", who, r, want)
+		}
+	}
+	if _, _, err := acl.Effective(e.reader(), keyOf("bob"), dir+"/x"); !errs.Is(err, errs.Invalid) {
+		t.Errorf("too deep: got %v, want invalid", err)
+	}
 }

@@ -233,7 +233,9 @@ func (c *Checker) acl(p string) (*ACL, error) {
 	}
 	ap := join(p, ACLName)
 	e, err := c.r.Get(ap)
-	if errs.Is(err, errs.NotExist) || err == nil && e.Kind != tree.KindValue {
+	// Invalid: the directory is as deep or as long as a path may be, so
+	// it cannot hold an .acl.
+	if errs.Is(err, errs.NotExist) || errs.Is(err, errs.Invalid) || err == nil && e.Kind != tree.KindValue {
 		c.acls[p] = nil
 		return nil, nil
 	}

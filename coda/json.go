@@ -505,6 +505,23 @@ func parseJSON(data []byte) (jnode, error) {
 		// encoding/json would read it as U+FFFD: a silent change of value.
 		return jnode{}, &ValueError{Msg: fmt.Sprintf("unpaired surrogate escape %s at byte %d", data[at:at+6], at)}
 	}
+	// A syntax error is reported where it is: the token reader below can't
+	// say exactly (its offset lags behind separators it has not consumed).
+	var raw json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			off := int(se.Offset) - 1 // the offending byte
+			switch msg := se.Error(); {
+			case msg == "unexpected end of JSON input":
+				off = len(data)
+			case strings.HasSuffix(msg, "after top-level value"):
+				return jnode{}, &ValueError{Msg: "trailing data after the JSON value " + where(data, off)}
+			}
+			return jnode{}, &ValueError{Msg: "bad JSON " + where(data, off) + ": " + se.Error()}
+		}
+		return jnode{}, &ValueError{Msg: "bad JSON: " + err.Error()}
+	}
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.UseNumber()
 	n, err := parseNode(d, nil, 0)
@@ -515,9 +532,30 @@ func parseJSON(data []byte) (jnode, error) {
 		if err == nil {
 			return jnode{}, &ValueError{Msg: fmt.Sprintf("trailing data after the JSON value at byte %d", d.InputOffset())}
 		}
-		return jnode{}, &ValueError{Msg: "bad JSON: " + err.Error()}
+		return jnode{}, badJSON(d, nil, err)
 	}
 	return n, nil
+}
+
+// badJSON reports an error of the token reader (after the syntax check in
+// parseJSON, only truncation can reach it).
+func badJSON(d *json.Decoder, p *path, err error) error {
+	return &ValueError{Path: p.String(), Msg: fmt.Sprintf("bad JSON near byte %d: %v", d.InputOffset(), err)}
+}
+
+// where names byte offset off of data as "at byte N (line L, column C)",
+// with N counted from 0 and L, C from 1 (C in bytes).
+func where(data []byte, off int) string {
+	off = max(0, min(off, len(data)))
+	line, col := 1, 1
+	for _, c := range data[:off] {
+		if c == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return fmt.Sprintf("at byte %d (line %d, column %d)", off, line, col)
 }
 
 // loneSurrogate returns the offset of the first \uXXXX escape in a string
@@ -579,7 +617,7 @@ func parseNode(d *json.Decoder, p *path, depth int) (jnode, error) {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return jnode{}, &ValueError{Path: p.String(), Msg: "bad JSON: " + err.Error()}
+		return jnode{}, badJSON(d, p, err)
 	}
 	return parseTok(d, tok, p, depth)
 }
@@ -609,7 +647,7 @@ func parseTok(d *json.Decoder, tok json.Token, p *path, depth int) (jnode, error
 				n.elems = append(n.elems, e)
 			}
 			if _, err := d.Token(); err != nil { // ']'
-				return jnode{}, &ValueError{Path: p.String(), Msg: "bad JSON: " + err.Error()}
+				return jnode{}, badJSON(d, p, err)
 			}
 			return n, nil
 		case '{':
@@ -618,7 +656,7 @@ func parseTok(d *json.Decoder, tok json.Token, p *path, depth int) (jnode, error
 			for d.More() {
 				kt, err := d.Token()
 				if err != nil {
-					return jnode{}, &ValueError{Path: p.String(), Msg: "bad JSON: " + err.Error()}
+					return jnode{}, badJSON(d, p, err)
 				}
 				k, ok := kt.(string)
 				if !ok {
@@ -636,7 +674,7 @@ func parseTok(d *json.Decoder, tok json.Token, p *path, depth int) (jnode, error
 				n.elems = append(n.elems, e)
 			}
 			if _, err := d.Token(); err != nil { // '}'
-				return jnode{}, &ValueError{Path: p.String(), Msg: "bad JSON: " + err.Error()}
+				return jnode{}, badJSON(d, p, err)
 			}
 			return n, nil
 		}

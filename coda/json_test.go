@@ -467,3 +467,19 @@ func TestJSONMalformedTypes(t *testing.T) {
 		t.Error("SchemaFromJSON(nil schema) = nil error")
 	}
 }
+
+// A syntax error names the byte offset where the JSON goes wrong.
+func TestFromJSONSyntaxErrorOffset(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`{"name": x}`, "bad JSON at byte 9 (line 1, column 10): invalid character 'x'"},
+		{`[1, 2,, 3]`, "bad JSON at byte 6 (line 1, column 7): invalid character ','"},
+		{"[1,\n 2,\n x]", "bad JSON at byte 9 (line 3, column 2): invalid character 'x'"},
+		{`[1, 2`, "bad JSON at byte 5 (line 1, column 6): unexpected end of JSON input"},
+	} {
+		typ := Type{Kind: KindList, Elem: &Type{Kind: KindU8}}
+		_, err := FromJSON(&typ, []byte(c.in), nil)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("FromJSON(%s) err = %v, want it to contain %q", c.in, err, c.want)
+		}
+	}
+}

@@ -52,6 +52,16 @@ type Options struct {
 	Store store.Store
 	// Skew is the clock skew bound; zero means DefaultSkew.
 	Skew time.Duration
+	// Policy, if not nil, checks the rights of every commit (local, merge,
+	// replay, received), writes the genesis leaves of new worlds, and
+	// filters reads of World.As views (package acl: acl.With(opts)).
+	Policy Policy
+	// Audit, if not nil, receives every read made through a World.As view
+	// and every write (commit, merge, receive).
+	Audit Auditor
+	// NoWorld makes Init create no world (a home cloned from a bundle
+	// gets its world from the bundle).
+	NoWorld bool
 }
 
 // Home is an open coal home: the node key, config and store. Close it when
@@ -65,6 +75,8 @@ type Home struct {
 	skew   time.Duration
 	key    Identity
 	schema *commitSchemas
+	policy Policy
+	audit  Auditor
 
 	commits commitCache
 
@@ -257,6 +269,8 @@ func open(dir string, opts Options, creating bool) (*Home, error) {
 		skew:   opts.Skew,
 		key:    key,
 		schema: schemas,
+		policy: opts.Policy,
+		audit:  opts.Audit,
 		cfg:    *cfg,
 		worlds: make(map[coda.ID]*World),
 	}

@@ -1,0 +1,62 @@
+package cdb
+
+import (
+	"crypto/ed25519"
+
+	"github.com/coalescent/coal/cdb/tree"
+	"github.com/coalescent/coal/coda"
+)
+
+// Policy is the security policy a higher layer gives a home (package acl
+// implements it: acl.With(opts)). cdb cannot import acl, so the hooks are
+// defined here, where they are consumed. With no Policy (Options.Policy
+// nil) anyone may write and read anything: the behaviour before issue 5.
+//
+// The policy is used by every path by which a commit enters the store —
+// local Commit, Merge, Replay and Receive (bundles, later sync) — through
+// the one validation function, ValidateCommit (step 5, ValidateEnv.Rights),
+// and by the read view (World.As).
+type Policy interface {
+	// CheckCommit is step 5 of ValidateCommit: whether c's author may make
+	// each of its changes, judged on its parents' state, and whether what
+	// it stores at policy paths (.acl, /sys/groups) is well formed. st
+	// reads the parents' trees and c's objects. A refusal is an
+	// errs.Permission error naming the path (or errs.Invalid for content).
+	CheckCommit(st tree.Store, c *Commit, parents []*Commit) error
+	// Genesis returns the leaves a new world's genesis commit writes for
+	// its creator (acl: /.acl making the creator admin of /).
+	Genesis(creator ed25519.PublicKey) ([]GenesisLeaf, error)
+	// ReadFilter returns whether reader may read a path in the tree root
+	// (paths as acl.ChangedPaths writes them: a directory's metadata leaf
+	// is "/dir/"). The function need not be safe for concurrent use.
+	ReadFilter(st tree.Store, root coda.ID, reader ed25519.PublicKey) func(path string) bool
+	// Schemas returns built-in schemas that values may have besides those
+	// in /sys/schemas (acl: ACL and Group), so that puts of their objects
+	// pass the put-time schema check and reads decode them.
+	Schemas() []*coda.Schema
+}
+
+// GenesisLeaf is one value a genesis commit puts: the object bytes Data at
+// Path.
+type GenesisLeaf struct {
+	Path string
+	Data []byte
+}
+
+// AuditEvent is one read or write the node served, as Options.Audit
+// receives it (package cdb/audit stores them).
+type AuditEvent struct {
+	Actor  ed25519.PublicKey // who acted (nil: unknown)
+	Action string            // "get", "list", "log", "diff", "show", "commit", "merge", "receive", …
+	World  coda.ID
+	Path   string  // the path read or "" (commits: "")
+	Commit coda.ID // the commit read or made (zero if none)
+	Result string  // "ok", "not-exist", "denied", or an error kind
+}
+
+// Auditor receives audit events. Record must be safe for concurrent use;
+// an error it returns fails the operation audited (a node must not serve
+// what it cannot log).
+type Auditor interface {
+	Record(e AuditEvent) error
+}

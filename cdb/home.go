@@ -78,6 +78,9 @@ type Home struct {
 	policy Policy
 	audit  Auditor
 
+	regMu sync.Mutex // guards regs
+	regs  map[*coda.Registry]*coda.Registry
+
 	commits commitCache
 
 	mu     sync.Mutex // guards cfg and the config file
@@ -160,9 +163,11 @@ func Init(dir string, opts Options) (*Home, error) {
 	if err != nil {
 		return nil, errs.E(op, errs.Path(dir), err)
 	}
-	if _, err := h.NewWorld(DefaultWorld); err != nil {
-		h.closeStore(opts)
-		return nil, errs.E(op, errs.Path(dir), err)
+	if !opts.NoWorld {
+		if _, err := h.NewWorld(DefaultWorld); err != nil {
+			h.closeStore(opts)
+			return nil, errs.E(op, errs.Path(dir), err)
+		}
 	}
 	if opts.Store == nil {
 		if err := h.Close(); err != nil {
@@ -440,9 +445,20 @@ func validWorldName(name string) error {
 }
 
 // NewWorld creates a world named name with a genesis commit signed by the
-// node key, on branch main. errs.Exist if the name is taken.
+// node key, on branch main. With a Policy, the genesis commit puts the
+// policy's genesis leaves (acl: /.acl making the node key admin of /).
+// errs.Exist if the name is taken.
 func (h *Home) NewWorld(name string) (*World, error) {
+	return h.NewWorldAs(name, h.key)
+}
+
+// NewWorldAs is NewWorld with the genesis commit signed by creator, who
+// becomes the world's creator (with acl: admin of /).
+func (h *Home) NewWorldAs(name string, creator Identity) (*World, error) {
 	op := errs.Op("cdb.NewWorld")
+	if !creator.CanSign() {
+		return nil, errs.E(op, errs.Invalid, fmt.Sprintf("identity %q cannot sign", creator.Name))
+	}
 	if err := validWorldName(name); err != nil {
 		return nil, errs.E(op, err)
 	}
@@ -452,17 +468,44 @@ func (h *Home) NewWorld(name string) (*World, error) {
 	t := h.clock.Now()
 	c := &Commit{
 		Tree:    tree.EmptyRoot,
-		Author:  h.key.Public,
+		Author:  creator.Public,
 		Time:    t,
 		Message: "create world " + name,
 	}
-	obj, err := h.schema.sign(c, h.key)
+	b := h.store.NewBatch()
+	defer b.Discard()
+	if h.policy != nil {
+		leaves, err := h.policy.Genesis(creator.Public)
+		if err != nil {
+			return nil, errs.E(op, err)
+		}
+		st := newStaging(h.store, b)
+		tr := tree.New(st)
+		stamp := tree.Stamp{Time: uint64(t), Author: creator.Public32()}
+		var tops []tree.Op
+		for _, l := range leaves {
+			id, err := st.Put(l.Data)
+			if err != nil {
+				return nil, errs.E(op, err)
+			}
+			tops = append(tops, tree.Op{Path: l.Path, Entry: tree.Value(id, stamp)})
+		}
+		if len(tops) > 0 {
+			root, err := tr.Apply(tree.EmptyRoot, tops)
+			if err != nil {
+				return nil, errs.E(op, err)
+			}
+			if c.Ops, err = diffOps(tr, tree.EmptyRoot, root); err != nil {
+				return nil, errs.E(op, err)
+			}
+			c.Tree = root
+		}
+	}
+	obj, err := h.schema.sign(c, creator)
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
 	id := coda.Sum(obj)
-	b := h.store.NewBatch()
-	defer b.Discard()
 	if _, err := b.Put(obj); err != nil {
 		return nil, errs.E(op, err)
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
 )
 
 // Policy is the security policy a higher layer gives a home (package acl
@@ -59,4 +60,20 @@ type AuditEvent struct {
 // what it cannot log).
 type Auditor interface {
 	Record(e AuditEvent) error
+}
+
+// recordWrite reports a write to the auditor. The write is done (or
+// failed) already: an audit failure is logged, and err returned as is.
+func (h *Home) recordWrite(actor ed25519.PublicKey, action string, world, commit coda.ID, err error) error {
+	if h.audit == nil {
+		return err
+	}
+	res := "ok"
+	if err != nil {
+		res = errs.KindOf(err).String()
+	}
+	if aerr := h.audit.Record(AuditEvent{Actor: actor, Action: action, World: world, Commit: commit, Result: res}); aerr != nil {
+		h.log.Error("cdb: audit", "action", action, "err", aerr)
+	}
+	return err
 }

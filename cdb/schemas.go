@@ -47,7 +47,42 @@ func copyRegistry(r *coda.Registry) *coda.Registry {
 // schemasAt returns the registry of root's /sys/schemas, shared through
 // a cache: never add to it.
 func (w *World) schemasAt(root coda.ID) (*coda.Registry, error) {
-	return schemasIn(w.h.store, root)
+	r, err := schemasIn(w.h.store, root)
+	if err != nil {
+		return nil, err
+	}
+	return w.h.withPolicySchemas(r), nil
+}
+
+// withPolicySchemas returns r with the policy's built-in schemas added (r
+// itself if there are none), shared through a cache: never add to it.
+func (h *Home) withPolicySchemas(r *coda.Registry) *coda.Registry {
+	if h.policy == nil {
+		return r
+	}
+	extra := h.policy.Schemas()
+	if len(extra) == 0 {
+		return r
+	}
+	h.regMu.Lock()
+	defer h.regMu.Unlock()
+	if out, ok := h.regs[r]; ok {
+		return out
+	}
+	out := copyRegistry(r)
+	for _, s := range extra {
+		if _, taken := out.Lookup(s.Name); taken {
+			anon := *s
+			anon.Name = ""
+			s = &anon
+		}
+		out.Add(s)
+	}
+	if h.regs == nil || len(h.regs) > 256 {
+		h.regs = make(map[*coda.Registry]*coda.Registry)
+	}
+	h.regs[r] = out
+	return out
 }
 
 // schemasIn builds the registry of /sys/schemas in the tree root.

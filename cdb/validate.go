@@ -60,11 +60,15 @@ var ErrHeld = errors.New("cdb: commit time is ahead of the local clock beyond th
 //  5. rights (env.Rights, issue 5);
 //  6. calls (env.Call, issue 8).
 //
-// Errors are errs.Invalid (or ErrHeld), naming the commit.
+// Errors are errs.Invalid (or ErrHeld, or errs.Permission from the rights
+// step), naming the commit.
 func ValidateCommit(env ValidateEnv, c *Commit, parents []*Commit) error {
 	if err := validateCommit(env, c, parents); err != nil {
 		if errs.Is(err, errs.Unavailable) {
 			return err
+		}
+		if errs.Is(err, errs.Permission) {
+			return errs.E(errs.Permission, fmt.Errorf("commit %s: %w", c.ID, err))
 		}
 		return errs.E(errs.Invalid, fmt.Errorf("commit %s: %w", c.ID, err))
 	}
@@ -248,12 +252,40 @@ func (w *World) mergeBaseRoot(a, b coda.ID) (coda.ID, error) {
 // as great and a greater depth, so no common ancestor descends from the
 // one chosen, and every node chooses alike. Nil if there is none.
 func (w *World) mergeBase(a, b coda.ID) (*Commit, error) {
+	return mergeBaseWith(w.commit, a, b)
+}
+
+// walkWith calls fn for every commit reachable from id not yet in seen,
+// loading commits with load.
+func walkWith(load func(coda.ID) (*Commit, error), id coda.ID, seen map[coda.ID]bool, fn func(*Commit) error) error {
+	stack := []coda.ID{id}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		c, err := load(id)
+		if err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+		stack = append(stack, c.Parents...)
+	}
+	return nil
+}
+
+// mergeBaseWith is mergeBase over the history load reads.
+func mergeBaseWith(load func(coda.ID) (*Commit, error), a, b coda.ID) (*Commit, error) {
 	inA := map[coda.ID]*Commit{}
-	if err := w.walkHistory(a, map[coda.ID]bool{}, func(c *Commit) error { inA[c.ID] = c; return nil }); err != nil {
+	if err := walkWith(load, a, map[coda.ID]bool{}, func(c *Commit) error { inA[c.ID] = c; return nil }); err != nil {
 		return nil, err
 	}
 	var common []*Commit
-	err := w.walkHistory(b, map[coda.ID]bool{}, func(c *Commit) error {
+	err := walkWith(load, b, map[coda.ID]bool{}, func(c *Commit) error {
 		if inA[c.ID] != nil {
 			common = append(common, c)
 		}
@@ -305,9 +337,13 @@ func depths(all map[coda.ID]*Commit) map[coda.ID]int {
 
 // isAncestor reports whether a is b or an ancestor of b.
 func (w *World) isAncestor(a, b coda.ID) (bool, error) {
+	return isAncestorWith(w.commit, a, b)
+}
+
+func isAncestorWith(load func(coda.ID) (*Commit, error), a, b coda.ID) (bool, error) {
 	found := false
 	errFound := errs.E(errs.Other, "found")
-	err := w.walkHistory(b, map[coda.ID]bool{}, func(c *Commit) error {
+	err := walkWith(load, b, map[coda.ID]bool{}, func(c *Commit) error {
 		if c.ID == a {
 			found = true
 			return errFound
@@ -322,6 +358,9 @@ func (w *World) isAncestor(a, b coda.ID) (bool, error) {
 
 func (w *World) validateEnv(st tree.Store, clock bool) ValidateEnv {
 	env := ValidateEnv{Store: st, World: w.id, Skew: w.h.skew, MergeBase: w.mergeBaseRoot}
+	if p := w.h.policy; p != nil {
+		env.Rights = func(c *Commit, parents []*Commit) error { return p.CheckCommit(st, c, parents) }
+	}
 	if clock {
 		env.Now = w.h.clock.Wall()
 	}

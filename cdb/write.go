@@ -169,29 +169,97 @@ func (st *staging) Put(data []byte) (coda.ID, error) {
 }
 
 // txn is one write being built: the running root with pending tree ops.
+//
+// Ops appended to pending are applied (checked) by the next step that
+// needs the tree, in an open tree.Batch over root whose nodes are written
+// only when something must read the resulting tree (flush), so that a
+// commit of k puts writes each changed node once rather than once per put.
 type txn struct {
 	w       *World
 	st      *staging
 	tr      *tree.Tree
-	root    coda.ID
+	root    coda.ID // the tree with every op up to the last flush
 	parent  *Commit
 	stamp   tree.Stamp
 	reg     *coda.Registry
 	pending []tree.Op
+
+	open     *tree.Batch         // ops applied since the last flush, or nil
+	putPaths map[string]struct{} // the paths of open's ops, all plain puts
+	other    bool                // open holds an op that is not a plain put
+
+	schemaRoot coda.ID                 // the root schemas caches dirSchema for
+	schemas    map[string]*coda.Schema // dirSchema's answers at schemaRoot
 }
 
-// flush applies the pending tree ops.
-func (tx *txn) flush() error {
+// apply applies the pending tree ops to the open batch, with the errors
+// tree.Apply gives, without writing nodes.
+func (tx *txn) apply() error {
 	if len(tx.pending) == 0 {
 		return nil
 	}
-	root, err := tx.tr.Apply(tx.root, tx.pending)
+	if tx.open == nil {
+		tx.open = tx.tr.NewBatch(tx.root)
+		tx.putPaths = make(map[string]struct{})
+		tx.other = false
+	}
+	err := tx.open.Apply(tx.pending...)
+	for _, o := range tx.pending {
+		if o.Meta || o.Raw || o.Recursive || o.Entry.Kind != tree.KindValue {
+			tx.other = true
+		} else {
+			tx.putPaths[o.Path] = struct{}{}
+		}
+	}
 	tx.pending = tx.pending[:0]
+	if err != nil {
+		tx.open = nil
+	}
+	return err
+}
+
+// flush applies the pending tree ops and writes the changed nodes: root
+// then holds every op so far.
+func (tx *txn) flush() error {
+	if err := tx.apply(); err != nil {
+		return err
+	}
+	if tx.open == nil {
+		return nil
+	}
+	root, err := tx.open.Flush()
+	tx.open, tx.putPaths = nil, nil
 	if err != nil {
 		return err
 	}
 	tx.root = root
 	return nil
+}
+
+// flushFor is flush for a reader of the metadata of the directory dir: it
+// writes nodes only if an op since the last flush may have changed it. A
+// plain put changes no directory's metadata leaf unless it is at dir or
+// above it (making it a value, or failing).
+func (tx *txn) flushFor(dir string) error {
+	if err := tx.apply(); err != nil {
+		return err
+	}
+	if tx.open == nil {
+		return nil
+	}
+	if !tx.other {
+		touched := false
+		for p := dir; p != "/" && p != ""; p = parentDir(p) {
+			if _, ok := tx.putPaths[p]; ok {
+				touched = true
+				break
+			}
+		}
+		if !touched {
+			return nil
+		}
+	}
+	return tx.flush()
 }
 
 // write runs fn against the head of the current branch and commits the
@@ -232,6 +300,9 @@ func (w *World) writeOnce(ctx context.Context, author Identity, message, branch 
 	defer b.Discard()
 	st := newStaging(w.h.store, b)
 	reg, err := schemasIn(st, parent.Tree)
+	if err == nil {
+		reg = w.h.withPolicySchemas(reg)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -256,6 +327,11 @@ func (w *World) writeOnce(ctx context.Context, author Identity, message, branch 
 		return nil, err
 	}
 	if err := ValidateCommit(w.validateEnv(st, false), c, []*Commit{parent}); err != nil {
+		if errs.Is(err, errs.Permission) || errs.Is(err, errs.Invalid) && w.h.policy != nil {
+			// The policy refused it: the author's rights, or what
+			// an .acl or group holds.
+			return nil, w.h.recordWrite(author.Public, "commit", w.id, c.ID, err)
+		}
 		return nil, errs.E(errs.Internal, fmt.Errorf("cdb: a commit built here fails validation: %w", err))
 	}
 	if err := ctx.Err(); err != nil {
@@ -276,7 +352,7 @@ func (w *World) writeOnce(ctx context.Context, author Identity, message, branch 
 		}
 		return nil, err
 	}
-	return c, nil
+	return c, w.h.recordWrite(author.Public, "commit", w.id, c.ID, nil)
 }
 
 // diffOps returns the ops of a commit from parent root a to root b: every
@@ -414,10 +490,20 @@ func (tx *txn) do(o *Op) error {
 // dirSchema returns the schema the directory dir requires of its
 // children, or nil.
 func (tx *txn) dirSchema(dir string) (*coda.Schema, error) {
-	if err := tx.flush(); err != nil {
+	if err := tx.flushFor(dir); err != nil {
 		return nil, err
 	}
-	return tx.w.dirSchemaIn(tx.st, tx.reg, tx.root, dir)
+	if tx.schemas == nil || tx.schemaRoot != tx.root {
+		tx.schemaRoot, tx.schemas = tx.root, make(map[string]*coda.Schema)
+	}
+	if s, ok := tx.schemas[dir]; ok {
+		return s, nil
+	}
+	s, err := tx.w.dirSchemaIn(tx.st, tx.reg, tx.root, dir)
+	if err == nil {
+		tx.schemas[dir] = s
+	}
+	return s, err
 }
 
 // dirSchema returns the schema required by the directory p at root, or nil.

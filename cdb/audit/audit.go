@@ -3,15 +3,50 @@
 // docs/security.md, "Audit log"). It is not replicated: it would leak who
 // read what.
 //
-// The log is one file, HOME/audit/log, of JSON lines (format at the top of
-// record.go). Each record holds the hash of the one before it, so Verify
-// finds any edited, removed, reordered or inserted record and names the
-// first bad one. A Log is safe for concurrent use within one process; the
-// home's store lock keeps other processes out.
+// The log is two files in its directory (HOME/audit):
+//
+//	log   one record per line, JSON, "\n"-terminated:
+//	      {"seq":N,"time":"RFC3339 UTC ms","actor":"ed25519:…","action":"get",
+//	       "world":"…","path":"/a","commit":"…","result":"ok","prev":"HEX"}
+//	      fields in that order; actor, world, path and commit are left out
+//	      when empty; seq counts from 1 with no gap; prev is the lowercase
+//	      hex BLAKE3-256 of the previous line's bytes (without its "\n"),
+//	      64 zeros for the first record. Each line is exactly what encoding/json
+//	      writes for the record, so a record has one encoding.
+//	head  one line: "coal-audit-head-v1 SEQ HASH SIG\n": the last record's
+//	      seq and line hash, and (if the log has a signing key) the base64
+//	      ed25519 signature by the node key of "coal-audit-head-v1 SEQ HASH"
+//	      ("-" without one).
+//
+// Appends write the lines and fsync the log, then replace head (write,
+// fsync, rename): a crash leaves at most a torn or unacknowledged tail
+// after the record head names, which Open cuts off. Verify finds any edited,
+// removed, inserted or reordered record (the chain breaks at it) and a log
+// cut short or extended past head (head does not match), and names the
+// first bad record. Someone who can rewrite the whole log and head at will
+// defeats a hash chain; the signature of head by the node key means they
+// must also hold the key.
+//
+// A Log is safe for concurrent use within one process; the home's store
+// lock keeps other processes out.
 package audit
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/coalescent/coal/coda"
@@ -28,38 +63,299 @@ type Record struct {
 	Path   string    `json:"path,omitempty"`  // the path read or written
 	Commit coda.ID   `json:"commit,omitzero"` // the commit read or made
 	Result string    `json:"result"`          // ok, or an error kind (not-exist, permission, …)
-	Prev   string    `json:"prev"`            // hash of the previous record's line (genesis: 64 zeros)
+	Prev   string    `json:"prev"`            // hash of the previous record's line
 }
 
 // Options configures Open.
 type Options struct {
 	// Clock is the wall clock; nil is time.Now.
 	Clock func() time.Time
+	// Key, if it can sign (a private key), signs the head; Public is its
+	// public key, which Verify checks the head against.
+	Key    ed25519.PrivateKey
+	Public ed25519.PublicKey
 }
 
+const headMagic = "coal-audit-head-v1"
+
+var zeroHash = strings.Repeat("0", 64)
+
 // Log is an open audit log.
-type Log struct{}
+type Log struct {
+	dir  string
+	opts Options
+
+	mu   sync.Mutex
+	f    *os.File
+	seq  uint64
+	hash string // of the last line
+}
+
+func lineHash(line []byte) string {
+	h := coda.Sum(line)
+	return hex.EncodeToString(h[:])
+}
 
 // Open opens (creating it if need be) the audit log in dir.
 func Open(dir string, opts Options) (*Log, error) {
-	return nil, errs.E(errs.Internal, "audit: not implemented")
+	op := errs.Op("audit.Open")
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, errs.E(op, err)
+	}
+	l := &Log{dir: dir, opts: opts, hash: zeroHash}
+	seq, hash, err := l.readHead()
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, errs.E(op, err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "log"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	if err == nil && seq > 0 {
+		// Cut off a tail written after head was (a crash between the
+		// two): records head does not acknowledge.
+		end, err := findEnd(f, seq, hash)
+		if err != nil {
+			f.Close()
+			return nil, errs.E(op, errs.Corrupt, errs.Path(filepath.Join(dir, "log")), err)
+		}
+		if err := f.Truncate(end); err != nil {
+			f.Close()
+			return nil, errs.E(op, err)
+		}
+		l.seq, l.hash = seq, hash
+	} else if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
+		f.Close()
+		return nil, errs.E(op, errs.Corrupt, errs.Path(filepath.Join(dir, "head")), "the audit log has records but no head")
+	}
+	if _, err := f.Seek(0, io.SeekEnd); err != nil {
+		f.Close()
+		return nil, errs.E(op, err)
+	}
+	l.f = f
+	return l, nil
 }
 
-// Append adds records (Seq, Time and Prev are set by Append) and syncs
-// the file once for the batch.
-func (l *Log) Append(recs ...Record) error { return errs.E(errs.Internal, "audit: not implemented") }
+// findEnd returns the offset just after the line of record seq whose hash
+// is hash, scanning the file.
+func findEnd(f *os.File, seq uint64, hash string) (int64, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	r := bufio.NewReader(f)
+	var off int64
+	var n uint64
+	for {
+		line, err := r.ReadBytes('\n')
+		if len(line) > 0 && line[len(line)-1] == '\n' {
+			n++
+			off += int64(len(line))
+			if n == seq {
+				if lineHash(line[:len(line)-1]) != hash {
+					return 0, fmt.Errorf("record %d does not match the head (verify the log)", seq)
+				}
+				return off, nil
+			}
+		}
+		if err == io.EOF {
+			return 0, fmt.Errorf("the log ends after %d records; the head names record %d", n, seq)
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+}
+
+func (l *Log) headMessage(seq uint64, hash string) []byte {
+	return fmt.Appendf(nil, "%s %d %s", headMagic, seq, hash)
+}
+
+func (l *Log) readHead() (uint64, string, error) {
+	b, err := os.ReadFile(filepath.Join(l.dir, "head"))
+	if err != nil {
+		return 0, "", err
+	}
+	f := strings.Fields(strings.TrimSuffix(string(b), "\n"))
+	if len(f) != 4 || f[0] != headMagic || !strings.HasSuffix(string(b), "\n") {
+		return 0, "", errs.E(errs.Corrupt, "audit: bad head file")
+	}
+	seq, err := strconv.ParseUint(f[1], 10, 64)
+	if err != nil || len(f[2]) != 64 {
+		return 0, "", errs.E(errs.Corrupt, "audit: bad head file")
+	}
+	if pub := l.opts.Public; pub != nil {
+		sig, err := base64.StdEncoding.DecodeString(f[3])
+		if err != nil || !ed25519.Verify(pub, l.headMessage(seq, f[2]), sig) {
+			return 0, "", errs.E(errs.Corrupt, "audit: the head's signature does not verify")
+		}
+	}
+	return seq, f[2], nil
+}
+
+func (l *Log) writeHead(seq uint64, hash string) error {
+	sig := "-"
+	if len(l.opts.Key) == ed25519.PrivateKeySize {
+		sig = base64.StdEncoding.EncodeToString(ed25519.Sign(l.opts.Key, l.headMessage(seq, hash)))
+	}
+	tmp := filepath.Join(l.dir, "head.tmp")
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(f, "%s %d %s %s\n", headMagic, seq, hash, sig); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(l.dir, "head"))
+}
+
+// encode returns the line of r (without "\n").
+func encode(r Record) ([]byte, error) {
+	return json.Marshal(r)
+}
+
+// Append adds records (Append sets Seq, Time and Prev) and syncs the log
+// once for the batch.
+func (l *Log) Append(recs ...Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return errs.E(errs.Invalid, "audit: log closed")
+	}
+	seq, hash := l.seq, l.hash
+	var buf bytes.Buffer
+	now := l.opts.Clock().UTC().Truncate(time.Millisecond)
+	for _, r := range recs {
+		seq++
+		r.Seq, r.Time, r.Prev = seq, now, hash
+		line, err := encode(r)
+		if err != nil {
+			return errs.E(errs.Internal, fmt.Errorf("audit: encode: %w", err))
+		}
+		hash = lineHash(line)
+		buf.Write(line)
+		buf.WriteByte('\n')
+	}
+	if _, err := l.f.Write(buf.Bytes()); err != nil {
+		return errs.E(errs.Op("audit.Append"), err)
+	}
+	if err := l.f.Sync(); err != nil {
+		return errs.E(errs.Op("audit.Append"), err)
+	}
+	if err := l.writeHead(seq, hash); err != nil {
+		return errs.E(errs.Op("audit.Append"), err)
+	}
+	l.seq, l.hash = seq, hash
+	return nil
+}
 
 // List returns the last n records (n <= 0: all), oldest first.
 func (l *Log) List(n int) ([]Record, error) {
-	return nil, errs.E(errs.Internal, "audit: not implemented")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, err := os.ReadFile(filepath.Join(l.dir, "log"))
+	if err != nil {
+		return nil, errs.E(errs.Op("audit.List"), err)
+	}
+	lines := bytes.Split(b, []byte("\n"))
+	if len(lines) > 0 && len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1]
+	}
+	if n > 0 && len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	out := make([]Record, 0, len(lines))
+	for _, line := range lines {
+		var r Record
+		if err := json.Unmarshal(line, &r); err != nil {
+			return nil, errs.E(errs.Op("audit.List"), errs.Corrupt, fmt.Errorf("audit: bad record: %w", err))
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
-// Verify checks the chain. It returns the number of records checked; a
-// broken chain is an errs.Corrupt error naming the first bad record (its
-// line number and sequence number).
-func (l *Log) Verify() (int, error) { return 0, errs.E(errs.Internal, "audit: not implemented") }
+// Verify checks the whole log against its chain and head. It returns the
+// number of records checked; an altered log is an errs.Corrupt error
+// naming the first bad record (line and seq) and what is wrong.
+func (l *Log) Verify() (int, error) {
+	op := errs.Op("audit.Verify")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, err := os.ReadFile(filepath.Join(l.dir, "log"))
+	if err != nil {
+		return 0, errs.E(op, err)
+	}
+	bad := func(n int, format string, args ...any) (int, error) {
+		return n, errs.E(op, errs.Corrupt, fmt.Sprintf("audit log: record %d (line %d): ", n+1, n+1)+fmt.Sprintf(format, args...))
+	}
+	hash := zeroHash
+	n := 0
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return bad(n, "line not terminated (torn or cut)")
+		}
+		line := b[:i]
+		b = b[i+1:]
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		var r Record
+		if err := dec.Decode(&r); err != nil {
+			return bad(n, "does not decode: %v", err)
+		}
+		if enc, err := encode(r); err != nil || !bytes.Equal(enc, line) {
+			return bad(n, "not in canonical form (edited)")
+		}
+		if r.Seq != uint64(n+1) {
+			return bad(n, "seq %d, want %d (a record removed, inserted or moved)", r.Seq, n+1)
+		}
+		if r.Prev != hash {
+			return bad(n, "prev hash %s does not match the record before (it or this one was edited, removed or moved)", r.Prev)
+		}
+		hash = lineHash(line)
+		n++
+	}
+	seq, hh, err := l.readHead()
+	if errors.Is(err, fs.ErrNotExist) {
+		if n == 0 {
+			return 0, nil
+		}
+		return bad(n-1, "the log has no head")
+	}
+	if err != nil {
+		return n, errs.E(op, err)
+	}
+	if seq != uint64(n) {
+		return bad(min(n, int(seq)), "the head names %d records, the log holds %d (cut short or extended)", seq, n)
+	}
+	if hh != hash {
+		return bad(n-1, "the last record does not match the head (edited)")
+	}
+	return n, nil
+}
 
 // Close closes the log.
-func (l *Log) Close() error { return nil }
-
-var _ = ed25519.PublicKeySize
+func (l *Log) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	err := l.f.Close()
+	l.f = nil
+	return err
+}

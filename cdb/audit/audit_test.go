@@ -1,0 +1,120 @@
+package audit
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coalescent/coal/errs"
+)
+
+func testLog(t *testing.T) (*Log, string, Options) {
+	t.Helper()
+	dir := t.TempDir()
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	opts := Options{Key: priv, Public: pub, Clock: func() time.Time { return time.Unix(1700000000, 0) }}
+	l, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range []string{"get", "list", "commit", "log", "diff"} {
+		if err := l.Append(Record{Actor: "ed25519:x", Action: a, Path: "/p" + strings.Repeat("x", i), Result: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return l, dir, opts
+}
+
+func TestAppendListVerify(t *testing.T) {
+	l, dir, opts := testLog(t)
+	if n, err := l.Verify(); err != nil || n != 5 {
+		t.Fatalf("Verify = %d, %v; want 5, nil", n, err)
+	}
+	recs, err := l.List(2)
+	if err != nil || len(recs) != 2 || recs[0].Action != "log" || recs[1].Seq != 5 {
+		t.Fatalf("List(2) = %+v, %v", recs, err)
+	}
+	l.Close()
+	l2, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l2.Append(Record{Action: "get", Result: "not-exist"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := l2.Verify(); err != nil || n != 6 {
+		t.Fatalf("after reopen: Verify = %d, %v; want 6, nil", n, err)
+	}
+}
+
+func TestVerifyDetects(t *testing.T) {
+	edit := func(name string, f func(lines [][]byte) [][]byte, wantRecord string) {
+		t.Run(name, func(t *testing.T) {
+			l, dir, _ := testLog(t)
+			p := filepath.Join(dir, "log")
+			b, _ := os.ReadFile(p)
+			lines := bytes.Split(bytes.TrimSuffix(b, []byte("\n")), []byte("\n"))
+			lines = f(lines)
+			out := append(bytes.Join(lines, []byte("\n")), '\n')
+			if len(lines) == 0 {
+				out = nil
+			}
+			if err := os.WriteFile(p, out, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := l.Verify()
+			if !errs.Is(err, errs.Corrupt) {
+				t.Fatalf("Verify = %v, want a corrupt error", err)
+			}
+			if !strings.Contains(err.Error(), wantRecord) {
+				t.Errorf("Verify = %v, want it to name %s", err, wantRecord)
+			}
+		})
+	}
+	edit("edited", func(ls [][]byte) [][]byte {
+		ls[2] = bytes.Replace(ls[2], []byte(`"commit"`), []byte(`"commiT"`), 1)
+		return ls
+	}, "record 4")
+	edit("edited and re-encoded canonically", func(ls [][]byte) [][]byte {
+		ls[1] = bytes.Replace(ls[1], []byte(`"/px"`), []byte(`"/py"`), 1)
+		return ls
+	}, "record 3")
+	edit("removed", func(ls [][]byte) [][]byte { return append(ls[:1], ls[2:]...) }, "record 2")
+	edit("reordered", func(ls [][]byte) [][]byte { ls[1], ls[2] = ls[2], ls[1]; return ls }, "record 2")
+	edit("last edited", func(ls [][]byte) [][]byte {
+		ls[4] = bytes.Replace(ls[4], []byte(`"diff"`), []byte(`"difF"`), 1)
+		return ls
+	}, "record 5")
+	edit("cut short", func(ls [][]byte) [][]byte { return ls[:3] }, "record 4")
+	edit("not canonical", func(ls [][]byte) [][]byte { ls[0] = append([]byte(" "), ls[0]...); return ls }, "record 1")
+}
+
+func TestTornTailIsCut(t *testing.T) {
+	l, dir, opts := testLog(t)
+	l.Close()
+	f, _ := os.OpenFile(filepath.Join(dir, "log"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"seq":6,"time":"2023`)
+	f.Close()
+	l2, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := l2.Verify(); err != nil || n != 5 {
+		t.Fatalf("Verify = %d, %v; want 5, nil", n, err)
+	}
+}
+
+func TestForgedHead(t *testing.T) {
+	l, dir, _ := testLog(t)
+	p := filepath.Join(dir, "head")
+	b, _ := os.ReadFile(p)
+	f := strings.Fields(string(b))
+	os.WriteFile(p, []byte(strings.Join([]string{f[0], f[1], f[2], "-"}, " ")+"\n"), 0o600)
+	if _, err := l.Verify(); !errs.Is(err, errs.Corrupt) {
+		t.Fatalf("Verify with an unsigned head = %v, want corrupt", err)
+	}
+}

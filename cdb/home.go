@@ -57,8 +57,11 @@ type Options struct {
 	// filters reads of World.As views (package acl: acl.With(opts)).
 	Policy Policy
 	// Audit, if not nil, receives every read made through a World.As view
-	// and every write (commit, merge, receive).
+	// and every write (commit, merge, receive). Nil: the home's own audit
+	// log in DIR/audit (package cdb/audit), unless NoAudit.
 	Audit Auditor
+	// NoAudit turns the home's own audit log off (tests, tools).
+	NoAudit bool
 	// NoWorld makes Init create no world (a home cloned from a bundle
 	// gets its world from the bundle).
 	NoWorld bool
@@ -77,6 +80,7 @@ type Home struct {
 	schema *commitSchemas
 	policy Policy
 	audit  Auditor
+	alog   auditLog
 
 	regMu sync.Mutex // guards regs
 	regs  map[*coda.Registry]*coda.Registry
@@ -290,13 +294,21 @@ func open(dir string, opts Options, creating bool) (*Home, error) {
 		return nil, err
 	}
 	h.clock = hlc.New(opts.Clock, last)
+	if h.audit == nil && !opts.NoAudit {
+		h.audit = &h.alog
+		h.alog.h = h
+	}
 	_ = creating
 	return h, nil
 }
 
 // Close closes the home's store. The Home and its Worlds are unusable after.
 func (h *Home) Close() error {
-	return h.store.Close()
+	err := h.store.Close()
+	if aerr := h.alog.close(); err == nil {
+		err = aerr
+	}
+	return err
 }
 
 // clockRef is the ref holding the clock's last time, in the first 8 bytes

@@ -2,6 +2,10 @@ package cdb
 
 import (
 	"crypto/ed25519"
+	"path/filepath"
+	"sync"
+
+	"github.com/coalescent/coal/cdb/audit"
 
 	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
@@ -76,4 +80,59 @@ func (h *Home) recordWrite(actor ed25519.PublicKey, action string, world, commit
 		h.log.Error("cdb: audit", "action", action, "err", aerr)
 	}
 	return err
+}
+
+// auditLog is the home's own Auditor: the log in DIR/audit, opened on
+// first use, its head signed by the node key.
+type auditLog struct {
+	h   *Home
+	mu  sync.Mutex
+	log *audit.Log
+}
+
+// AuditLog returns the home's audit log (DIR/audit), opening it if need be.
+func (h *Home) AuditLog() (*audit.Log, error) {
+	return h.alog.open()
+}
+
+func (a *auditLog) open() (*audit.Log, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.log != nil {
+		return a.log, nil
+	}
+	h := a.h
+	if h == nil {
+		return nil, errs.E(errs.Invalid, "cdb: the home's audit log is off")
+	}
+	l, err := audit.Open(filepath.Join(h.dir, "audit"), audit.Options{Key: h.key.priv, Public: h.key.Public})
+	if err != nil {
+		return nil, err
+	}
+	a.log = l
+	return l, nil
+}
+
+func (a *auditLog) close() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.log == nil {
+		return nil
+	}
+	err := a.log.Close()
+	a.log = nil
+	return err
+}
+
+// Record appends e to the log.
+func (a *auditLog) Record(e AuditEvent) error {
+	l, err := a.open()
+	if err != nil {
+		return err
+	}
+	r := audit.Record{Action: e.Action, World: e.World, Path: e.Path, Commit: e.Commit, Result: e.Result}
+	if e.Actor != nil {
+		r.Actor = KeyString(e.Actor)
+	}
+	return l.Append(r)
 }

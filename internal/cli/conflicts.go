@@ -56,7 +56,11 @@ A deletion shows as "deleted". A commit that is not a merge has none.`,
 						return err
 					}
 				}
-				ks, err := s.world.Conflicts(id)
+				v, err := e.view(s)
+				if err != nil {
+					return err
+				}
+				ks, err := v.Conflicts(id)
 				if err != nil {
 					return err
 				}

@@ -49,8 +49,12 @@ unchanged (only its stamp differs) is not a difference. With --json, a list of
 						return err
 					}
 				}
+				v, err := e.view(s)
+				if err != nil {
+					return err
+				}
 				out := []diffJSON{}
-				err = s.world.Diff(a, b, func(c tree.Change) error {
+				err = v.Diff(a, b, func(c tree.Change) error {
 					k := c.Kind()
 					if k == tree.Hidden || k == tree.Changed && c.A.ID == c.B.ID {
 						return nil // invisible, or the same value re-stamped

@@ -56,7 +56,11 @@ or without --raw. With --json, a value prints as
 				if err != nil {
 					return err
 				}
-				it, err := s.world.Get(rev, args[0])
+				v, err := e.view(s)
+				if err != nil {
+					return err
+				}
+				it, err := v.Get(rev, args[0])
 				if err != nil {
 					return err
 				}
@@ -67,7 +71,7 @@ or without --raw. With --json, a value prints as
 					if e.json {
 						return e.printJSON(blobJSON{Path: it.Path, ID: it.ID, Kind: string(it.Kind), Size: it.Size})
 					}
-					b, err := s.world.OpenBlob(rev, args[0])
+					b, err := v.OpenBlob(rev, args[0])
 					if err != nil {
 						return err
 					}

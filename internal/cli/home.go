@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/cdb/hlc"
 	"github.com/coalescent/coal/coda"
@@ -17,16 +18,25 @@ import (
 // the world that --home and --world name, choosing the identity that signs
 // (--as), resolving commits, and printing commit ids and times.
 
-// openHome opens the coal home named by --home (or COAL_HOME, or ~/.coal).
-// The caller closes it.
+// options are the options every command opens or creates a home with:
+// the ACL policy (rights of every commit, /.acl at genesis, read filters).
+// The home keeps its own audit log (HOME/audit), which receives every read
+// made through a view (env.view) and every write.
+func (e *env) options() cdb.Options {
+	return acl.With(cdb.Options{})
+}
+
+// openHome opens the coal home named by --home (or COAL_HOME, or ~/.coal)
+// with options. The caller closes it.
 func (e *env) openHome() (*cdb.Home, error) {
-	return cdb.Open(e.home, cdb.Options{})
+	return cdb.Open(e.home, e.options())
 }
 
 // session is an open home and the world --world chose in it.
 type session struct {
 	home  *cdb.Home
 	world *cdb.World
+	names map[string]string // public key text → local key name; see keyName
 }
 
 // Close closes the home.
@@ -61,13 +71,40 @@ func (e *env) withWorld(f func(s *session) error) error {
 	return err
 }
 
-// author returns the identity that signs the commits of this call: the node
-// key, unless --as names another identity.
+// author returns the identity this call acts as: the node key, unless
+// --as names another key of the home. It signs the call's commits, and its
+// rights judge them and filter what the call reads.
 func (e *env) author(s *session) (cdb.Identity, error) {
-	if e.as != "" && e.as != "node" {
-		return cdb.Identity{}, usageError{fmt.Errorf("--as %s: only the node identity exists so far", e.as)}
+	return e.identity(s.home)
+}
+
+// identity is author for commands that open no world.
+func (e *env) identity(h *cdb.Home) (cdb.Identity, error) {
+	if e.as == "" {
+		return h.NodeKey(), nil
 	}
-	return s.home.NodeKey(), nil
+	id, err := h.Key(e.as)
+	if err != nil {
+		return cdb.Identity{}, fmt.Errorf("--as: %w", err)
+	}
+	return id, nil
+}
+
+// key returns the home's key named name ("node" is the node key).
+func (s *session) key(name string) (cdb.Identity, error) {
+	return s.home.Key(name)
+}
+
+// keyName returns the local name of the home's key pub, or "".
+func (s *session) keyName(pub [32]byte) string {
+	if s.names == nil {
+		s.names = make(map[string]string)
+		keys, _ := s.home.Keys()
+		for _, k := range keys {
+			s.names[k.Public] = k.Name
+		}
+	}
+	return s.names[cdb.KeyString(pub[:])]
 }
 
 // resolve finds the commit rev names in the session's world: a full id or
@@ -206,4 +243,76 @@ func keyText(pub []byte) string {
 		return ""
 	}
 	return cdb.KeyString(pub)
+}
+
+// view returns the world as the identity --as chooses may read it: what
+// it may not read answers exactly like a missing path, and every read is
+// audited.
+func (e *env) view(s *session) (*cdb.View, error) {
+	who, err := e.author(s)
+	if err != nil {
+		return nil, err
+	}
+	return s.world.As(who.Public), nil
+}
+
+// snapshot returns a reader of the tree of commit rev, for evaluating
+// rights and reading .acl entries and groups (package acl).
+func (s *session) snapshot(rev coda.ID) (acl.Reader, error) {
+	c, err := s.world.LoadCommit(rev)
+	if err != nil {
+		return nil, err
+	}
+	return acl.TreeReader(s.home.Store(), c.Tree), nil
+}
+
+// parseWho reads a principal as the CLI takes it: anyone, group:NAME, a
+// public key (ed25519:…) or the name of a key of this home.
+func (s *session) parseWho(text string) (acl.Who, error) {
+	if text == "anyone" || strings.HasPrefix(text, "group:") || strings.HasPrefix(text, cdb.KeyPrefix) {
+		return acl.ParseWho(text)
+	}
+	id, err := s.key(text)
+	if err != nil {
+		return acl.Who{}, err
+	}
+	return acl.Key(id.Public32()), nil
+}
+
+// whoText is the text form of who, followed by the local name of its key
+// in parentheses when this home holds it.
+func (s *session) whoText(who acl.Who) string {
+	if who.Kind != acl.KeyWho {
+		return who.String()
+	}
+	if name := s.keyName(who.Key); name != "" {
+		return who.String() + " (" + name + ")"
+	}
+	return who.String()
+}
+
+// view is a snapshot of a world's tree as the acting identity sees it.
+// Its Reader reads everything, for evaluating rights (which reads .acl
+// entries and groups whatever the asker may read); Readable says what the
+// identity may be shown. What it may not read must answer exactly like
+// a missing path.
+type view struct {
+	acl.Reader
+	checker  *acl.Checker
+	Readable func(path string) bool
+	who      cdb.Identity
+}
+
+// readView returns the view of commit rev for the identity --as chooses.
+func (e *env) readView(s *session, rev coda.ID) (*view, error) {
+	who, err := e.author(s)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.snapshot(rev)
+	if err != nil {
+		return nil, err
+	}
+	c := acl.NewChecker(r)
+	return &view{Reader: r, checker: c, Readable: c.ReadFilter(who.Public32()), who: who}, nil
 }

@@ -34,7 +34,7 @@ the store, and a world named default. Print the node's key and the world's id:
 Init on an existing home fails and changes nothing (docs/cdb.md, "Home").`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := cdb.Init(e.home, cdb.Options{})
+			h, err := cdb.Init(e.home, e.options())
 			if err != nil {
 				return err
 			}

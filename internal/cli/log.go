@@ -42,7 +42,11 @@ With --json, a list of {"id", "parents", "tree", "author", "time", "hlc",
 				if err != nil {
 					return err
 				}
-				cs, err := s.world.Log(start, path, n)
+				v, err := e.view(s)
+				if err != nil {
+					return err
+				}
+				cs, err := v.Log(start, path, n)
 				if err != nil {
 					return err
 				}

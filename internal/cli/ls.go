@@ -45,9 +45,13 @@ directories with a trailing slash. With --json, a list of
 				if err != nil {
 					return err
 				}
-				ents, err := s.world.List(rev, path)
+				v, err := e.view(s)
+				if err != nil {
+					return err
+				}
+				ents, err := v.List(rev, path)
 				if errs.Is(err, errs.NotExist) {
-					if it, gerr := s.world.Get(rev, path); gerr == nil && it.Kind != cdb.ItemDir {
+					if it, gerr := v.Get(rev, path); gerr == nil && it.Kind != cdb.ItemDir {
 						return errs.E(errs.Invalid, errs.Path(it.Path), "not a directory (read it with coal get)")
 					}
 				}

@@ -125,11 +125,22 @@ The signature is checked against the author's key. Exit 1 if it is bad.`,
 				if err != nil {
 					return err
 				}
-				c, err := s.world.LoadCommit(id)
+				v, err := e.view(s)
 				if err != nil {
 					return err
 				}
-				sig := signatureStatus(c)
+				// The signature is checked on the whole commit; what is
+				// shown are the ops the identity may read. A commit none
+				// of whose ops it may read does not exist for it.
+				full, err := s.world.LoadCommit(id)
+				if err != nil {
+					return err
+				}
+				c, _, err := v.LoadCommit(id)
+				if err != nil {
+					return err
+				}
+				sig := signatureStatus(full)
 				if e.json {
 					sum := summarize(c.Info())
 					j := showJSON{

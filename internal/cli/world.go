@@ -37,8 +37,9 @@ branches. A world's id is the id of its genesis commit.`,
 	cmd.AddCommand(&cobra.Command{
 		Use:   "new NAME",
 		Short: "Create a world and print its id",
-		Long: `Create a world named NAME with a genesis commit signed by the node key,
-and print its id (the genesis commit's id).`,
+		Long: `Create a world named NAME with a genesis commit signed by the node key, or
+the key --as names: its creator, admin of / in the world. Print the world's
+id (the genesis commit's id).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			h, err := e.openHome()
@@ -46,7 +47,11 @@ and print its id (the genesis commit's id).`,
 				return err
 			}
 			defer h.Close()
-			w, err := h.NewWorld(args[0])
+			who, err := e.identity(h)
+			if err != nil {
+				return err
+			}
+			w, err := h.NewWorldAs(args[0], who)
 			if err != nil {
 				return err
 			}

@@ -45,6 +45,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"corrupt":      cmdCorrupt,
 	"forge":        cmdForge,
 	"sharedprefix": cmdSharedPrefix,
+	"flipbyte":     cmdFlipByte,
 }
 
 // cmdCapture sets an environment variable from the last command's stdout:
@@ -180,6 +181,38 @@ func cmdForge(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(db.Set(append([]byte{'o'}, forged[:]...), val, pebble.Sync))
 	ts.Check(db.Close())
 	fmt.Fprintln(ts.Stdout(), forged)
+}
+
+// cmdFlipByte flips the low bit of one byte of a file, behind coal's back
+// (a tampered audit log or bundle):
+//
+//	flipbyte FILE OFFSET     the byte at OFFSET (negative: from the end)
+//	flipbyte FILE /TEXT/     the first byte of the first occurrence of TEXT
+func cmdFlipByte(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: flipbyte FILE OFFSET|/TEXT/")
+	}
+	name := ts.MkAbs(args[0])
+	b, err := os.ReadFile(name)
+	ts.Check(err)
+	var i int
+	if t, ok := strings.CutPrefix(args[1], "/"); ok && strings.HasSuffix(t, "/") {
+		i = strings.Index(string(b), strings.TrimSuffix(t, "/"))
+		if i < 0 {
+			ts.Fatalf("flipbyte: %q not in %s", t, args[0])
+		}
+	} else {
+		i, err = strconv.Atoi(args[1])
+		ts.Check(err)
+		if i < 0 {
+			i += len(b)
+		}
+		if i < 0 || i >= len(b) {
+			ts.Fatalf("flipbyte: offset %s outside %s (%d bytes)", args[1], args[0], len(b))
+		}
+	}
+	b[i] ^= 0x01
+	ts.Check(os.WriteFile(name, b, 0o666))
 }
 
 // quietLogger keeps Pebble's recovery messages out of test output.

@@ -1,16 +1,36 @@
 // Package bundle carries a world on a disk, no network needed: Create
 // writes the commits of a branch and the objects its holder may read as
 // one CODA wire stream; Apply validates every commit of a bundle with the
-// receiving home's policy before storing anything, then stores all of it
-// atomically; CloneBundle starts a new home from one. The format is
-// specified byte by byte in docs/bundle.md.
+// receiving home's policy (cdb.World.Receive, the path sync will take too)
+// before storing anything, then stores all of it atomically; CloneBundle
+// starts a new home from one. The format is specified byte by byte in
+// docs/bundle.md.
 package bundle
 
+// A bundle is one CODA wire stream (docs/coda.md §7):
+//
+//	"CODW" ‖ 0x01 ‖ uvarint(n) ‖ n × schema id      the wire context
+//	frame(Header)                                   k = 1: bundle.coda's Header
+//	frame(commit)*                                  parents before children
+//	frame(object)*                                  tree nodes and values, by id
+//	0x00                                            end of stream
+//
+// The context lists Header's schema id first, then every other schema id
+// in the order of first use. Objects travel as their object bytes without
+// the schema id (the frame's k gives it); each is named by its hash.
+
 import (
+	"bytes"
 	"context"
+	_ "embed"
+	"fmt"
 	"io"
+	"os"
+	"slices"
+	"sync"
 
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
 )
@@ -18,17 +38,93 @@ import (
 // Version is the bundle format version in the header.
 const Version = 1
 
+//go:embed bundle.coda
+var bundleCoda []byte
+
+var (
+	headerOnce   sync.Once
+	headerSchema *coda.Schema
+	headerReg    *coda.Registry
+	headerErr    error
+)
+
+func loadHeaderSchema() (*coda.Schema, error) {
+	headerOnce.Do(func() {
+		headerReg = coda.NewRegistry()
+		list, err := headerReg.Compile("bundle.coda", bundleCoda)
+		if err != nil || len(list) != 1 {
+			headerErr = errs.E(errs.Internal, fmt.Errorf("bundle: compile bundle.coda: %v", err))
+			return
+		}
+		headerSchema = list[0]
+	})
+	return headerSchema, headerErr
+}
+
+// HeaderSchemaID returns the schema id of bundle headers.
+func HeaderSchemaID() coda.ID {
+	s, err := loadHeaderSchema()
+	if err != nil {
+		return coda.ID{}
+	}
+	return s.ID
+}
+
 // Header is the first object of a bundle.
 type Header struct {
 	Version uint64  `json:"version"`
 	World   coda.ID `json:"world"`  // the world's id (its genesis commit)
 	Name    string  `json:"name"`   // the world's name where it was made
 	Branch  string  `json:"branch"` // the branch it was made from
-	Head    coda.ID `json:"head"`   // that branch's head
+	Head    coda.ID `json:"head"`   // the commit bundled (that branch's head)
 	Since   coda.ID `json:"since,omitzero"`
-	// Author is the key the bundle was made as: objects it could not
-	// read travel only as ids.
-	Author string `json:"author"`
+	// Author is the key the bundle was made as (KeyString): values it
+	// could not read travel only as ids.
+	Author  string `json:"author"`
+	Commits uint64 `json:"commits"`
+	Objects uint64 `json:"objects"` // every object after the header, commits included
+}
+
+func (h Header) encode() ([]byte, error) {
+	s, err := loadHeaderSchema()
+	if err != nil {
+		return nil, err
+	}
+	pub, err := cdb.ParseKey(h.Author)
+	if err != nil {
+		return nil, err
+	}
+	since := coda.None()
+	if !h.Since.IsZero() {
+		since = coda.Some(coda.FixedBytes(h.Since[:]))
+	}
+	return coda.EncodeObject(s, coda.Struct(coda.U64(h.Version), coda.FixedBytes(h.World[:]), coda.String(h.Name),
+		coda.String(h.Branch), coda.FixedBytes(h.Head[:]), since, coda.FixedBytes(pub), coda.U64(h.Commits), coda.U64(h.Objects)))
+}
+
+func decodeHeader(b []byte) (Header, error) {
+	s, err := loadHeaderSchema()
+	if err != nil {
+		return Header{}, err
+	}
+	if len(b) < coda.IDSize || coda.ID(b[:coda.IDSize]) != s.ID {
+		return Header{}, errs.E(errs.Invalid, "bundle: the first object is not a bundle header")
+	}
+	_, v, err := coda.DecodeObject(b, coda.DecodeOptions{Resolver: headerReg})
+	if err != nil {
+		return Header{}, errs.E(errs.Invalid, fmt.Errorf("bundle: header: %w", err))
+	}
+	h := Header{Version: v.Index(0).AsUint(), World: coda.ID(v.Index(1).AsBytes()), Name: v.Index(2).AsString(),
+		Branch: v.Index(3).AsString(), Head: coda.ID(v.Index(4).AsBytes()), Author: cdb.KeyString(v.Index(6).AsBytes()),
+		Commits: v.Index(7).AsUint(), Objects: v.Index(8).AsUint()}
+	if x := v.Index(5); x.IsSome() {
+		p, _ := x.Payload()
+		h.Since = coda.ID(p.AsBytes())
+	}
+	if h.Version != Version {
+		return Header{}, errs.E(errs.Invalid, fmt.Sprintf("bundle: format version %d, this coal reads %d", h.Version, Version))
+	}
+	return h, nil
 }
 
 // CreateOptions configures Create.
@@ -44,37 +140,405 @@ type CreateOptions struct {
 type Stats struct {
 	Header  Header `json:"header"`
 	Commits int    `json:"commits"`
-	Objects int    `json:"objects"` // all objects, commits included
+	Objects int    `json:"objects"` // all objects after the header, commits included
 	Bytes   int64  `json:"bytes"`
 }
 
-// Create writes a bundle of w as the identity as to out.
+// recorder is a tree.Store that remembers the ids it read.
+type recorder struct {
+	s    tree.Store
+	seen map[coda.ID]bool
+}
+
+func (r *recorder) Get(id coda.ID) ([]byte, error) {
+	b, err := r.s.Get(id)
+	if err == nil {
+		r.seen[id] = true
+	}
+	return b, err
+}
+
+func (r *recorder) Put(data []byte) (coda.ID, error) {
+	return coda.ID{}, errs.E(errs.Internal, "bundle: a write while reading trees")
+}
+
+// policyPath reports whether the leaf at p (meta: a directory's metadata
+// leaf) must travel whoever reads it: validation and rights evaluation
+// read .acl entries, groups and directory metadata.
+func policyPath(p string, meta bool) bool {
+	if meta {
+		return true
+	}
+	segs, err := tree.SplitPath(p)
+	if err != nil || len(segs) == 0 {
+		return false
+	}
+	return segs[len(segs)-1] == ".acl" || len(segs) == 3 && segs[0] == "sys" && segs[1] == "groups"
+}
+
+// Create writes a bundle of w, made as the identity as, to out: every
+// commit reachable from the head (opts.Head, or the current branch's)
+// and not from opts.Since, parents first; every tree node of their trees;
+// every value they hold at a path as may read (cdb.View.Filter, judged at
+// each commit), and, whoever reads them, the .acl entries, groups and
+// directory metadata that validating the commits needs. An unreadable
+// value travels only as its id in the tree nodes: its name, stamps and id
+// do travel (so do the commits' ops, which the signatures cover), its
+// bytes do not.
 func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (Stats, error) {
-	return Stats{}, errs.E(errs.Internal, "bundle: not implemented")
+	op := errs.Op("bundle.Create")
+	head := opts.Head
+	if head.IsZero() {
+		h, err := w.Head()
+		if err != nil {
+			return Stats{}, errs.E(op, err)
+		}
+		head = h
+	}
+	// The commits: from head, not from since.
+	have := map[coda.ID]bool{}
+	if !opts.Since.IsZero() {
+		if err := walk(w, opts.Since, func(c *cdb.Commit) bool { have[c.ID] = true; return true }); err != nil {
+			return Stats{}, errs.E(op, err)
+		}
+	}
+	var commits []*cdb.Commit
+	if err := walk(w, head, func(c *cdb.Commit) bool {
+		if have[c.ID] {
+			return false
+		}
+		commits = append(commits, c)
+		return true
+	}); err != nil {
+		return Stats{}, errs.E(op, err)
+	}
+	commits = topo(commits)
+	st := w.Home().Store()
+	rec := &recorder{s: st, seen: map[coda.ID]bool{}}
+	tr := tree.New(rec)
+	view := w.As(as.Public)
+	values := map[coda.ID]bool{}
+	trees := map[coda.ID]coda.ID{} // commit → tree
+	for _, c := range commits {
+		trees[c.ID] = c.Tree
+	}
+	for _, c := range commits {
+		base := tree.EmptyRoot
+		if len(c.Parents) > 0 {
+			pc, err := w.LoadCommit(c.Parents[0])
+			if err != nil {
+				return Stats{}, errs.E(op, err)
+			}
+			base = pc.Tree
+		}
+		readable, err := view.Filter(c.ID)
+		if err != nil {
+			return Stats{}, errs.E(op, err)
+		}
+		err = tr.Diff(base, c.Tree, func(ch tree.Change) error {
+			if ch.B.Kind != tree.KindValue {
+				return nil
+			}
+			p := ch.Path
+			if ch.Meta && p != "/" {
+				p += "/"
+			}
+			if policyPath(ch.Path, ch.Meta) || readable(p) {
+				values[ch.B.ID] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return Stats{}, errs.E(op, fmt.Errorf("tree of commit %s: %w", c.ID, err))
+		}
+	}
+	// Every tree node read, whatever the diff found, and the values.
+	var ids []coda.ID
+	isCommit := map[coda.ID]bool{}
+	for _, c := range commits {
+		isCommit[c.ID] = true
+	}
+	for id := range rec.seen {
+		if !isCommit[id] {
+			ids = append(ids, id)
+		}
+	}
+	for id := range values {
+		if !rec.seen[id] {
+			ids = append(ids, id)
+		}
+	}
+	slices.SortFunc(ids, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
+	hdr := Header{Version: Version, World: w.ID(), Name: w.Name(), Branch: w.Branch(), Head: head, Since: opts.Since,
+		Author: as.Key(), Commits: uint64(len(commits)), Objects: uint64(len(commits) + len(ids))}
+	objs := make([][]byte, 0, len(commits)+len(ids))
+	for _, c := range commits {
+		b, err := st.Get(c.ID)
+		if err != nil {
+			return Stats{}, errs.E(op, err)
+		}
+		objs = append(objs, b)
+	}
+	for _, id := range ids {
+		b, err := st.Get(id)
+		if err != nil {
+			return Stats{}, errs.E(op, fmt.Errorf("object %s: %w", id, err))
+		}
+		objs = append(objs, b)
+	}
+	n, err := write(out, hdr, objs)
+	if err != nil {
+		return Stats{}, errs.E(op, err)
+	}
+	return Stats{Header: hdr, Commits: len(commits), Objects: len(objs), Bytes: n}, nil
 }
 
-// Read reads a whole bundle into memory, checking its framing and that
-// every object hashes to an id: its header and objects by id. Nothing is
-// validated against any history (Apply does that).
+// write writes a bundle: hdr, then objs (object bytes) in order.
+func write(out io.Writer, hdr Header, objs [][]byte) (int64, error) {
+	hs, err := loadHeaderSchema()
+	if err != nil {
+		return 0, err
+	}
+	hb, err := hdr.encode()
+	if err != nil {
+		return 0, err
+	}
+	ctx := []coda.ID{hs.ID}
+	inCtx := map[coda.ID]bool{hs.ID: true}
+	for _, b := range objs {
+		if len(b) < coda.IDSize {
+			return 0, errs.E(errs.Corrupt, "bundle: an object shorter than a schema id")
+		}
+		s := coda.ID(b[:coda.IDSize])
+		if !inCtx[s] {
+			inCtx[s] = true
+			ctx = append(ctx, s)
+		}
+	}
+	cw := &countWriter{w: out}
+	ww := coda.NewWireWriter(cw, ctx)
+	if err := ww.WriteObject(hb); err != nil {
+		return cw.n, err
+	}
+	for _, b := range objs {
+		if err := ww.WriteObject(b); err != nil {
+			return cw.n, err
+		}
+	}
+	if err := ww.Close(); err != nil {
+		return cw.n, err
+	}
+	return cw.n, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// walk visits the commits reachable from id (each once) while fn returns
+// true for them.
+func walk(w *cdb.World, id coda.ID, fn func(*cdb.Commit) bool) error {
+	seen := map[coda.ID]bool{}
+	stack := []coda.ID{id}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		c, err := w.LoadCommit(id)
+		if err != nil {
+			return err
+		}
+		if fn(c) {
+			stack = append(stack, c.Parents...)
+		}
+	}
+	return nil
+}
+
+// topo orders commits parents first, ties by (time, id).
+func topo(cs []*cdb.Commit) []*cdb.Commit {
+	in := map[coda.ID]bool{}
+	for _, c := range cs {
+		in[c.ID] = true
+	}
+	done := map[coda.ID]bool{}
+	slices.SortFunc(cs, func(a, b *cdb.Commit) int {
+		if a.Time != b.Time {
+			if a.Time < b.Time {
+				return -1
+			}
+			return 1
+		}
+		return bytes.Compare(a.ID[:], b.ID[:])
+	})
+	out := make([]*cdb.Commit, 0, len(cs))
+	for len(out) < len(cs) {
+		progress := false
+		for _, c := range cs {
+			if done[c.ID] {
+				continue
+			}
+			ready := true
+			for _, p := range c.Parents {
+				if in[p] && !done[p] {
+					ready = false
+				}
+			}
+			if ready {
+				done[c.ID] = true
+				out = append(out, c)
+				progress = true
+			}
+		}
+		if !progress {
+			break
+		}
+	}
+	return out
+}
+
+// MaxObjects bounds the objects a bundle may hold (Read).
+const MaxObjects = 1 << 24
+
+// Read reads a whole bundle into memory, checking its framing: its header
+// and its objects by id (each named by its hash). Nothing is validated
+// against any history (Apply does that).
 func Read(in io.Reader) (Header, map[coda.ID][]byte, error) {
-	return Header{}, nil, errs.E(errs.Internal, "bundle: not implemented")
+	op := errs.Op("bundle.Read")
+	wr := coda.NewWireReader(in, coda.DecodeOptions{})
+	first, err := wr.NextObject()
+	if err == io.EOF {
+		return Header{}, nil, errs.E(op, errs.Invalid, "bundle: empty stream, no header")
+	}
+	if err != nil {
+		return Header{}, nil, errs.E(op, errs.Invalid, err)
+	}
+	hdr, err := decodeHeader(first)
+	if err != nil {
+		return Header{}, nil, errs.E(op, err)
+	}
+	objs := map[coda.ID][]byte{}
+	for {
+		b, err := wr.NextObject()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return Header{}, nil, errs.E(op, errs.Invalid, err)
+		}
+		if len(objs) >= MaxObjects {
+			return Header{}, nil, errs.E(op, errs.Limit, fmt.Sprintf("bundle: more than %d objects", MaxObjects))
+		}
+		objs[coda.Sum(b)] = b
+	}
+	if uint64(len(objs)) != hdr.Objects {
+		return Header{}, nil, errs.E(op, errs.Invalid, fmt.Sprintf("bundle: the header announces %d objects, the stream holds %d distinct ones", hdr.Objects, len(objs)))
+	}
+	return hdr, objs, nil
 }
 
-// Apply reads a bundle and gives it to w.Receive (branch "" : the current
-// branch): every commit is validated before anything is stored; the first
-// invalid commit rejects the whole bundle, naming it.
+// Apply reads a bundle of w's world and gives it to w.Receive (branch ""
+// : the current branch): every commit new to w is validated, parents
+// first, with the home's policy, before anything is stored; the first
+// invalid commit rejects the whole bundle, naming it (id and reason), and
+// nothing is stored. Then the objects are stored and the branch
+// fast-forwards, or moves to the deterministic merge of both heads.
 func Apply(ctx context.Context, w *cdb.World, in io.Reader, branch string) (cdb.ReceiveResult, error) {
-	return cdb.ReceiveResult{}, errs.E(errs.Internal, "bundle: not implemented")
+	op := errs.Op("bundle.Apply")
+	hdr, objs, err := Read(in)
+	if err != nil {
+		return cdb.ReceiveResult{}, errs.E(op, err)
+	}
+	if hdr.World != w.ID() {
+		return cdb.ReceiveResult{}, errs.E(op, errs.Invalid, fmt.Sprintf("bundle of world %s, not %s (%s)", hdr.World, w.ID(), w.Name()))
+	}
+	res, err := w.Receive(ctx, objs, hdr.Head, branch)
+	if err != nil {
+		return cdb.ReceiveResult{}, errs.E(op, err)
+	}
+	return res, nil
 }
 
-// ApplyHome is Apply to the world of the bundle in h, found by id; a
-// world h does not hold is created under the bundle's name.
+// ApplyHome applies a bundle to the world of h it belongs to, found by
+// id, on its current branch; a world h does not hold is created under the
+// bundle's name (or its id, if the name is taken).
 func ApplyHome(ctx context.Context, h *cdb.Home, in io.Reader) (*cdb.World, cdb.ReceiveResult, error) {
-	return nil, cdb.ReceiveResult{}, errs.E(errs.Internal, "bundle: not implemented")
+	op := errs.Op("bundle.Apply")
+	hdr, objs, err := Read(in)
+	if err != nil {
+		return nil, cdb.ReceiveResult{}, errs.E(op, err)
+	}
+	worlds, err := h.Worlds()
+	if err != nil {
+		return nil, cdb.ReceiveResult{}, errs.E(op, err)
+	}
+	taken := false
+	for _, wi := range worlds {
+		if wi.ID == hdr.World {
+			w, err := h.World(wi.Name)
+			if err != nil {
+				return nil, cdb.ReceiveResult{}, errs.E(op, err)
+			}
+			res, err := w.Receive(ctx, objs, hdr.Head, "")
+			if err != nil {
+				return nil, cdb.ReceiveResult{}, errs.E(op, err)
+			}
+			return w, res, nil
+		}
+		taken = taken || wi.Name == hdr.Name
+	}
+	name := hdr.Name
+	if taken || name == "" {
+		name = hdr.World.String()
+	}
+	w, res, err := h.ReceiveWorld(ctx, name, objs, hdr.Head)
+	if err != nil {
+		return nil, cdb.ReceiveResult{}, errs.E(op, err)
+	}
+	return w, res, nil
 }
 
-// CloneBundle creates a new home in dir (as cdb.Init, with opts: pass the
-// policy, acl.With) whose only world, the default, comes from the bundle.
+// CloneBundle creates a new home in dir (cdb.Init with opts, which should
+// carry the policy: acl.With) whose only world, the default, comes from
+// the bundle, under the bundle's world name. On any error no home is
+// left in dir.
 func CloneBundle(ctx context.Context, dir string, in io.Reader, opts cdb.Options) (*cdb.Home, cdb.ReceiveResult, error) {
-	return nil, cdb.ReceiveResult{}, errs.E(errs.Internal, "bundle: not implemented")
+	op := errs.Op("bundle.CloneBundle")
+	hdr, objs, err := Read(in)
+	if err != nil {
+		return nil, cdb.ReceiveResult{}, errs.E(op, err)
+	}
+	opts.NoWorld = true
+	h, err := cdb.Init(dir, opts)
+	if err != nil {
+		return nil, cdb.ReceiveResult{}, errs.E(op, err)
+	}
+	fail := func(err error) (*cdb.Home, cdb.ReceiveResult, error) {
+		h.Close()
+		os.RemoveAll(h.Dir())
+		return nil, cdb.ReceiveResult{}, errs.E(op, err)
+	}
+	name := hdr.Name
+	if name == "" {
+		name = cdb.DefaultWorld
+	}
+	_, res, err := h.ReceiveWorld(ctx, name, objs, hdr.Head)
+	if err != nil {
+		return fail(err)
+	}
+	if err := h.SetDefaultWorld(name); err != nil {
+		return fail(err)
+	}
+	return h, res, nil
 }
+

@@ -387,3 +387,25 @@ func opKey(segs []string, meta bool) []string {
 func comparePathKeys(a, b []string) int {
 	return slices.Compare(a, b)
 }
+
+// EncodeCommit returns the stored object bytes of c as it is (its
+// signature included, not checked). With SignCommit it lets tools and
+// tests build commits by hand — including forged ones, which
+// ValidateCommit must refuse.
+func EncodeCommit(c *Commit) ([]byte, error) {
+	cs, err := loadCommitSchemas()
+	if err != nil {
+		return nil, err
+	}
+	return cs.encode(c)
+}
+
+// SignCommit sets c.Author to key's public key, signs c, sets c.Signature
+// and c.ID, and returns the object bytes.
+func SignCommit(c *Commit, key Identity) ([]byte, error) {
+	cs, err := loadCommitSchemas()
+	if err != nil {
+		return nil, err
+	}
+	return cs.sign(c, key)
+}

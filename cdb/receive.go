@@ -312,3 +312,11 @@ func topoOrder(cs []*Commit) []*Commit {
 	}
 	return out
 }
+
+// SetDefaultWorld makes the world named name the home's default.
+func (h *Home) SetDefaultWorld(name string) error {
+	if _, err := h.store.GetRef(worldRef(name)); err != nil {
+		return errs.E(errs.Op("cdb.SetDefaultWorld"), err)
+	}
+	return h.setConfig(func(c *config) { c.DefaultWorld = name })
+}

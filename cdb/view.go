@@ -367,3 +367,22 @@ func (v *View) conflicts(c coda.ID) ([]Conflict, error) {
 	}
 	return out, nil
 }
+
+// Filter returns the read filter of the view at commit rev (zero: head):
+// whether the reader may read a path there (paths as acl.ChangedPaths
+// writes them: a directory's metadata leaf is "/dir/"). Bundles use it to
+// choose what travels.
+func (v *View) Filter(rev coda.ID) (func(path string) bool, error) {
+	root, err := v.w.root(rev)
+	if err != nil {
+		return nil, err
+	}
+	f, err := v.filter(root)
+	if err != nil {
+		return nil, err
+	}
+	if f == nil {
+		return func(string) bool { return true }, nil
+	}
+	return f, nil
+}

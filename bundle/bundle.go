@@ -541,4 +541,3 @@ func CloneBundle(ctx context.Context, dir string, in io.Reader, opts cdb.Options
 	}
 	return h, res, nil
 }
-

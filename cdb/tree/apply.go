@@ -61,6 +61,31 @@ func (t *Tree) Apply(root coda.ID, ops []Op) (coda.ID, error) {
 	return b.flush()
 }
 
+// Batch is an Apply in steps, for callers that learn their ops one at a
+// time: each Apply checks and applies its ops at once, with the errors
+// Tree.Apply would give, but nodes are written only by Flush, so that k
+// ops cost one Apply of k ops however they are split. A Batch is not safe
+// for concurrent use; after an error or Flush it must not be used.
+type Batch struct {
+	b *batch
+}
+
+// NewBatch returns a Batch over the tree root.
+func (t *Tree) NewBatch(root coda.ID) *Batch { return &Batch{b: t.newBatch(root)} }
+
+// Apply applies ops in order, as Tree.Apply does; nothing is written.
+func (b *Batch) Apply(ops ...Op) error {
+	for i := range ops {
+		if err := b.b.apply(&ops[i]); err != nil {
+			return errs.E(errs.Op("tree.Apply"), err)
+		}
+	}
+	return nil
+}
+
+// Flush writes every node the ops changed, once, and returns the new root.
+func (b *Batch) Flush() (coda.ID, error) { return b.b.flush() }
+
 // batch is a mutable overlay on a base tree: the directories an operation
 // has opened, with their pending leaf edits.
 type batch struct {

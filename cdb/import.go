@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -67,7 +66,7 @@ func (w *World) Import(ctx context.Context, author Identity, dir, to string, pro
 			if _, err := tree.SplitPath(p); err != nil {
 				return errs.E(errs.Path(filepath.Join(dir, rel)), err)
 			}
-			f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
+			f, err := openFile(filepath.Join(dir, filepath.FromSlash(rel)))
 			if err != nil {
 				return err
 			}

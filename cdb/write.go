@@ -352,6 +352,9 @@ func (w *World) writeOnce(ctx context.Context, author Identity, message, branch 
 		}
 		return nil, err
 	}
+	// The next commit on this branch needs c as its parent: cache it
+	// rather than decode it again (all of its ops) from the store.
+	w.h.commits.put(c)
 	return c, w.h.recordWrite(author.Public, "commit", w.id, c.ID, nil)
 }
 

@@ -183,3 +183,32 @@ func TestReadView(t *testing.T) {
 		t.Errorf("alice's log has %d commits, want 4", len(all))
 	}
 }
+
+// TestAudited: reads through a view and commits are in the home's audit
+// log, with the actor and the result.
+func TestAudited(t *testing.T) {
+	e := newWired(t)
+	must(t, e.put(e.alice, "/secret/plans", "s"))
+	bob := e.w.As(e.bob.Public)
+	bob.Get(coda.ID{}, "/secret/plans")
+	bob.List(coda.ID{}, "/")
+	l, err := e.h.AuditLog()
+	must(t, err)
+	recs, err := l.List(0)
+	must(t, err)
+	var got []string
+	for _, r := range recs {
+		who := "alice"
+		if r.Actor == e.bob.Key() {
+			who = "bob"
+		}
+		got = append(got, who+" "+r.Action+" "+r.Path+" "+r.Result)
+	}
+	want := "alice commit  ok|bob get /secret/plans not-exist|bob list / ok"
+	if strings.Join(got, "|") != want {
+		t.Errorf("audit log:\n%s\nwant\n%s", strings.Join(got, "|"), want)
+	}
+	if n, err := l.Verify(); err != nil || n != 3 {
+		t.Errorf("Verify = %d, %v", n, err)
+	}
+}

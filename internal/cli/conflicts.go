@@ -49,16 +49,17 @@ A deletion shows as "deleted". A commit that is not a merge has none.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return e.withWorld(func(s *session) error {
-				var id coda.ID
-				if len(args) == 1 {
-					var err error
-					if id, err = s.resolve("", args[0]); err != nil {
-						return err
-					}
-				}
 				v, err := e.view(s)
 				if err != nil {
 					return err
+				}
+				var id coda.ID
+				if len(args) == 1 {
+					c, err := s.loadVisible(v, args[0])
+					if err != nil {
+						return err
+					}
+					id = c.ID
 				}
 				ks, err := v.Conflicts(id)
 				if err != nil {

@@ -316,3 +316,29 @@ func (e *env) readView(s *session, rev coda.ID) (*view, error) {
 	c := acl.NewChecker(r)
 	return &view{Reader: r, checker: c, Readable: c.ReadFilter(who.Public32()), who: who}, nil
 }
+
+// hiddenCommit is the error for rev, which resolved to the commit id that
+// the acting identity may not see (none of its ops is readable): exactly
+// what resolve says of a commit that does not exist, given as a full id or
+// as any other name.
+func hiddenCommit(rev string, id coda.ID) error {
+	op := errs.Op("cdb.Resolve")
+	if rev == id.String() {
+		return errs.E(op, errs.E(errs.NotExist, fmt.Sprintf("no commit %s", id)))
+	}
+	return errs.E(op, errs.E(errs.NotExist, fmt.Sprintf("unknown revision %q", rev)))
+}
+
+// loadVisible loads the commit rev names as the view v shows it: its
+// readable ops only; a commit with none is answered as unknown.
+func (s *session) loadVisible(v *cdb.View, rev string) (*cdb.Commit, error) {
+	id, err := s.resolve("", rev)
+	if err != nil {
+		return nil, err
+	}
+	c, _, err := v.LoadCommit(id)
+	if errs.Is(err, errs.NotExist) {
+		return nil, hiddenCommit(rev, id)
+	}
+	return c, err
+}

@@ -121,22 +121,18 @@ The signature is checked against the author's key. Exit 1 if it is bad.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return e.withWorld(func(s *session) error {
-				id, err := s.resolve("", args[0])
-				if err != nil {
-					return err
-				}
 				v, err := e.view(s)
 				if err != nil {
 					return err
 				}
-				// The signature is checked on the whole commit; what is
-				// shown are the ops the identity may read. A commit none
-				// of whose ops it may read does not exist for it.
-				full, err := s.world.LoadCommit(id)
+				// What is shown are the ops the identity may read; a
+				// commit none of whose ops it may read does not exist for
+				// it. The signature is checked on the whole commit.
+				c, err := s.loadVisible(v, args[0])
 				if err != nil {
 					return err
 				}
-				c, _, err := v.LoadCommit(id)
+				full, err := s.world.LoadCommit(c.ID)
 				if err != nil {
 					return err
 				}

@@ -5,6 +5,8 @@ package acl_test
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -211,4 +213,91 @@ func TestAudited(t *testing.T) {
 	if n, err := l.Verify(); err != nil || n != 3 {
 		t.Errorf("Verify = %d, %v", n, err)
 	}
+}
+
+// TestRevokedOldRevision: a revoked reader cannot read old versions
+// either (a view reads a path only if it is readable at the revision and
+// at the head).
+func TestRevokedOldRevision(t *testing.T) {
+	e := newWired(t)
+	must(t, e.putACL(e.alice, "/pub", grantOf(e.bob, acl.Read)))
+	must(t, e.put(e.alice, "/pub/news", "n"))
+	old, err := e.w.Head()
+	must(t, err)
+	bob := e.w.As(e.bob.Public)
+	if _, err := bob.Get(old, "/pub/news"); err != nil {
+		t.Fatalf("bob reads /pub/news: %v", err)
+	}
+	must(t, e.putACL(e.alice, "/pub", acl.ACL{}))
+	if _, err := bob.Get(old, "/pub/news"); !errs.Is(err, errs.NotExist) {
+		t.Errorf("bob reads /pub/news at the revision before his revocation: %v, want not-exist", err)
+	}
+}
+
+// TestRandomWired runs random grants, revokes, writes, branches and merges
+// by three keys through a home with the policy, and checks each write's
+// outcome against the rule "the parent's /pub/.acl (or being alice, the
+// creator) decides", then that Replay accepts the whole history.
+func TestRandomWired(t *testing.T) {
+	for seed := range 20 {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(seed), 1))
+			e := newWired(t)
+			carol, err := e.h.NewKey("carol")
+			must(t, err)
+			keys := []cdb.Identity{e.alice, e.bob, carol}
+			branches := []string{cdb.DefaultBranch}
+			for step := range 40 {
+				k := keys[r.IntN(len(keys))]
+				switch x := r.IntN(10); {
+				case x < 2: // alice edits /pub/.acl
+					var a acl.ACL
+					for _, who := range keys[1:] {
+						if rr := acl.Rights(r.IntN(4)); rr != 0 {
+							a.Grant(acl.Key(who.Public32()), rr)
+						}
+					}
+					must(t, e.putACL(e.alice, "/pub", a))
+				case x < 7: // k writes /pub/N
+					want := mayWrite(t, e, k)
+					err := e.put(k, fmt.Sprintf("/pub/%d", step), "v")
+					if want && err != nil || !want && !errs.Is(err, errs.Permission) {
+						t.Fatalf("step %d: %s writes /pub: %v, want allowed=%v", step, k.Name, err, want)
+					}
+				case x < 8: // branch
+					name := fmt.Sprintf("b%d", step)
+					must(t, e.w.CreateBranch(name, coda.ID{}))
+					branches = append(branches, name)
+				case x < 9: // switch
+					must(t, e.w.Switch(branches[r.IntN(len(branches))]))
+				default: // merge another branch in
+					other := branches[r.IntN(len(branches))]
+					if other != e.w.Branch() {
+						if _, _, err := e.w.Merge(context.Background(), other); err != nil {
+							t.Fatalf("step %d: merge %s: %v", step, other, err)
+						}
+					}
+				}
+			}
+			if _, err := e.w.Replay(nil); err != nil {
+				t.Errorf("replay: %v", err)
+			}
+		})
+	}
+}
+
+// mayWrite is the reference: alice is admin of /; others may write in
+// /pub if /pub/.acl at the head grants them write.
+func mayWrite(t *testing.T, e *wired, k cdb.Identity) bool {
+	if k.Key() == e.alice.Key() {
+		return true
+	}
+	it, err := e.w.Get(coda.ID{}, "/pub/.acl")
+	if errs.Is(err, errs.NotExist) {
+		return false // /.acl: alice only
+	}
+	must(t, err)
+	a, err := acl.DecodeACL(it.Raw)
+	must(t, err)
+	return a.RightsOf(acl.Key(k.Public32())).Has(acl.Write)
 }

@@ -301,3 +301,40 @@ func mayWrite(t *testing.T, e *wired, k cdb.Identity) bool {
 	must(t, err)
 	return a.RightsOf(acl.Key(k.Public32())).Has(acl.Write)
 }
+
+// TestLegacyWorld: a world made before access control (no /.acl ever)
+// lets its creator write and read everything, and nobody else, until the
+// first /.acl.
+func TestLegacyWorld(t *testing.T) {
+	dir := t.TempDir() + "/home"
+	ms := memstore.New()
+	old, err := cdb.Init(dir, cdb.Options{Store: ms})
+	must(t, err)
+	ow, err := old.World("")
+	must(t, err)
+	_, err = ow.Commit(context.Background(), old.NodeKey(), []cdb.Op{{Kind: cdb.PutBlob, Path: "/a/x", Blob: strings.NewReader("x"), Size: 1}}, "before issue 5")
+	must(t, err)
+	h, err := cdb.Open(dir, acl.With(cdb.Options{Store: ms}))
+	must(t, err)
+	t.Cleanup(func() { h.Close() })
+	w, err := h.World("")
+	must(t, err)
+	bob, err := h.NewKey("bob")
+	must(t, err)
+	e := &wired{t: t, h: h, w: w, alice: h.NodeKey(), bob: bob}
+	if _, err := e.w.As(e.alice.Public).Get(coda.ID{}, "/a/x"); err != nil {
+		t.Errorf("the creator reads /a/x: %v", err)
+	}
+	if _, err := e.w.As(e.bob.Public).Get(coda.ID{}, "/a/x"); !errs.Is(err, errs.NotExist) {
+		t.Errorf("bob reads /a/x: %v, want not-exist", err)
+	}
+	must(t, e.put(e.alice, "/a/y", "the creator writes"))
+	wantKind(t, "bob writes", e.put(e.bob, "/a/z", "z"), errs.Permission)
+	// The first /.acl ends the fallback: here it names bob only.
+	must(t, e.putACL(e.alice, "", grantOf(e.bob, acl.All)))
+	wantKind(t, "the creator writes after a /.acl without him", e.put(e.alice, "/a/w", "w"), errs.Permission)
+	must(t, e.put(e.bob, "/a/z", "z"))
+	if _, err := e.w.Replay(nil); err != nil {
+		t.Errorf("replay: %v", err)
+	}
+}

@@ -32,9 +32,10 @@ type Policy interface {
 	// its creator (acl: /.acl making the creator admin of /).
 	Genesis(creator ed25519.PublicKey) ([]GenesisLeaf, error)
 	// ReadFilter returns whether reader may read a path in the tree root
-	// (paths as acl.ChangedPaths writes them: a directory's metadata leaf
-	// is "/dir/"). The function need not be safe for concurrent use.
-	ReadFilter(st tree.Store, root coda.ID, reader ed25519.PublicKey) func(path string) bool
+	// of the world world (paths as acl.ChangedPaths writes them: a
+	// directory's metadata leaf is "/dir/"). The function need not be safe
+	// for concurrent use.
+	ReadFilter(st tree.Store, world, root coda.ID, reader ed25519.PublicKey) func(path string) bool
 	// Schemas returns built-in schemas that values may have besides those
 	// in /sys/schemas (acl: ACL and Group), so that puts of their objects
 	// pass the put-time schema check and reads decode them.

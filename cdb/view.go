@@ -59,7 +59,7 @@ func (v *View) filter(roots ...coda.ID) (func(string) bool, error) {
 		if r == head && len(fs) > 0 {
 			continue
 		}
-		fs = append(fs, p.ReadFilter(v.w.h.store, r, v.reader))
+		fs = append(fs, p.ReadFilter(v.w.h.store, v.w.id, r, v.reader))
 	}
 	return func(path string) bool {
 		for _, f := range fs {

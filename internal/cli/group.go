@@ -207,12 +207,16 @@ func (e *env) listGroups(s *session, args []string) error {
 		}
 		names = args
 	} else {
-		ents, err := s.world.List(head, acl.GroupsDir)
+		v, err := e.view(s)
+		if err != nil {
+			return err
+		}
+		ents, err := v.List(head, acl.GroupsDir)
 		if err != nil && !errs.Is(err, errs.NotExist) {
 			return err
 		}
 		for _, d := range ents {
-			if d.Kind == cdb.ItemValue && r.Readable(acl.GroupsDir+"/"+d.Name) {
+			if d.Kind == cdb.ItemValue {
 				names = append(names, d.Name)
 			}
 		}

@@ -294,8 +294,8 @@ func (s *session) whoText(who acl.Who) string {
 // view is a snapshot of a world's tree as the acting identity sees it.
 // Its Reader reads everything, for evaluating rights (which reads .acl
 // entries and groups whatever the asker may read); Readable says what the
-// identity may be shown. What it may not read must answer exactly like
-// a missing path.
+// identity may be shown (cdb.View.Filter: readable there and at the
+// head). What it may not read must answer exactly like a missing path.
 type view struct {
 	acl.Reader
 	checker  *acl.Checker
@@ -313,8 +313,11 @@ func (e *env) readView(s *session, rev coda.ID) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := acl.NewChecker(r)
-	return &view{Reader: r, checker: c, Readable: c.ReadFilter(who.Public32()), who: who}, nil
+	readable, err := s.world.As(who.Public).Filter(rev)
+	if err != nil {
+		return nil, err
+	}
+	return &view{Reader: r, checker: acl.NewChecker(r), Readable: readable, who: who}, nil
 }
 
 // hiddenCommit is the error for rev, which resolved to the commit id that

@@ -70,7 +70,8 @@ Compile errors are printed as FILE:LINE:COL: message.`,
 		Use:   "ls",
 		Short: "List the schemas in /sys/schemas",
 		Long: `List the schemas stored in /sys/schemas at the head (or at --at), one a
-line: NAME ID.`,
+line: NAME ID. Acting --as an identity that may not read /sys/schemas, the
+list is empty.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkRevFlag(cmd, "at", at); err != nil {
@@ -81,8 +82,12 @@ line: NAME ID.`,
 				if err != nil {
 					return err
 				}
+				v, err := e.view(s)
+				if err != nil {
+					return err
+				}
 				out := []schemaJSON{}
-				ents, err := s.world.List(rev, cdb.SchemasDir)
+				ents, err := v.List(rev, cdb.SchemasDir)
 				if err != nil && !errs.Is(err, errs.NotExist) {
 					return err
 				}

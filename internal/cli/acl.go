@@ -133,25 +133,15 @@ func aclPathOf(dir string) (string, string, error) {
 
 // readACL returns the ACL at path as v shows it, and whether it exists
 // (for v: an .acl v may not read does not).
-func readACL(v *view, path string) (acl.ACL, bool, error) {
-	if !v.Readable(path) {
-		return acl.ACL{}, false, nil
-	}
-	ent, err := v.Get(path)
-	if errs.Is(err, errs.NotExist) {
-		return acl.ACL{}, false, nil
-	}
-	if err != nil {
+func readACL(v *aclView, path string) (acl.ACL, bool, error) {
+	it, ok, err := v.item(path)
+	if !ok {
 		return acl.ACL{}, false, err
 	}
-	if ent.Kind != tree.KindValue {
+	if it.Kind != cdb.ItemValue {
 		return acl.ACL{}, false, errs.E(errs.Invalid, errs.Path(path), "not an ACL")
 	}
-	b, err := v.Load(ent.ID)
-	if err != nil {
-		return acl.ACL{}, false, err
-	}
-	a, err := acl.DecodeACL(b)
+	a, err := acl.DecodeACL(it.Raw)
 	if err != nil {
 		// An .acl that does not decode grants nothing (docs/security.md).
 		return acl.ACL{}, true, nil
@@ -183,12 +173,16 @@ func (e *env) changeACL(s *session, dir, whoText, rights string, force bool) err
 	if err != nil {
 		return err
 	}
-	v, err := e.readView(s, head)
+	v, err := e.aclView(s, head)
 	if err != nil {
 		return err
 	}
-	if p != "/" && v.Readable(p) {
-		if ent, err := v.Get(p); err == nil && ent.Kind == tree.KindValue {
+	if p != "/" {
+		it, ok, err := v.item(p)
+		if err != nil {
+			return err
+		}
+		if ok && it.Kind != cdb.ItemDir {
 			return errs.E(errs.Invalid, errs.Path(p), "not a directory (an .acl belongs to a directory)")
 		}
 	}
@@ -235,15 +229,17 @@ func (e *env) showACL(s *session, rev coda.ID, path string) error {
 	p := tree.JoinPath(segs)
 	judged, dirSegs := p, segs
 	isDir := strings.HasSuffix(path, "/") || len(segs) == 0
-	v, err := e.readView(s, rev)
+	v, err := e.aclView(s, rev)
 	if err != nil {
 		return err
 	}
 	if !isDir {
-		// A directory counts as one if the identity may see it, in its
-		// parent's listing or its own (as the view's reads judge it).
-		ent, err := v.Get(p)
-		isDir = err == nil && ent.Kind == tree.KindDir && (v.Readable(p) || v.Readable(p+"/"))
+		// A directory counts as one if the identity may see it.
+		it, ok, err := v.item(p)
+		if err != nil {
+			return err
+		}
+		isDir = ok && it.Kind == cdb.ItemDir
 	}
 	if isDir {
 		judged = strings.TrimSuffix(p, "/") + "/"

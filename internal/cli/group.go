@@ -93,26 +93,15 @@ func groupPath(name string) (string, error) {
 
 // readGroup returns the group at path as v shows it, and whether it
 // exists (for v: a group v may not read does not).
-func readGroup(v *view, path string) (acl.Group, bool, error) {
-	if !v.Readable(path) {
-		return acl.Group{}, false, nil
-	}
-	r := v.Reader
-	ent, err := r.Get(path)
-	if errs.Is(err, errs.NotExist) {
-		return acl.Group{}, false, nil
-	}
-	if err != nil {
+func readGroup(v *aclView, path string) (acl.Group, bool, error) {
+	it, ok, err := v.item(path)
+	if !ok {
 		return acl.Group{}, false, err
 	}
-	if ent.Kind != tree.KindValue {
+	if it.Kind != cdb.ItemValue {
 		return acl.Group{}, false, errs.E(errs.Invalid, errs.Path(path), "not a group")
 	}
-	b, err := r.Load(ent.ID)
-	if err != nil {
-		return acl.Group{}, false, err
-	}
-	g, err := acl.DecodeGroup(b)
+	g, err := acl.DecodeGroup(it.Raw)
 	if err != nil {
 		return acl.Group{}, false, errs.E(errs.Invalid, errs.Path(path), err)
 	}
@@ -130,7 +119,7 @@ func (e *env) changeGroup(s *session, name string, members []string, add bool) e
 	if err != nil {
 		return err
 	}
-	v, err := e.readView(s, head)
+	v, err := e.aclView(s, head)
 	if err != nil {
 		return err
 	}
@@ -190,7 +179,7 @@ func (e *env) listGroups(s *session, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := e.readView(s, head)
+	r, err := e.aclView(s, head)
 	if err != nil {
 		return err
 	}
@@ -207,11 +196,7 @@ func (e *env) listGroups(s *session, args []string) error {
 		}
 		names = args
 	} else {
-		v, err := e.view(s)
-		if err != nil {
-			return err
-		}
-		ents, err := v.List(head, acl.GroupsDir)
+		ents, err := r.view.List(head, acl.GroupsDir)
 		if err != nil && !errs.Is(err, errs.NotExist) {
 			return err
 		}

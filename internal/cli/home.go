@@ -291,20 +291,21 @@ func (s *session) whoText(who acl.Who) string {
 	return who.String()
 }
 
-// view is a snapshot of a world's tree as the acting identity sees it.
-// Its Reader reads everything, for evaluating rights (which reads .acl
-// entries and groups whatever the asker may read); Readable says what the
-// identity may be shown (cdb.View.Filter: readable there and at the
-// head). What it may not read must answer exactly like a missing path.
-type view struct {
+// aclView is a commit of a world as the acting identity sees it, for the
+// acl and group commands. Reads of entries go through the world's view
+// (cdb.View: filtered, answering what it may not read as missing, and
+// audited); Reader reads everything, for evaluating rights, which reads
+// .acl entries and groups whatever the asker may read.
+type aclView struct {
 	acl.Reader
-	checker  *acl.Checker
-	Readable func(path string) bool
-	who      cdb.Identity
+	view    *cdb.View
+	rev     coda.ID
+	checker *acl.Checker
+	who     cdb.Identity
 }
 
-// readView returns the view of commit rev for the identity --as chooses.
-func (e *env) readView(s *session, rev coda.ID) (*view, error) {
+// aclView returns the view of commit rev for the identity --as chooses.
+func (e *env) aclView(s *session, rev coda.ID) (*aclView, error) {
 	who, err := e.author(s)
 	if err != nil {
 		return nil, err
@@ -313,11 +314,17 @@ func (e *env) readView(s *session, rev coda.ID) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	readable, err := s.world.As(who.Public).Filter(rev)
-	if err != nil {
-		return nil, err
+	return &aclView{Reader: r, view: s.world.As(who.Public), rev: rev, checker: acl.NewChecker(r), who: who}, nil
+}
+
+// item returns the item at path as the identity sees it, and whether it
+// exists for it.
+func (v *aclView) item(path string) (cdb.Item, bool, error) {
+	it, err := v.view.Get(v.rev, path)
+	if errs.Is(err, errs.NotExist) {
+		return cdb.Item{}, false, nil
 	}
-	return &view{Reader: r, checker: acl.NewChecker(r), Readable: readable, who: who}, nil
+	return it, err == nil, err
 }
 
 // hiddenCommit is the error for rev, which resolved to the commit id that

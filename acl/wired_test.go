@@ -338,3 +338,16 @@ func TestLegacyWorld(t *testing.T) {
 		t.Errorf("replay: %v", err)
 	}
 }
+
+// TestOpenBlobHidden: OpenBlob of an unreadable blob is the missing
+// blob's error.
+func TestOpenBlobHidden(t *testing.T) {
+	e := newWired(t)
+	must(t, e.put(e.alice, "/secret/plans", "s"))
+	bob := e.w.As(e.bob.Public)
+	_, hidden := bob.OpenBlob(coda.ID{}, "/secret/plans")
+	_, missing := bob.OpenBlob(coda.ID{}, "/secret/nothing")
+	if hidden == nil || errs.KindOf(hidden) != errs.KindOf(missing) || strings.ReplaceAll(hidden.Error(), "plans", "nothing") != missing.Error() {
+		t.Errorf("unreadable and missing differ:\n%v\n%v", hidden, missing)
+	}
+}

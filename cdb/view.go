@@ -129,27 +129,48 @@ func (v *View) Get(rev coda.ID, path string) (Item, error) {
 
 func (v *View) get(rev coda.ID, path string) (Item, error) {
 	op := errs.Op("cdb.Get")
-	root, err := v.w.root(rev)
+	hidden, err := v.hidden(rev, path)
 	if err != nil {
 		return Item{}, errs.E(op, err)
 	}
-	f, err := v.filter(root)
-	if err != nil {
-		return Item{}, errs.E(op, err)
-	}
-	if p, _, err := canon(path); err == nil && f != nil {
-		e, err := v.w.h.tree.Get(root, p)
-		if err == nil && !readablePath(f, p, e.Kind == tree.KindDir) {
-			return Item{}, errs.E(op, errs.Path(path), notExist(path))
-		}
+	if hidden {
+		return Item{}, errs.E(op, errs.Path(path), notExist(path))
 	}
 	return v.w.Get(rev, path)
 }
 
+// hidden reports whether path exists at rev but the reader may not read
+// it. Errors are those of resolving rev; a bad or missing path is not
+// hidden (the World's method reports it).
+func (v *View) hidden(rev coda.ID, path string) (bool, error) {
+	root, err := v.w.root(rev)
+	if err != nil {
+		return false, err
+	}
+	f, err := v.filter(root)
+	if err != nil || f == nil {
+		return false, err
+	}
+	p, _, err := canon(path)
+	if err != nil {
+		return false, nil
+	}
+	e, err := v.w.h.tree.Get(root, p)
+	if err != nil {
+		return false, nil
+	}
+	return !readablePath(f, p, e.Kind == tree.KindDir), nil
+}
+
 // OpenBlob is World.OpenBlob as the reader sees it.
 func (v *View) OpenBlob(rev coda.ID, path string) (store.Blob, error) {
-	if _, err := v.get(rev, path); err != nil {
-		return nil, v.record("get", path, rev, errs.E(errs.Op("cdb.OpenBlob"), err))
+	op := errs.Op("cdb.OpenBlob")
+	hidden, err := v.hidden(rev, path)
+	if err != nil {
+		return nil, v.record("get", path, rev, errs.E(op, err))
+	}
+	if hidden {
+		return nil, v.record("get", path, rev, errs.E(op, errs.Path(path), notExist(path)))
 	}
 	b, err := v.w.OpenBlob(rev, path)
 	return b, v.record("get", path, rev, err)
@@ -174,6 +195,13 @@ func (v *View) list(rev coda.ID, path string) ([]DirEntry, error) {
 		return nil, errs.E(op, err)
 	}
 	ents, err := v.w.List(rev, path)
+	if errs.Is(err, errs.Invalid) && f != nil {
+		// World.List's "not a directory" tells that a value is there:
+		// only a reader who may read it learns that.
+		if p, _, cerr := canon(path); cerr == nil && !readablePath(f, p, false) {
+			return nil, errs.E(op, errs.Path(path), notExist(path))
+		}
+	}
 	if err != nil || f == nil {
 		return ents, err
 	}

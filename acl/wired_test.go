@@ -351,3 +351,27 @@ func TestOpenBlobHidden(t *testing.T) {
 		t.Errorf("unreadable and missing differ:\n%v\n%v", hidden, missing)
 	}
 }
+
+// TestGroupsWired: a group object put at /sys/groups/NAME passes the
+// put-time schema check, and its members get what rules give the group.
+func TestGroupsWired(t *testing.T) {
+	e := newWired(t)
+	var g acl.Group
+	g.Add(acl.Key(e.bob.Public32()))
+	b, err := g.Encode()
+	must(t, err)
+	_, err = e.w.Commit(context.Background(), e.alice, []cdb.Op{{Kind: cdb.Put, Path: "/sys/groups/team", Raw: b}}, "group")
+	must(t, err)
+	var a acl.ACL
+	a.Grant(acl.GroupNamed("team"), acl.Read|acl.Write)
+	must(t, e.putACL(e.alice, "/team", a))
+	must(t, e.put(e.bob, "/team/x", "bob via the group"))
+	it, err := e.w.Get(coda.ID{}, "/sys/groups/team")
+	must(t, err)
+	if it.Schema == nil || it.Schema.Name != "Group" {
+		t.Errorf("get /sys/groups/team: schema %v, want Group", it.Schema)
+	}
+	// A group where an ACL belongs is refused.
+	_, err = e.w.Commit(context.Background(), e.alice, []cdb.Op{{Kind: cdb.Put, Path: "/team/.acl", Raw: b}}, "wrong")
+	wantKind(t, "a group at .acl", err, errs.Invalid)
+}

@@ -16,9 +16,10 @@ type idJSON struct {
 func newIDCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "id",
-		Short: "Print the node's key",
+		Short: "Print the node's key (or the key --as names)",
 		Long: `Print the node's public key in its text form, ed25519:KEY: the name that
-ACLs, commit authors and /home/KEY/ use for this node.`,
+ACLs, commit authors and /home/KEY/ use for this node. With --as NAME, the
+public key of the home's key NAME.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			h, err := e.openHome()
@@ -26,7 +27,11 @@ ACLs, commit authors and /home/KEY/ use for this node.`,
 				return err
 			}
 			defer h.Close()
-			key := h.NodeKey().Key()
+			who, err := e.identity(h)
+			if err != nil {
+				return err
+			}
+			key := who.Key()
 			if e.json {
 				return e.printJSON(idJSON{key})
 			}

@@ -105,3 +105,34 @@ func TestHeldCommit(t *testing.T) {
 		t.Errorf("something was stored:\nbefore %s\nafter  %s", before, after)
 	}
 }
+
+// FuzzRead: reading never panics, and whatever reads holds objects named
+// by their hashes.
+func FuzzRead(f *testing.F) {
+	h, err := cdb.Init(f.TempDir()+"/h", secured())
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer h.Close()
+	w, err := h.World("")
+	if err != nil {
+		f.Fatal(err)
+	}
+	var b bytes.Buffer
+	if _, err := Create(w, h.NodeKey(), &b, CreateOptions{}); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b.Bytes())
+	f.Add([]byte("CODW\x01\x00\x00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, objs, err := Read(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for id, o := range objs {
+			if coda.Sum(o) != id {
+				t.Fatalf("object %s hashes to %s", id, coda.Sum(o))
+			}
+		}
+	})
+}

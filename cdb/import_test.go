@@ -53,8 +53,14 @@ func TestImport(t *testing.T) {
 	if _, err := w.Replay(nil); err != nil {
 		t.Error(err)
 	}
-	if err := w.Fsck(func(p string) { t.Error(p) }); err != nil {
+	n, err := w.FsckCount(func(p string) { t.Error(p) })
+	if err != nil {
 		t.Error(err)
+	}
+	// Genesis and the import; the 500 blobs (the genesis values too);
+	// the root, /imp and its 10 directories.
+	if n.Commits != 2 || n.Values < 500 || n.Dirs < 12 || n.Objects() != n.Commits+n.Dirs+n.Values {
+		t.Errorf("FsckCount = %+v, want 2 commits, at least 500 values and 12 directories", n)
 	}
 }
 

@@ -115,6 +115,24 @@ func (w *World) allCommits() ([]*Commit, error) {
 // per problem, naming the object and path; Fsck returns an errs.Corrupt
 // error if there was any.
 func (w *World) Fsck(fn func(problem string)) error {
+	_, err := w.FsckCount(fn)
+	return err
+}
+
+// FsckCounts says how much Fsck checked.
+type FsckCounts struct {
+	Commits int `json:"commits"` // commit objects
+	Dirs    int `json:"dirs"`    // distinct directories, every node of each
+	Values  int `json:"values"`  // distinct value objects
+}
+
+// Objects returns the number of commits, directories and values checked.
+func (c FsckCounts) Objects() int { return c.Commits + c.Dirs + c.Values }
+
+// FsckCount is Fsck, also returning how much it checked (also when it
+// found problems).
+func (w *World) FsckCount(fn func(problem string)) (FsckCounts, error) {
+	var n FsckCounts
 	op := errs.Op("cdb.Fsck")
 	problems := 0
 	report := func(format string, args ...any) {
@@ -142,7 +160,7 @@ func (w *World) Fsck(fn func(problem string)) error {
 	}
 	refs, err := w.h.store.ListRefs("head/" + w.id.String() + "/")
 	if err != nil {
-		return errs.E(op, err)
+		return n, errs.E(op, err)
 	}
 	// Walk from the heads. Each commit's tree is verified (directories
 	// shared with trees verified before are skipped), and its values are
@@ -165,6 +183,7 @@ func (w *World) Fsck(fn func(problem string)) error {
 			continue
 		}
 		seen[id] = true
+		n.Commits++
 		if err := checkHash(id); err != nil {
 			report("commit %s: %v", id, err)
 			continue
@@ -209,10 +228,11 @@ func (w *World) Fsck(fn func(problem string)) error {
 			report("tree %s of commit %s: %v", c.Tree, id, err)
 		}
 	}
+	n.Dirs, n.Values = treeVerifier.Dirs(), len(checkedValue)
 	if problems > 0 {
-		return errs.E(op, errs.Corrupt, fmt.Sprintf("%d problems found", problems))
+		return n, errs.E(op, errs.Corrupt, fmt.Sprintf("%d problems found", problems))
 	}
-	return nil
+	return n, nil
 }
 
 // checkValue decodes the object id: a blob's header, or a value of a schema

@@ -416,6 +416,11 @@ func (w *World) List(rev coda.ID, path string) ([]DirEntry, error) {
 		return nil, errs.E(op, err)
 	}
 	ents, err := w.h.tree.List(root, path)
+	if errs.Is(err, errs.NotExist) {
+		if e, gerr := w.h.tree.Get(root, path); gerr == nil && e.Kind == tree.KindValue {
+			return nil, errs.E(op, errs.Invalid, errs.Path(path), "not a directory (a value: read it with Get)")
+		}
+	}
 	if err != nil {
 		return nil, errs.E(op, errs.Path(path), err)
 	}

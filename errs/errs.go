@@ -134,19 +134,29 @@ type Op string
 // Path names the path, file or field in E's arguments.
 type Path string
 
-func (e *Error) Error() string {
+func (e *Error) Error() string { return e.text("") }
+
+// text is Error's text, without the path if it is outer, the path of the
+// *Error wrapping e: each path is said once ("cdb.Get /a: tree: no such
+// path", not "cdb.Get /a: /a: tree: no such path").
+func (e *Error) text(outer string) string {
 	var b strings.Builder
 	if e.Op != "" {
 		b.WriteString(e.Op)
 	}
-	if e.Path != "" {
+	if e.Path != "" && e.Path != outer {
 		if b.Len() > 0 {
 			b.WriteString(" ")
 		}
 		b.WriteString(e.Path)
 	}
 	inner := ""
-	if e.Err != nil {
+	if ie, ok := e.Err.(*Error); ok {
+		if e.Path != "" {
+			outer = e.Path
+		}
+		inner = ie.text(outer)
+	} else if e.Err != nil {
 		inner = e.Err.Error()
 	} else if e.Kind != Other {
 		inner = e.Kind.String()

@@ -34,6 +34,25 @@ func TestInheritKind(t *testing.T) {
 	}
 }
 
+// TestPathOnce: a path given by an error and the one it wraps is said once.
+func TestPathOnce(t *testing.T) {
+	inner := E(NotExist, Path("/a"), "tree: no such path")
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{E(Op("cdb.Get"), Path("/a"), inner), "cdb.Get /a: tree: no such path"},
+		{E(Op("cdb.Get"), Path("/b"), inner), "cdb.Get /b: /a: tree: no such path"},
+		{E(Op("cdb.Commit"), E(Op("tree.Apply"), inner)), "cdb.Commit: tree.Apply: /a: tree: no such path"},
+		{E(Path("/a"), E(Op("tree.Apply"), inner)), "/a: tree.Apply: tree: no such path"},
+		{E(Path("/a"), fmt.Errorf("x: %w", inner)), "/a: x: /a: tree: no such path"},
+	} {
+		if got := c.err.Error(); got != c.want {
+			t.Errorf("Error() = %q, want %q", got, c.want)
+		}
+	}
+}
+
 func TestKindNamesStableAndUnique(t *testing.T) {
 	// These names are part of the API (problem types): append only.
 	want := []string{"other", "invalid", "not-exist", "exist", "permission", "conflict",

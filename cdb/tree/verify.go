@@ -39,6 +39,9 @@ func (v *Verifier) Verify(root coda.ID) error {
 	return err
 }
 
+// Dirs returns the number of distinct directories verified so far.
+func (v *Verifier) Dirs() int { return len(v.o.verified) }
+
 func (o *op) verifyDir(id coda.ID, segs []string) (uint64, error) {
 	if l, ok := o.verified[id]; ok {
 		return l, nil

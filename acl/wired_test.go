@@ -234,10 +234,11 @@ func TestRevokedOldRevision(t *testing.T) {
 	}
 }
 
-// TestRandomWired runs random grants, revokes, writes, branches and merges
-// by three keys through a home with the policy, and checks each write's
-// outcome against the rule "the parent's /pub/.acl (or being alice, the
-// creator) decides", then that Replay accepts the whole history.
+// TestRandomWired runs random grants, revokes, writes, reads, branches and
+// merges by three keys through a home with the policy, and checks each
+// write's and read's outcome against the rule "the /pub/.acl the change is
+// judged on (or being alice, the creator) decides", then that Replay
+// accepts the whole history.
 func TestRandomWired(t *testing.T) {
 	for seed := range 20 {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
@@ -264,6 +265,14 @@ func TestRandomWired(t *testing.T) {
 					if want && err != nil || !want && !errs.Is(err, errs.Permission) {
 						t.Fatalf("step %d: %s writes /pub: %v, want allowed=%v", step, k.Name, err, want)
 					}
+					// k reads what was written, as the reference says.
+					if err == nil {
+						want := mayHave(t, e, k, acl.Read)
+						_, rerr := e.w.As(k.Public).Get(coda.ID{}, fmt.Sprintf("/pub/%d", step))
+						if want && rerr != nil || !want && !errs.Is(rerr, errs.NotExist) {
+							t.Fatalf("step %d: %s reads /pub/%d: %v, want readable=%v", step, k.Name, step, rerr, want)
+						}
+					}
 				case x < 8: // branch
 					name := fmt.Sprintf("b%d", step)
 					must(t, e.w.CreateBranch(name, coda.ID{}))
@@ -289,6 +298,11 @@ func TestRandomWired(t *testing.T) {
 // mayWrite is the reference: alice is admin of /; others may write in
 // /pub if /pub/.acl at the head grants them write.
 func mayWrite(t *testing.T, e *wired, k cdb.Identity) bool {
+	return mayHave(t, e, k, acl.Write)
+}
+
+// mayHave is the reference for any right r in /pub.
+func mayHave(t *testing.T, e *wired, k cdb.Identity, r acl.Rights) bool {
 	if k.Key() == e.alice.Key() {
 		return true
 	}
@@ -299,7 +313,7 @@ func mayWrite(t *testing.T, e *wired, k cdb.Identity) bool {
 	must(t, err)
 	a, err := acl.DecodeACL(it.Raw)
 	must(t, err)
-	return a.RightsOf(acl.Key(k.Public32())).Has(acl.Write)
+	return a.RightsOf(acl.Key(k.Public32())).Has(r)
 }
 
 // TestLegacyWorld: a world made before access control (no /.acl ever)

@@ -96,6 +96,24 @@ func putBlob(b store.Batch, r io.Reader, size int64) (coda.ID, int64, error) {
 		r, size = f, n
 	}
 	pre := blobPrefix(size)
+	if int64(len(pre))+size <= store.ChunkThreshold {
+		// A small blob (most imported files) is one whole object: read it
+		// into place and skip the streaming path's buffers.
+		obj := make([]byte, len(pre)+int(size))
+		copy(obj, pre)
+		k, err := io.ReadFull(r, obj[len(pre):])
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return coda.ID{}, 0, errs.E(errs.Invalid, fmt.Sprintf("blob: read %d bytes, expected %d", k, size))
+		}
+		if err != nil {
+			return coda.ID{}, 0, fmt.Errorf("write blob: %w", err)
+		}
+		id, err := b.Put(obj)
+		if err != nil {
+			return coda.ID{}, 0, fmt.Errorf("write blob: %w", err)
+		}
+		return id, size, nil
+	}
 	id, n, err := b.PutReader(io.MultiReader(bytesReader(pre), io.LimitReader(r, size)))
 	if err != nil {
 		return coda.ID{}, 0, fmt.Errorf("write blob: %w", err)

@@ -210,7 +210,10 @@ func (cs *commitSchemas) encode(c *Commit) ([]byte, error) {
 // sign sets c.Author and c.Signature for key and returns the object bytes.
 func (cs *commitSchemas) sign(c *Commit, key Identity) ([]byte, error) {
 	c.Author = key.Public
-	msg, err := cs.unsignedBytes(c)
+	// The value is built once for both encodings: a commit of an import
+	// holds an op per file.
+	v := cs.commitValue(c)
+	msg, err := coda.EncodeObject(cs.commit, v)
 	if err != nil {
 		return nil, errs.E(errs.Invalid, fmt.Errorf("cdb: encode commit: %w", err))
 	}
@@ -219,9 +222,9 @@ func (cs *commitSchemas) sign(c *Commit, key Identity) ([]byte, error) {
 		return nil, err
 	}
 	c.Signature = sig
-	obj, err := cs.encode(c)
+	obj, err := coda.EncodeObject(cs.signed, coda.Struct(v, coda.Some(coda.FixedBytes(sig))))
 	if err != nil {
-		return nil, err
+		return nil, errs.E(errs.Invalid, fmt.Errorf("cdb: encode commit: %w", err))
 	}
 	c.ID = coda.Sum(obj)
 	return obj, nil

@@ -291,7 +291,7 @@ func (w *World) writeOnce(ctx context.Context, author Identity, message, branch 
 	if err != nil {
 		return nil, err
 	}
-	parent, err := w.commit(head)
+	parent, err := w.parentCommit(head)
 	if err != nil {
 		return nil, err
 	}

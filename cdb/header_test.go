@@ -1,0 +1,67 @@
+package cdb
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/coalescent/coal/coda"
+)
+
+// TestDecodeHeader: the header of every commit of a history with a merge
+// and the genesis is what the full decoding gives.
+func TestDecodeHeader(t *testing.T) {
+	h := newHome(t)
+	w := defaultWorld(t, h)
+	withSchemas(t, w)
+	base := mustHead(t, w)
+	if err := w.CreateBranch("b", base); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(ctx, h.NodeKey(), []Op{petOp("/a", "1")}, "on main"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Switch("b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(ctx, h.NodeKey(), []Op{petOp("/b", "2")}, "on b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.Merge(ctx, "main"); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	err := w.walkHistory(mustHead(t, w), map[coda.ID]bool{}, func(c *Commit) error {
+		b, err := h.store.Get(c.ID)
+		if err != nil {
+			return err
+		}
+		hd, ok := h.schema.decodeHeader(b)
+		if !ok {
+			t.Fatalf("commit %s: no header", c.ID)
+		}
+		if hd.World != c.World || !slices.Equal(hd.Parents, c.Parents) || hd.Tree != c.Tree ||
+			!slices.Equal(hd.Author, c.Author) || hd.Time != c.Time {
+			t.Errorf("commit %s: header %+v, decoded %+v", c.ID, hd, c)
+		}
+		h.commits.mu.Lock()
+		h.commits.m = nil // not cached: parentCommit reads the header
+		h.commits.mu.Unlock()
+		got, err := w.parentCommit(c.ID)
+		if err != nil || got.ID != c.ID || got.Tree != c.Tree || got.Time != c.Time || got.Ops != nil {
+			t.Errorf("parentCommit(%s) = %+v, %v", c.ID, got, err)
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 5 {
+		t.Errorf("%d commits walked, want at least 5", n)
+	}
+	for _, bad := range [][]byte{nil, []byte("short"), make([]byte, 40)} {
+		if _, ok := h.schema.decodeHeader(bad); ok {
+			t.Errorf("decodeHeader(%q) ok", bad)
+		}
+	}
+}

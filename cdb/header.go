@@ -7,20 +7,42 @@ import (
 	"github.com/coalescent/coal/coda"
 )
 
-// parentCommit returns commit id as far as a new commit on it needs it:
-// from the cache if it is there, else only its header (decodeHeader),
-// since a commit may list a million ops that its child never reads. Any
-// problem with the header is left to the full decoding (w.commit), which
-// reports it.
+// headerOnly is the size from which parentCommit reads only a commit's
+// header: smaller commits are decoded whole (and cached), which costs
+// little; larger ones list many ops (an import's commit lists a path per
+// file) that a child commit or a history walk never reads.
+const headerOnly = 256 << 10
+
+// headerBytes is how much of a large commit parentCommit reads: the
+// header is ≈170 bytes plus 32 per parent.
+const headerBytes = 16 << 10
+
+// parentCommit returns commit id as far as a new commit on it, or a walk
+// of the history's shape, needs it: from the cache if it is there; else a
+// commit of up to headerOnly bytes decoded whole; else only its header
+// (decodeHeader), read from the start of the object without the rest, and
+// not cached. The header's bytes are trusted as every store read is (the
+// commit was validated when stored; Fsck re-hashes it). Anything unexpected
+// is left to the full decoding (w.commit), which reports it.
 func (w *World) parentCommit(id coda.ID) (*Commit, error) {
 	if c := w.h.commits.get(id); c != nil {
 		return w.commit(id)
 	}
-	b, err := w.h.store.Get(id)
-	if err != nil || coda.Sum(b) != id {
+	size, err := w.h.store.Size(id)
+	if err != nil || size <= headerOnly {
 		return w.commit(id)
 	}
-	c, ok := w.h.schema.decodeHeader(b)
+	b, err := w.h.store.Open(id)
+	if err != nil {
+		return w.commit(id)
+	}
+	head := make([]byte, min(size, headerBytes))
+	k, err := b.ReadAt(head, 0)
+	b.Close()
+	if k < len(head) {
+		return w.commit(id)
+	}
+	c, ok := w.h.schema.decodeHeader(head)
 	if !ok || (c.World != w.id && !(c.IsGenesis() && id == w.id)) {
 		return w.commit(id)
 	}

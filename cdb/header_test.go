@@ -1,6 +1,7 @@
 package cdb
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -47,7 +48,7 @@ func TestDecodeHeader(t *testing.T) {
 		h.commits.m = nil // not cached: parentCommit reads the header
 		h.commits.mu.Unlock()
 		got, err := w.parentCommit(c.ID)
-		if err != nil || got.ID != c.ID || got.Tree != c.Tree || got.Time != c.Time || got.Ops != nil {
+		if err != nil || got.ID != c.ID || got.Tree != c.Tree || got.Time != c.Time {
 			t.Errorf("parentCommit(%s) = %+v, %v", c.ID, got, err)
 		}
 		n++
@@ -58,6 +59,45 @@ func TestDecodeHeader(t *testing.T) {
 	}
 	if n < 5 {
 		t.Errorf("%d commits walked, want at least 5", n)
+	}
+	// A commit larger than headerOnly: parentCommit reads its header only,
+	// and a merge over it (merge base, ancestry) works from headers.
+	var ops []Op
+	for i := range 5000 {
+		ops = append(ops, petOp(fmt.Sprintf("/many/a-rather-long-directory-name/value-%05d", i), "x"))
+	}
+	big, err := w.Commit(ctx, h.NodeKey(), ops, "many")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size, _ := h.store.Size(big.ID); size <= headerOnly {
+		t.Fatalf("commit of %d bytes, want more than %d", size, headerOnly)
+	}
+	h.commits.mu.Lock()
+	h.commits.m = nil
+	h.commits.mu.Unlock()
+	got, err := w.parentCommit(big.ID)
+	if err != nil || got.ID != big.ID || got.Tree != big.Tree || got.Time != big.Time || got.Ops != nil ||
+		!slices.Equal(got.Parents, big.Parents) {
+		t.Errorf("parentCommit(big) = %+v, %v; want its header", got, err)
+	}
+	if err := w.Switch("main"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(ctx, h.NodeKey(), []Op{petOp("/c", "3")}, ""); err != nil {
+		t.Fatal(err)
+	}
+	h.commits.mu.Lock()
+	h.commits.m = nil
+	h.commits.mu.Unlock()
+	if _, _, err := w.Merge(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if got := getPet(t, w, coda.ID{}, "/many/a-rather-long-directory-name/value-04999"); got != "x" {
+		t.Errorf("after the merge: %q", got)
+	}
+	if _, err := w.Replay(nil); err != nil {
+		t.Error(err)
 	}
 	for _, bad := range [][]byte{nil, []byte("short"), make([]byte, 40)} {
 		if _, ok := h.schema.decodeHeader(bad); ok {

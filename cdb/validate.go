@@ -252,7 +252,7 @@ func (w *World) mergeBaseRoot(a, b coda.ID) (coda.ID, error) {
 // as great and a greater depth, so no common ancestor descends from the
 // one chosen, and every node chooses alike. Nil if there is none.
 func (w *World) mergeBase(a, b coda.ID) (*Commit, error) {
-	return mergeBaseWith(w.commit, a, b)
+	return mergeBaseWith(w.parentCommit, a, b)
 }
 
 // walkWith calls fn for every commit reachable from id not yet in seen,
@@ -337,7 +337,7 @@ func depths(all map[coda.ID]*Commit) map[coda.ID]int {
 
 // isAncestor reports whether a is b or an ancestor of b.
 func (w *World) isAncestor(a, b coda.ID) (bool, error) {
-	return isAncestorWith(w.commit, a, b)
+	return isAncestorWith(w.parentCommit, a, b)
 }
 
 func isAncestorWith(load func(coda.ID) (*Commit, error), a, b coda.ID) (bool, error) {

@@ -35,8 +35,13 @@ import (
 	"github.com/coalescent/coal/errs"
 )
 
-// Version is the bundle format version in the header.
-const Version = 1
+// Version is the bundle format version in the header. Version 1 (whose
+// header did not list withheld values) is refused.
+const Version = 2
+
+// headerV1 is the schema id of version 1's header, recognized only to
+// refuse such bundles clearly.
+var headerV1, _ = coda.ParseID("llx74lpwcmq5inkzk5erx55g7jphndymoyikyatdzwnh5zofqk3a")
 
 //go:embed bundle.coda
 var bundleCoda []byte
@@ -83,6 +88,9 @@ type Header struct {
 	Author  string `json:"author"`
 	Commits uint64 `json:"commits"`
 	Objects uint64 `json:"objects"` // every object after the header, commits included
+	// Withheld lists, in ascending order, the values the bundled commits'
+	// trees hold that Author may not read: they do not travel.
+	Withheld []coda.ID `json:"withheld"`
 }
 
 func (h Header) encode() ([]byte, error) {
@@ -98,14 +106,22 @@ func (h Header) encode() ([]byte, error) {
 	if !h.Since.IsZero() {
 		since = coda.Some(coda.FixedBytes(h.Since[:]))
 	}
+	withheld := make([]coda.Value, len(h.Withheld))
+	for i, id := range h.Withheld {
+		withheld[i] = coda.FixedBytes(id[:])
+	}
 	return coda.EncodeObject(s, coda.Struct(coda.U64(h.Version), coda.FixedBytes(h.World[:]), coda.String(h.Name),
-		coda.String(h.Branch), coda.FixedBytes(h.Head[:]), since, coda.FixedBytes(pub), coda.U64(h.Commits), coda.U64(h.Objects)))
+		coda.String(h.Branch), coda.FixedBytes(h.Head[:]), since, coda.FixedBytes(pub), coda.U64(h.Commits), coda.U64(h.Objects),
+		coda.List(withheld...)))
 }
 
 func decodeHeader(b []byte) (Header, error) {
 	s, err := loadHeaderSchema()
 	if err != nil {
 		return Header{}, err
+	}
+	if len(b) >= coda.IDSize && coda.ID(b[:coda.IDSize]) == headerV1 {
+		return Header{}, errs.E(errs.Invalid, fmt.Sprintf("bundle: format version 1, this coal reads %d (version 1 does not list the values its maker withheld): make the bundle again with this coal", Version))
 	}
 	if len(b) < coda.IDSize || coda.ID(b[:coda.IDSize]) != s.ID {
 		return Header{}, errs.E(errs.Invalid, "bundle: the first object is not a bundle header")
@@ -120,6 +136,14 @@ func decodeHeader(b []byte) (Header, error) {
 	if x := v.Index(5); x.IsSome() {
 		p, _ := x.Payload()
 		h.Since = coda.ID(p.AsBytes())
+	}
+	list := v.Index(9)
+	for i := range list.Len() {
+		id := coda.ID(list.Index(i).AsBytes())
+		if i > 0 && bytes.Compare(h.Withheld[i-1][:], id[:]) >= 0 {
+			return Header{}, errs.E(errs.Invalid, "bundle: header: withheld ids not in strictly ascending order")
+		}
+		h.Withheld = append(h.Withheld, id)
 	}
 	if h.Version != Version {
 		return Header{}, errs.E(errs.Invalid, fmt.Sprintf("bundle: format version %d, this coal reads %d", h.Version, Version))
@@ -138,10 +162,11 @@ type CreateOptions struct {
 
 // Stats says what a bundle holds.
 type Stats struct {
-	Header  Header `json:"header"`
-	Commits int    `json:"commits"`
-	Objects int    `json:"objects"` // all objects after the header, commits included
-	Bytes   int64  `json:"bytes"`
+	Header   Header `json:"header"`
+	Commits  int    `json:"commits"`
+	Objects  int    `json:"objects"`  // all objects after the header, commits included
+	Withheld int    `json:"withheld"` // values that do not travel: the maker may not read them
+	Bytes    int64  `json:"bytes"`
 }
 
 // recorder is a tree.Store that remembers the ids it read.
@@ -218,6 +243,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	tr := tree.New(rec)
 	view := w.As(as.Public)
 	values := map[coda.ID]bool{}
+	unreadable := map[coda.ID]bool{}
 	trees := map[coda.ID]coda.ID{} // commit → tree
 	for _, c := range commits {
 		trees[c.ID] = c.Tree
@@ -245,6 +271,8 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 			}
 			if policyPath(ch.Path, ch.Meta) || readable(p) {
 				values[ch.B.ID] = true
+			} else {
+				unreadable[ch.B.ID] = true
 			}
 			return nil
 		})
@@ -269,8 +297,16 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		}
 	}
 	slices.SortFunc(ids, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
+	// The values withheld: unreadable wherever the commits hold them.
+	var withheld []coda.ID
+	for id := range unreadable {
+		if !values[id] {
+			withheld = append(withheld, id)
+		}
+	}
+	slices.SortFunc(withheld, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
 	hdr := Header{Version: Version, World: w.ID(), Name: w.Name(), Branch: w.Branch(), Head: head, Since: opts.Since,
-		Author: as.Key(), Commits: uint64(len(commits)), Objects: uint64(len(commits) + len(ids))}
+		Author: as.Key(), Commits: uint64(len(commits)), Objects: uint64(len(commits) + len(ids)), Withheld: withheld}
 	objs := make([][]byte, 0, len(commits)+len(ids))
 	for _, c := range commits {
 		b, err := st.Get(c.ID)
@@ -290,7 +326,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	if err != nil {
 		return Stats{}, errs.E(op, err)
 	}
-	return Stats{Header: hdr, Commits: len(commits), Objects: len(objs), Bytes: n}, nil
+	return Stats{Header: hdr, Commits: len(commits), Objects: len(objs), Withheld: len(withheld), Bytes: n}, nil
 }
 
 // write writes a bundle: hdr, then objs (object bytes) in order.
@@ -462,11 +498,24 @@ func Apply(ctx context.Context, w *cdb.World, in io.Reader, branch string) (cdb.
 	if hdr.World != w.ID() {
 		return cdb.ReceiveResult{}, errs.E(op, errs.Invalid, fmt.Sprintf("bundle of world %s, not %s (%s)", hdr.World, w.ID(), w.Name()))
 	}
-	res, err := w.Receive(ctx, objs, hdr.Head, branch)
+	inc, err := incoming(hdr, objs)
+	if err != nil {
+		return cdb.ReceiveResult{}, errs.E(op, err)
+	}
+	res, err := w.Receive(ctx, inc, branch)
 	if err != nil {
 		return cdb.ReceiveResult{}, errs.E(op, err)
 	}
 	return res, nil
+}
+
+// incoming is what cdb.World.Receive takes of a bundle.
+func incoming(hdr Header, objs map[coda.ID][]byte) (cdb.Incoming, error) {
+	maker, err := cdb.ParseKey(hdr.Author)
+	if err != nil {
+		return cdb.Incoming{}, errs.E(errs.Invalid, fmt.Errorf("bundle: header: author: %w", err))
+	}
+	return cdb.Incoming{Objects: objs, Head: hdr.Head, Withheld: hdr.Withheld, Maker: maker}, nil
 }
 
 // ApplyHome applies a bundle to the world of h it belongs to, found by
@@ -475,6 +524,10 @@ func Apply(ctx context.Context, w *cdb.World, in io.Reader, branch string) (cdb.
 func ApplyHome(ctx context.Context, h *cdb.Home, in io.Reader) (*cdb.World, cdb.ReceiveResult, error) {
 	op := errs.Op("bundle.Apply")
 	hdr, objs, err := Read(in)
+	if err != nil {
+		return nil, cdb.ReceiveResult{}, errs.E(op, err)
+	}
+	inc, err := incoming(hdr, objs)
 	if err != nil {
 		return nil, cdb.ReceiveResult{}, errs.E(op, err)
 	}
@@ -489,7 +542,7 @@ func ApplyHome(ctx context.Context, h *cdb.Home, in io.Reader) (*cdb.World, cdb.
 			if err != nil {
 				return nil, cdb.ReceiveResult{}, errs.E(op, err)
 			}
-			res, err := w.Receive(ctx, objs, hdr.Head, "")
+			res, err := w.Receive(ctx, inc, "")
 			if err != nil {
 				return nil, cdb.ReceiveResult{}, errs.E(op, err)
 			}
@@ -501,7 +554,7 @@ func ApplyHome(ctx context.Context, h *cdb.Home, in io.Reader) (*cdb.World, cdb.
 	if taken || name == "" {
 		name = hdr.World.String()
 	}
-	w, res, err := h.ReceiveWorld(ctx, name, objs, hdr.Head)
+	w, res, err := h.ReceiveWorld(ctx, name, inc)
 	if err != nil {
 		return nil, cdb.ReceiveResult{}, errs.E(op, err)
 	}
@@ -515,6 +568,10 @@ func ApplyHome(ctx context.Context, h *cdb.Home, in io.Reader) (*cdb.World, cdb.
 func CloneBundle(ctx context.Context, dir string, in io.Reader, opts cdb.Options) (*cdb.Home, cdb.ReceiveResult, error) {
 	op := errs.Op("bundle.CloneBundle")
 	hdr, objs, err := Read(in)
+	if err != nil {
+		return nil, cdb.ReceiveResult{}, errs.E(op, err)
+	}
+	inc, err := incoming(hdr, objs)
 	if err != nil {
 		return nil, cdb.ReceiveResult{}, errs.E(op, err)
 	}
@@ -532,7 +589,7 @@ func CloneBundle(ctx context.Context, dir string, in io.Reader, opts cdb.Options
 	if name == "" {
 		name = cdb.DefaultWorld
 	}
-	_, res, err := h.ReceiveWorld(ctx, name, objs, hdr.Head)
+	_, res, err := h.ReceiveWorld(ctx, name, inc)
 	if err != nil {
 		return fail(err)
 	}

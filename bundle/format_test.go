@@ -17,7 +17,7 @@ import (
 func TestHeaderSchemaID(t *testing.T) {
 	got := HeaderSchemaID().String()
 	t.Logf("Header schema id %s", got)
-	if want := "llx74lpwcmq5inkzk5erx55g7jphndymoyikyatdzwnh5zofqk3a"; got != want {
+	if want := "5kydpz7pe2wbotevyl2p2j34knj5e7e3owflluazrtvczu3ovacq"; got != want {
 		t.Errorf("Header schema id %s, want %s (bundle.coda changed: a new format version)", got, want)
 	}
 }
@@ -135,4 +135,22 @@ func FuzzRead(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestVersion1Refused: a bundle of format version 1 (its header did not
+// list withheld values) is refused, saying so.
+func TestVersion1Refused(t *testing.T) {
+	var b bytes.Buffer
+	ww := coda.NewWireWriter(&b, []coda.ID{headerV1})
+	body := []byte{1, 0, 0, 0, 0, 0, 0, 0} // version: u64 1, the rest does not matter
+	if err := ww.WriteObject(append(headerV1[:], body...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ww.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := Read(&b)
+	if want := "format version 1, this coal reads 2"; !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), want) {
+		t.Errorf("Read: %v, want an invalid error with %q", err, want)
+	}
 }

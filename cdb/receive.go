@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/coalescent/coal/cdb/hlc"
 	"github.com/coalescent/coal/cdb/tree"
@@ -18,56 +20,75 @@ import (
 type ReceiveResult struct {
 	Commits     int             `json:"commits"`      // new commits validated and stored
 	Objects     int             `json:"objects"`      // objects stored
+	Withheld    int             `json:"withheld"`     // values withheld by the sender and missing here, recorded
 	Head        coda.ID         `json:"head"`         // the branch head after
 	FastForward bool            `json:"fast_forward"` // the branch moved to the received head
 	Merge       *CommitInfo     `json:"merge,omitempty"`
 	Conflicts   []tree.Conflict `json:"-"`
 }
 
-// Receive takes commits made elsewhere (a bundle, later sync): objs holds
-// every object received — commits, tree nodes, values — by id, and head is
-// the received branch head. Every commit reachable from head that the home
-// does not hold is validated, parents first, by ValidateCommit with the
-// home's Policy, reading objs over the store, before anything is stored;
-// the first invalid commit fails the whole call, naming it, and nothing is
-// stored. Then, in one atomic batch, the objects are stored and branch
-// ("" : the current branch) moves to head (fast-forward), or to the
-// deterministic merge of its head and head if they diverged.
-func (w *World) Receive(ctx context.Context, objs map[coda.ID][]byte, head coda.ID, branch string) (ReceiveResult, error) {
+// Incoming is what Receive takes from elsewhere (a bundle, later sync).
+type Incoming struct {
+	// Objects holds every object received — commits, tree nodes, values —
+	// by id.
+	Objects map[coda.ID][]byte
+	// Head is the received branch head.
+	Head coda.ID
+	// Withheld lists the values the received commits' trees hold that the
+	// sender deliberately did not send: Maker, the key it acted as, may
+	// not read them.
+	Withheld []coda.ID
+	Maker    ed25519.PublicKey
+}
+
+// Receive takes commits made elsewhere. Every commit reachable from
+// in.Head that the home does not hold is validated, parents first, by
+// ValidateCommit with the home's Policy, reading in.Objects over the
+// store, before anything is stored; then what was received must be whole
+// and hold nothing else (checkComplete): every object is a commit, tree
+// node or value of the received commits, and every value the new commits'
+// trees hold is received, held here already, or listed as withheld. The
+// first failure fails the whole call, naming the commit or object, and
+// nothing is stored. Then, in one atomic batch, the objects are stored,
+// the withheld values the home lacks are recorded (World.Withheld), and
+// branch ("" : the current branch) moves to in.Head (fast-forward), or to
+// the deterministic merge of its head and in.Head if they diverged.
+func (w *World) Receive(ctx context.Context, in Incoming, branch string) (ReceiveResult, error) {
 	op := errs.Op("cdb.Receive")
 	if branch == "" {
 		branch = w.Branch()
 	}
-	res, err := w.h.receive(ctx, w, "", objs, head, branch)
+	res, err := w.h.receive(ctx, w, "", in, branch)
 	if err != nil {
-		return ReceiveResult{}, w.h.recordWrite(nil, "receive", w.id, head, errs.E(op, err))
+		return ReceiveResult{}, w.h.recordWrite(nil, "receive", w.id, in.Head, errs.E(op, err))
 	}
-	return res, w.h.recordWrite(nil, "receive", w.id, head, nil)
+	return res, w.h.recordWrite(nil, "receive", w.id, in.Head, nil)
 }
 
 // ReceiveWorld is Receive for a world the home does not hold: the genesis
-// commit of head's history must be in objs; the world is created under
-// name, its branch main at head. errs.Exist if the name is taken or the
-// home holds the world already.
-func (h *Home) ReceiveWorld(ctx context.Context, name string, objs map[coda.ID][]byte, head coda.ID) (*World, ReceiveResult, error) {
+// commit of the head's history must be in in.Objects; the world is
+// created under name, its branch main at the head. errs.Exist if the name
+// is taken or the home holds the world already.
+func (h *Home) ReceiveWorld(ctx context.Context, name string, in Incoming) (*World, ReceiveResult, error) {
 	op := errs.Op("cdb.ReceiveWorld")
 	if err := validWorldName(name); err != nil {
 		return nil, ReceiveResult{}, errs.E(op, err)
 	}
-	res, err := h.receive(ctx, nil, name, objs, head, DefaultBranch)
+	res, err := h.receive(ctx, nil, name, in, DefaultBranch)
 	if err != nil {
-		return nil, ReceiveResult{}, h.recordWrite(nil, "receive", coda.ID{}, head, errs.E(op, err))
+		return nil, ReceiveResult{}, h.recordWrite(nil, "receive", coda.ID{}, in.Head, errs.E(op, err))
 	}
 	w, err := h.World(name)
 	if err != nil {
 		return nil, ReceiveResult{}, errs.E(op, err)
 	}
-	return w, res, h.recordWrite(nil, "receive", w.id, head, nil)
+	return w, res, h.recordWrite(nil, "receive", w.id, in.Head, nil)
 }
 
 // receive validates and stores objs up to head into w's branch, or (w nil)
 // into a new world named name.
-func (h *Home) receive(ctx context.Context, w *World, name string, objs map[coda.ID][]byte, head coda.ID, branch string) (ReceiveResult, error) {
+func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, branch string) (ReceiveResult, error) {
+	objs, head := in.Objects, in.Head
 	for id, b := range objs {
 		if coda.Sum(b) != id {
 			return ReceiveResult{}, errs.E(errs.Invalid, fmt.Sprintf("object %s: its bytes hash to %s", id, coda.Sum(b)))
@@ -189,6 +210,14 @@ func (h *Home) receive(ctx context.Context, w *World, name string, objs map[coda
 		}
 		maxT = max(maxT, c.Time)
 	}
+	isFresh := make(map[coda.ID]bool, len(fresh))
+	for _, c := range fresh {
+		isFresh[c.ID] = true
+	}
+	record, err := h.checkComplete(world, in, isFresh, load)
+	if err != nil {
+		return ReceiveResult{}, err
+	}
 	// Store everything and move the branch, in one batch.
 	b := h.store.NewBatch()
 	defer b.Discard()
@@ -198,7 +227,29 @@ func (h *Home) receive(ctx context.Context, w *World, name string, objs map[coda
 			return ReceiveResult{}, err
 		}
 	}
-	res := ReceiveResult{Commits: len(fresh), Objects: len(objs), Head: head}
+	// Withheld values: recorded if the home lacks them, forgotten once
+	// they arrive.
+	held, err := h.store.ListRefs(withheldPrefix(world))
+	if err != nil {
+		return ReceiveResult{}, err
+	}
+	for _, r := range held {
+		id, err := coda.ParseID(strings.TrimPrefix(r.Name, withheldPrefix(world)))
+		if err != nil {
+			continue
+		}
+		if _, ok := objs[id]; ok {
+			if err := b.DeleteRef(r.Name); err != nil {
+				return ReceiveResult{}, err
+			}
+		}
+	}
+	for _, id := range record {
+		if err := b.SetRef(withheldPrefix(world)+id.String(), coda.ID(in.Maker)); err != nil {
+			return ReceiveResult{}, err
+		}
+	}
+	res := ReceiveResult{Commits: len(fresh), Objects: len(objs), Withheld: len(record), Head: head}
 	if w == nil {
 		if err := b.SwapRef(worldRef(name), coda.ID{}, world); err != nil {
 			return ReceiveResult{}, err
@@ -319,4 +370,167 @@ func (h *Home) SetDefaultWorld(name string) error {
 		return errs.E(errs.Op("cdb.SetDefaultWorld"), err)
 	}
 	return h.setConfig(func(c *config) { c.DefaultWorld = name })
+}
+
+// withheldPrefix is the prefix of the refs recording the values of world
+// withheld by a sender: withheld/WORLD/VALUE → the sender's key (its 32
+// bytes in the ref, like clockRef's time: not an object id).
+func withheldPrefix(world coda.ID) string { return "withheld/" + world.String() + "/" }
+
+// Withheld reports whether the value id is missing from this node by
+// design: commits received from elsewhere hold it but their sender, acting
+// as maker, could not read it and did not send it (docs/bundle.md). ok is
+// false if no received commit was missing it, or it has arrived since.
+func (w *World) Withheld(id coda.ID) (maker ed25519.PublicKey, ok bool, err error) {
+	k, err := w.h.store.GetRef(withheldPrefix(w.id) + id.String())
+	if errs.Is(err, errs.NotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return ed25519.PublicKey(k[:]), true, nil
+}
+
+// missingValue is the error of reading the value id that the store lacks
+// (err, errs.NotExist): if it was withheld by a sender, says so.
+func (w *World) missingValue(id coda.ID, err error) error {
+	if !errs.Is(err, errs.NotExist) {
+		return err
+	}
+	maker, ok, werr := w.Withheld(id)
+	if werr != nil || !ok {
+		return err
+	}
+	return errs.E(errs.NotExist, fmt.Sprintf("value withheld by the bundle's maker (not readable by %s); not present on this node", KeyString(maker)))
+}
+
+// recording is a tree.Store reading received objects over the store, and
+// noting which received objects were read.
+type recording struct {
+	objs map[coda.ID][]byte
+	s    tree.Store
+	used map[coda.ID]bool
+}
+
+func (r *recording) Get(id coda.ID) ([]byte, error) {
+	if b, ok := r.objs[id]; ok {
+		r.used[id] = true
+		return bytes.Clone(b), nil
+	}
+	return r.s.Get(id)
+}
+
+func (r *recording) Put([]byte) (coda.ID, error) {
+	return coda.ID{}, errs.E(errs.Internal, "cdb: a write while checking what was received")
+}
+
+// checkComplete checks that what was received is whole and holds nothing
+// else, and returns the withheld values to record (those the home lacks).
+// The received commits are those in in.Objects reachable from in.Head;
+// what each brings is the diff of its tree against its first parent's
+// (the empty tree for a genesis). Refused (errs.Invalid, naming the
+// object):
+//   - an object that is none of: a received commit, a tree node those
+//     diffs read, a value they show in a received commit's tree;
+//   - a value a new commit's diff shows that is neither received, nor
+//     stored here, nor listed as withheld (nor recorded as withheld here);
+//   - a withheld id that no diff shows, that was received all the same,
+//     or that is listed twice; withheld ids without a 32-byte maker key.
+func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool, load func(coda.ID) (*Commit, error)) ([]coda.ID, error) {
+	objs := in.Objects
+	if len(in.Withheld) > 0 && len(in.Maker) != ed25519.PublicKeySize {
+		return nil, errs.E(errs.Invalid, "withheld values listed without the key of their maker")
+	}
+	withheld := make(map[coda.ID]bool, len(in.Withheld))
+	for _, id := range in.Withheld {
+		if withheld[id] {
+			return nil, errs.E(errs.Invalid, fmt.Sprintf("value %s is listed as withheld twice", id))
+		}
+		if _, ok := objs[id]; ok {
+			return nil, errs.E(errs.Invalid, fmt.Sprintf("value %s is listed as withheld and sent all the same", id))
+		}
+		withheld[id] = true
+	}
+	used := map[coda.ID]bool{}
+	var commits []*Commit
+	stack := []coda.ID{in.Head}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if _, ok := objs[id]; !ok || used[id] {
+			continue
+		}
+		used[id] = true
+		c, err := load(id)
+		if err != nil {
+			return nil, err
+		}
+		commits = append(commits, c)
+		stack = append(stack, c.Parents...)
+	}
+	shown := map[coda.ID]bool{}
+	tr := tree.New(&recording{objs: objs, s: h.store, used: used})
+	wh := &World{h: h, id: world}
+	for _, c := range commits {
+		base := tree.EmptyRoot
+		if len(c.Parents) > 0 {
+			p, err := load(c.Parents[0])
+			if err != nil {
+				return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: parent: %w", c.ID, err))
+			}
+			base = p.Tree
+		}
+		err := tr.Diff(base, c.Tree, func(ch tree.Change) error {
+			if ch.B.Kind != tree.KindValue {
+				return nil
+			}
+			id := ch.B.ID
+			if _, ok := objs[id]; ok {
+				used[id] = true
+				return nil
+			}
+			if withheld[id] {
+				shown[id] = true
+				return nil
+			}
+			if !fresh[c.ID] {
+				return nil
+			}
+			if ok, err := h.store.Has(id); err != nil || ok {
+				return err
+			}
+			if _, ok, err := wh.Withheld(id); err != nil || ok {
+				return err
+			}
+			return errs.E(errs.Invalid, errs.Path(metaPath(ch.Path, ch.Meta)),
+				fmt.Sprintf("value %s: neither received, nor stored here, nor listed as withheld", id))
+		})
+		if err != nil {
+			if errs.Is(err, errs.Invalid) {
+				return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: %w", c.ID, err))
+			}
+			return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: its tree: %w", c.ID, err))
+		}
+	}
+	ids := slices.SortedFunc(maps.Keys(objs), func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
+	for _, id := range ids {
+		if !used[id] {
+			return nil, errs.E(errs.Invalid, fmt.Sprintf("object %s is none of the received commits, their tree nodes or their values", id))
+		}
+	}
+	var record []coda.ID
+	for _, id := range in.Withheld {
+		if !shown[id] {
+			return nil, errs.E(errs.Invalid, fmt.Sprintf("value %s is listed as withheld but no received commit's tree holds it", id))
+		}
+		ok, err := h.store.Has(id)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			record = append(record, id)
+		}
+	}
+	return record, nil
 }

@@ -124,6 +124,8 @@ type FsckCounts struct {
 	Commits int `json:"commits"` // commit objects
 	Dirs    int `json:"dirs"`    // distinct directories, every node of each
 	Values  int `json:"values"`  // distinct value objects
+	// Withheld counts the values (among Values) missing by design.
+	Withheld int `json:"withheld"`
 }
 
 // Objects returns the number of commits, directories and values checked.
@@ -132,6 +134,14 @@ func (c FsckCounts) Objects() int { return c.Commits + c.Dirs + c.Values }
 // FsckCount is Fsck, also returning how much it checked (also when it
 // found problems).
 func (w *World) FsckCount(fn func(problem string)) (FsckCounts, error) {
+	return w.FsckReport(fn, nil)
+}
+
+// FsckReport is FsckCount, also calling withheld (if not nil) with one
+// line per value missing by design: withheld by the maker of a bundle
+// (World.Withheld), naming the object, its path, its commit and the
+// maker's key. Those are counted in Withheld, not reported as problems.
+func (w *World) FsckReport(fn func(problem string), withheld func(line string)) (FsckCounts, error) {
 	var n FsckCounts
 	op := errs.Op("cdb.Fsck")
 	problems := 0
@@ -216,6 +226,14 @@ func (w *World) FsckCount(fn func(problem string)) (FsckCounts, error) {
 			checkedValue[e.ID] = true
 			p := metaPath(ch.Path, ch.Meta)
 			if err := checkHash(e.ID); err != nil {
+				if maker, ok, werr := w.Withheld(e.ID); errs.Is(err, errs.NotExist) && werr == nil && ok {
+					n.Withheld++
+					if withheld != nil {
+						withheld(fmt.Sprintf("object %s at %s (commit %s): withheld by the bundle's maker (not readable by %s): missing by design",
+							e.ID, p, id, KeyString(maker)))
+					}
+					return nil
+				}
 				report("object %s at %s (commit %s): %v", e.ID, p, id, err)
 				return nil
 			}

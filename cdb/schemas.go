@@ -47,7 +47,10 @@ func copyRegistry(r *coda.Registry) *coda.Registry {
 // schemasAt returns the registry of root's /sys/schemas, shared through
 // a cache: never add to it.
 func (w *World) schemasAt(root coda.ID) (*coda.Registry, error) {
-	r, err := schemasIn(w.h.store, root)
+	r, err := schemasWithout(w.h.store, root, func(id coda.ID) bool {
+		_, ok, err := w.Withheld(id)
+		return err == nil && ok
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +90,13 @@ func (h *Home) withPolicySchemas(r *coda.Registry) *coda.Registry {
 
 // schemasIn builds the registry of /sys/schemas in the tree root.
 func schemasIn(ts tree.Store, root coda.ID) (*coda.Registry, error) {
+	return schemasWithout(ts, root, nil)
+}
+
+// schemasWithout is schemasIn leaving out the schemas the store lacks for
+// which withheld reports true (withheld by a bundle's maker: values of
+// them read as of an unknown schema, Raw only).
+func schemasWithout(ts tree.Store, root coda.ID, withheld func(coda.ID) bool) (*coda.Registry, error) {
 	tr := tree.New(ts)
 	e, err := tr.Get(root, SchemasDir)
 	if errs.Is(err, errs.NotExist) {
@@ -113,11 +123,16 @@ func schemasIn(ts tree.Store, root coda.ID) (*coda.Registry, error) {
 		data []byte
 	}
 	var todo []pending
+	partial := false // not cached: the schemas left out may arrive
 	for _, d := range ents {
 		if d.Kind != tree.KindValue {
 			continue
 		}
 		b, err := ts.Get(d.ID)
+		if errs.Is(err, errs.NotExist) && withheld != nil && withheld(d.ID) {
+			partial = true
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -146,6 +161,9 @@ func schemasIn(ts tree.Store, root coda.ID) (*coda.Registry, error) {
 			break
 		}
 		todo = next
+	}
+	if partial {
+		return r, nil
 	}
 	regCache.mu.Lock()
 	if len(regCache.m) > 256 {

@@ -57,6 +57,13 @@ func (w *World) branchHead(branch string) (coda.ID, error) {
 // these followed by "~N" (the Nth first parent). Unknown revisions are
 // errs.NotExist, ambiguous prefixes errs.Invalid.
 func (w *World) Resolve(rev string) (coda.ID, error) {
+	return w.resolve(rev, nil)
+}
+
+// resolve is Resolve, seeing only the commits visible reports true for
+// (nil: all of them): a prefix is searched among them, and a name
+// resolving to another commit is answered as an unknown one.
+func (w *World) resolve(rev string, visible func(*Commit) (bool, error)) (coda.ID, error) {
 	op := errs.Op("cdb.Resolve")
 	base, n := rev, 0
 	if i := strings.LastIndexByte(rev, '~'); i >= 0 {
@@ -70,7 +77,7 @@ func (w *World) Resolve(rev string) (coda.ID, error) {
 		}
 		n = k
 	}
-	id, err := w.resolveBase(base)
+	id, err := w.resolveBase(base, visible)
 	if err != nil {
 		return coda.ID{}, errs.E(op, err)
 	}
@@ -84,10 +91,34 @@ func (w *World) Resolve(rev string) (coda.ID, error) {
 		}
 		id = c.firstParent()
 	}
+	if visible != nil {
+		c, err := w.commit(id)
+		if err != nil {
+			return coda.ID{}, errs.E(op, err)
+		}
+		ok, err := visible(c)
+		if err != nil {
+			return coda.ID{}, errs.E(op, err)
+		}
+		if !ok {
+			return coda.ID{}, errs.E(op, unknownRevision(rev))
+		}
+	}
 	return id, nil
 }
 
-func (w *World) resolveBase(rev string) (coda.ID, error) {
+// unknownRevision is the error of a name rev that names no commit: a full
+// commit id, or any other name.
+func unknownRevision(rev string) error {
+	if len(rev) == coda.IDTextLen {
+		if id, err := coda.ParseID(rev); err == nil {
+			return errs.E(errs.NotExist, fmt.Sprintf("no commit %s", id))
+		}
+	}
+	return errs.E(errs.NotExist, fmt.Sprintf("unknown revision %q", rev))
+}
+
+func (w *World) resolveBase(rev string, visible func(*Commit) (bool, error)) (coda.ID, error) {
 	if rev == "" || rev == "HEAD" || rev == "@" {
 		return w.Head()
 	}
@@ -117,9 +148,15 @@ func (w *World) resolveBase(rev string) (coda.ID, error) {
 	}
 	for _, r := range refs {
 		err := w.walkHistory(r.ID, seen, func(c *Commit) error {
-			if c.ID.HasPrefix(prefix) {
-				found = append(found, c.ID)
+			if !c.ID.HasPrefix(prefix) {
+				return nil
 			}
+			if visible != nil {
+				if ok, err := visible(c); err != nil || !ok {
+					return err
+				}
+			}
+			found = append(found, c.ID)
 			return nil
 		})
 		if err != nil {
@@ -340,7 +377,7 @@ func (w *World) getAt(root coda.ID, path string) (Item, error) {
 func (w *World) loadValue(root coda.ID, it *Item) error {
 	size, err := w.h.store.Size(it.ID)
 	if err != nil {
-		return err
+		return w.missingValue(it.ID, err)
 	}
 	head, err := readHead(w.h.store, it.ID, size)
 	if err != nil {
@@ -393,7 +430,7 @@ func (w *World) OpenBlob(rev coda.ID, path string) (store.Blob, error) {
 	}
 	b, err := openBlob(w.h.store, e.ID)
 	if err != nil {
-		return nil, errs.E(op, errs.Path(path), err)
+		return nil, errs.E(op, errs.Path(path), w.missingValue(e.ID, err))
 	}
 	return b, nil
 }
@@ -405,6 +442,9 @@ type DirEntry struct {
 	ID    coda.ID    `json:"id"`
 	Size  int64      `json:"size"` // a blob's length, a value's object size, a dir's live values
 	Stamp tree.Stamp `json:"-"`
+	// Withheld marks a value missing here by design (World.Withheld): its
+	// kind is "value" and its size 0, whatever they are.
+	Withheld bool `json:"withheld,omitempty"`
 }
 
 // List returns the visible entries of the directory at path in commit rev
@@ -432,6 +472,13 @@ func (w *World) List(rev coda.ID, path string) ([]DirEntry, error) {
 		} else {
 			d.Kind = ItemValue
 			size, err := w.h.store.Size(e.ID)
+			if errs.Is(err, errs.NotExist) {
+				if _, ok, werr := w.Withheld(e.ID); werr == nil && ok {
+					d.Withheld = true
+					out = append(out, d)
+					continue
+				}
+			}
 			if err != nil {
 				return nil, errs.E(op, errs.Path(path), err)
 			}

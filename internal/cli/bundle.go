@@ -22,6 +22,7 @@ type bundleApplyJSON struct {
 	Head        coda.ID `json:"head"`
 	Commits     int     `json:"commits"`
 	Objects     int     `json:"objects"`
+	Withheld    int     `json:"withheld"`
 	FastForward bool    `json:"fast_forward"`
 	Merge       coda.ID `json:"merge,omitzero"`
 }
@@ -48,9 +49,13 @@ what it holds:
 	head ID
 	commits N
 	objects N
+	withheld N
 	bytes N
 
-With --json: {"header": {...}, "commits", "objects", "bytes"}.`,
+withheld counts the values the commits hold that the acting identity may
+not read: they do not travel, and the header lists their ids, so that the
+receiver knows they are missing by design. With --json: {"header": {...},
+"commits", "objects", "withheld", "bytes"}.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkRevFlag(cmd, "since", since); err != nil {
@@ -87,8 +92,8 @@ With --json: {"header": {...}, "commits", "objects", "bytes"}.`,
 				if e.json {
 					return e.printJSON(st)
 				}
-				_, err = fmt.Fprintf(e.stdout, "head %s\ncommits %d\nobjects %d\nbytes %d\n",
-					st.Header.Head, st.Commits, st.Objects, st.Bytes)
+				_, err = fmt.Fprintf(e.stdout, "head %s\ncommits %d\nobjects %d\nwithheld %d\nbytes %d\n",
+					st.Header.Head, st.Commits, st.Objects, st.Withheld, st.Bytes)
 				return err
 			})
 		},
@@ -102,12 +107,16 @@ With --json: {"header": {...}, "commits", "objects", "bytes"}.`,
 		Long: `Read the bundle FILE and validate every commit in it the home does not hold
 — signature, rights judged on its parents, stamps and ops against its tree —
 before storing anything. The first invalid commit rejects the whole bundle,
-naming it; nothing is stored (exit 1). Otherwise store it all atomically and
+naming it; nothing is stored (exit 1). So is a bundle holding an object none
+of its commits refers to, or missing a value its commits hold that it does
+not list as withheld. Otherwise store it all atomically (recording the
+values withheld by the bundle's maker that this home lacks: coal get of
+one says so, and fsck lists them apart from problems) and
 move the branch: to the bundle's head if it follows ours, or to the merge of
 the two. The bundle's world is found by id (a world the home does not hold
 is created under the bundle's name); --world names it explicitly. Print the
 branch's new head; with --json {"world", "name", "head", "commits",
-"objects", "fast_forward", "merge"}.`,
+"objects", "withheld", "fast_forward", "merge"}.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := os.Open(args[0])
@@ -134,7 +143,7 @@ branch's new head; with --json {"world", "name", "head", "commits",
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			if e.json {
-				j := bundleApplyJSON{World: w.ID(), Name: w.Name(), Head: res.Head, Commits: res.Commits, Objects: res.Objects, FastForward: res.FastForward}
+				j := bundleApplyJSON{World: w.ID(), Name: w.Name(), Head: res.Head, Commits: res.Commits, Objects: res.Objects, Withheld: res.Withheld, FastForward: res.FastForward}
 				if res.Merge != nil {
 					j.Merge = res.Merge.ID
 				}

@@ -16,6 +16,9 @@ func init() { register(newFsckCmd) }
 type fsckJSON struct {
 	Worlds   []string `json:"worlds"`
 	Problems []string `json:"problems"`
+	// Withheld lists the values missing by design: withheld by the maker
+	// of a bundle that could not read them. They are not problems.
+	Withheld []string `json:"withheld"`
 }
 
 func newFsckCmd(e *env) *cobra.Command {
@@ -26,7 +29,9 @@ func newFsckCmd(e *env) *cobra.Command {
 world named by --world): each commit's hash and decoding, each tree node
 and the tree's canonical structure, each value's hash and decoding. Print
 one line per problem, naming the object, its path and its commit, and exit
-1 if there is any; print "ok: N worlds checked" if there is none.`,
+1 if there is any; print "ok: N worlds checked" if there is none. A value
+missing by design — withheld by the maker of a bundle, who could not read
+it — is not a problem: it is listed on a line starting "withheld: ".`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			h, err := e.openHome()
@@ -54,14 +59,20 @@ one line per problem, naming the object, its path and its commit, and exit
 					worlds = append(worlds, w)
 				}
 			}
-			out := fsckJSON{Worlds: []string{}, Problems: []string{}}
+			out := fsckJSON{Worlds: []string{}, Problems: []string{}, Withheld: []string{}}
 			for _, w := range worlds {
 				out.Worlds = append(out.Worlds, w.Name())
-				err := w.Fsck(func(p string) {
+				_, err := w.FsckReport(func(p string) {
 					p = fmt.Sprintf("world %s: %s", w.Name(), p)
 					out.Problems = append(out.Problems, p)
 					if !e.json {
 						fmt.Fprintln(e.stdout, p)
+					}
+				}, func(l string) {
+					l = fmt.Sprintf("world %s: %s", w.Name(), l)
+					out.Withheld = append(out.Withheld, l)
+					if !e.json {
+						fmt.Fprintln(e.stdout, "withheld: "+l)
 					}
 				})
 				if err != nil && !errs.Is(err, errs.Corrupt) {

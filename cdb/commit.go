@@ -356,7 +356,8 @@ func stampOf(v coda.Value) tree.Stamp {
 }
 
 // Verify checks c's signature: nil for a valid signature, an errs.Invalid
-// error for a bad one, and nil for merge commits (which are checked by
+// error for a bad one ("cdb: bad signature": the caller names the commit),
+// and nil for merge commits (which are checked by
 // recomputing them, not by signature).
 func (c *Commit) Verify() error {
 	if c.IsMerge() {
@@ -371,7 +372,7 @@ func (c *Commit) Verify() error {
 		return err
 	}
 	if len(c.Author) != ed25519.PublicKeySize || !ed25519.Verify(c.Author, msg, c.Signature) {
-		return errs.E(errs.Invalid, fmt.Sprintf("cdb: commit %s: bad signature", c.ID))
+		return errs.E(errs.Invalid, "cdb: bad signature")
 	}
 	return nil
 }

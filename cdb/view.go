@@ -278,6 +278,33 @@ func (v *View) loadCommit(id coda.ID) (*Commit, int, error) {
 	return fc, hidden, nil
 }
 
+// visible reports whether the reader may see commit c: it has no ops, or
+// one the reader may read.
+func (v *View) visible(c *Commit) (bool, error) {
+	if len(c.Ops) == 0 {
+		return true, nil
+	}
+	fc, _, err := v.filterCommit(c)
+	if err != nil {
+		return false, err
+	}
+	return len(fc.Ops) > 0, nil
+}
+
+// Resolve is World.Resolve as the reader sees it: a commit it may not see
+// (none of its ops is readable) resolves exactly as an unknown one, by
+// whatever name — the same kind (errs.NotExist), op and message ("no
+// commit ID" for a full id, `unknown revision "REV"` for any other name);
+// a prefix is searched among the commits it may see only, so that it is
+// ambiguous only if two of those share it. "~N" walks first parents
+// through hidden commits: only the commit named must be visible.
+func (v *View) Resolve(rev string) (coda.ID, error) {
+	if v.w.h.policy == nil {
+		return v.w.Resolve(rev)
+	}
+	return v.w.resolve(rev, v.visible)
+}
+
 // Log is World.Log as the reader sees it: commits with a readable op (or
 // no ops), each counting only its readable ops; with a path, those whose
 // readable ops touch it.

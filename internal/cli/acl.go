@@ -73,6 +73,10 @@ With --json: {"path", "as", "rights", "source": {"acl", "admin", "home"},
 				return err
 			}
 			return e.withWorld(func(s *session) error {
+				// Not through the view (cdb.View.Resolve): acl show --at
+				// answers what the identity itself could do then, also at
+				// a commit it may no longer see (a revocation hides the
+				// grant); the rules it shows are filtered all the same.
 				rev, err := s.resolve("--at", at)
 				if err != nil {
 					return err

@@ -39,19 +39,19 @@ unchanged (only its stamp differs) is not a difference. With --json, a list of
 		Args: rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return e.withWorld(func(s *session) error {
-				a, err := s.resolve("", args[0])
+				v, err := e.view(s)
+				if err != nil {
+					return err
+				}
+				a, err := s.resolveIn(v, "", args[0])
 				if err != nil {
 					return err
 				}
 				var b coda.ID
 				if len(args) == 2 {
-					if b, err = s.resolve("", args[1]); err != nil {
+					if b, err = s.resolveIn(v, "", args[1]); err != nil {
 						return err
 					}
-				}
-				v, err := e.view(s)
-				if err != nil {
-					return err
 				}
 				out := []diffJSON{}
 				err = v.Diff(a, b, func(c tree.Change) error {

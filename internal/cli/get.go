@@ -52,11 +52,11 @@ or without --raw. With --json, a value prints as
 				return err
 			}
 			return e.withWorld(func(s *session) error {
-				rev, err := s.resolve("--at", at)
+				v, err := e.view(s)
 				if err != nil {
 					return err
 				}
-				v, err := e.view(s)
+				rev, err := s.resolveIn(v, "--at", at)
 				if err != nil {
 					return err
 				}

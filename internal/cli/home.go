@@ -128,6 +128,25 @@ func (s *session) resolve(what, rev string) (coda.ID, error) {
 	return id, nil
 }
 
+// resolveIn is resolve as the view v sees the world (cdb.View.Resolve): a
+// commit the acting identity may not see is named as an unknown one.
+func (s *session) resolveIn(v *cdb.View, what, rev string) (coda.ID, error) {
+	if rev == "" && what != "" {
+		return s.world.Head()
+	}
+	if rev == "" {
+		return coda.ID{}, errs.E(errs.Invalid, "empty commit name")
+	}
+	id, err := v.Resolve(rev)
+	if err != nil {
+		if what != "" {
+			return coda.ID{}, fmt.Errorf("%s: %w", what, err)
+		}
+		return coda.ID{}, err
+	}
+	return id, nil
+}
+
 // valueJSON returns the JSON text of a value read from commit rev, whose
 // schemas (in /sys/schemas) resolve the schemas of any values inside it.
 func (s *session) valueJSON(rev coda.ID, it cdb.Item) ([]byte, error) {
@@ -327,28 +346,14 @@ func (v *aclView) item(path string) (cdb.Item, bool, error) {
 	return it, err == nil, err
 }
 
-// hiddenCommit is the error for rev, which resolved to the commit id that
-// the acting identity may not see (none of its ops is readable): exactly
-// what resolve says of a commit that does not exist, given as a full id or
-// as any other name.
-func hiddenCommit(rev string, id coda.ID) error {
-	op := errs.Op("cdb.Resolve")
-	if rev == id.String() {
-		return errs.E(op, errs.E(errs.NotExist, fmt.Sprintf("no commit %s", id)))
-	}
-	return errs.E(op, errs.E(errs.NotExist, fmt.Sprintf("unknown revision %q", rev)))
-}
-
 // loadVisible loads the commit rev names as the view v shows it: its
-// readable ops only; a commit with none is answered as unknown.
+// readable ops only; a commit with none is answered as unknown
+// (cdb.View.Resolve).
 func (s *session) loadVisible(v *cdb.View, rev string) (*cdb.Commit, error) {
-	id, err := s.resolve("", rev)
+	id, err := s.resolveIn(v, "", rev)
 	if err != nil {
 		return nil, err
 	}
 	c, _, err := v.LoadCommit(id)
-	if errs.Is(err, errs.NotExist) {
-		return nil, hiddenCommit(rev, id)
-	}
 	return c, err
 }

@@ -38,11 +38,11 @@ With --json, a list of {"id", "parents", "tree", "author", "time", "hlc",
 				path = args[0]
 			}
 			return e.withWorld(func(s *session) error {
-				start, err := s.resolve("--from", from)
+				v, err := e.view(s)
 				if err != nil {
 					return err
 				}
-				v, err := e.view(s)
+				start, err := s.resolveIn(v, "--from", from)
 				if err != nil {
 					return err
 				}

@@ -78,11 +78,11 @@ list is empty.`,
 				return err
 			}
 			return e.withWorld(func(s *session) error {
-				rev, err := s.resolve("--at", at)
+				v, err := e.view(s)
 				if err != nil {
 					return err
 				}
-				v, err := e.view(s)
+				rev, err := s.resolveIn(v, "--at", at)
 				if err != nil {
 					return err
 				}

@@ -3,7 +3,7 @@ package cdb
 // Benchmarks of issue 3 ("Benchmarks (docs/perf.md)"); docs/perf.md, section
 // CDB, records the numbers and how they were run:
 //
-//	go test ./cdb -run '^$' -bench '1M|BulkImport' -count 5
+//	go test ./cdb -run '^$' -bench . -benchtime 10x -count 5
 //
 // (a) BenchmarkBulkImport100k: 100,000 values of 100 bytes in one commit,
 // through coal and through raw Pebble. (b) BenchmarkPut1M: one put and

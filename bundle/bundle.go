@@ -298,7 +298,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	}
 	slices.SortFunc(ids, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
 	// The values withheld: unreadable wherever the commits hold them.
-	var withheld []coda.ID
+	withheld := []coda.ID{}
 	for id := range unreadable {
 		if !values[id] {
 			withheld = append(withheld, id)

@@ -78,6 +78,12 @@ func TestTamperedValue(t *testing.T) {
 	// An object nothing refers to, beside an intact bundle.
 	extra := rewrite(t, good, func(h *Header, objs map[coda.ID][]byte) { objs[coda.Sum(flipped)] = flipped })
 	rejected(t, c, extra, "object "+coda.Sum(flipped).String()+" is none of the received commits")
+	// A tree node left out: validation recomputes the tree without it, the
+	// check of what arrived does not.
+	hc, err := a.w.LoadCommit(a.head(t))
+	must(t, err)
+	rejected(t, c, rewrite(t, good, func(h *Header, objs map[coda.ID][]byte) { delete(objs, hc.Tree) }),
+		"commit "+hc.ID.String()+": its tree: ")
 	if _, err := Apply(ctx, c.w, bytes.NewReader(good), ""); err != nil {
 		t.Fatalf("the intact bundle: %v", err)
 	}

@@ -209,7 +209,7 @@ func policyPath(p string, meta bool) bool {
 // directory metadata that validating the commits needs. An unreadable
 // value travels only as its id in the tree nodes: its name, stamps and id
 // do travel (so do the commits' ops, which the signatures cover), its
-// bytes do not.
+// bytes do not, and the header lists its id as withheld.
 func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (Stats, error) {
 	op := errs.Op("bundle.Create")
 	head := opts.Head
@@ -487,8 +487,13 @@ func Read(in io.Reader) (Header, map[coda.ID][]byte, error) {
 // : the current branch): every commit new to w is validated, parents
 // first, with the home's policy, before anything is stored; the first
 // invalid commit rejects the whole bundle, naming it (id and reason), and
-// nothing is stored. Then the objects are stored and the branch
-// fast-forwards, or moves to the deterministic merge of both heads.
+// nothing is stored. So does a bundle that is not whole or holds
+// anything else: an object its commits do not refer to, or a value a new
+// commit holds that is neither in it, nor held by w's home, nor listed as
+// withheld (cdb.World.Receive names the object). Then the objects are
+// stored, the withheld values the home lacks recorded (cdb.World.Withheld),
+// and the branch fast-forwards, or moves to the deterministic merge of
+// both heads.
 func Apply(ctx context.Context, w *cdb.World, in io.Reader, branch string) (cdb.ReceiveResult, error) {
 	op := errs.Op("bundle.Apply")
 	hdr, objs, err := Read(in)

@@ -174,24 +174,7 @@ func (w *World) resolveBase(rev string, visible func(*Commit) (bool, error)) (co
 
 // walkHistory calls fn for every commit reachable from id not yet in seen.
 func (w *World) walkHistory(id coda.ID, seen map[coda.ID]bool, fn func(*Commit) error) error {
-	stack := []coda.ID{id}
-	for len(stack) > 0 {
-		id := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		c, err := w.commit(id)
-		if err != nil {
-			return err
-		}
-		if err := fn(c); err != nil {
-			return err
-		}
-		stack = append(stack, c.Parents...)
-	}
-	return nil
+	return walkWith(w.commit, id, seen, fn)
 }
 
 func (c *Commit) firstParent() coda.ID {

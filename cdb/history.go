@@ -17,25 +17,34 @@ import (
 // (zero: the head), newest first (by time, then id). With a path other
 // than "" or "/", only the commits whose ops touched that path or anything
 // under it.
-func (w *World) Log(from coda.ID, path string, n int) ([]CommitInfo, error) {
-	op := errs.Op("cdb.Log")
+// logStart resolves where a log starts (the zero id: the head) and the
+// path prefix it is limited to ("" for the whole world).
+func (w *World) logStart(from coda.ID, path string) (coda.ID, string, error) {
 	if from.IsZero() {
 		h, err := w.Head()
 		if err != nil {
-			return nil, errs.E(op, err)
+			return coda.ID{}, "", err
 		}
 		from = h
 	}
-	prefix := ""
-	if path != "" && path != "/" {
-		p, _, err := canon(path)
-		if err != nil {
-			return nil, errs.E(op, err)
-		}
-		prefix = p
+	if path == "" || path == "/" {
+		return from, "", nil
+	}
+	p, _, err := canon(path)
+	if err != nil {
+		return coda.ID{}, "", err
+	}
+	return from, p, nil
+}
+
+func (w *World) Log(from coda.ID, path string, n int) ([]CommitInfo, error) {
+	op := errs.Op("cdb.Log")
+	from, prefix, err := w.logStart(from, path)
+	if err != nil {
+		return nil, errs.E(op, err)
 	}
 	var out []CommitInfo
-	err := w.history(from, func(c *Commit) (bool, error) {
+	err = w.history(from, func(c *Commit) (bool, error) {
 		if prefix == "" || touches(c, prefix) {
 			out = append(out, c.Info())
 		}

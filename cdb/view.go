@@ -316,23 +316,12 @@ func (v *View) Log(from coda.ID, path string, n int) ([]CommitInfo, error) {
 func (v *View) log(from coda.ID, path string, n int) ([]CommitInfo, error) {
 	op := errs.Op("cdb.Log")
 	w := v.w
-	if from.IsZero() {
-		h, err := w.Head()
-		if err != nil {
-			return nil, errs.E(op, err)
-		}
-		from = h
-	}
-	prefix := ""
-	if path != "" && path != "/" {
-		p, _, err := canon(path)
-		if err != nil {
-			return nil, errs.E(op, err)
-		}
-		prefix = p
+	from, prefix, err := w.logStart(from, path)
+	if err != nil {
+		return nil, errs.E(op, err)
 	}
 	var out []CommitInfo
-	err := w.history(from, func(c *Commit) (bool, error) {
+	err = w.history(from, func(c *Commit) (bool, error) {
 		fc, _, err := v.filterCommit(c)
 		if err != nil {
 			return false, err

@@ -1,0 +1,35 @@
+package api
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/coalescent/coal/cdb"
+)
+
+// TokenVerifier maps a bearer token to the identity it acts as. The node
+// implements it; an unknown token is an error.
+type TokenVerifier interface {
+	Verify(token string) (cdb.Identity, error)
+}
+
+// Metrics receives one observation per request; the node exports them at
+// /metrics. route is the Route's "METHOD PATTERN".
+type Metrics interface {
+	ObserveRequest(route string, status int, d time.Duration)
+}
+
+// Options configures New. Tokens is required; the rest may be zero.
+type Options struct {
+	Tokens  TokenVerifier
+	Logger  *slog.Logger // nil: discard
+	Metrics Metrics      // nil: none
+	Version string
+	// MaxJSON bounds JSON and text bodies (0: 16 MiB); MaxBlob bounds blob
+	// bodies (0: 1 GiB). Larger bodies are 413 limit.
+	MaxJSON int64
+	MaxBlob int64
+	// Timeout bounds a request's handler (0: 60s); watch streams are
+	// exempt.
+	Timeout time.Duration
+}

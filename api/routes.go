@@ -1,0 +1,81 @@
+// Package api is coal's REST API under /v1 (docs/api.md): JSON over
+// net/http pattern routing, bearer-token auth, RFC 9457 problem errors,
+// server-sent events for watching paths, and an OpenAPI document generated
+// from the route table below.
+package api
+
+// Param is a query or path parameter of a Route.
+type Param struct {
+	Name string
+	In   string // "path" or "query"
+	Type string // "string", "integer" or "boolean"
+	Doc  string
+}
+
+// Route is one route of the API. Request and Response name JSON types of
+// this package ("" none; "[]T" a list; "bytes" a body of bytes; "sse" an
+// event stream). Routes is the table New serves and the OpenAPI document
+// describes; a test keeps the three in step.
+type Route struct {
+	Method   string
+	Pattern  string // net/http pattern, after the method
+	Summary  string
+	Params   []Param
+	Request  string
+	Response string
+	Status   int // success status (0: 200)
+}
+
+var (
+	pWorld = Param{"world", "path", "string", "a world's name, id or unique id prefix"}
+	pPath  = Param{"path", "path", "string", "a tree path, without the leading /"}
+	pAt    = Param{"at", "query", "string", "read the tree of this commit (id, prefix, branch, HEAD~N)"}
+)
+
+// Routes is the route table of the API.
+var Routes = []Route{
+	{"GET", "/v1/info", "node version, key and worlds", nil, "", "Info", 0},
+	{"GET", "/v1/openapi.json", "this API's OpenAPI document", nil, "", "object", 0},
+	{"GET", "/v1/audit", "the node's audit log, oldest first", []Param{{"n", "query", "integer", "only the last n records"}}, "", "[]AuditRecord", 0},
+	{"GET", "/v1/worlds", "list worlds", nil, "", "[]World", 0},
+	{"POST", "/v1/worlds", "create a world", nil, "NewWorldRequest", "NewWorld", 201},
+	{"GET", "/v1/worlds/{world}/status", "branch, head and root", []Param{pWorld}, "", "Status", 0},
+	{"GET", "/v1/worlds/{world}/tree/{path...}", "a value as JSON, a blob's bytes, or a directory listing", []Param{pWorld, pPath, pAt,
+		{"raw", "query", "boolean", "a value's canonical bytes"},
+		{"meta", "query", "boolean", "a value as {path,id,schema,value}"}}, "", "Value", 0},
+	{"PUT", "/v1/worlds/{world}/tree/{path...}", "put a value (application/json) or a blob (any other type)", []Param{pWorld, pPath,
+		{"schema", "query", "string", "the value's schema name"},
+		{"message", "query", "string", "the commit message"}}, "bytes", "CommitResult", 201},
+	{"DELETE", "/v1/worlds/{world}/tree/{path...}", "delete a value or (recursive) a directory", []Param{pWorld, pPath,
+		{"recursive", "query", "boolean", "delete a directory and everything under it"},
+		{"message", "query", "string", "the commit message"}}, "", "CommitResult", 0},
+	{"POST", "/v1/worlds/{world}/transactions", "many ops, one commit (coal apply)", []Param{pWorld,
+		{"message", "query", "string", "the commit message"}}, "[]Op", "CommitResult", 201},
+	{"GET", "/v1/worlds/{world}/log", "commits, newest first", []Param{pWorld,
+		{"path", "query", "string", "only commits touching this path"},
+		{"n", "query", "integer", "at most n commits"},
+		{"from", "query", "string", "start from this commit"}}, "", "[]CommitSummary", 0},
+	{"GET", "/v1/worlds/{world}/commits/{id}", "one commit (coal show)", []Param{pWorld, {"id", "path", "string", "a commit"}}, "", "CommitDetail", 0},
+	{"GET", "/v1/worlds/{world}/diff", "changes from a to b", []Param{pWorld,
+		{"a", "query", "string", "the first commit"},
+		{"b", "query", "string", "the second commit (default: the head)"}}, "", "[]DiffEntry", 0},
+	{"POST", "/v1/worlds/{world}/revert", "undo a commit", []Param{pWorld}, "RevertRequest", "RevertResult", 201},
+	{"POST", "/v1/worlds/{world}/reset", "a new commit whose content is a past commit's", []Param{pWorld}, "ResetRequest", "CommitResult", 201},
+	{"GET", "/v1/worlds/{world}/branches", "list branches", []Param{pWorld}, "", "[]Branch", 0},
+	{"POST", "/v1/worlds/{world}/branches", "make a branch", []Param{pWorld}, "NewBranchRequest", "Branch", 201},
+	{"POST", "/v1/worlds/{world}/merge", "merge a branch into the current one", []Param{pWorld}, "MergeRequest", "MergeResult", 0},
+	{"GET", "/v1/worlds/{world}/conflicts", "a merge commit's conflicts", []Param{pWorld,
+		{"commit", "query", "string", "the merge commit (default: the head)"}}, "", "[]Conflict", 0},
+	{"GET", "/v1/worlds/{world}/schemas", "list schemas", []Param{pWorld, pAt}, "", "[]Schema", 0},
+	{"POST", "/v1/worlds/{world}/schemas", "add the schemas of a .coda text", []Param{pWorld,
+		{"filename", "query", "string", "the file name used in error positions"}}, "text", "SchemaAdd", 201},
+	{"GET", "/v1/worlds/{world}/acl/{path...}", "the caller's effective rights on a path and their source", []Param{pWorld, pPath, pAt}, "", "ACLShow", 0},
+	{"POST", "/v1/worlds/{world}/acl/grant", "grant rights", []Param{pWorld}, "GrantRequest", "CommitResult", 201},
+	{"POST", "/v1/worlds/{world}/acl/revoke", "revoke a rule", []Param{pWorld}, "RevokeRequest", "CommitResult", 201},
+	{"GET", "/v1/worlds/{world}/groups", "list groups", []Param{pWorld}, "", "[]Group", 0},
+	{"POST", "/v1/worlds/{world}/groups", "add members to a group, creating it", []Param{pWorld}, "GroupRequest", "CommitResult", 201},
+	{"GET", "/v1/worlds/{world}/groups/{name}", "one group", []Param{pWorld, {"name", "path", "string", "a group name"}}, "", "Group", 0},
+	{"DELETE", "/v1/worlds/{world}/groups/{name}", "remove members, or the group", []Param{pWorld, {"name", "path", "string", "a group name"}}, "GroupRequest", "CommitResult", 0},
+	{"GET", "/v1/worlds/{world}/watch", "server-sent events, one per commit touching a prefix; resumable with Last-Event-ID", []Param{pWorld,
+		{"path", "query", "string", "the prefix watched (default /)"}}, "", "sse", 0},
+}

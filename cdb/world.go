@@ -20,6 +20,12 @@ type World struct {
 	h    *Home
 	name string
 	id   coda.ID
+
+	// wmu serialises the local commits of this world (write): each builds
+	// on the one before it, applied but perhaps not yet synced, and waits
+	// for its fsync outside wmu, so concurrent writers share fsyncs (group
+	// commit, docs/node.md) instead of racing for the branch head.
+	wmu sync.Mutex
 }
 
 // ID returns the world's id: the id of its genesis commit.

@@ -286,7 +286,37 @@ func (w *World) write(ctx context.Context, author Identity, message string, retr
 	}
 }
 
+// writeOnce builds one commit on the head of branch under the world's
+// write lock and applies it unsynced, then waits for the store's sync
+// outside the lock and only then returns (acknowledges) it. Writers that
+// queue on the lock meanwhile build on this commit, so the commits of a
+// busy world form a chain whose fsyncs are shared: one sync makes every
+// commit applied before it durable (the store's log is written in order),
+// so a commit is never durable without its parent.
 func (w *World) writeOnce(ctx context.Context, author Identity, message, branch string, fn func(tx *txn) error) (*Commit, error) {
+	w.wmu.Lock()
+	c, err := w.buildOnce(ctx, author, message, branch, fn)
+	w.wmu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if err := w.h.syncStore(); err != nil {
+		return nil, err
+	}
+	return c, w.h.recordWrite(author.Public, "commit", w.id, c.ID, nil)
+}
+
+// syncStore makes everything applied to the store durable, if the store
+// has a Sync method (pebblestore); for a store without one, buildOnce
+// commits synced.
+func (h *Home) syncStore() error {
+	if s, ok := h.store.(interface{ Sync() error }); ok {
+		return s.Sync()
+	}
+	return nil
+}
+
+func (w *World) buildOnce(ctx context.Context, author Identity, message, branch string, fn func(tx *txn) error) (*Commit, error) {
 	head, err := w.branchHead(branch)
 	if err != nil {
 		return nil, err
@@ -346,7 +376,8 @@ func (w *World) writeOnce(ctx context.Context, author Identity, message, branch 
 	if err := b.SetRef(clockRef, clockID(w.h.clock.Last())); err != nil {
 		return nil, err
 	}
-	if err := b.Commit(true); err != nil {
+	// Unsynced: writeOnce syncs after releasing the write lock.
+	if err := b.Commit(!w.h.canSync()); err != nil {
 		if errs.Is(err, errs.Conflict) {
 			return nil, errs.E(errs.Conflict, fmt.Errorf("branch %s moved during the commit: %w", branch, err))
 		}
@@ -355,7 +386,13 @@ func (w *World) writeOnce(ctx context.Context, author Identity, message, branch 
 	// The next commit on this branch needs c as its parent: cache it
 	// rather than decode it again (all of its ops) from the store.
 	w.h.commits.put(c)
-	return c, w.h.recordWrite(author.Public, "commit", w.id, c.ID, nil)
+	return c, nil
+}
+
+// canSync reports whether the store syncs on request (syncStore).
+func (h *Home) canSync() bool {
+	_, ok := h.store.(interface{ Sync() error })
+	return ok
 }
 
 // diffOps returns the ops of a commit from parent root a to root b: every

@@ -89,6 +89,18 @@ type Log struct {
 	f    *os.File
 	seq  uint64
 	hash string // of the last line
+
+	// Concurrent Appends are group-committed: the first caller writes
+	// whatever has queued up meanwhile with one fsync of the log and one
+	// of head, and hands every waiter its result.
+	qmu   sync.Mutex // guards queue and busy
+	queue []*appendReq
+	busy  bool
+}
+
+type appendReq struct {
+	recs []Record
+	done chan error
 }
 
 func lineHash(line []byte) string {
@@ -224,12 +236,45 @@ func encode(r Record) ([]byte, error) {
 	return json.Marshal(r)
 }
 
-// Append adds records (Append sets Seq, Time and Prev) and syncs the log
-// once for the batch.
+// Append adds records (Append sets Seq, Time and Prev) and returns once
+// they are synced. Concurrent Appends share their syncs: the records of
+// every call queued while a sync ran are written and synced together.
 func (l *Log) Append(recs ...Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
+	req := &appendReq{recs: recs, done: make(chan error, 1)}
+	l.qmu.Lock()
+	l.queue = append(l.queue, req)
+	leader := !l.busy
+	l.busy = true
+	l.qmu.Unlock()
+	if leader {
+		for {
+			l.qmu.Lock()
+			q := l.queue
+			l.queue = nil
+			if len(q) == 0 {
+				l.busy = false
+				l.qmu.Unlock()
+				break
+			}
+			l.qmu.Unlock()
+			var all []Record
+			for _, r := range q {
+				all = append(all, r.recs...)
+			}
+			err := l.appendSync(all)
+			for _, r := range q {
+				r.done <- err
+			}
+		}
+	}
+	return <-req.done
+}
+
+// appendSync writes recs and syncs the log and head.
+func (l *Log) appendSync(recs []Record) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil {

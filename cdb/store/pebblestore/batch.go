@@ -182,6 +182,17 @@ func (b *batch) applyRefs() error {
 	return s.commit(b.b, false)
 }
 
+// Sync returns once everything committed to the store before it was
+// called is on stable storage. Concurrent calls share fsyncs (Pebble's
+// group commit): cdb commits unsynced under a lock and syncs after it.
+func (s *Store) Sync() error {
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	return s.db.LogData(nil, pebble.Sync)
+}
+
 // commit commits a Pebble batch unless the store is closed.
 func (s *Store) commit(b *pebble.Batch, sync bool) error {
 	if err := s.enter(); err != nil {

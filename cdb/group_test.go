@@ -1,0 +1,119 @@
+package cdb
+
+import (
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coalescent/coal/coda"
+)
+
+// TestGroupCommit runs many concurrent writers against one Pebble-backed
+// world: every commit is acknowledged, each acknowledged one is in the
+// history after the home is closed and reopened, the history is one chain
+// (every commit's parent is the one before it), and each writer's commits
+// appear in the order it made them.
+func TestGroupCommit(t *testing.T) {
+	const writers, each = 16, 20
+	dir := filepath.Join(t.TempDir(), "home")
+	h, err := Init(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := defaultWorld(t, h)
+	withSchemas(t, w)
+	acked := make([][]coda.ID, writers)
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Go(func() {
+			for i := range each {
+				ci, err := w.Commit(ctx, h.NodeKey(), []Op{{Kind: Put, Path: fmt.Sprintf("/w%d/%d", g, i), Schema: "Person", Value: person("p", uint8(i))}}, "group")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				acked[g] = append(acked[g], ci.ID)
+			}
+		})
+	}
+	wg.Wait()
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h, err = Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	w = defaultWorld(t, h)
+	head, err := w.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := w.Log(head, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := make(map[coda.ID]int, len(log))
+	for i, c := range log {
+		pos[c.ID] = i
+		if i+1 < len(log) && (len(c.Parents) != 1 || c.Parents[0] != log[i+1].ID) {
+			t.Fatalf("log[%d] = %s has parents %v, want [%s]: the history is not one chain", i, c.ID, c.Parents, log[i+1].ID)
+		}
+	}
+	for g, ids := range acked {
+		if len(ids) != each {
+			t.Fatalf("writer %d: got %d acknowledged commits, want %d", g, len(ids), each)
+		}
+		last := len(log)
+		for i, id := range ids {
+			p, ok := pos[id]
+			if !ok {
+				t.Fatalf("writer %d: acknowledged commit %d (%s) is not in the log after reopening", g, i, id)
+			}
+			if p >= last {
+				t.Fatalf("writer %d: commit %d is not after commit %d in the log", g, i, i-1)
+			}
+			last = p
+		}
+	}
+	if got, want := len(log), writers*each+2; got != want {
+		t.Errorf("got %d commits in the log, want %d (genesis, schemas and the writes)", got, want)
+	}
+}
+
+// BenchmarkGroupCommit measures durable commits per second (each a put of
+// one small value, synced before it returns) with 1, 8 and 64 concurrent
+// writers on one world of a Pebble-backed home.
+func BenchmarkGroupCommit(b *testing.B) {
+	for _, n := range []int{1, 8, 64} {
+		b.Run(fmt.Sprintf("writers=%d", n), func(b *testing.B) {
+			h, w := pebbleHome(b)
+			defer h.Close()
+			var next atomic.Int64
+			b.ResetTimer()
+			start := time.Now()
+			var wg sync.WaitGroup
+			for g := range n {
+				wg.Go(func() {
+					for {
+						i := next.Add(1)
+						if i > int64(b.N) {
+							return
+						}
+						_, err := w.Commit(ctx, h.NodeKey(), []Op{{Kind: Put, Path: fmt.Sprintf("/g%d/%d", g, i), Schema: "Person", Value: person("p", 1)}}, "bench")
+						if err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "commits/s")
+		})
+	}
+}

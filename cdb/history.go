@@ -343,6 +343,7 @@ func (w *World) Merge(ctx context.Context, branch string) (CommitInfo, []tree.Co
 		if err != nil {
 			return CommitInfo{}, nil, errs.E(op, err)
 		}
+		w.h.notify(w.id)
 		return ci, conflicts, w.h.recordWrite(nil, "merge", w.id, ci.ID, nil)
 	}
 }

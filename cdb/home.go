@@ -87,6 +87,8 @@ type Home struct {
 
 	commits commitCache
 
+	subs subscribers // watchers of worlds (Subscribe)
+
 	mu     sync.Mutex // guards cfg and the config file
 	cfg    config
 	worlds map[coda.ID]*World

@@ -62,6 +62,7 @@ func (w *World) Receive(ctx context.Context, in Incoming, branch string) (Receiv
 	if err != nil {
 		return ReceiveResult{}, w.h.recordWrite(nil, "receive", w.id, in.Head, errs.E(op, err))
 	}
+	w.h.notify(w.id)
 	return res, w.h.recordWrite(nil, "receive", w.id, in.Head, nil)
 }
 

@@ -303,6 +303,7 @@ func (w *World) writeOnce(ctx context.Context, author Identity, message, branch 
 	if err := w.h.syncStore(); err != nil {
 		return nil, err
 	}
+	w.h.notify(w.id)
 	return c, w.h.recordWrite(author.Public, "commit", w.id, c.ID, nil)
 }
 

@@ -17,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coalescent/coal/api"
 	"github.com/coalescent/coal/errs"
 )
 
@@ -60,7 +59,7 @@ const problemPrefix = "https://coal.dev/problems/"
 
 // kind is the errs.Kind the problem names: by its kind member, its type,
 // or failing both its HTTP status.
-func problemKind(p *api.Problem, status int) errs.Kind {
+func problemKind(p *Problem, status int) errs.Kind {
 	if k, ok := errs.KindByName(p.Kind); ok && p.Kind != "" {
 		return k
 	}
@@ -95,7 +94,7 @@ func problemKind(p *api.Problem, status int) errs.Kind {
 // the node writes as the error's text), or its title, or the status.
 func responseError(resp *http.Response) error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	var p api.Problem
+	var p Problem
 	if err := json.Unmarshal(body, &p); err != nil || (p.Type == "" && p.Detail == "" && p.Kind == "") {
 		msg := strings.TrimSpace(string(body))
 		if msg == "" {

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/coalescent/coal/api"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
 )
@@ -32,7 +31,7 @@ type fake struct {
 func (f *fake) problem(w http.ResponseWriter, k errs.Kind, detail string) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(k.HTTPStatus())
-	json.NewEncoder(w).Encode(api.Problem{Type: k.ProblemType(), Title: k.String(), Status: k.HTTPStatus(), Detail: detail, Kind: k.String()})
+	json.NewEncoder(w).Encode(Problem{Type: k.ProblemType(), Title: k.String(), Status: k.HTTPStatus(), Detail: detail, Kind: k.String()})
 }
 
 func (f *fake) commit() coda.ID {
@@ -57,7 +56,7 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.values[p] = b
-		json.NewEncoder(w).Encode(api.CommitResult{Commit: f.commit()})
+		json.NewEncoder(w).Encode(CommitResult{Commit: f.commit()})
 	case ok && r.Method == http.MethodGet:
 		v, found := f.values[p]
 		if !found {
@@ -65,7 +64,7 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if r.URL.Query().Get("meta") == "1" {
-			json.NewEncoder(w).Encode(api.Value{Path: p, Value: v})
+			json.NewEncoder(w).Encode(Value{Path: p, Value: v})
 			return
 		}
 		w.Write(v)

@@ -9,38 +9,37 @@ import (
 	"net/url"
 	"strconv"
 
-	"github.com/coalescent/coal/api"
 	"github.com/coalescent/coal/coda"
 )
 
-// Item is what Get answers: a value with its JSON (api.Value), or for a
+// Item is what Get answers: a value with its JSON (Value), or for a
 // blob or directory its kind and id.
-type Item = api.Value
+type Item = Value
 
 // Info returns the node's description.
-func (c *Client) Info(ctx context.Context) (api.Info, error) {
-	var n api.Info
+func (c *Client) Info(ctx context.Context) (Info, error) {
+	var n Info
 	err := c.do(ctx, http.MethodGet, "/v1/info", nil, nil, &n)
 	return n, err
 }
 
 // Worlds lists the node's worlds.
-func (c *Client) Worlds(ctx context.Context) ([]api.World, error) {
-	var ws []api.World
+func (c *Client) Worlds(ctx context.Context) ([]World, error) {
+	var ws []World
 	err := c.do(ctx, http.MethodGet, "/v1/worlds", nil, nil, &ws)
 	return ws, err
 }
 
 // CreateWorld creates a world named name.
-func (c *Client) CreateWorld(ctx context.Context, name string) (api.NewWorld, error) {
-	var w api.NewWorld
-	err := c.do(ctx, http.MethodPost, "/v1/worlds", nil, api.NewWorldRequest{Name: name}, &w)
+func (c *Client) CreateWorld(ctx context.Context, name string) (NewWorld, error) {
+	var w NewWorld
+	err := c.do(ctx, http.MethodPost, "/v1/worlds", nil, NewWorldRequest{Name: name}, &w)
 	return w, err
 }
 
 // Status returns world's branch, head and root; "" is the default world.
-func (c *Client) Status(ctx context.Context, world string) (api.Status, error) {
-	var w api.Status
+func (c *Client) Status(ctx context.Context, world string) (Status, error) {
+	var w Status
 	err := c.do(ctx, http.MethodGet, worldPath(world, "/status"), nil, nil, &w)
 	return w, err
 }
@@ -55,22 +54,22 @@ func atQuery(at string) url.Values {
 // Get returns the value at path in the commit at names (a commit id, a
 // unique prefix or a branch; "" is the head), with its JSON
 // (GET .../tree/PATH?meta=1).
-func (c *Client) Get(ctx context.Context, world, path, at string) (api.Value, error) {
+func (c *Client) Get(ctx context.Context, world, path, at string) (Value, error) {
 	q := url.Values{"meta": {"1"}}
 	if at != "" {
 		q.Set("at", at)
 	}
-	var v api.Value
+	var v Value
 	err := c.do(ctx, http.MethodGet, treePath(world, path), q, nil, &v)
 	return v, err
 }
 
 // List returns the entries of the directory at path.
-func (c *Client) List(ctx context.Context, world, path, at string) ([]api.Entry, error) {
-	var es []api.Entry
+func (c *Client) List(ctx context.Context, world, path, at string) ([]Entry, error) {
+	var es []Entry
 	err := c.do(ctx, http.MethodGet, treePath(world, path), atQuery(at), nil, &es)
 	if es == nil && err == nil {
-		es = []api.Entry{}
+		es = []Entry{}
 	}
 	return es, err
 }
@@ -105,7 +104,7 @@ func (c *Client) Put(ctx context.Context, world, path string, value []byte, sche
 		return coda.ID{}, err
 	}
 	defer resp.Body.Close()
-	var r api.CommitResult
+	var r CommitResult
 	err = json.NewDecoder(resp.Body).Decode(&r)
 	return r.Commit, err
 }
@@ -126,7 +125,7 @@ func (c *Client) PutBlob(ctx context.Context, world, path string, r io.Reader, s
 		return coda.ID{}, err
 	}
 	defer resp.Body.Close()
-	var ref api.CommitResult
+	var ref CommitResult
 	err = json.NewDecoder(resp.Body).Decode(&ref)
 	return ref.Commit, err
 }
@@ -140,14 +139,14 @@ func (c *Client) Delete(ctx context.Context, world, path string, recursive bool,
 	if msg != "" {
 		q.Set("message", msg)
 	}
-	var r api.CommitResult
+	var r CommitResult
 	err := c.do(ctx, http.MethodDelete, treePath(world, path), q, nil, &r)
 	return r.Commit, err
 }
 
 // Log lists commits newest first from from ("" is the head), those
 // touching path if it is not "", at most n if n > 0.
-func (c *Client) Log(ctx context.Context, world, from, path string, n int) ([]api.CommitSummary, error) {
+func (c *Client) Log(ctx context.Context, world, from, path string, n int) ([]CommitSummary, error) {
 	q := url.Values{}
 	if from != "" {
 		q.Set("from", from)
@@ -158,14 +157,14 @@ func (c *Client) Log(ctx context.Context, world, from, path string, n int) ([]ap
 	if n > 0 {
 		q.Set("n", strconv.Itoa(n))
 	}
-	var cs []api.CommitSummary
+	var cs []CommitSummary
 	err := c.do(ctx, http.MethodGet, worldPath(world, "/log"), q, nil, &cs)
 	return cs, err
 }
 
 // Commit returns the commit rev names (an id, a unique prefix or a branch).
-func (c *Client) Commit(ctx context.Context, world, rev string) (api.CommitDetail, error) {
-	var cm api.CommitDetail
+func (c *Client) Commit(ctx context.Context, world, rev string) (CommitDetail, error) {
+	var cm CommitDetail
 	err := c.do(ctx, http.MethodGet, worldPath(world, "/commits/"+url.PathEscape(rev)), nil, nil, &cm)
 	return cm, err
 }

@@ -39,6 +39,14 @@ func (s *server) handlers() map[string]handler {
 		"GET /v1/worlds/{world}/schemas":           s.schemas,
 		"POST /v1/worlds/{world}/schemas":          s.addSchemas,
 		"GET /v1/worlds/{world}/watch":             s.watch,
+		"GET /v1/worlds/{world}/conflicts":         s.conflicts,
+		"GET /v1/worlds/{world}/acl/{path...}":     s.aclShow,
+		"POST /v1/worlds/{world}/acl/grant":        s.grant,
+		"POST /v1/worlds/{world}/acl/revoke":       s.revoke,
+		"GET /v1/worlds/{world}/groups":            s.groups,
+		"POST /v1/worlds/{world}/groups":           s.groupAdd,
+		"GET /v1/worlds/{world}/groups/{name}":     s.group,
+		"DELETE /v1/worlds/{world}/groups/{name}":  s.groupRemove,
 	}
 }
 

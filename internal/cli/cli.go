@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/coalescent/coal/api/client"
 	"github.com/coalescent/coal/errs"
 )
 
@@ -31,6 +32,9 @@ type env struct {
 	world string // --world NAME|ID
 	json  bool   // --json
 	as    string // --as NAME
+
+	nodeChecked bool           // node was called
+	nodeClient  *client.Client // the node serving the home, if any
 }
 
 // usageError marks errors in how a command was called (exit status 2).

@@ -51,6 +51,17 @@ or without --raw. With --json, a value prints as
 			if err := checkRevFlag(cmd, "at", at); err != nil {
 				return err
 			}
+			if c := e.node(); c != nil && !raw {
+				v, err := c.Get(e.ctx, e.remoteWorld(), args[0], at)
+				if err != nil {
+					return err
+				}
+				if e.json {
+					return e.printJSON(getJSON(v))
+				}
+				_, err = fmt.Fprintf(e.stdout, "%s\n", v.Value)
+				return err
+			}
 			return e.withWorld(func(s *session) error {
 				v, err := e.view(s)
 				if err != nil {

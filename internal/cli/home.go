@@ -1,13 +1,18 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coalescent/coal/acl"
+	"github.com/coalescent/coal/api/client"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/cdb/hlc"
 	"github.com/coalescent/coal/coda"
@@ -27,10 +32,49 @@ func (e *env) options() cdb.Options {
 }
 
 // openHome opens the coal home named by --home (or COAL_HOME, or ~/.coal)
-// with options. The caller closes it.
+// with options. The caller closes it. A home a node serves (coal serve) is
+// in use: the error then says so, and what to do.
 func (e *env) openHome() (*cdb.Home, error) {
-	return cdb.Open(e.home, e.options())
+	h, err := cdb.Open(e.home, e.options())
+	if err != nil && errs.Is(err, errs.Unavailable) {
+		if addr, rerr := os.ReadFile(filepath.Join(e.home, "api")); rerr == nil {
+			return nil, fmt.Errorf("%w: a node serves it at %s, and this command opens the home directly (it does not go through the node yet); stop the node (coal serve) to run it", err, strings.TrimSpace(string(addr)))
+		}
+	}
+	return h, err
 }
+
+// node returns a client of the node serving the home (coal serve), or
+// nil if none does: HOME/api names its address while it serves, and it
+// must answer. Commands that go through the node ask this first; the same
+// output comes from either path.
+func (e *env) node() *client.Client {
+	if e.nodeChecked {
+		return e.nodeClient
+	}
+	e.nodeChecked = true
+	if e.as != "" {
+		// The node acts as its token's identity; --as another key of the
+		// home is for the direct path.
+		return nil
+	}
+	addr, err := os.ReadFile(filepath.Join(e.home, "api"))
+	if err != nil {
+		return nil
+	}
+	token, _ := os.ReadFile(filepath.Join(e.home, "token"))
+	c := client.New(strings.TrimSpace(string(addr)), strings.TrimSpace(string(token)), client.Options{})
+	ctx, cancel := context.WithTimeout(e.ctx, 2*time.Second)
+	defer cancel()
+	if _, err := c.Info(ctx); err != nil {
+		return nil
+	}
+	e.nodeClient = c
+	return c
+}
+
+// remoteWorld is --world as the API names it.
+func (e *env) remoteWorld() string { return e.world }
 
 // session is an open home and the world --world chose in it.
 type session struct {

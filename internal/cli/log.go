@@ -37,6 +37,37 @@ With --json, a list of {"id", "parents", "tree", "author", "time", "hlc",
 			if len(args) == 1 {
 				path = args[0]
 			}
+			if c := e.node(); c != nil {
+				cs, err := c.Log(e.ctx, e.remoteWorld(), from, path, n)
+				if err != nil {
+					return err
+				}
+				if e.json {
+					out := make([]commitSummaryJSON, 0, len(cs))
+					for _, c := range cs {
+						out = append(out, commitSummaryJSON(c))
+					}
+					return e.printJSON(out)
+				}
+				var b strings.Builder
+				for _, c := range cs {
+					author := "merge"
+					if c.Author != "" {
+						author = c.Author[:min(len(c.Author), len(cdb.KeyPrefix)+8)]
+					}
+					msg := firstLine(c.Message)
+					if msg == "" && c.Author == "" && len(c.Parents) > 1 {
+						msg = "(merge"
+						for _, p := range c.Parents {
+							msg += " " + p.Short()
+						}
+						msg += ")"
+					}
+					fmt.Fprintf(&b, "%s %s %s %s\n", c.ID, c.Time, author, msg)
+				}
+				_, err = fmt.Fprint(e.stdout, b.String())
+				return err
+			}
 			return e.withWorld(func(s *session) error {
 				v, err := e.view(s)
 				if err != nil {

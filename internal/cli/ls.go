@@ -43,6 +43,29 @@ directories with a trailing slash. With --json, a list of
 			if err := checkRevFlag(cmd, "at", at); err != nil {
 				return err
 			}
+			if c := e.node(); c != nil {
+				ents, err := c.List(e.ctx, e.remoteWorld(), path, at)
+				if err != nil {
+					return err
+				}
+				if e.json {
+					out := make([]lsJSON, 0, len(ents))
+					for _, d := range ents {
+						out = append(out, lsJSON(d))
+					}
+					return e.printJSON(out)
+				}
+				for _, d := range ents {
+					name := d.Name
+					if d.Dir {
+						name += "/"
+					}
+					if _, err := fmt.Fprintln(e.stdout, name); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
 			return e.withWorld(func(s *session) error {
 				v, err := e.view(s)
 				if err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/coda"
 )
 
 func init() { register(newPutCmd) }
@@ -78,6 +79,19 @@ Here --json takes the value, so the global --json switch is spelled
 				msg = "put " + path
 			}
 			e.json = e.json || jsonOut
+			if c := e.node(); c != nil {
+				var id coda.ID
+				var err error
+				if op.Kind == cdb.PutBlob {
+					id, err = c.PutBlob(e.ctx, e.remoteWorld(), path, op.Blob, op.Size, msg)
+				} else {
+					id, err = c.Put(e.ctx, e.remoteWorld(), path, op.JSON, schema, msg)
+				}
+				if err != nil {
+					return err
+				}
+				return e.printCommit(id)
+			}
 			return e.withWorld(func(s *session) error {
 				return e.commit(s, []cdb.Op{op}, msg)
 			})

@@ -25,6 +25,13 @@ tombstones, so a merge cannot bring the value back.`,
 			if msg == "" {
 				msg = "rm " + args[0]
 			}
+			if c := e.node(); c != nil {
+				id, err := c.Delete(e.ctx, e.remoteWorld(), args[0], recursive, msg)
+				if err != nil {
+					return err
+				}
+				return e.printCommit(id)
+			}
 			return e.withWorld(func(s *session) error {
 				err := e.commit(s, []cdb.Op{{Path: args[0], Kind: cdb.Delete, Recursive: recursive}}, msg)
 				if err != nil && !recursive {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/coalescent/coal/api/client"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
@@ -120,6 +121,9 @@ characters, or a branch name):
 The signature is checked against the author's key. Exit 1 if it is bad.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if c := e.node(); c != nil {
+				return e.showRemote(c, args[0])
+			}
 			return e.withWorld(func(s *session) error {
 				v, err := e.view(s)
 				if err != nil {
@@ -206,4 +210,61 @@ func writeCommit(w io.Writer, world coda.ID, c *cdb.Commit, sig string) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// showRemote is coal show through the node serving the home.
+func (e *env) showRemote(c *client.Client, rev string) error {
+	d, err := c.Commit(e.ctx, e.remoteWorld(), rev)
+	if err != nil {
+		return err
+	}
+	if e.json {
+		j := showJSON{ID: d.ID, World: d.World, Parents: d.Parents, Tree: d.Tree, Author: d.Author,
+			Time: d.Time, HLC: d.HLC, Message: d.Message, Signature: d.Signature,
+			Ops: []opJSON{}, Conflicts: []conflictRefJSON{}}
+		if j.Parents == nil {
+			j.Parents = []coda.ID{}
+		}
+		for _, o := range d.Ops {
+			j.Ops = append(j.Ops, opJSON(o))
+		}
+		for _, k := range d.Conflicts {
+			j.Conflicts = append(j.Conflicts, conflictRefJSON(k))
+		}
+		if err := e.printJSON(j); err != nil {
+			return err
+		}
+	} else {
+		sig := d.Signature
+		if sig == "none" {
+			sig = "none (merge)"
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "commit %s\nworld %s\nparents", d.ID, d.World)
+		for _, p := range d.Parents {
+			fmt.Fprintf(&b, " %s", p)
+		}
+		fmt.Fprintf(&b, "\ntree %s\nauthor", d.Tree)
+		if d.Author != "" {
+			fmt.Fprintf(&b, " %s", d.Author)
+		}
+		fmt.Fprintf(&b, "\ntime %s (hlc %d)\nsignature %s\nmessage %s\nops %d\n",
+			d.Time, d.HLC, sig, d.Message, len(d.Ops))
+		for _, o := range d.Ops {
+			fmt.Fprintf(&b, "  %s\n", opText(cdb.Change{Path: o.Path, Meta: o.Meta, Delete: o.Change == "delete", ID: o.ID}))
+		}
+		if len(d.Conflicts) > 0 {
+			fmt.Fprintf(&b, "conflicts %d\n", len(d.Conflicts))
+			for _, k := range d.Conflicts {
+				fmt.Fprintf(&b, "  %s winner %s loser %s\n", k.Path, k.Winner, k.Loser)
+			}
+		}
+		if _, err := io.WriteString(e.stdout, b.String()); err != nil {
+			return err
+		}
+	}
+	if d.Signature == "bad" {
+		return errs.E(errs.Invalid, fmt.Sprintf("commit %s: bad signature", d.ID))
+	}
+	return nil
 }

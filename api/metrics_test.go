@@ -9,14 +9,18 @@ import (
 )
 
 type metrics struct {
-	mu  sync.Mutex
-	got map[string]int
+	mu   sync.Mutex
+	got  map[string]int
+	seen chan struct{}
 }
 
+// ObserveRequest runs after the response is written, so the test waits
+// for the observations on seen.
 func (m *metrics) ObserveRequest(route string, status int, d time.Duration) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.got[route+" "+itoa(status)]++
+	m.mu.Unlock()
+	m.seen <- struct{}{}
 }
 
 func itoa(n int) string {
@@ -30,11 +34,14 @@ func itoa(n int) string {
 
 // TestMetrics: each request is observed once, by route pattern and status.
 func TestMetrics(t *testing.T) {
-	m := &metrics{got: map[string]int{}}
+	m := &metrics{got: map[string]int{}, seen: make(chan struct{}, 10)}
 	e := newEnv(t, api.Options{Metrics: m})
 	e.want(e.do("node", "GET", "/v1/worlds/default/tree/a/b", "", nil), 404)
 	e.want(e.do("node", "GET", "/v1/worlds/default/tree/a/c", "", nil), 404)
 	e.want(e.do("", "GET", "/v1/info", "", nil), 401)
+	for range 3 {
+		<-m.seen
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.got["GET /v1/worlds/{world}/tree/{path...} 404"] != 2 || m.got["GET /v1/info 401"] != 1 {

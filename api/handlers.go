@@ -7,7 +7,6 @@ import (
 	"mime"
 	"net/http"
 	"path"
-	"strings"
 
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/cdb/audit"
@@ -230,7 +229,7 @@ func (s *server) put(w http.ResponseWriter, r *http.Request, c *call) error {
 		}
 		if !json.Valid(b) {
 			var v any
-			return errs.E(errs.Invalid, jsonError(b, json.Unmarshal(b, &v)))
+			return errs.E(errs.Invalid, jsonError("body", b, json.Unmarshal(b, &v)))
 		}
 		return s.commit(w, r, c, []cdb.Op{{Kind: cdb.Put, Path: p, Schema: q.Get("schema"), JSON: b}}, msg)
 	}
@@ -286,7 +285,7 @@ var opKinds = map[string]cdb.OpKind{"put": cdb.Put, "delete": cdb.Delete, "move"
 func ParseOps(name string, data []byte) ([]cdb.Op, error) {
 	var raw []json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, errs.E(errs.Invalid, errs.Path(name), strings.TrimPrefix(jsonError(data, err), "body")+" (want a JSON list of ops)")
+		return nil, errs.E(errs.Invalid, jsonError(name, data, err)+" (want a JSON list of ops)")
 	}
 	if len(raw) == 0 {
 		return nil, errs.E(errs.Invalid, errs.Path(name), "no ops")

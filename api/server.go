@@ -260,7 +260,7 @@ func unmarshal(b []byte, v any) error {
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return errs.E(errs.Invalid, jsonError(b, err))
+		return errs.E(errs.Invalid, jsonError("body", b, err))
 	}
 	if dec.More() {
 		return errs.E(errs.Invalid, "body: more than one JSON value")
@@ -269,7 +269,7 @@ func unmarshal(b []byte, v any) error {
 }
 
 // jsonError names where in data a JSON error is: line and column.
-func jsonError(data []byte, err error) string {
+func jsonError(name string, data []byte, err error) string {
 	var off int64 = -1
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
@@ -280,7 +280,7 @@ func jsonError(data []byte, err error) string {
 		off = te.Offset
 	}
 	if off < 0 {
-		return "body: " + err.Error()
+		return name + ": " + err.Error()
 	}
 	if off > int64(len(data)) {
 		off = int64(len(data))
@@ -294,7 +294,7 @@ func jsonError(data []byte, err error) string {
 			col++
 		}
 	}
-	return fmt.Sprintf("body:%d:%d: %v", line, col, err)
+	return fmt.Sprintf("%s:%d:%d: %v", name, line, col, err)
 }
 
 // world opens the request's {world}.

@@ -351,3 +351,16 @@ func TestOpenAPI(t *testing.T) {
 		}
 	}
 }
+
+func TestBadRequests(t *testing.T) {
+	e := newEnv(t, api.Options{})
+	r := e.do("node", "POST", "/v1/worlds/default/transactions", "application/json", []byte("[\n  {\"op\": }]"))
+	e.want(r, 400)
+	if p := problem(t, r); !strings.HasPrefix(p.Detail, "body:2:") {
+		t.Errorf("bad ops JSON: %+v", p)
+	}
+	e.want(e.do("node", "GET", "/v1/worlds/nosuch/status", "", nil), 404)
+	e.want(e.do("node", "GET", "/v1/worlds/default/log?n=x", "", nil), 400)
+	e.want(e.do("node", "GET", "/v1/worlds/default/tree/a?at=zzzzzzzz", "", nil), 404)
+	e.want(e.do("node", "GET", "/v1/nosuch", "", nil), 404)
+}

@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coalescent/coal/acl"
+	"github.com/coalescent/coal/api"
+	"github.com/coalescent/coal/api/client"
+	"github.com/coalescent/coal/cdb"
+)
+
+// BenchmarkNode measures the API over loopback (api.New on a pebble home
+// behind httptest's server, driven by api/client): reads (GET a small blob)
+// and durable writes (PUT of a small blob, one commit each) with 1, 8 and 64 concurrent
+// clients, and a bare net/http handler returning a constant as the
+// ceiling. It reports ops/s and p50/p99 latency.
+//
+//	go test -run '^$' -bench BenchmarkNode -benchtime 2s ./internal/cli/
+func BenchmarkNode(b *testing.B) {
+	dir := filepath.Join(b.TempDir(), "home")
+	h, err := cdb.Init(dir, acl.With(cdb.Options{}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close()
+	ctx := context.Background()
+	srv := httptest.NewServer(api.New(h, api.Options{Tokens: tokenMap{"tok": h.NodeKey()}}))
+	defer srv.Close()
+	c := client.New(srv.URL, "tok", client.Options{})
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"n":"1","s":"x"}`))
+	}))
+	defer bare.Close()
+	bc := client.New(bare.URL, "", client.Options{})
+	put := func(path string, i int) error {
+		_, err := c.PutBlob(ctx, "", path, strings.NewReader("value"), 5, "")
+		return err
+	}
+	if err := put("/r/v", 0); err != nil {
+		b.Fatal(err)
+	}
+	var seq atomic.Int64
+	ops := map[string]func() error{
+		"ceiling": func() error { _, err := bc.Status(ctx, ""); return err },
+		"read": func() error {
+			rc, err := c.OpenBlob(ctx, "", "/r/v", "", 0)
+			if err == nil {
+				rc.Close()
+			}
+			return err
+		},
+		"write": func() error { return put(fmt.Sprintf("/w/%d", seq.Add(1)), 0) },
+	}
+	for _, name := range []string{"ceiling", "read", "write"} {
+		for _, n := range []int{1, 8, 64} {
+			b.Run(fmt.Sprintf("%s/clients=%d", name, n), func(b *testing.B) {
+				op := ops[name]
+				var mu sync.Mutex
+				var lat []time.Duration
+				var next atomic.Int64
+				var wg sync.WaitGroup
+				b.ResetTimer()
+				start := time.Now()
+				for range n {
+					wg.Go(func() {
+						var mine []time.Duration
+						for next.Add(1) <= int64(b.N) {
+							t0 := time.Now()
+							if err := op(); err != nil {
+								b.Error(err)
+								return
+							}
+							mine = append(mine, time.Since(t0))
+						}
+						mu.Lock()
+						lat = append(lat, mine...)
+						mu.Unlock()
+					})
+				}
+				wg.Wait()
+				el := time.Since(start)
+				b.StopTimer()
+				slices.Sort(lat)
+				if len(lat) > 0 {
+					b.ReportMetric(float64(len(lat))/el.Seconds(), "ops/s")
+					b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+					b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+				}
+			})
+		}
+	}
+}
+

@@ -101,10 +101,10 @@ func TestIdentityToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	if _, err := NewIdentityToken(n.Home(), "nobody"); err == nil {
+	if _, err := NewIdentityToken(n.Home().Dir(), "nobody"); err == nil {
 		t.Fatal("token for a missing key: no error")
 	}
-	tok, err := NewIdentityToken(n.Home(), "node")
+	tok, err := NewIdentityToken(n.Home().Dir(), "node")
 	if err != nil {
 		t.Fatal(err)
 	}

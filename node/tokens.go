@@ -81,22 +81,28 @@ func tokenHash(tok string) string {
 	return hex.EncodeToString(id[:])
 }
 
-// NewIdentityToken creates a token acting as the home's key named name
-// (which must exist: cdb.Home.Key) and stores only its hash in
-// HOME/tokens. The token is returned once; it cannot be read back.
-func NewIdentityToken(h *cdb.Home, name string) (string, error) {
-	if _, err := h.Key(name); err != nil {
-		return "", err
+// NewIdentityToken creates a token acting as the key named name of the
+// home in dir ("node", or keys/NAME.key, which must exist) and stores
+// only its hash in HOME/tokens. The home need not be open (a node may be
+// serving it). The token is returned once; it cannot be read back.
+func NewIdentityToken(dir, name string) (string, error) {
+	if name != cdb.NodeKeyName {
+		if err := cdb.ValidKeyName(name); err != nil {
+			return "", err
+		}
+		if _, err := os.Stat(filepath.Join(dir, "keys", name+".key")); err != nil {
+			return "", errs.E(errs.NotExist, fmt.Sprintf("no key %q (coal key new %s)", name, name))
+		}
 	}
 	tok, err := newToken()
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(h.Dir(), TokensDir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	tdir := filepath.Join(dir, TokensDir)
+	if err := os.MkdirAll(tdir, 0o700); err != nil {
 		return "", err
 	}
-	if err := writeFileSync(filepath.Join(dir, tokenHash(tok)), []byte(name+"\n")); err != nil {
+	if err := writeFileSync(filepath.Join(tdir, tokenHash(tok)), []byte(name+"\n")); err != nil {
 		return "", err
 	}
 	return tok, nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/node"
 )
 
 func init() { register(newInitCmd) }
@@ -39,6 +40,9 @@ Init on an existing home fails and changes nothing (docs/cdb.md, "Home").`,
 				return err
 			}
 			defer h.Close()
+			if _, err := node.EnsureToken(h.Dir()); err != nil {
+				return err
+			}
 			w, err := h.World(cdb.DefaultWorld)
 			if err != nil {
 				return err

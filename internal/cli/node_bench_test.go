@@ -100,4 +100,3 @@ func BenchmarkNode(b *testing.B) {
 		}
 	}
 }
-

@@ -1,14 +1,13 @@
 package cli
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/coalescent/coal/api"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/errs"
 )
@@ -17,24 +16,6 @@ func init() { register(newApplyCmd) }
 
 // maxOpsFile bounds the size of an OPS.json file.
 const maxOpsFile = 1 << 30
-
-// applyOp is one element of OPS.json (docs/cli.md, "coal apply").
-type applyOp struct {
-	Op        string          `json:"op"`
-	Path      string          `json:"path"`
-	Value     json.RawMessage `json:"value"`
-	Schema    string          `json:"schema"`
-	From      string          `json:"from"`
-	Recursive bool            `json:"recursive"`
-}
-
-var applyKinds = map[string]cdb.OpKind{
-	"put":    cdb.Put,
-	"delete": cdb.Delete,
-	"move":   cdb.Move,
-	"copy":   cdb.Copy,
-	"mkdir":  cdb.Mkdir,
-}
 
 func newApplyCmd(e *env) *cobra.Command {
 	var msg string
@@ -94,73 +75,6 @@ func readOps(name string, stdin io.Reader) ([]cdb.Op, error) {
 	if len(data) > maxOpsFile {
 		return nil, errs.E(errs.Limit, errs.Path(name), fmt.Sprintf("more than %d bytes", maxOpsFile))
 	}
-	var raw []json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, errs.E(errs.Invalid, errs.Path(name), jsonError(data, err)+" (want a JSON list of ops)")
-	}
-	if len(raw) == 0 {
-		return nil, errs.E(errs.Invalid, errs.Path(name), "no ops")
-	}
-	ops := make([]cdb.Op, 0, len(raw))
-	for i, r := range raw {
-		where := fmt.Sprintf("%s: ops[%d]", name, i)
-		bad := func(format string, args ...any) error {
-			return errs.E(errs.Invalid, errs.Path(where), fmt.Sprintf(format, args...))
-		}
-		dec := json.NewDecoder(bytes.NewReader(r))
-		dec.DisallowUnknownFields()
-		var a applyOp
-		if err := dec.Decode(&a); err != nil {
-			return nil, bad("%v", err)
-		}
-		kind, ok := applyKinds[a.Op]
-		if !ok {
-			return nil, bad("unknown op %q (want put, delete, move, copy or mkdir)", a.Op)
-		}
-		if a.Path == "" {
-			return nil, bad("no path")
-		}
-		hasValue := len(a.Value) > 0
-		switch {
-		case kind == cdb.Put && !hasValue:
-			return nil, bad("put %s: no value", a.Path)
-		case kind != cdb.Put && hasValue:
-			return nil, bad("%s %s: value is for put only", a.Op, a.Path)
-		case (kind == cdb.Move || kind == cdb.Copy) && a.From == "":
-			return nil, bad("%s %s: no from", a.Op, a.Path)
-		case kind != cdb.Move && kind != cdb.Copy && a.From != "":
-			return nil, bad("%s %s: from is for move and copy only", a.Op, a.Path)
-		case kind == cdb.Mkdir && a.Schema == "":
-			return nil, bad("mkdir %s: no schema", a.Path)
-		case kind != cdb.Put && kind != cdb.Mkdir && a.Schema != "":
-			return nil, bad("%s %s: schema is for put and mkdir only", a.Op, a.Path)
-		case kind != cdb.Delete && a.Recursive:
-			return nil, bad("%s %s: recursive is for delete only", a.Op, a.Path)
-		}
-		ops = append(ops, cdb.Op{Path: a.Path, Kind: kind, Schema: a.Schema, JSON: a.Value, From: a.From, Recursive: a.Recursive})
-	}
-	return ops, nil
-}
-
-// jsonError describes a JSON decoding error with its line and column.
-func jsonError(data []byte, err error) string {
-	var off int64 = -1
-	switch e := err.(type) {
-	case *json.SyntaxError:
-		off = e.Offset
-	case *json.UnmarshalTypeError:
-		off = e.Offset
-	}
-	if off < 0 {
-		return err.Error()
-	}
-	line, col := 1, 1
-	for _, c := range data[:min(int(off), len(data))] {
-		if c == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-	}
-	return fmt.Sprintf("%d:%d: %v", line, col, err)
+	// One parser of OPS.json serves the CLI and the API's transactions.
+	return api.ParseOps(name, data)
 }

@@ -37,6 +37,7 @@ var layers = map[string]int{
 	"module":       9,
 	"trust":        9,
 	"node":         10,
+	"api/message":  10,
 	"api/client":   10,
 	"api":          11,
 	"internal/cli": 12,

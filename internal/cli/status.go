@@ -33,46 +33,30 @@ root id of the head's tree:
 With --json: {"world": ID, "branch": NAME, "head": COMMIT, "root": ROOT}.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if c := e.node(); c != nil {
-				st, err := c.Status(e.ctx, e.remoteWorld())
-				if err != nil {
-					return err
-				}
-				if e.json {
-					return e.printJSON(statusJSON{World: st.World, Branch: st.Branch, Head: st.Head, Root: st.Root})
-				}
-				ws, err := c.Worlds(e.ctx)
-				if err != nil {
-					return err
-				}
-				name := ""
-				for _, w := range ws {
-					if w.ID == st.World {
-						name = w.Name
-					}
-				}
-				_, err = fmt.Fprintf(e.stdout, "world %s %s\nbranch %s\nhead %s\nroot %s\n",
-					name, st.World, st.Branch, st.Head, st.Root)
+			c, err := e.api()
+			if err != nil {
 				return err
 			}
-			return e.withWorld(func(s *session) error {
-				w := s.world
-				head, err := w.Head()
-				if err != nil {
-					return err
-				}
-				c, err := w.LoadCommit(head)
-				if err != nil {
-					return err
-				}
-				st := statusJSON{World: w.ID(), Branch: w.Branch(), Head: head, Root: c.Tree}
-				if e.json {
-					return e.printJSON(st)
-				}
-				_, err = fmt.Fprintf(e.stdout, "world %s %s\nbranch %s\nhead %s\nroot %s\n",
-					w.Name(), st.World, st.Branch, st.Head, st.Root)
+			st, err := c.Status(e.ctx, e.remoteWorld())
+			if err != nil {
 				return err
-			})
+			}
+			if e.json {
+				return e.printJSON(statusJSON{World: st.World, Branch: st.Branch, Head: st.Head, Root: st.Root})
+			}
+			ws, err := c.Worlds(e.ctx)
+			if err != nil {
+				return err
+			}
+			name := ""
+			for _, w := range ws {
+				if w.ID == st.World {
+					name = w.Name
+				}
+			}
+			_, err = fmt.Fprintf(e.stdout, "world %s %s\nbranch %s\nhead %s\nroot %s\n",
+				name, st.World, st.Branch, st.Head, st.Root)
+			return err
 		},
 	}
 }

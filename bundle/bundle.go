@@ -336,9 +336,27 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		}
 	}
 	for id := range values {
-		if !rec.seen[id] {
-			ids = append(ids, id)
+		if rec.seen[id] {
+			continue
 		}
+		// A value withheld from the maker (it got the commits from a
+		// sender who could not send it) travels as withheld too.
+		ok, err := st.Has(id)
+		if err != nil {
+			return Stats{}, errs.E(op, err)
+		}
+		if !ok {
+			if _, held, err := w.Withheld(id); err != nil || !held {
+				if err == nil {
+					err = errs.E(errs.Corrupt, fmt.Sprintf("value %s: missing from the store", id))
+				}
+				return Stats{}, errs.E(op, err)
+			}
+			delete(values, id)
+			unreadable[id] = true
+			continue
+		}
+		ids = append(ids, id)
 	}
 	slices.SortFunc(ids, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
 	// The values withheld: unreadable wherever the commits hold them.

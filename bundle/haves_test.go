@@ -67,3 +67,21 @@ func TestHaves(t *testing.T) {
 		}
 	}
 }
+
+// TestRelayWithheld: a maker that lacks a value (withheld from it when it
+// got the commits) lists it as withheld to a reader who could read it,
+// instead of failing.
+func TestRelayWithheld(t *testing.T) {
+	a := origin(t)
+	it, err := a.w.Get(coda.ID{}, "/secret/plans")
+	must(t, err)
+	bobs := clone(t, a.bundle(t, "bob", CreateOptions{}), secured())
+	var b bytes.Buffer
+	st, err := Create(bobs.w, cdb.Identity{}, &b, CreateOptions{Reader: a.key(t, "alice").Public})
+	must(t, err)
+	hdr, objs, err := Read(bytes.NewReader(b.Bytes()))
+	must(t, err)
+	if _, ok := objs[it.ID]; ok || st.Withheld != 1 || len(hdr.Withheld) != 1 || hdr.Withheld[0] != it.ID {
+		t.Errorf("bundle from bob's clone as alice: withheld %v (%d), want [%s]", hdr.Withheld, st.Withheld, it.ID)
+	}
+}

@@ -125,6 +125,7 @@ func TestHostile(t *testing.T) {
 		}
 	}
 	// The honest keep syncing.
+	nw.converged(world, 5*time.Second, n0, n1)
 	n1.put(t, "/docs/after", "after")
 	n0.put(t, "/docs/after0", "after0")
 	nw.converged(world, 5*time.Second, n0, n1)

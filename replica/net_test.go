@@ -125,7 +125,8 @@ func (nd *node) start(t *testing.T) {
 		log = slog.New(slog.NewTextHandler(tlog{t, nd.name}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	e, err := New(nd.h, nd.host, Options{
-		Logger: log,
+		Logger:     log,
+		MergeDelay: 300 * time.Millisecond,
 		OnInvalid: func(p peer.ID, err error) {
 			nd.mu.Lock()
 			nd.invalid = append(nd.invalid, p)

@@ -18,8 +18,10 @@ import (
 	"github.com/coalescent/coal/cdb/store/memstore"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
+	"github.com/coalescent/coal/relay"
 	"github.com/coalescent/coal/relay/relaytest"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 )
@@ -302,6 +304,9 @@ func TestUnreadable(t *testing.T) {
 	if want := int64(3 * (1 + len(ids))); missing != want {
 		t.Errorf("%d Missing replies, want %d (every id from every peer)", missing, want)
 	}
+	if all := s.srv[0].Peers(); len(all) != 1 || all[s.client.ID()].Missing == 0 {
+		t.Errorf("Peers() = %v, want the client alone, with Missing replies", all)
+	}
 	if ok, _ := st.Has(s.wd.secret); ok {
 		t.Errorf("the secret was stored")
 	}
@@ -338,6 +343,10 @@ func TestForgedWant(t *testing.T) {
 	if coda.Sum(obj) != s.wd.small || !bytes.HasSuffix(obj, []byte("small value")) {
 		t.Errorf("/pub/small: got %q", obj)
 	}
+	// Commit zero: the head.
+	head := s.wd.want("/pub/small", s.wd.small)
+	head.Commit = coda.ID{}
+	must(t, c.Fetch(ctxT(t), s.peers(), head, func(id coda.ID, b []byte) error { return nil }))
 	// The manifest of /pub/big through Fetch.
 	var man []byte
 	must(t, c.Fetch(ctxT(t), s.peers(), s.wd.want("/pub/big", s.wd.bigID), func(id coda.ID, b []byte) error {
@@ -382,4 +391,59 @@ func TestMalformedWant(t *testing.T) {
 	if _, err := c.RecvObject(); err == nil || err == io.EOF {
 		t.Errorf("after a malformed want the stream should be reset, got %v", err)
 	}
+}
+
+// TestHostileServer: a peer that answers with malformed or oversized
+// frames is reported with OnInvalid; the fetch completes from the others.
+func TestHostileServer(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		reply []byte
+	}{
+		{"garbage", []byte("not a wire stream at all")},
+		{"oversized", append(append([]byte("CODW\x01\x01"), blockID()...), 0x01, 0xff, 0xff, 0xff, 0xff, 0x0f)},
+		{"wrong schema", append(append(append([]byte("CODW\x01\x01"), wantSchemaID()...), 0x01, 0x01), 0x00)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSwarm(t, 3, 2<<20, nil)
+			s.servers[2].SetStreamHandler(Protocol, func(st network.Stream) {
+				defer st.Close()
+				_, _ = st.Write(tt.reply)
+				_, _ = io.Copy(io.Discard, st)
+			})
+			var mu sync.Mutex
+			var bad []peer.ID
+			c := NewClient(s.client, Options{MaxInFlight: 256 << 10, Relay: relay.Options{MaxMessage: 1 << 20}, OnInvalid: func(p peer.ID, err error) {
+				mu.Lock()
+				bad = append(bad, p)
+				mu.Unlock()
+				if k := errs.KindOf(err); k != errs.Invalid && k != errs.Limit {
+					t.Errorf("OnInvalid error %v of kind %v, want invalid or limit", err, k)
+				}
+			}})
+			st := memstore.New()
+			must(t, c.FetchValue(ctxT(t), s.peers(), s.wd.want("/pub/big"), s.wd.bigID, st))
+			checkValue(t, st, s.wd.bigID, s.wd.big)
+			mu.Lock()
+			defer mu.Unlock()
+			if len(bad) == 0 {
+				t.Fatal("OnInvalid not called for the hostile peer")
+			}
+			for _, p := range bad {
+				if p != s.servers[2].ID() {
+					t.Errorf("OnInvalid called for honest peer %s", p)
+				}
+			}
+		})
+	}
+}
+
+func blockID() []byte {
+	_ = loadSchemas()
+	return blockSchema.ID[:]
+}
+
+func wantSchemaID() []byte {
+	_ = loadSchemas()
+	return wantSchema.ID[:]
 }

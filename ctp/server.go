@@ -130,6 +130,17 @@ func (s *Server) Stats(p peer.ID) Stats {
 	return Stats{}
 }
 
+// Peers returns what the server sent each peer it has served.
+func (s *Server) Peers() map[peer.ID]Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[peer.ID]Stats, len(s.peers))
+	for p, ps := range s.peers {
+		out[p] = ps.stats
+	}
+	return out
+}
+
 func (s *Server) peer(p peer.ID) *peerState {
 	ps := s.peers[p]
 	if ps == nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/errs"
+	"github.com/coalescent/coal/replica"
 	"github.com/coalescent/coal/swarm"
 )
 
@@ -66,7 +67,8 @@ type Node struct {
 	tokens  *Tokens
 	metrics *Metrics
 	created bool
-	swarm   *swarm.Swarm // nil with Options.NoSwarm
+	swarm   *swarm.Swarm    // nil with Options.NoSwarm
+	replica *replica.Engine // world sync; nil without a swarm
 }
 
 // Open opens the home in dir, first creating it (with its node token) if
@@ -105,6 +107,11 @@ func Open(dir string, opts Options) (*Node, error) {
 		h.Close()
 		return nil, err
 	}
+	if err := n.startReplica(); err != nil {
+		n.stopSwarm()
+		h.Close()
+		return nil, err
+	}
 	return n, nil
 }
 
@@ -127,6 +134,7 @@ func (n *Node) Created() bool { return n.created }
 // Close stops the swarm and closes the home without serving (Serve
 // closes them itself).
 func (n *Node) Close() error {
+	n.stopReplica()
 	n.stopSwarm()
 	return n.home.Close()
 }
@@ -138,7 +146,8 @@ func (n *Node) Close() error {
 // if not nil, is called with the API's URL once it accepts connections.
 func (n *Node) Serve(ctx context.Context, ready func(url string)) error {
 	defer n.home.Close()
-	defer n.stopSwarm() // before the home: peers may be reading it
+	defer n.stopSwarm()   // before the home: peers may be reading it
+	defer n.stopReplica() // before the swarm
 	addr := n.opts.API
 	if addr == "" {
 		addr = DefaultAPI

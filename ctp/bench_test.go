@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/coalescent/coal/cdb/store/memstore"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/relay"
 	"github.com/libp2p/go-libp2p"
@@ -16,6 +17,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
+	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 )
@@ -154,4 +156,33 @@ func BenchmarkFetch(b *testing.B) {
 			}
 		}
 	})
+}
+
+// linkRate is the bandwidth of each simulated link in BenchmarkFetchLinks.
+const linkRate = 40e6 // bytes per second
+
+// BenchmarkFetchLinks fetches a 32 MiB value (its manifest, then its
+// chunks into a fresh store) from 1 and from 3 peers over mocknet links of
+// 40 MB/s each: where the links, not the CPU, are the bottleneck, striping
+// over three peers should come near three times one.
+func BenchmarkFetchLinks(b *testing.B) {
+	for _, n := range []int{1, 3} {
+		b.Run(map[int]string{1: "peers=1", 3: "peers=3"}[n], func(b *testing.B) {
+			s := newSwarm(b, 3, 32<<20, nil)
+			for _, h := range s.servers {
+				for _, l := range s.mn.LinksBetweenPeers(s.client.ID(), h.ID()) {
+					l.SetOptions(mocknet.LinkOptions{Bandwidth: linkRate})
+				}
+			}
+			c := NewClient(s.client, Options{})
+			b.SetBytes(int64(len(s.wd.big)))
+			b.ResetTimer()
+			for range b.N {
+				st := memstore.New()
+				if err := c.FetchValue(context.Background(), s.peers()[:n], s.wd.want("/pub/big"), s.wd.bigID, st); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

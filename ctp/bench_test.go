@@ -92,7 +92,8 @@ func setupBench(b *testing.B) *benchEnv {
 
 // BenchmarkFetch fetches the 4,000-odd chunks of a 256 MiB value over
 // loopback TCP from one peer and from three at once (striped), each chunk
-// checked against its id; "tcp" copies the same bytes over one plain TCP
+// checked against its id; "libp2p" copies the same bytes over one raw
+// libp2p stream (the transport's cost, no CTP); "tcp" copies them over one plain TCP
 // connection on 127.0.0.1 between two goroutines, the ceiling.
 func BenchmarkFetch(b *testing.B) {
 	env := setupBench(b)
@@ -122,6 +123,31 @@ func BenchmarkFetch(b *testing.B) {
 			}
 		})
 	}
+	// The same bytes over one raw libp2p stream (TCP, Noise, Yamux) with
+	// no CTP: what the transport costs.
+	b.Run("libp2p", func(b *testing.B) {
+		const proto = "/coal/bench/raw"
+		env.servers[0].SetStreamHandler(proto, func(s network.Stream) {
+			defer s.Close()
+			for _, d := range env.data {
+				if _, err := s.Write(d); err != nil {
+					return
+				}
+			}
+		})
+		b.SetBytes(env.bytes)
+		b.ResetTimer()
+		for range b.N {
+			s, err := env.client.NewStream(context.Background(), env.servers[0].ID(), proto)
+			must(b, err)
+			n, err := io.CopyBuffer(io.Discard, s, make([]byte, 256<<10))
+			s.Close()
+			must(b, err)
+			if n != env.bytes {
+				b.Fatalf("copied %d bytes of %d", n, env.bytes)
+			}
+		}
+	})
 	b.Run("tcp", func(b *testing.B) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		must(b, err)

@@ -447,3 +447,24 @@ func wantSchemaID() []byte {
 	_ = loadSchemas()
 	return wantSchema.ID[:]
 }
+
+// TestRevoked: once a commit revokes the client's read right, what it
+// could fetch a moment before is Missing, at the old commit too.
+func TestRevoked(t *testing.T) {
+	s := newSwarm(t, 1, 1<<10, nil)
+	c := NewClient(s.client, Options{})
+	w := s.wd.want("/pub/small", s.wd.small)
+	must(t, c.Fetch(ctxT(t), s.peers(), w, func(coda.ID, []byte) error { return nil }))
+	var none acl.ACL
+	b, err := none.Encode()
+	must(t, err)
+	_, err = s.wd.w.Commit(context.Background(), s.wd.h.NodeKey(), []cdb.Op{{Kind: cdb.Put, Path: "/pub/.acl", Raw: b}}, "revoke")
+	must(t, err)
+	err = c.Fetch(ctxT(t), s.peers(), w, func(coda.ID, []byte) error { return nil })
+	if !errs.Is(err, errs.NotExist) {
+		t.Errorf("after the revocation: %v, want errs.NotExist", err)
+	}
+	if got := s.srv[0].Stats(s.client.ID()); got.Objects != 1 || got.Missing != 1 {
+		t.Errorf("served %+v, want 1 object before and 1 Missing after", got)
+	}
+}

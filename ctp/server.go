@@ -272,19 +272,21 @@ func (s *Server) serve(c *relay.Conn, p peer.ID, ps *peerState, asker ed25519.Pu
 // chunks, one of its chunks (the value's id itself is answered with the
 // manifest).
 func WorldSource(h *cdb.Home) Source {
-	return &worldSource{h: h, cache: map[resolveKey]*resolved{}}
+	return &worldSource{h: h, cache: map[resolveKey]*resolved{}, worlds: map[coda.ID]*cdb.World{}}
 }
 
 type worldSource struct {
-	h     *cdb.Home
-	mu    sync.Mutex
-	cache map[resolveKey]*resolved
+	h      *cdb.Home
+	mu     sync.Mutex
+	cache  map[resolveKey]*resolved
+	worlds map[coda.ID]*cdb.World
 }
 
 type resolveKey struct {
 	asker  [32]byte
 	world  coda.ID
 	commit coda.ID
+	head   coda.ID
 	path   string
 }
 
@@ -298,14 +300,47 @@ type resolved struct {
 
 const maxResolved = 256
 
-func (ws *worldSource) resolve(asker ed25519.PublicKey, w Want) *resolved {
-	if w.Commit.IsZero() {
-		// The head, now: resolved and cached as that commit.
-		if world, err := ws.h.World(w.World.String()); err == nil {
-			w.Commit, _ = world.Head()
-		}
+// world returns the world with id, cached.
+func (ws *worldSource) world(id coda.ID) (*cdb.World, error) {
+	ws.mu.Lock()
+	w := ws.worlds[id]
+	ws.mu.Unlock()
+	if w != nil {
+		return w, nil
 	}
-	k := resolveKey{world: w.World, commit: w.Commit, path: w.Path}
+	w, err := ws.h.World(id.String())
+	if err != nil {
+		return nil, err
+	}
+	if w.ID() != id {
+		return nil, errs.E(errs.NotExist, "ctp: no world "+id.String())
+	}
+	ws.mu.Lock()
+	if len(ws.worlds) >= maxResolved {
+		clear(ws.worlds)
+	}
+	ws.worlds[id] = w
+	ws.mu.Unlock()
+	return w, nil
+}
+
+// resolve returns what asker may have under w. Resolutions are cached by
+// the world's current head too, since reads are checked against it: a
+// commit that revokes a right takes effect at once.
+func (ws *worldSource) resolve(asker ed25519.PublicKey, w Want) *resolved {
+	missing := &resolved{err: errs.E(errs.NotExist, errs.Op("ctp"), errs.Path(w.Path), "no such object")}
+	world, err := ws.world(w.World)
+	if err != nil {
+		return missing
+	}
+	head, err := world.Head()
+	if err != nil {
+		return missing
+	}
+	if w.Commit.IsZero() {
+		w.Commit = head
+	}
+	k := resolveKey{world: w.World, commit: w.Commit, head: head, path: w.Path}
 	copy(k.asker[:], asker)
 	ws.mu.Lock()
 	r := ws.cache[k]
@@ -313,7 +348,7 @@ func (ws *worldSource) resolve(asker ed25519.PublicKey, w Want) *resolved {
 	if r != nil {
 		return r
 	}
-	r = ws.lookup(asker, w)
+	r = ws.lookup(world, asker, w)
 	ws.mu.Lock()
 	if len(ws.cache) >= maxResolved {
 		clear(ws.cache)
@@ -323,18 +358,9 @@ func (ws *worldSource) resolve(asker ed25519.PublicKey, w Want) *resolved {
 	return r
 }
 
-func (ws *worldSource) lookup(asker ed25519.PublicKey, w Want) *resolved {
+func (ws *worldSource) lookup(world *cdb.World, asker ed25519.PublicKey, w Want) *resolved {
 	missing := &resolved{err: errs.E(errs.NotExist, errs.Op("ctp"), errs.Path(w.Path), "no such object")}
-	world, err := ws.h.World(w.World.String())
-	if err != nil || world.ID() != w.World {
-		return missing
-	}
 	rev := w.Commit
-	if rev.IsZero() {
-		if rev, err = world.Head(); err != nil {
-			return missing
-		}
-	}
 	ok, err := world.As(asker).CanRead(rev, w.Path)
 	if err != nil || !ok {
 		return missing

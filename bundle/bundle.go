@@ -259,6 +259,9 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	rec := &recorder{s: st, seen: map[coda.ID]bool{}}
 	tr := tree.New(rec)
 	view := w.As(reader)
+	plain := tree.New(st) // reads that are not the diffs' (they must not travel)
+	var headRoot coda.ID
+	var headReadable func(string) bool
 	values := map[coda.ID]bool{}
 	unreadable := map[coda.ID]bool{}
 	trees := map[coda.ID]coda.ID{} // commit → tree
@@ -278,6 +281,16 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		if err != nil {
 			return Stats{}, errs.E(op, err)
 		}
+		if headReadable == nil {
+			hc, err := w.LoadCommit(head)
+			if err != nil {
+				return Stats{}, errs.E(op, err)
+			}
+			headRoot = hc.Tree
+			if headReadable, err = view.Filter(head); err != nil {
+				return Stats{}, errs.E(op, err)
+			}
+		}
 		err = tr.Diff(base, c.Tree, func(ch tree.Change) error {
 			if ch.B.Kind != tree.KindValue {
 				return nil
@@ -287,6 +300,15 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 				p += "/"
 			}
 			sent := policyPath(ch.Path, ch.Meta) || readable(p)
+			if !sent && headReadable(p) {
+				// Written before the reader was granted read, and still
+				// there at the head, which it may read.
+				e, ok, err := plain.Leaf(headRoot, ch.Path, ch.Meta)
+				if err != nil {
+					return err
+				}
+				sent = ok && e.Kind == tree.KindValue && e.ID == ch.B.ID
+			}
 			if sent {
 				values[ch.B.ID] = true
 			} else {

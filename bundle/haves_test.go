@@ -3,6 +3,7 @@ package bundle
 import (
 	"bytes"
 	"fmt"
+	"github.com/coalescent/coal/acl"
 	"maps"
 	"math/rand/v2"
 	"testing"
@@ -158,5 +159,29 @@ func TestNewCommits(t *testing.T) {
 		if len(gotSet) != len(got) || !maps.Equal(gotSet, want) {
 			t.Fatalf("head %s haves %v: paint-down found %d commits, the naive walk %d", head, haves, len(gotSet), len(want))
 		}
+	}
+}
+
+// TestGrantLater: a value written before its reader was granted read
+// travels if it is still there at the head (the reader may read it now);
+// an older version it replaced does not.
+func TestGrantLater(t *testing.T) {
+	a := origin(t)
+	a.put(t, "alice", "/later/x", "old")
+	a.put(t, "alice", "/later/x", "kept")
+	a.putACL(t, "alice", "/later", grant(a.key(t, "bob"), acl.Read))
+	old, err := a.w.Resolve("HEAD~2")
+	must(t, err)
+	oldItem, err := a.w.Get(old, "/later/x")
+	must(t, err)
+	it, err := a.w.Get(coda.ID{}, "/later/x")
+	must(t, err)
+	_, objs, err := Read(bytes.NewReader(a.bundle(t, "bob", CreateOptions{})))
+	must(t, err)
+	if _, ok := objs[it.ID]; !ok {
+		t.Errorf("bob's bundle lacks /later/x, which he may read at the head")
+	}
+	if _, ok := objs[oldItem.ID]; ok {
+		t.Errorf("bob's bundle carries the version of /later/x replaced before his grant")
 	}
 }

@@ -173,6 +173,12 @@ type CreateOptions struct {
 	// its path and whether its bytes travel (false: withheld). Sync counts
 	// with it what it sends to whom.
 	OnValue func(path string, id coda.ID, sent bool)
+	// Leave, if set, is asked of every value that would travel, except the
+	// .acl, group and metadata leaves validation needs: true leaves its
+	// bytes out of the bundle, and out of withheld — the caller sends them
+	// another way (sync: CTP, docs/sync.md). commit is a commit whose tree
+	// holds id at path where the reader may read it.
+	Leave func(commit coda.ID, path string, id coda.ID) bool
 }
 
 // Stats says what a bundle holds.
@@ -264,6 +270,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	var headReadable func(string) bool
 	values := map[coda.ID]bool{}
 	unreadable := map[coda.ID]bool{}
+	left := map[coda.ID]bool{} // values the caller sends another way
 	trees := map[coda.ID]coda.ID{} // commit → tree
 	for _, c := range commits {
 		trees[c.ID] = c.Tree
@@ -299,7 +306,9 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 			if ch.Meta && p != "/" {
 				p += "/"
 			}
-			sent := policyPath(ch.Path, ch.Meta) || readable(p)
+			policy := policyPath(ch.Path, ch.Meta)
+			sent := policy || readable(p)
+			at := c.ID
 			if !sent && headReadable(p) {
 				// Written before the reader was granted read, and still
 				// there at the head, which it may read.
@@ -308,8 +317,11 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 					return err
 				}
 				sent = ok && e.Kind == tree.KindValue && e.ID == ch.B.ID
+				at = head
 			}
-			if sent {
+			if sent && !policy && opts.Leave != nil && opts.Leave(at, ch.Path, ch.B.ID) {
+				left[ch.B.ID] = true
+			} else if sent {
 				values[ch.B.ID] = true
 			} else {
 				unreadable[ch.B.ID] = true
@@ -335,7 +347,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		}
 	}
 	for id := range values {
-		if rec.seen[id] {
+		if rec.seen[id] || left[id] {
 			continue
 		}
 		// A value withheld from the maker (it got the commits from a
@@ -361,7 +373,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	// The values withheld: unreadable wherever the commits hold them.
 	withheld := []coda.ID{}
 	for id := range unreadable {
-		if !values[id] {
+		if !values[id] && !left[id] {
 			withheld = append(withheld, id)
 		}
 	}

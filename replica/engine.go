@@ -25,7 +25,9 @@ import (
 
 	"github.com/coalescent/coal/bundle"
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/cdb/store"
 	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/ctp"
 	"github.com/coalescent/coal/errs"
 	"github.com/coalescent/coal/relay"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -63,11 +65,25 @@ type Options struct {
 	// Progress, if set, is told of the bytes of a pull's answer received
 	// so far.
 	Progress func(p peer.ID, world coda.ID, bytes int64)
+	// Fetcher, if set, fetches the large values (stored as chunks) that
+	// pulls leave out of their answers, over CTP from every peer that has
+	// the world, striped (a *ctp.Client). Nil: large values travel inside
+	// the answers.
+	Fetcher Fetcher
 	// MergeDelay is how long a node whose head's id is the greater of two
 	// diverged heads waits for the other side to merge them before it
 	// merges them itself (docs/sync.md, "Merge"); 0: DefaultMergeDelay.
 	MergeDelay time.Duration
 }
+
+// Fetcher fetches one value over CTP into st (ctp.Client.FetchValue).
+type Fetcher interface {
+	FetchValue(ctx context.Context, peers []peer.ID, w ctp.Want, id coda.ID, st store.Store) error
+}
+
+// LargeValue is the size over which a puller with a Fetcher asks that
+// values be left to CTP: the values the store keeps as chunks.
+const LargeValue = store.ChunkThreshold
 
 // DefaultMergeDelay is Options.MergeDelay's default.
 const DefaultMergeDelay = 2 * time.Second
@@ -687,6 +703,9 @@ func haves(w *cdb.World, head coda.ID) ([]coda.ID, error) {
 // new world: ReceiveWorld).
 func (e *Engine) pull(ctx context.Context, p peer.ID, w *cdb.World, world, head coda.ID, r *PeerReport) error {
 	req := Pull{World: world, Want: head}
+	if e.opts.Fetcher != nil {
+		req.Large = LargeValue
+	}
 	if w != nil {
 		ours, err := w.Resolve(cdb.DefaultBranch)
 		if err != nil {
@@ -731,6 +750,9 @@ func (e *Engine) pull(ctx context.Context, p peer.ID, w *cdb.World, world, head 
 		return fail(err)
 	}
 	r.Bytes = pr.n
+	if len(pr.fetch) > 0 && req.Large == 0 {
+		return fail(errs.E(errs.Invalid, "replica: values left to CTP by a peer asked to send them all"))
+	}
 	if hdr.World != world || hdr.Head != head {
 		return fail(errs.E(errs.Invalid, fmt.Sprintf("replica: asked for world %s at %s, answered with %s at %s", world, head, hdr.World, hdr.Head)))
 	}
@@ -743,6 +765,11 @@ func (e *Engine) pull(ctx context.Context, p peer.ID, w *cdb.World, world, head 
 	}
 	in := cdb.Incoming{Objects: objs, Head: hdr.Head, Withheld: hdr.Withheld, Maker: maker}
 	var res cdb.ReceiveResult
+	defer func() {
+		if len(pr.fetch) > 0 {
+			e.log.Debug("sync: large values fetched over CTP", "peer", p, "world", world, "values", len(pr.fetch))
+		}
+	}()
 	if w != nil && len(req.Haves) > 0 {
 		// Diverged: merge now, or leave it to the peer for a while.
 		ff, err := reaches(w, objs, head, req.Haves[0])
@@ -753,6 +780,9 @@ func (e *Engine) pull(ctx context.Context, p peer.ID, w *cdb.World, world, head 
 			r.Waiting = true
 			return nil
 		}
+	}
+	if err := e.fetchLarge(ctx, p, world, pr.fetch, req.Large); err != nil {
+		return fail(err)
 	}
 	if w != nil {
 		res, err = w.Receive(ctx, in, cdb.DefaultBranch)
@@ -777,6 +807,43 @@ func (e *Engine) pull(ctx context.Context, p peer.ID, w *cdb.World, world, head 
 		e.maybeDefault()
 	}
 	e.log.Debug("sync: pulled", "peer", p, "world", world, "commits", res.Commits, "objects", res.Objects, "bytes", pr.n, "merge", res.Merge != nil)
+	return nil
+}
+
+// fetchLarge fetches the values an answer left to CTP into the store,
+// from p and every other peer that announced the world, striped; each
+// chunk is checked against its id as it arrives (ctp). They are stored
+// before the commits that hold them are validated: content-addressed,
+// they are at worst unreferenced if those commits are refused.
+func (e *Engine) fetchLarge(ctx context.Context, p peer.ID, world coda.ID, vals []Large, large uint64) error {
+	if len(vals) == 0 {
+		return nil
+	}
+	peers := []peer.ID{p}
+	e.mu.Lock()
+	for q, ps := range e.peers {
+		if _, ok := ps.heads[world]; ok && q != p && !e.bad[q] {
+			peers = append(peers, q)
+		}
+	}
+	e.mu.Unlock()
+	seen := map[coda.ID]bool{}
+	for _, l := range vals {
+		if seen[l.ID] {
+			continue
+		}
+		seen[l.ID] = true
+		if l.Size <= large || l.Size > store.MaxValueSize {
+			return errs.E(errs.Invalid, fmt.Sprintf("replica: value %s left to CTP with a size of %d bytes (asked: over %d)", l.ID, l.Size, large))
+		}
+		want := ctp.Want{World: world, Commit: l.Commit, Path: l.Path}
+		if err := e.opts.Fetcher.FetchValue(ctx, peers, want, l.ID, e.home.Store()); err != nil {
+			if errs.Is(err, errs.Invalid) {
+				err = errs.E(errs.Unavailable, err) // ctp punished the peer that lied itself
+			}
+			return fmt.Errorf("replica: fetch %s (%s): %w", l.Path, l.ID, err)
+		}
+	}
 	return nil
 }
 
@@ -820,6 +887,7 @@ type partReader struct {
 	refusal  error
 	eof      bool
 	progress func(int64)
+	fetch    []Large // the values left to CTP (Fetch, after the Parts)
 }
 
 func (r *partReader) Read(p []byte) (int, error) {
@@ -841,6 +909,10 @@ func (r *partReader) Read(p []byte) (int, error) {
 		}
 		switch m := m.(type) {
 		case Part:
+			if r.fetch != nil {
+				r.err = errs.E(errs.Invalid, "replica: a Part after the Fetch")
+				return 0, r.err
+			}
 			r.n += int64(len(m.Data))
 			if r.n > r.max {
 				r.err = errs.E(errs.Limit, fmt.Sprintf("replica: a pull's answer over %d bytes", r.max))
@@ -850,6 +922,15 @@ func (r *partReader) Read(p []byte) (int, error) {
 			if r.progress != nil {
 				r.progress(r.n)
 			}
+		case Fetch:
+			if len(r.fetch)+len(m.Values) > MaxFetch*16 {
+				r.err = errs.E(errs.Limit, "replica: too many values left to CTP")
+				return 0, r.err
+			}
+			if r.fetch == nil {
+				r.fetch = []Large{} // non-nil: the Parts are over
+			}
+			r.fetch = append(r.fetch, m.Values...)
 		case Refuse:
 			r.err = errRefused
 			k, _ := errs.KindByName(m.Kind)
@@ -949,10 +1030,30 @@ func (e *Engine) serve(c *relay.Conn, p peer.ID, key ed25519.PublicKey, m Pull) 
 			e.opts.OnValue(p, m.World, path, sent)
 		}
 	}}
+	var larges []Large
+	if m.Large > 0 {
+		st, left := e.home.Store(), map[coda.ID]bool{}
+		opts.Leave = func(commit coda.ID, path string, id coda.ID) bool {
+			size, err := st.Size(id)
+			if err != nil || uint64(size) <= m.Large {
+				return false
+			}
+			if !left[id] {
+				left[id] = true
+				larges = append(larges, Large{Commit: commit, Path: path, ID: id, Size: uint64(size)})
+			}
+			return true
+		}
+	}
 	pw := &partWriter{c: c}
 	st, err := bundle.Create(w, cdb.Identity{}, pw, opts)
 	if err == nil {
 		err = pw.Flush()
+	}
+	for len(larges) > 0 && err == nil {
+		n := min(len(larges), MaxFetch)
+		err = send(c, Fetch{Values: larges[:n]})
+		larges = larges[n:]
 	}
 	if err == nil {
 		err = c.CloseWrite()

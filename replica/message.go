@@ -8,6 +8,7 @@ package replica
 //	Pull   { world: bytes[32], want: bytes[32], haves: list<bytes[32]> }
 //	Part   { data: bytes }
 //	Refuse { kind: string, reason: string }
+//	Fetch  { values: list<Large { commit bytes[32], path string, id bytes[32], size u64 }> }
 
 import (
 	"bytes"
@@ -30,15 +31,17 @@ const (
 	MaxPart      = 1 << 20 // bytes in one Part
 	MaxBranchLen = 255     // bytes of a branch name
 	MaxReasonLen = 4096    // bytes of a Refuse's kind or reason
+	MaxFetch     = 1 << 16 // values in one Fetch
+	MaxPathLen   = 4096    // bytes of a Large's path
 )
 
 // The message schemas, compiled once.
 var (
-	schemaOnce                          sync.Once
-	schemaReg                           *coda.Registry
-	headSchema, headsSchema, pullSchema *coda.Schema
-	partSchema, refuseSchema            *coda.Schema
-	schemaErr                           error
+	schemaOnce                            sync.Once
+	schemaReg                             *coda.Registry
+	headSchema, headsSchema, pullSchema   *coda.Schema
+	partSchema, refuseSchema, fetchSchema *coda.Schema
+	schemaErr                             error
 )
 
 func loadSchemas() error {
@@ -49,7 +52,7 @@ func loadSchemas() error {
 			return
 		}
 		for name, p := range map[string]**coda.Schema{"Head": &headSchema, "Heads": &headsSchema, "Pull": &pullSchema,
-			"Part": &partSchema, "Refuse": &refuseSchema} {
+			"Part": &partSchema, "Refuse": &refuseSchema, "Fetch": &fetchSchema} {
 			s, ok := schemaReg.Lookup(name)
 			if !ok {
 				schemaErr = errs.E(errs.Internal, "replica: sync.coda lacks "+name)
@@ -66,7 +69,7 @@ func sendSchemas() []coda.ID {
 	if loadSchemas() != nil {
 		return nil
 	}
-	return []coda.ID{headsSchema.ID, pullSchema.ID, partSchema.ID, refuseSchema.ID}
+	return []coda.ID{headsSchema.ID, pullSchema.ID, partSchema.ID, refuseSchema.ID, fetchSchema.ID}
 }
 
 // Head is one branch head of one world.
@@ -82,10 +85,12 @@ type Heads struct {
 }
 
 // Pull asks for the commits of World up to Want that the asker lacks.
+// Values over Large bytes may be left to CTP (0: none).
 type Pull struct {
 	World coda.ID
 	Want  coda.ID
 	Haves []coda.ID
+	Large uint64
 }
 
 // Part is a piece of the bundle answering a Pull.
@@ -99,7 +104,20 @@ type Refuse struct {
 	Reason string
 }
 
-// message is one of Heads, Pull, Part, Refuse.
+// Large is a value left out of an answer's bundle, to fetch over CTP.
+type Large struct {
+	Commit coda.ID
+	Path   string
+	ID     coda.ID
+	Size   uint64
+}
+
+// Fetch ends an answer whose bundle left values out.
+type Fetch struct {
+	Values []Large
+}
+
+// message is one of Heads, Pull, Part, Refuse, Fetch.
 type message interface {
 	schema() *coda.Schema
 	value() coda.Value
@@ -109,6 +127,7 @@ func (Heads) schema() *coda.Schema  { return headsSchema }
 func (Pull) schema() *coda.Schema   { return pullSchema }
 func (Part) schema() *coda.Schema   { return partSchema }
 func (Refuse) schema() *coda.Schema { return refuseSchema }
+func (Fetch) schema() *coda.Schema  { return fetchSchema }
 
 func id(x coda.ID) coda.Value { return coda.FixedBytes(x[:]) }
 
@@ -125,7 +144,15 @@ func (m Pull) value() coda.Value {
 	for i, h := range m.Haves {
 		hv[i] = id(h)
 	}
-	return coda.Struct(id(m.World), id(m.Want), coda.List(hv...))
+	return coda.Struct(id(m.World), id(m.Want), coda.List(hv...), coda.U64(m.Large))
+}
+
+func (m Fetch) value() coda.Value {
+	vs := make([]coda.Value, len(m.Values))
+	for i, l := range m.Values {
+		vs[i] = coda.Struct(id(l.Commit), coda.String(l.Path), id(l.ID), coda.U64(l.Size))
+	}
+	return coda.Struct(coda.List(vs...))
 }
 
 func (m Part) value() coda.Value   { return coda.Struct(coda.Bytes(m.Data)) }
@@ -188,7 +215,7 @@ func fromValue(s *coda.Schema, v coda.Value) (any, error) {
 		if list.Len() > MaxHaves {
 			return nil, errs.E(errs.Limit, fmt.Sprintf("replica: Pull: %d haves, at most %d", list.Len(), MaxHaves))
 		}
-		m := Pull{World: coda.ID(v.Index(0).AsBytes()), Want: coda.ID(v.Index(1).AsBytes())}
+		m := Pull{World: coda.ID(v.Index(0).AsBytes()), Want: coda.ID(v.Index(1).AsBytes()), Large: v.Index(3).AsUint()}
 		for i := range list.Len() {
 			m.Haves = append(m.Haves, coda.ID(list.Index(i).AsBytes()))
 		}
@@ -203,6 +230,21 @@ func fromValue(s *coda.Schema, v coda.Value) (any, error) {
 		m := Refuse{Kind: v.Index(0).AsString(), Reason: v.Index(1).AsString()}
 		if len(m.Kind) > MaxReasonLen || len(m.Reason) > MaxReasonLen || !utf8.ValidString(m.Kind) || !utf8.ValidString(m.Reason) {
 			return nil, bad("kind or reason longer than %d bytes or not UTF-8", MaxReasonLen)
+		}
+		return m, nil
+	case fetchSchema.ID:
+		list := v.Index(0)
+		if list.Len() > MaxFetch {
+			return nil, errs.E(errs.Limit, fmt.Sprintf("replica: Fetch: %d values, at most %d", list.Len(), MaxFetch))
+		}
+		m := Fetch{Values: make([]Large, list.Len())}
+		for i := range list.Len() {
+			e := list.Index(i)
+			l := Large{Commit: coda.ID(e.Index(0).AsBytes()), Path: e.Index(1).AsString(), ID: coda.ID(e.Index(2).AsBytes()), Size: e.Index(3).AsUint()}
+			if len(l.Path) > MaxPathLen || !utf8.ValidString(l.Path) {
+				return nil, bad("value %d: path of %d bytes (at most %d, UTF-8)", i, len(l.Path), MaxPathLen)
+			}
+			m.Values[i] = l
 		}
 		return m, nil
 	}

@@ -33,6 +33,9 @@ func sampleMessages() []message {
 		Pull{World: idOf(1), Want: idOf(2), Haves: []coda.ID{idOf(5), idOf(6)}},
 		Part{Data: []byte("CODW\x01")},
 		Refuse{Kind: "not-exist", Reason: "no such world"},
+		Pull{World: idOf(1), Want: idOf(2), Haves: []coda.ID{idOf(5)}, Large: 1 << 20},
+		Fetch{},
+		Fetch{Values: []Large{{Commit: idOf(7), Path: "/big/file", ID: idOf(8), Size: 3 << 20}}},
 	}
 }
 
@@ -65,6 +68,11 @@ func normal(m any) any {
 			m.Haves = nil
 		}
 		return m
+	case Fetch:
+		if len(m.Values) == 0 {
+			m.Values = nil
+		}
+		return m
 	}
 	return m
 }
@@ -76,16 +84,18 @@ func TestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := hex.EncodeToString(b[coda.IDSize:])
-	want := strings.Repeat("01", 32) + strings.Repeat("02", 32) + "01" + strings.Repeat("03", 32)
+	want := strings.Repeat("01", 32) + strings.Repeat("02", 32) + "01" + strings.Repeat("03", 32) + "0000000000000000"
 	if body != want {
 		t.Errorf("Pull body:\n got %s\nwant %s", body, want)
 	}
-	ids := map[string]string{"Heads": headsSchema.ID.String(), "Pull": pullSchema.ID.String(), "Part": partSchema.ID.String(), "Refuse": refuseSchema.ID.String()}
+	ids := map[string]string{"Heads": headsSchema.ID.String(), "Pull": pullSchema.ID.String(), "Part": partSchema.ID.String(),
+		"Refuse": refuseSchema.ID.String(), "Fetch": fetchSchema.ID.String()}
 	wantIDs := map[string]string{ // docs/sync.md
 		"Heads":  "3tvue2hzzekhb64xbzvrifebp6idiy6rgvwfxvbtflywwwb7pv4q",
-		"Pull":   "s4wxwtxu2fl46q63xpvop45aba65wuqpi7nn2c52po5nib5lqgla",
+		"Pull":   "q2mimxen3nf2r4zqing4hq5f3rgjwy4olaco6ivhc6vielyhtlcq",
 		"Part":   "3gnxltikbler3aglaa5onn5nlnasztn6ncnatpk44l4ewvdlhsda",
 		"Refuse": "lvzh5etoeg257en2zavmtrrdb7zzxhweab7lkr7wtwqawrjqqutq",
+		"Fetch":  "z7f5qyovwerbflstupzbjqujvxqxg37c6gadjzdzvzzhrueen5eq",
 	}
 	for n, id := range ids {
 		if w := wantIDs[n]; w != id {
@@ -118,6 +128,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"too many haves", enc(Pull{Haves: many}), errs.Limit},
 		{"big part", enc(Part{Data: make([]byte, MaxPart+1)}), errs.Limit},
 		{"trailing byte", append(enc(Refuse{Kind: "x"}), 0), errs.Invalid},
+		{"long path", enc(Fetch{Values: []Large{{Path: strings.Repeat("a", MaxPathLen+1)}}}), errs.Invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -209,10 +209,18 @@ func TestMerkleTransfer(t *testing.T) {
 	nw.start()
 	nw.connect()
 	nw.converged(w.ID(), 20*time.Second)
-	before := n1.e.Stats(n0.host.ID())
+	var before PeerStats
+	waitFor(t, 5*time.Second, "n1 counts the clone", func() bool {
+		before = n1.e.Stats(n0.host.ID())
+		return before.Pulls > 0
+	})
 	n0.put(t, "/d3/e04242", "changed")
 	nw.converged(w.ID(), 5*time.Second)
-	after := n1.e.Stats(n0.host.ID())
+	var after PeerStats
+	waitFor(t, 5*time.Second, "n1 counts the pull", func() bool { // counted just after Receive
+		after = n1.e.Stats(n0.host.ID())
+		return after.Pulls > before.Pulls
+	})
 	objs, bytes := after.ObjectsRecv-before.ObjectsRecv, after.BytesRecv-before.BytesRecv
 	t.Logf("clone: %d objects, %d bytes; one change: %d objects, %d bytes", before.ObjectsRecv, before.BytesRecv, objs, bytes)
 	if before.ObjectsRecv < n {

@@ -15,6 +15,7 @@ import (
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/cdb/store/memstore"
 	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/ctp"
 	"github.com/coalescent/coal/errs"
 	"github.com/coalescent/coal/relay"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -50,6 +51,9 @@ type node struct {
 	h    *cdb.Home
 	host host.Host
 	e    *Engine
+
+	ctp     *ctp.Server // with ctp: true
+	fetcher *ctp.Client
 
 	mu      sync.Mutex
 	invalid []peer.ID
@@ -119,6 +123,15 @@ func (nw *testNet) start(nodes ...*node) {
 	}
 }
 
+// startCTP serves CTP on nd's host and makes its engine fetch large
+// values over it (call before start).
+func (nd *node) startCTP(t *testing.T) {
+	nd.ctp = ctp.NewServer(ctp.WorldSource(nd.h), ctp.ServerOptions{})
+	nd.ctp.Register(nd.host)
+	t.Cleanup(func() { nd.ctp.Close() })
+	nd.fetcher = ctp.NewClient(nd.host, ctp.Options{})
+}
+
 func (nd *node) start(t *testing.T) {
 	var log *slog.Logger
 	if *verbose {
@@ -127,6 +140,7 @@ func (nd *node) start(t *testing.T) {
 	e, err := New(nd.h, nd.host, Options{
 		Logger:     log,
 		MergeDelay: 300 * time.Millisecond,
+		Fetcher:    nd.fetcherOrNil(),
 		OnInvalid: func(p peer.ID, err error) {
 			nd.mu.Lock()
 			nd.invalid = append(nd.invalid, p)
@@ -147,6 +161,13 @@ func (nd *node) start(t *testing.T) {
 	must(t, err)
 	nd.e = e
 	t.Cleanup(func() { e.Close() })
+}
+
+func (nd *node) fetcherOrNil() Fetcher {
+	if nd.fetcher == nil {
+		return nil
+	}
+	return nd.fetcher
 }
 
 // connect connects every pair of nodes given (all if none).

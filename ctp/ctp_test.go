@@ -468,3 +468,89 @@ func TestRevoked(t *testing.T) {
 		t.Errorf("served %+v, want 1 object before and 1 Missing after", got)
 	}
 }
+
+// TestResume: a fetch cut short leaves the chunks it stored; the next
+// fetch asks only for the others.
+func TestResume(t *testing.T) {
+	var s *swarm
+	s = newSwarm(t, 2, 2<<20, func(i int, src Source) Source {
+		if i != 0 {
+			return src
+		}
+		return &killer{Source: src, kill: func() {
+			must(t, s.mn.UnlinkPeers(s.client.ID(), s.servers[0].ID()))
+			_ = s.mn.DisconnectPeers(s.client.ID(), s.servers[0].ID())
+		}}
+	})
+	c := NewClient(s.client, Options{MaxInFlight: 128 << 10})
+	st := memstore.New()
+	err := c.FetchValue(ctxT(t), s.peers()[:1], s.wd.want("/pub/big"), s.wd.bigID, st)
+	if err == nil {
+		t.Fatal("the fetch from a peer that dies succeeded")
+	}
+	var have int
+	chunks := s.wd.chunks(t, s.wd.bigID)
+	for _, id := range chunks {
+		if ok, _ := st.HasChunk(id); ok {
+			have++
+		}
+	}
+	if have == 0 || have == len(chunks) {
+		t.Fatalf("%d of %d chunks stored by the cut fetch, want some", have, len(chunks))
+	}
+	must(t, c.FetchValue(ctxT(t), s.peers()[1:], s.wd.want("/pub/big"), s.wd.bigID, st))
+	checkValue(t, st, s.wd.bigID, s.wd.big)
+	if got, want := s.srv[1].Stats(s.client.ID()).Objects, int64(len(chunks)-have+1); got != want {
+		t.Errorf("the second fetch took %d objects, want %d (the manifest and the %d chunks missing)", got, want, len(chunks)-have)
+	}
+}
+
+// sizer records the largest sum of chunk lengths one Want asks for.
+type sizer struct {
+	Source
+	lens map[coda.ID]int64
+	mu   sync.Mutex
+	max  int64
+	ids  int
+}
+
+func (z *sizer) Object(ctx context.Context, asker ed25519.PublicKey, w Want, id coda.ID) (Object, error) {
+	var sum int64
+	for _, x := range w.IDs {
+		sum += z.lens[x]
+	}
+	z.mu.Lock()
+	if sum > z.max {
+		z.max, z.ids = sum, len(w.IDs)
+	}
+	z.mu.Unlock()
+	return z.Source.Object(ctx, asker, w, id)
+}
+
+// TestInFlightBound: no Want asks for more than half the in-flight bound
+// (two are outstanding at most), unless it holds a single id.
+func TestInFlightBound(t *testing.T) {
+	var z *sizer
+	s := newSwarm(t, 1, 4<<20, func(i int, src Source) Source {
+		z = &sizer{Source: src}
+		return z
+	})
+	m, err := s.wd.h.Store().(store.Chunked).Chunks(s.wd.bigID)
+	must(t, err)
+	z.lens = map[coda.ID]int64{}
+	for _, ch := range m.Chunks {
+		z.lens[ch.ID] = int64(ch.Len)
+	}
+	const bound = 512 << 10
+	c := NewClient(s.client, Options{MaxInFlight: bound})
+	must(t, c.FetchValue(ctxT(t), s.peers(), s.wd.want("/pub/big"), s.wd.bigID, memstore.New()))
+	if z.max > bound/2 && z.ids > 1 {
+		t.Errorf("a Want of %d ids asked for %d bytes, more than half the bound %d", z.ids, z.max, bound)
+	}
+	if z.max == 0 {
+		t.Errorf("no chunk wanted")
+	}
+	if wants := s.srv[0].Stats(s.client.ID()).Wants; wants < m.Size/(bound/2) {
+		t.Errorf("%d Wants for %d chunks under a bound of %d bytes: too few", wants, len(m.Chunks), bound)
+	}
+}

@@ -270,7 +270,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	var headReadable func(string) bool
 	values := map[coda.ID]bool{}
 	unreadable := map[coda.ID]bool{}
-	left := map[coda.ID]bool{} // values the caller sends another way
+	left := map[coda.ID]bool{}     // values the caller sends another way
 	trees := map[coda.ID]coda.ID{} // commit → tree
 	for _, c := range commits {
 		trees[c.ID] = c.Tree

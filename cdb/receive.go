@@ -193,6 +193,7 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	if p := h.policy; p != nil {
 		env.Rights = func(c *Commit, parents []*Commit) error { return p.CheckCommit(vs, c, parents) }
 	}
+	h.callHook(&env, vs)
 	var maxT hlc.Time
 	for _, c := range order {
 		if err := ctx.Err(); err != nil {

@@ -46,6 +46,8 @@ func (s *server) handlers() map[string]handler {
 		"POST /v1/worlds/{world}/groups":           s.groupAdd,
 		"GET /v1/worlds/{world}/groups/{name}":     s.group,
 		"DELETE /v1/worlds/{world}/groups/{name}":  s.groupRemove,
+		"POST /v1/worlds/{world}/call/{path...}":   s.callProgram,
+		"POST /v1/worlds/{world}/triggers":         s.setTrigger,
 	}
 }
 

@@ -78,4 +78,6 @@ var Routes = []Route{
 	{"DELETE", "/v1/worlds/{world}/groups/{name}", "remove members, or the group", []Param{pWorld, {"name", "path", "string", "a group name"}}, "GroupRequest", "CommitResult", 0},
 	{"GET", "/v1/worlds/{world}/watch", "server-sent events, one per commit touching a prefix; resumable with Last-Event-ID", []Param{pWorld,
 		{"path", "query", "string", "the prefix watched (default /)"}}, "", "sse", 0},
+	{"POST", "/v1/worlds/{world}/call/{path...}", "run the program at a path as the caller; its writes become one commit with a call record", []Param{pWorld, pPath}, "CallRequest", "CallResult", 0},
+	{"POST", "/v1/worlds/{world}/triggers", "run a program after each commit that changes a directory (coal on)", []Param{pWorld}, "TriggerRequest", "CommitResult", 201},
 }

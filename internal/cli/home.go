@@ -13,6 +13,7 @@ import (
 
 	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/api/client"
+	"github.com/coalescent/coal/call"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/cdb/hlc"
 	"github.com/coalescent/coal/coda"
@@ -28,7 +29,7 @@ import (
 // The home keeps its own audit log (HOME/audit), which receives every read
 // made through a view (env.view) and every write.
 func (e *env) options() cdb.Options {
-	return acl.With(cdb.Options{})
+	return call.With(acl.With(cdb.Options{}))
 }
 
 // openHome opens the coal home named by --home (or COAL_HOME, or ~/.coal)

@@ -1,0 +1,454 @@
+package call_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coalescent/coal/acl"
+	"github.com/coalescent/coal/bundle"
+	"github.com/coalescent/coal/call"
+	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/co"
+	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
+)
+
+var ctx = context.Background()
+
+// fixedClock makes homes whose commits are reproducible: every commit's
+// time is its parent's plus one.
+func fixedClock() time.Time { return time.Unix(1_700_000_000, 0) }
+
+func opts() cdb.Options {
+	return call.With(acl.With(cdb.Options{NoAudit: true, Clock: fixedClock}))
+}
+
+// newHome makes a home with the Counter schema.
+func newHome(t testing.TB) (*cdb.Home, *cdb.World) {
+	t.Helper()
+	h, err := cdb.Init(filepath.Join(t.TempDir(), "home"), opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	w, err := h.World("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addSchemas(t, w, h.NodeKey(), "schema Counter { n: u64 }\n")
+	return h, w
+}
+
+func addSchemas(t testing.TB, w *cdb.World, as cdb.Identity, src string) {
+	t.Helper()
+	if _, _, err := w.AddSchemas(ctx, as, "test.coda", []byte(src)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// putProgram assembles the Co source src and stores it at path as a
+// program.
+func putProgram(t testing.TB, w *cdb.World, as cdb.Identity, path, src string) {
+	t.Helper()
+	obj := programObject(t, w, as, src)
+	if _, err := w.Commit(ctx, as, []cdb.Op{{Kind: cdb.Put, Path: path, Raw: obj}}, "program"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFile(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func counter(t testing.TB, w *cdb.World) uint64 {
+	t.Helper()
+	it, err := w.Get(coda.ID{}, "/counter/n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return binary.LittleEndian.Uint64(it.Raw[coda.IDSize:])
+}
+
+func head(t testing.TB, w *cdb.World) coda.ID {
+	t.Helper()
+	h, err := w.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func TestCounter(t *testing.T) {
+	h, w := newHome(t)
+	putProgram(t, w, h.NodeKey(), "/progs/counter", readFile(t, "../examples/counter/counter.co"))
+	var last call.Result
+	for i := 1; i <= 3; i++ {
+		res, err := call.Run(ctx, w, h.NodeKey(), call.Request{Path: "/progs/counter"})
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		if got := counter(t, w); got != uint64(i) {
+			t.Fatalf("after call %d: n = %d, want %d", i, got, i)
+		}
+		if res.Output == nil || binary.LittleEndian.Uint64(res.Output[coda.IDSize:]) != uint64(i) {
+			t.Fatalf("call %d: output %x, want n = %d", i, res.Output, i)
+		}
+		last = res
+	}
+	c, err := w.LoadCommit(last.Commit.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Call == nil || c.Call.Program != last.Program || c.Call.Entry != "main" || c.Call.Steps != last.Steps || c.Call.Steps == 0 ||
+		c.Call.Output == nil || *c.Call.Output != coda.Sum(last.Output) || c.Call.Input != nil {
+		t.Fatalf("call record %+v, want program %s, steps %d, output %s", c.Call, last.Program, last.Steps, coda.Sum(last.Output))
+	}
+	if len(c.Ops) != 1 || c.Ops[0].Path != "/counter/n" {
+		t.Fatalf("ops %+v, want one put of /counter/n", c.Ops)
+	}
+	// The output object is stored.
+	if _, err := h.Store().Get(*c.Call.Output); err != nil {
+		t.Fatalf("output object: %v", err)
+	}
+	if _, err := w.Replay(nil); err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+}
+
+// forge re-signs a copy of the commit id with change applied, stores it
+// and points branch "forged" at it.
+func forge(t *testing.T, h *cdb.Home, w *cdb.World, id coda.ID, change func(c *cdb.Commit, objs map[coda.ID][]byte)) (*cdb.Commit, map[coda.ID][]byte) {
+	t.Helper()
+	c, err := w.LoadCommit(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := *c.Call
+	c.Call = &k
+	objs := map[coda.ID][]byte{}
+	change(c, objs)
+	obj, err := cdb.SignCommit(c, h.NodeKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs[c.ID] = obj
+	return c, objs
+}
+
+// callCommit sets up a home with one counter call on top of a clone's
+// head: it returns the home, the clone and the call's commit.
+func callAndClone(t *testing.T) (*cdb.Home, *cdb.World, *cdb.World, coda.ID) {
+	t.Helper()
+	h, w := newHome(t)
+	putProgram(t, w, h.NodeKey(), "/progs/counter", readFile(t, "../examples/counter/counter.co"))
+	var buf bytes.Buffer
+	if _, err := bundle.Create(w, h.NodeKey(), &buf, bundle.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	h2, _, err := bundle.CloneBundle(ctx, filepath.Join(t.TempDir(), "clone"), &buf, opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h2.Close() })
+	w2, err := h2.World(w.ID().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := call.Run(ctx, w, h.NodeKey(), call.Request{Path: "/progs/counter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, w, w2, res.Commit.ID
+}
+
+func TestTamper(t *testing.T) {
+	h, w, w2, id := callAndClone(t)
+	honest, err := w.LoadCommit(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent, err := w.LoadCommit(honest.Parents[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The objects of the honest commit a receiver lacks.
+	var buf bytes.Buffer
+	if _, err := bundle.Create(w, h.NodeKey(), &buf, bundle.CreateOptions{Since: parent.ID}); err != nil {
+		t.Fatal(err)
+	}
+	_, base, err := bundle.Read(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(base, id)
+	otherOut := coda.Sum([]byte("another output"))
+	cases := []struct {
+		name   string
+		change func(c *cdb.Commit, objs map[coda.ID][]byte)
+	}{
+		{"output", func(c *cdb.Commit, _ map[coda.ID][]byte) { c.Call.Output = &otherOut }},
+		{"no output", func(c *cdb.Commit, _ map[coda.ID][]byte) { c.Call.Output = nil }},
+		{"more steps", func(c *cdb.Commit, _ map[coda.ID][]byte) { c.Call.Steps++ }},
+		{"fewer steps", func(c *cdb.Commit, _ map[coda.ID][]byte) { c.Call.Steps-- }},
+		{"ops", func(c *cdb.Commit, objs map[coda.ID][]byte) {
+			// n = 1000 instead of 1, ops and tree consistent.
+			b := append([]byte(nil), mustGet(t, h, c.Ops[0].ID)...)
+			binary.LittleEndian.PutUint64(b[coda.IDSize:], 1000)
+			st := &memStore{s: h.Store(), mem: objs}
+			root, err := cdb.ApplyCallWrites(st, parent.Tree, c.Stamp(), []cdb.CallWrite{{Path: "/counter/n", Data: b}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Tree, c.Ops[0].ID = root, coda.Sum(b)
+		}},
+		{"extra op", func(c *cdb.Commit, objs map[coda.ID][]byte) {
+			st := &memStore{s: h.Store(), mem: objs}
+			extra := append([]byte(nil), mustGet(t, h, c.Ops[0].ID)...)
+			root, err := cdb.ApplyCallWrites(st, parent.Tree, c.Stamp(), []cdb.CallWrite{
+				{Path: "/counter/n", Data: mustGet(t, h, c.Ops[0].ID)}, {Path: "/counter/m", Data: extra}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Tree = root
+			c.Ops = append([]cdb.Change{{Path: "/counter/m", ID: coda.Sum(extra)}}, c.Ops...)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, objs := forge(t, h, w, id, tc.change)
+			for k, v := range base {
+				if objs[k] == nil {
+					objs[k] = v
+				}
+			}
+			// Bundle apply and sync: Receive.
+			before := head(t, w2)
+			_, err := w2.Receive(ctx, cdb.Incoming{Objects: objs, Head: c.ID, Maker: h.NodeKey().Public}, "")
+			if !errs.Is(err, errs.Invalid) {
+				t.Fatalf("receive of a forged call: %v, want an invalid error", err)
+			}
+			if !strings.Contains(err.Error(), "does not reproduce") {
+				t.Fatalf("receive of a forged call: %v, want it to say the call does not reproduce", err)
+			}
+			t.Log(err)
+			if head(t, w2) != before {
+				t.Fatal("the forged commit moved the head")
+			}
+			// Replay: store it on a branch of the maker's home.
+			b := h.Store().NewBatch()
+			for _, o := range objs {
+				if _, err := b.Put(o); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := b.SetRef("head/"+w.ID().String()+"/forged", c.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Commit(true); err != nil {
+				t.Fatal(err)
+			}
+			b.Discard()
+			_, err = w.Replay(nil)
+			if !errs.Is(err, errs.Corrupt) {
+				t.Fatalf("replay with a forged call: %v, want corrupt", err)
+			}
+			if !strings.Contains(err.Error(), "does not reproduce") {
+				t.Fatalf("replay with a forged call: %v, want it to say the call does not reproduce", err)
+			}
+			b = h.Store().NewBatch()
+			b.DeleteRef("head/" + w.ID().String() + "/forged")
+			b.Commit(true)
+			b.Discard()
+		})
+	}
+	// The honest commit is taken.
+	objs := map[coda.ID][]byte{id: mustGet(t, h, id)}
+	for k, v := range base {
+		objs[k] = v
+	}
+	if _, err := w2.Receive(ctx, cdb.Incoming{Objects: objs, Head: id, Maker: h.NodeKey().Public}, ""); err != nil {
+		t.Fatalf("receive of the honest call: %v", err)
+	}
+	if got := counter(t, w2); got != 1 {
+		t.Fatalf("the clone's counter is %d, want 1", got)
+	}
+	if _, err := w2.Replay(nil); err != nil {
+		t.Fatalf("replay of the clone: %v", err)
+	}
+}
+
+func counterObject(t testing.TB, w *cdb.World, n uint64) []byte {
+	t.Helper()
+	reg, err := w.Schemas(coda.ID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := reg.Lookup("Counter")
+	obj, err := coda.EncodeObject(s, coda.Struct(coda.U64(n)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj
+}
+
+func mustGet(t testing.TB, h *cdb.Home, id coda.ID) []byte {
+	t.Helper()
+	b, err := h.Store().Get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// memStore reads s and keeps writes in mem.
+type memStore struct {
+	s interface {
+		Get(coda.ID) ([]byte, error)
+	}
+	mem map[coda.ID][]byte
+}
+
+func (m *memStore) Get(id coda.ID) ([]byte, error) {
+	if b, ok := m.mem[id]; ok {
+		return b, nil
+	}
+	return m.s.Get(id)
+}
+
+func (m *memStore) Put(b []byte) (coda.ID, error) {
+	id := coda.Sum(b)
+	m.mem[id] = append([]byte(nil), b...)
+	return id, nil
+}
+
+// TestDeterminism: the same call on two homes (a copy of one home, so
+// the same key and history) gives byte-identical commits.
+func TestDeterminism(t *testing.T) {
+	h, w := newHome(t)
+	putProgram(t, w, h.NodeKey(), "/progs/counter", readFile(t, "../examples/counter/counter.co"))
+	dir := h.Dir()
+	h.Close()
+	dir2 := filepath.Join(t.TempDir(), "copy")
+	if err := os.CopyFS(dir2, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(dir2, "keys", "node.key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var objs [2][]byte
+	var trees [2]coda.ID
+	for i, d := range []string{dir, dir2} {
+		hh, err := cdb.Open(d, opts())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ww, err := hh.World("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := call.Run(ctx, ww, hh.NodeKey(), call.Request{Path: "/progs/counter"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs[i] = mustGet(t, hh, res.Commit.ID)
+		trees[i] = res.Commit.Tree
+		hh.Close()
+	}
+	if !bytes.Equal(objs[0], objs[1]) || trees[0] != trees[1] {
+		t.Fatalf("the same call on two homes gave commits\n%x\n%x", objs[0], objs[1])
+	}
+}
+
+func TestHostile(t *testing.T) {
+	h, w := newHome(t)
+	putProgram(t, w, h.NodeKey(), "/progs/counter", readFile(t, "../examples/counter/counter.co"))
+	if _, err := call.Run(ctx, w, h.NodeKey(), call.Request{Path: "/progs/counter"}); err != nil {
+		t.Fatal(err)
+	}
+	alice, err := cdb.NewIdentity("alice", bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := "/home/" + alice.Key()
+	cases := []struct {
+		name, src string
+		steps     uint64
+		as        cdb.Identity
+		kind      errs.Kind
+	}{
+		{"infinite loop", "#l *l JMP16", 100_000, h.NodeKey(), errs.Limit},
+		{"memory bomb", "LIT32 0 #l DPD32 ADR32 LIT8 1 STR8 LIT32 4096 ADD32 *l JMP16", 0, h.NodeKey(), errs.Limit},
+		{"stack bomb", "#l LIT8 1 *l JMP16", 0, h.NodeKey(), errs.Invalid},
+		{"exit code", "LIT16 0x0502 LIT8 0 LIT8 0xC0 LIT8 0 DVW16", 0, h.NodeKey(), errs.Invalid},
+		// alice may write only her home: the counter is outside it.
+		{"write outside rights", putSource("/counter/n", counterObject(t, w, 1_000_000)), 0, alice, errs.Permission},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := "/progs/" + tc.name
+			if tc.as.Key() == alice.Key() {
+				path = home + "/evil"
+			}
+			putProgram(t, w, h.NodeKey(), path, tc.src)
+			before := head(t, w)
+			_, err := call.Run(ctx, w, tc.as, call.Request{Path: path, MaxSteps: tc.steps})
+			if !errs.Is(err, tc.kind) {
+				t.Fatalf("got %v, want a %v error", err, tc.kind)
+			}
+			if head(t, w) != before {
+				t.Fatal("a failed call committed")
+			}
+			t.Log(err)
+		})
+	}
+	if got := counter(t, w); got != 1 {
+		t.Fatalf("counter = %d, want 1", got)
+	}
+}
+
+// putSource is a Co program that puts obj at path and halts.
+func putSource(path string, obj []byte) string {
+	req := append([]byte{call.OpPut, byte(len(path)), 0}, path...)
+	req = append(req, obj...)
+	var b strings.Builder
+	for _, c := range req {
+		fmt.Fprintf(&b, "\\x%02x", c)
+	}
+	return fmt.Sprintf("*r-end *r SUB16 *r LIT8 0xC4 LIT8 0 DMW16 HALT #r \"%s\" #r-end\n", b.String())
+}
+
+// programObject assembles src and returns the program object to store.
+func programObject(t testing.TB, w *cdb.World, as cdb.Identity, src string) []byte {
+	t.Helper()
+	rom, err := co.Assemble("test.co", []byte(src), co.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := w.Schemas(coda.ID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, ok := reg.Lookup("Rom")
+	if !ok {
+		addSchemas(t, w, as, "schema Rom { code: bytes }\n")
+		reg, _ = w.Schemas(coda.ID{})
+		s, _ = reg.Lookup("Rom")
+	}
+	obj, err := coda.EncodeObject(s, coda.Struct(coda.Bytes(rom)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj
+}

@@ -239,13 +239,7 @@ func (a *assembler) assemble(file string, src []byte) []byte {
 		a.expand(b, r.body, &scope{mod: r.mod, active: map[*macro]bool{}})
 		b.items = append(b.items, item{kind: iOp, pos: r.pos, op: coins.RTN})
 	}
-	static := 0
-	for _, b := range a.bodies {
-		if !b.dyn {
-			static++
-		}
-	}
-	if static > 1 {
+	if len(a.bodies) > 1 {
 		// Top-level code halts when it runs off its end into the routines.
 		entry.items = append(entry.items, item{kind: iOp, op: coins.HALT})
 	}

@@ -456,7 +456,7 @@ func canonicalForms(cp *co.Program) forms {
 	var visit func(i int)
 	visit = func(i int) {
 		f := &fs[i]
-		if f.state == 2 {
+		if f.state != 0 {
 			return
 		}
 		f.state = 1

@@ -70,7 +70,7 @@ var loadSchemas = sync.OnceValues(func() (schemas, error) {
 		switch x.Name {
 		case "Program":
 			s.program = x
-		case "Routine":
+		case "LibRoutine":
 			s.routine = x
 		case "Lib":
 			s.lib = x
@@ -271,3 +271,7 @@ func (p *Program) check() error {
 
 // validName reports whether s is a Co name (docs/co.md §1).
 func validName(s string) bool { return len(s) <= 1024 && co.ValidName(s) }
+
+// SchemaSource returns the text of program.coda, the schemas of Program
+// and Lib objects, as coal prog add stores them in /sys/schemas.
+func SchemaSource() []byte { return append([]byte(nil), programCoda...) }

@@ -76,11 +76,11 @@ func execute(e env, progObj []byte, entry string, input []byte, maxSteps uint64)
 	if err != nil {
 		return outcome{}, err
 	}
-	d := newDevice(e.st, e.root, e.readable, input, addr)
+	d := newDevice(e.st, e.root, e.readable, input)
 	d.onRead = e.onRead
 	var devs [coins.Slots]coins.Device
 	devs[TreeSlot] = d
-	m, err := coins.New(code, coins.Options{MaxSteps: maxSteps, MaxMemory: MaxMemory, Devices: devs})
+	m, err := newMachine(code, addr, coins.Options{MaxSteps: maxSteps, MaxMemory: MaxMemory, Devices: devs})
 	if err != nil {
 		return outcome{}, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/coalescent/coal/co"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
+	"github.com/coalescent/coal/prog"
 )
 
 var ctx = context.Background()
@@ -429,10 +430,11 @@ func putSource(path string, obj []byte) string {
 	return fmt.Sprintf("*r-end *r SUB16 *r LIT8 0xC4 LIT8 0 DMW16 HALT #r \"%s\" #r-end\n", b.String())
 }
 
-// programObject assembles src and returns the program object to store.
+// programObject builds src and returns the program object to store,
+// adding prog's schemas to /sys/schemas first if the world lacks them.
 func programObject(t testing.TB, w *cdb.World, as cdb.Identity, src string) []byte {
 	t.Helper()
-	rom, err := co.Assemble("test.co", []byte(src), co.Options{})
+	p, err := prog.Build("test.co", []byte(src), co.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,15 +442,55 @@ func programObject(t testing.TB, w *cdb.World, as cdb.Identity, src string) []by
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, ok := reg.Lookup("Rom")
-	if !ok {
-		addSchemas(t, w, as, "schema Rom { code: bytes }\n")
-		reg, _ = w.Schemas(coda.ID{})
-		s, _ = reg.Lookup("Rom")
+	if _, ok := reg.Lookup("Program"); !ok {
+		all, err := prog.Schemas()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range all { // one by one: each may refer to the ones before
+			op := cdb.Op{Kind: cdb.Put, Path: cdb.SchemasDir + "/" + s.Name, Raw: coda.SchemaObject(s)}
+			if _, err := w.Commit(ctx, as, []cdb.Op{op}, "schema "+s.Name); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	obj, err := coda.EncodeObject(s, coda.Struct(coda.Bytes(rom)))
+	obj, err := p.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return obj
+}
+
+// TestEntry: --entry runs an exported routine; the record names it and
+// replay re-executes it.
+func TestEntry(t *testing.T) {
+	h, w := newHome(t)
+	put := strings.Replace(putSource("/counter/n", counterObject(t, w, 7)), "HALT", "RTN", 1)
+	i := strings.Index(put, "#r ")
+	src := "HALT\n^ seven " + put[:i] + " ;\n" + put[i:]
+	putProgram(t, w, h.NodeKey(), "/progs/p", src)
+	before := head(t, w)
+	if res, err := call.Run(ctx, w, h.NodeKey(), call.Request{Path: "/progs/p"}); err != nil || !res.Commit.ID.IsZero() || head(t, w) != before {
+		t.Fatalf("main: %+v, %v; want no commit", res.Commit, err)
+	}
+	res, err := call.Run(ctx, w, h.NodeKey(), call.Request{Path: "/progs/p", Entry: "seven"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := counter(t, w); got != 7 {
+		t.Fatalf("n = %d, want 7", got)
+	}
+	c, err := w.LoadCommit(res.Commit.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Call.Entry != "seven" {
+		t.Fatalf("entry %q, want seven", c.Call.Entry)
+	}
+	if _, err := w.Replay(nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call.Run(ctx, w, h.NodeKey(), call.Request{Path: "/progs/p", Entry: "eight"}); !errs.Is(err, errs.Invalid) {
+		t.Fatalf("unknown entry: %v", err)
+	}
 }

@@ -14,7 +14,6 @@ package call
 //	0x05 INPUT   —              answer: the input's object bytes
 //	0x06 OUTPUT  — , object     set the call's output
 //	0x07 SCHEMA  name           answer: the 32-byte id of /sys/schemas/NAME
-//	0x08 ENTRY   —              answer: the entry's address (u16)
 //
 // The answer is read by DMA (device → data RAM), continuing where the last
 // read stopped. A SEND (DVW) with out[0] = 0 fills the input buffer with
@@ -47,7 +46,6 @@ const (
 	OpInput  byte = 0x05
 	OpOutput byte = 0x06
 	OpSchema byte = 0x07
-	OpEntry  byte = 0x08
 )
 
 // Statuses of a request.
@@ -88,7 +86,6 @@ type device struct {
 	readable func(path string) bool // nil: everything
 	onRead   func(action, path string, err error)
 	input    []byte
-	entry    uint16
 
 	writes     []cdb.CallWrite
 	pending    map[string]int // path → index in writes
@@ -103,8 +100,8 @@ type device struct {
 	request []byte
 }
 
-func newDevice(st tree.Store, root coda.ID, readable func(string) bool, input []byte, entry uint16) *device {
-	return &device{st: st, tr: tree.New(st), root: root, readable: readable, input: input, entry: entry, pending: map[string]int{}}
+func newDevice(st tree.Store, root coda.ID, readable func(string) bool, input []byte) *device {
+	return &device{st: st, tr: tree.New(st), root: root, readable: readable, input: input, pending: map[string]int{}}
 }
 
 func (d *device) ID() [coins.IDSize]byte { return treeID }
@@ -192,8 +189,6 @@ func (d *device) do(req []byte) (byte, error) {
 		}
 	case OpSchema:
 		st = d.schema(arg)
-	case OpEntry:
-		d.answer = binary.LittleEndian.AppendUint16(nil, d.entry)
 	default:
 		st = StatusBad
 	}

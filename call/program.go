@@ -1,30 +1,92 @@
 package call
 
 import (
-	"encoding/binary"
 	"fmt"
 
+	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/coins"
 	"github.com/coalescent/coal/errs"
+	"github.com/coalescent/coal/prog"
 )
 
-// load decodes the Program object obj and returns the ROM to run and the
-// address of entry ("" or "main": 0). The ROM is the program's code; the
-// tree device's ENTRY request tells the program which entry was asked
-// for, and a program with several entries starts with a dispatch to it.
-//
-// TEMPORARY until package prog lands: an object whose body is
-// uvarint(len) ‖ code.
+// LibDir is where a world keeps its code library (prog: /lib/NAME).
+const LibDir = "/lib"
+
+// entryPrologue is how many steps the jump to an entry other than main
+// takes (docs/calls.md, "Entries").
+const entryPrologue = 2
+
+// load decodes the Program object obj and returns the ROM to run, linked
+// against the world's /lib if it imports library routines, and the
+// address of entry ("" or "main": 0).
 func load(e env, obj []byte, entry string) ([]byte, uint16, error) {
-	if len(obj) < coda.IDSize {
-		return nil, 0, errs.E(errs.Invalid, "program: not an object")
+	p, err := prog.Decode(obj)
+	if err != nil {
+		return nil, 0, errs.E(errs.Invalid, fmt.Errorf("program %s: %w", coda.Sum(obj).Short(), err))
 	}
-	n, k := binary.Uvarint(obj[coda.IDSize:])
-	if k <= 0 || uint64(len(obj)-coda.IDSize-k) != n {
-		return nil, 0, errs.E(errs.Invalid, fmt.Sprintf("program %s: not a program", coda.Sum(obj).Short()))
+	addr, err := p.Entry(entry)
+	if err != nil {
+		return nil, 0, errs.E(errs.Invalid, fmt.Errorf("program %s: %w", coda.Sum(obj).Short(), err))
 	}
-	if entry != "" && entry != "main" {
-		return nil, 0, errs.E(errs.Invalid, fmt.Sprintf("program: no entry %q", entry))
+	rom := p.Code
+	if len(p.Imports) > 0 {
+		lib, err := library(e)
+		if err != nil {
+			return nil, 0, err
+		}
+		if rom, err = prog.Link(p, lib.Lookup); err != nil {
+			return nil, 0, errs.E(errs.Invalid, fmt.Errorf("program %s: %w", coda.Sum(obj).Short(), err))
+		}
 	}
-	return obj[coda.IDSize+k:], 0, nil
+	return rom, addr, nil
+}
+
+// library reads the world's /lib as the caller may read it.
+func library(e env) (*prog.Library, error) {
+	lib := prog.NewLibrary()
+	tr := tree.New(e.st)
+	ents, err := tr.List(e.root, LibDir)
+	if errs.Is(err, errs.NotExist) {
+		return lib, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range ents {
+		p := LibDir + "/" + d.Name
+		if d.Kind != tree.KindValue || e.readable != nil && !e.readable(p) {
+			continue
+		}
+		b, err := e.st.Get(d.ID)
+		if err != nil {
+			return nil, err
+		}
+		if err := lib.Add(d.Name, b); err != nil {
+			continue // not a library value: it links nothing
+		}
+	}
+	return lib, nil
+}
+
+// newMachine loads rom and points it at addr: for an entry other than
+// main, the first four bytes of instruction RAM become LIT16 addr JMP16
+// (two steps), and data RAM keeps the ROM's own bytes.
+func newMachine(rom []byte, addr uint16, o coins.Options) (*coins.Machine, error) {
+	if addr == 0 {
+		return coins.New(rom, o)
+	}
+	code := make([]byte, max(len(rom), 4))
+	copy(code, rom)
+	code[0], code[1], code[2], code[3] = byte(coins.LIT16), byte(addr), byte(addr>>8), byte(coins.JMP16)
+	m, err := coins.New(code, o)
+	if err != nil {
+		return nil, err
+	}
+	orig := make([]byte, 4)
+	copy(orig, rom)
+	if err := m.WriteMemory(0, orig); err != nil {
+		return nil, err
+	}
+	return m, nil
 }

@@ -154,6 +154,9 @@ func runOnce(ctx context.Context, h *cdb.Home, w *cdb.World, v *cdb.View, caller
 	e := env{st: newOverlay(h.Store()), world: w.ID(), root: pc.Tree, readable: readable,
 		onRead: func(action, path string, err error) { v.RecordRead(action, path, head, err) }}
 	out, err := execute(e, it.Raw, req.Entry, req.Input, steps)
+	if err == nil && e.st.(*overlay).missing {
+		err = errs.E(errs.Unavailable, "the program read a value this home lacks (withheld from it)")
+	}
 	if err != nil {
 		return Result{}, errs.E(errs.KindOf(err), fmt.Errorf("%w; nothing committed", err))
 	}
@@ -215,13 +218,20 @@ func (Checker) CheckCall(st tree.Store, policy cdb.Policy, c *cdb.Commit, parent
 	if k.Steps > MaxSteps {
 		return errs.E(errs.Invalid, fmt.Sprintf("call: %d steps recorded, more than %d", k.Steps, MaxSteps))
 	}
-	prog, err := st.Get(k.Program)
+	ov := newOverlay(st)
+	prog, err := ov.Get(k.Program)
+	if ov.missing {
+		return nil // cannot be re-executed here: see unverifiable
+	}
 	if err != nil {
 		return errs.E(errs.Invalid, fmt.Errorf("call: program %s: %w", k.Program, err))
 	}
 	var input []byte
 	if k.Input != nil {
-		if input, err = st.Get(*k.Input); err != nil {
+		if input, err = ov.Get(*k.Input); ov.missing {
+			return nil
+		}
+		if err != nil {
 			return errs.E(errs.Invalid, fmt.Errorf("call: input %s: %w", *k.Input, err))
 		}
 	}
@@ -230,8 +240,14 @@ func (Checker) CheckCall(st tree.Store, policy cdb.Policy, c *cdb.Commit, parent
 	if policy != nil {
 		readable = policy.ReadFilter(st, c.World, p.Tree, ed25519.PublicKey(c.Author))
 	}
-	ov := newOverlay(st)
 	out, err := execute(env{st: ov, world: c.World, root: p.Tree, readable: readable}, prog, k.Entry, input, k.Steps)
+	if ov.missing {
+		// The run read an object this node lacks (a value withheld
+		// from it: it may not read it). Like a merge inside a subtree
+		// it cannot read, the commit is taken on its signature and
+		// rights; the nodes that can read re-execute it.
+		return nil
+	}
 	if err != nil {
 		return errs.E(errs.Invalid, fmt.Errorf("call does not reproduce: %w", err))
 	}
@@ -257,10 +273,13 @@ func (Checker) CheckCall(st tree.Store, policy cdb.Policy, c *cdb.Commit, parent
 }
 
 // overlay is a store whose writes stay in memory: a re-execution never
-// writes to the store it checks against.
+// writes to the store it checks against. It notes whether an object was
+// missing from the store (missing: withheld from this node, or never
+// received).
 type overlay struct {
-	s   tree.Store
-	mem map[coda.ID][]byte
+	s       tree.Store
+	mem     map[coda.ID][]byte
+	missing bool
 }
 
 func newOverlay(s tree.Store) *overlay { return &overlay{s: s, mem: map[coda.ID][]byte{}} }
@@ -269,7 +288,11 @@ func (o *overlay) Get(id coda.ID) ([]byte, error) {
 	if b, ok := o.mem[id]; ok {
 		return b, nil
 	}
-	return o.s.Get(id)
+	b, err := o.s.Get(id)
+	if errs.Is(err, errs.NotExist) {
+		o.missing = true
+	}
+	return b, err
 }
 
 func (o *overlay) Put(data []byte) (coda.ID, error) {

@@ -494,3 +494,109 @@ func TestEntry(t *testing.T) {
 		t.Fatalf("unknown entry: %v", err)
 	}
 }
+
+func account(t testing.TB, w *cdb.World, n int) uint64 {
+	t.Helper()
+	it, err := w.Get(coda.ID{}, fmt.Sprintf("/bank/acct-%d", n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return binary.LittleEndian.Uint64(it.Raw[coda.IDSize:])
+}
+
+func transfer(t testing.TB, w *cdb.World, from, to int, amount uint64) []byte {
+	t.Helper()
+	reg, err := w.Schemas(coda.ID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := reg.Lookup("Transfer")
+	obj, err := coda.EncodeObject(s, coda.Struct(coda.U8(uint8(from)), coda.U8(uint8(to)), coda.U64(amount)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj
+}
+
+// TestBank: transfers move money and never create it; a bad transfer
+// commits nothing; the calls, inputs included, travel by bundle and are
+// re-executed by the receiver.
+func TestBank(t *testing.T) {
+	h, w := newHome(t)
+	owner := h.NodeKey()
+	addSchemas(t, w, owner, readFile(t, "../examples/bank/bank.coda"))
+	putProgram(t, w, owner, "/bank/transfer", readFile(t, "../examples/bank/bank.co"))
+	reg, _ := w.Schemas(coda.ID{})
+	acct, _ := reg.Lookup("Account")
+	var ops []cdb.Op
+	for i, b := range []uint64{100, 5, 0} {
+		ops = append(ops, cdb.Op{Kind: cdb.Put, Path: fmt.Sprintf("/bank/acct-%d", i), Schema: "Account", Value: coda.Struct(coda.U64(b))})
+	}
+	if _, err := w.Commit(ctx, owner, ops, "open accounts"); err != nil {
+		t.Fatal(err)
+	}
+	_ = acct
+	var buf bytes.Buffer
+	if _, err := bundle.Create(w, owner, &buf, bundle.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	h2, _, err := bundle.CloneBundle(ctx, filepath.Join(t.TempDir(), "clone"), &buf, opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h2.Close()
+	since := head(t, w)
+	steps := []struct {
+		from, to int
+		amount   uint64
+		code     int // 0: ok
+	}{
+		{0, 1, 30, 0}, {1, 2, 35, 0}, {2, 0, 36, 2}, {0, 0, 1, 1}, {0, 7, 1, 1}, {2, 1, 35, 0}, {0, 12, 1, 1},
+	}
+	for _, s := range steps {
+		before := head(t, w)
+		res, err := call.Run(ctx, w, owner, call.Request{Path: "/bank/transfer", Input: transfer(t, w, s.from, s.to, s.amount)})
+		if s.code != 0 {
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("exited with code %d", s.code)) || head(t, w) != before {
+				t.Fatalf("transfer %+v: %v, want exit code %d and no commit", s, err, s.code)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("transfer %+v: %v", s, err)
+		}
+		if res.Input == nil {
+			t.Fatalf("transfer %+v: no input id", s)
+		}
+		if sum := account(t, w, 0) + account(t, w, 1) + account(t, w, 2); sum != 105 {
+			t.Fatalf("after %+v the balances sum to %d, want 105", s, sum)
+		}
+	}
+	if a, b, c := account(t, w, 0), account(t, w, 1), account(t, w, 2); a != 70 || b != 35 || c != 0 {
+		t.Fatalf("balances %d %d %d, want 70 35 0", a, b, c)
+	}
+	// Someone else may read the bank but not write it: a transfer by
+	// them commits nothing.
+	mallory, _ := cdb.NewIdentity("mallory", bytes.Repeat([]byte{9}, 32))
+	if _, err := call.Run(ctx, w, mallory, call.Request{Path: "/bank/transfer", Input: transfer(t, w, 0, 1, 1)}); err == nil {
+		t.Fatal("a transfer by a key without rights succeeded")
+	}
+	// The calls travel by bundle, inputs included, and are re-executed.
+	buf.Reset()
+	if _, err := bundle.Create(w, owner, &buf, bundle.CreateOptions{Since: since}); err != nil {
+		t.Fatal(err)
+	}
+	w2, err := h2.World(w.ID().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bundle.Apply(ctx, w2, &buf, ""); err != nil {
+		t.Fatalf("bundle apply: %v", err)
+	}
+	if a := account(t, w2, 0); a != 70 {
+		t.Fatalf("the clone's acct-0 holds %d, want 70", a)
+	}
+	if _, err := w2.Replay(nil); err != nil {
+		t.Fatal(err)
+	}
+}

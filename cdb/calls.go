@@ -221,3 +221,28 @@ func (v *View) RecordRead(action, path string, commit coda.ID, err error) error 
 func SchemasAt(st tree.Store, root coda.ID) (*coda.Registry, error) {
 	return schemasIn(st, root)
 }
+
+// CallObjects returns the ids of the objects c's call record names that
+// are not in the tree: its input and output (none if c has no call).
+// Bundles carry them with the commit, so that receivers can re-execute it.
+func (c *Commit) CallObjects() []coda.ID {
+	var ids []coda.ID
+	if c.Call != nil {
+		for _, id := range []*coda.ID{c.Call.Input, c.Call.Output} {
+			if id != nil {
+				ids = append(ids, *id)
+			}
+		}
+	}
+	return ids
+}
+
+// markCallObjects marks the call objects of c received in objs as used
+// (Receive: what was received must hold nothing else).
+func markCallObjects(c *Commit, objs map[coda.ID][]byte, used map[coda.ID]bool) {
+	for _, id := range c.CallObjects() {
+		if _, ok := objs[id]; ok {
+			used[id] = true
+		}
+	}
+}

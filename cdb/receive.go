@@ -514,6 +514,7 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 			}
 			return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: its tree: %w", c.ID, err))
 		}
+		markCallObjects(c, objs, used)
 	}
 	ids := slices.SortedFunc(maps.Keys(objs), func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
 	for _, id := range ids {

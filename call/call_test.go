@@ -600,3 +600,46 @@ func TestBank(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTodo: the to-do list's entries add items and mark them done.
+func TestTodo(t *testing.T) {
+	h, w := newHome(t)
+	me := h.NodeKey()
+	addSchemas(t, w, me, readFile(t, "../examples/todo/todo.coda"))
+	putProgram(t, w, me, "/todo/app", readFile(t, "../examples/todo/todo.co"))
+	reg, _ := w.Schemas(coda.ID{})
+	obj := func(schema string, v coda.Value) []byte {
+		s, _ := reg.Lookup(schema)
+		b, err := coda.EncodeObject(s, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, text := range []string{"milk", "write the docs", "a longer item with ünïcode"} {
+		if _, err := call.Run(ctx, w, me, call.Request{Path: "/todo/app", Entry: "add", Input: obj("Add", coda.Struct(coda.String(text)))}); err != nil {
+			t.Fatalf("add %q: %v", text, err)
+		}
+	}
+	if _, err := call.Run(ctx, w, me, call.Request{Path: "/todo/app", Entry: "done", Input: obj("Done", coda.Struct(coda.U8(1)))}); err != nil {
+		t.Fatalf("done 1: %v", err)
+	}
+	if _, err := call.Run(ctx, w, me, call.Request{Path: "/todo/app", Entry: "done", Input: obj("Done", coda.Struct(coda.U8(7)))}); err == nil {
+		t.Fatal("done 7 (no such item) succeeded")
+	}
+	want := map[string]string{"/todo/items/00": `{"text":"milk","done":false}`, "/todo/items/01": `{"text":"write the docs","done":true}`,
+		"/todo/items/02": `{"text":"a longer item with ünïcode","done":false}`, "/todo/next": `{"n":"3"}`}
+	for p, j := range want {
+		it, err := w.Get(coda.ID{}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := it.JSON(reg)
+		if err != nil || string(got) != j {
+			t.Fatalf("%s = %s (%v), want %s", p, got, err, j)
+		}
+	}
+	if _, err := w.Replay(nil); err != nil {
+		t.Fatal(err)
+	}
+}

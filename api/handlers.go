@@ -48,6 +48,12 @@ func (s *server) handlers() map[string]handler {
 		"DELETE /v1/worlds/{world}/groups/{name}":  s.groupRemove,
 		"POST /v1/worlds/{world}/call/{path...}":   s.callProgram,
 		"POST /v1/worlds/{world}/triggers":         s.setTrigger,
+
+		// Programs and the code library (api/programs.go).
+		"POST /v1/worlds/{world}/programs/{path...}": s.addProgram,
+		"GET /v1/worlds/{world}/source/{path...}":    s.programSource,
+		"GET /v1/worlds/{world}/lib":                 s.libList,
+		"GET /v1/worlds/{world}/lib/{id}":            s.libShow,
 	}
 }
 

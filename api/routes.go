@@ -80,4 +80,10 @@ var Routes = []Route{
 		{"path", "query", "string", "the prefix watched (default /)"}}, "", "sse", 0},
 	{"POST", "/v1/worlds/{world}/call/{path...}", "run the program at a path as the caller; its writes become one commit with a call record", []Param{pWorld, pPath}, "CallRequest", "CallResult", 0},
 	{"POST", "/v1/worlds/{world}/triggers", "run a program after each commit that changes a directory (coal on)", []Param{pWorld}, "TriggerRequest", "CommitResult", 201},
+	{"POST", "/v1/worlds/{world}/programs/{path...}", "build the Co source in the body and store the Program at a path, its library routines under /lib", []Param{pWorld, pPath,
+		{"filename", "query", "string", "the file name used in error positions"},
+		{"message", "query", "string", "the commit message"}}, "text", "ProgramAdd", 201},
+	{"GET", "/v1/worlds/{world}/source/{path...}", "the readable Co source of the program at a path", []Param{pWorld, pPath, pAt}, "", "ProgramSource", 0},
+	{"GET", "/v1/worlds/{world}/lib", "the world's code library: /lib names and library ids", []Param{pWorld}, "", "[]LibEntry", 0},
+	{"GET", "/v1/worlds/{world}/lib/{id}", "one library routine by id or unique prefix", []Param{pWorld, {"id", "path", "string", "a library id or unique prefix"}}, "", "LibRoutine", 0},
 }

@@ -136,13 +136,6 @@ func runOnce(ctx context.Context, h *cdb.Home, w *cdb.World, v *cdb.View, caller
 	if err != nil {
 		return Result{}, err
 	}
-	it, err := v.Get(head, req.Path)
-	if err != nil {
-		return Result{}, err
-	}
-	if it.Kind != cdb.ItemValue {
-		return Result{}, errs.E(errs.Invalid, errs.Path(req.Path), fmt.Sprintf("a %s, not a program", it.Kind))
-	}
 	pc, err := w.LoadCommit(head)
 	if err != nil {
 		return Result{}, err
@@ -151,16 +144,21 @@ func runOnce(ctx context.Context, h *cdb.Home, w *cdb.World, v *cdb.View, caller
 	if err != nil {
 		return Result{}, err
 	}
+	progObj, err := readProgram(h.Store(), pc.Tree, req.Path, readable)
+	v.RecordRead("call-load", req.Path, head, err)
+	if err != nil {
+		return Result{}, err
+	}
 	e := env{st: newOverlay(h.Store()), world: w.ID(), root: pc.Tree, readable: readable,
 		onRead: func(action, path string, err error) { v.RecordRead(action, path, head, err) }}
-	out, err := execute(e, it.Raw, req.Entry, req.Input, steps)
+	out, err := execute(e, progObj, req.Entry, req.Input, steps)
 	if err == nil && e.st.(*overlay).missing {
 		err = errs.E(errs.Unavailable, "the program read a value this home lacks (withheld from it)")
 	}
 	if err != nil {
 		return Result{}, errs.E(errs.KindOf(err), fmt.Errorf("%w; nothing committed", err))
 	}
-	res := Result{Program: coda.Sum(it.Raw), Entry: entryName(req.Entry), Output: out.output, Steps: out.steps, Writes: len(out.writes)}
+	res := Result{Program: coda.Sum(progObj), Entry: entryName(req.Entry), Output: out.output, Steps: out.steps, Writes: len(out.writes)}
 	rec := cdb.Call{Program: res.Program, Entry: res.Entry, Steps: out.steps}
 	var objs [][]byte
 	if req.Input != nil {
@@ -189,6 +187,26 @@ func runOnce(ctx context.Context, h *cdb.Home, w *cdb.World, v *cdb.View, caller
 	}
 	res.Commit = ci
 	return res, nil
+}
+
+// readProgram returns the object bytes of the value at path in root, if
+// readable lets the caller read it (a path it may not read is missing).
+func readProgram(st tree.Store, root coda.ID, path string, readable func(string) bool) ([]byte, error) {
+	p, ok := canon(path)
+	if !ok || p == "/" {
+		return nil, errs.E(errs.Invalid, errs.Path(path), "not a path to a program")
+	}
+	e, err := tree.New(st).Get(root, p)
+	if err == nil && readable != nil && !readable(p) && !(e.Kind == tree.KindDir && readable(p+"/")) {
+		err = errs.E(errs.NotExist, errs.Path(p), "tree: no such path")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if e.Kind != tree.KindValue {
+		return nil, errs.E(errs.Invalid, errs.Path(p), "a directory, not a program")
+	}
+	return st.Get(e.ID)
 }
 
 func entryName(e string) string {

@@ -93,7 +93,8 @@ type device struct {
 	output     []byte
 	fatal      error // a limit broken: the call fails
 
-	reg     *coda.Registry // /sys/schemas of root, loaded on first SCHEMA
+	dirs    map[string]*dirCache // the directories GET read from
+	reg     *coda.Registry       // /sys/schemas of root, loaded on first SCHEMA
 	status  byte
 	answer  []byte
 	off     int
@@ -101,7 +102,54 @@ type device struct {
 }
 
 func newDevice(st tree.Store, root coda.ID, readable func(string) bool, input []byte) *device {
-	return &device{st: st, tr: tree.New(st), root: root, readable: readable, input: input, pending: map[string]int{}}
+	return &device{st: st, tr: tree.New(st), root: root, readable: readable, input: input, pending: map[string]int{}, dirs: map[string]*dirCache{}}
+}
+
+// dirCache holds a directory's entries once GET has read many values of
+// it: one listing then answers them all, where each tree.Get would walk
+// (and decode) the path from the root again.
+type dirCache struct {
+	gets int
+	ents map[string]tree.Entry // nil until listed
+}
+
+// listAfter is how many GETs in one directory make the device list it.
+const listAfter = 16
+
+// lookup is tree.Get(d.root, p), answered from the directory's listing
+// when it is read often.
+func (d *device) lookup(p string) (tree.Entry, error) {
+	i := strings.LastIndexByte(p, '/')
+	dir, name := p[:i], p[i+1:]
+	if dir == "" {
+		dir = "/"
+	}
+	c := d.dirs[dir]
+	if c == nil {
+		c = &dirCache{}
+		d.dirs[dir] = c
+	}
+	c.gets++
+	if c.ents == nil && c.gets > listAfter {
+		ents, err := d.tr.List(d.root, dir)
+		if err != nil {
+			ents = nil // not a live directory: every name in it is missing
+		}
+		c.ents = make(map[string]tree.Entry, len(ents))
+		for _, e := range ents {
+			if _, ok := c.ents[e.Name]; !ok { // a value before a directory of the same name
+				c.ents[e.Name] = e.Entry
+			}
+		}
+	}
+	if c.ents == nil {
+		return d.tr.Get(d.root, p)
+	}
+	e, ok := c.ents[name]
+	if !ok {
+		return tree.Entry{}, errs.E(errs.NotExist, errs.Path(p), "tree: no such path")
+	}
+	return e, nil
 }
 
 func (d *device) ID() [coins.IDSize]byte { return treeID }
@@ -225,7 +273,7 @@ func (d *device) get(path string) byte {
 		d.answer = w.Data
 		return StatusOK
 	}
-	e, err := d.tr.Get(d.root, p)
+	e, err := d.lookup(p)
 	if err != nil || !d.can(p, e.Kind == tree.KindDir) {
 		d.read("call-get", p, errs.E(errs.NotExist, errs.Path(p), "no such path"))
 		return StatusNotFound

@@ -222,6 +222,9 @@ func (p *Program) check() error {
 			return invalid("entry %d: name %s repeated", i, e.Name)
 		}
 		seen[e.Name] = true
+		if e.Name == MainEntry && e.Addr != 0 {
+			return invalid("entry %s: address 0x%04x (the top-level code is at 0)", e.Name, e.Addr)
+		}
 		if int(e.Addr) > len(p.Code) || e.Addr != 0 && int(e.Addr) == len(p.Code) {
 			return invalid("entry %s: address 0x%04x is outside the code (%d bytes)", e.Name, e.Addr, len(p.Code))
 		}

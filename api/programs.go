@@ -23,6 +23,7 @@ type (
 	ProgramSource = message.ProgramSource
 	LibEntry      = message.LibEntry
 	LibRoutine    = message.LibRoutine
+	LibNote       = message.LibNote
 )
 
 func init() {
@@ -116,6 +117,10 @@ func (s *server) addProgram(w http.ResponseWriter, r *http.Request, c *call) err
 		out.Exports = append(out.Exports, LibEntry{Name: e.Name, ID: e.ID})
 	}
 	for _, l := range named {
+		if l.Lib == nil {
+			out.Unlinked = append(out.Unlinked, LibNote{Name: l.Name, Why: l.Why})
+			continue
+		}
 		if !tree.ValidName(l.Name) {
 			return errs.E(errs.Invalid, errs.Path(file), fmt.Sprintf("routine %s cannot be stored as %s/%s: the name is not a path segment", l.Name, LibDir, l.Name))
 		}

@@ -37,11 +37,13 @@ type Lib struct {
 }
 
 // NamedLib is a library routine made by Build: an exported routine of the
-// main source, or a routine the program links by id.
+// main source, or a routine the program links by id. An exported routine
+// without a library id has a nil Lib and Why says why it has none.
 type NamedLib struct {
 	Name string
 	ID   coda.ID
 	Lib  *Lib
+	Why  string
 }
 
 func (r *Routine) value() coda.Value {
@@ -367,7 +369,8 @@ func Build(file string, src []byte, opts co.Options) (*Program, error) {
 
 // BuildLibrary is Build, also returning the library routines of the
 // program: every exported routine of the main source that has a library
-// id, and every routine the program links by id, by name.
+// id, and every routine the program links by id, by name; and, with a nil
+// Lib, the exported routines that have no library id, with the reason.
 func BuildLibrary(file string, src []byte, opts co.Options) (*Program, []NamedLib, error) {
 	cp, err := co.AssembleProgram(file, src, opts)
 	if err != nil {
@@ -402,10 +405,10 @@ func BuildLibrary(file string, src []byte, opts co.Options) (*Program, []NamedLi
 		p.Code = append(p.Code, byte(coins.LIT16), byte(r.Addr), byte(r.Addr>>8), byte(coins.CAL16), byte(coins.HALT))
 		p.Entries = append(p.Entries, Entry{Name: r.Name, Addr: uint16(stub)})
 		p.Exports = append(p.Exports, Export{Name: r.Name, Addr: uint16(r.Addr), ID: fs[i].id})
-		if !fs[i].id.IsZero() {
-			if err := addLib(i); err != nil {
-				return nil, nil, err
-			}
+		if fs[i].id.IsZero() {
+			libs = append(libs, NamedLib{Name: r.Name, Why: fs[i].why})
+		} else if err := addLib(i); err != nil {
+			return nil, nil, err
 		}
 	}
 	if len(p.Code) > MaxCode {

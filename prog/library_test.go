@@ -3,6 +3,7 @@ package prog
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/coalescent/coal/co"
@@ -18,6 +19,12 @@ func buildLib(t *testing.T, src string, opts co.Options) (*Program, map[string]*
 	}
 	m := map[string]*Lib{}
 	for _, l := range libs {
+		if l.Lib == nil {
+			if l.Why == "" || !l.ID.IsZero() {
+				t.Fatalf("lib %s: no Lib, why %q", l.Name, l.Why)
+			}
+			continue
+		}
 		if l.Lib.Routine.ID() != l.ID {
 			t.Fatalf("lib %s: id mismatch", l.Name)
 		}
@@ -58,6 +65,17 @@ func TestNoID(t *testing.T) {
 	}
 	if len(libs) != 1 || libs["self"] == nil {
 		t.Fatalf("libs %v", libs)
+	}
+	_, named, err := BuildLibrary("t.co", []byte(`#data "x" ^ data-user *data ; ^ a >b ; ^ b >a ;`), co.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	why := map[string]string{}
+	for _, l := range named {
+		why[l.Name] = l.Why
+	}
+	if !strings.Contains(why["data-user"], "anchor data of the top-level code") || !strings.Contains(why["a"], "call each other") || why["b"] == "" {
+		t.Fatalf("reasons %q", why)
 	}
 }
 
@@ -180,7 +198,7 @@ func FuzzDecodeLib(f *testing.F) {
 			t.Fatalf("LibModule does not assemble: %v\n%s", err, mod)
 		}
 		for _, x := range libs2 {
-			if x.Name == "r" && x.ID != l.Routine.ID() {
+			if x.Name == "r" && x.Lib != nil && x.ID != l.Routine.ID() {
 				t.Fatalf("id changed through LibModule:\n%s", mod)
 			}
 		}

@@ -20,6 +20,7 @@ type (
 	ProgramSource = message.ProgramSource
 	LibEntry      = message.LibEntry
 	LibRoutine    = message.LibRoutine
+	LibNote       = message.LibNote
 )
 
 func escapePath(p string) string {

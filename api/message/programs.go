@@ -17,6 +17,14 @@ type ProgramAdd struct {
 	Exports      []LibEntry     `json:"exports"` // id zero: no library id
 	Imports      []coda.ID      `json:"imports"`
 	Lib          []LibEntry     `json:"lib"` // what was stored under /lib
+	// Unlinked are the exported routines that have no library id, and why.
+	Unlinked []LibNote `json:"unlinked,omitempty"`
+}
+
+// LibNote says why an exported routine has no library id.
+type LibNote struct {
+	Name string `json:"name"`
+	Why  string `json:"why"`
 }
 
 // ProgramEntry is an entry point of a program.

@@ -43,8 +43,9 @@ added to a world also adds the program schemas to /sys/schemas, in a
 commit of its own.
 
 Prints the program's path, id and size, its entry points, each routine
-stored under /lib with its id, and the commit; --json prints the whole
-result.`,
+stored under /lib with its id, each exported routine that has no library id
+(it refers to top-level data, pads, or calls one without) with the reason,
+and the commit; --json prints the whole result.`,
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := os.ReadFile(args[1])
@@ -70,6 +71,9 @@ result.`,
 			fmt.Fprintf(e.stdout, "entries %s\n", strings.Join(names, " "))
 			for _, l := range res.Lib {
 				fmt.Fprintf(e.stdout, "lib %s %s\n", l.Name, l.ID)
+			}
+			for _, u := range res.Unlinked {
+				fmt.Fprintf(e.stdout, "unlinked %s: %s\n", u.Name, u.Why)
 			}
 			_, err = fmt.Fprintf(e.stdout, "commit %s\n", res.Commit)
 			return err

@@ -47,7 +47,13 @@ func (a *assembler) describe(p *Program) {
 		for _, it := range b.items {
 			switch it.kind {
 			case iCall, iAddr:
-				r.Refs = append(r.Refs, Ref{At: it.addr - b.addr, Routine: it.target.index})
+				// A routine calling itself by id calls itself: the same
+				// routine, whichever copy the call lands in.
+				target := it.target.index
+				if it.target.r == b.r {
+					target = b.index
+				}
+				r.Refs = append(r.Refs, Ref{At: it.addr - b.addr, Routine: target})
 			case iAbs, iRel:
 				target, own := b.anchorAddr(it.name)
 				switch {

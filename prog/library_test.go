@@ -55,6 +55,15 @@ func TestSameRoutineSameID(t *testing.T) {
 	}
 }
 
+func TestSelfByID(t *testing.T) {
+	// A routine that calls itself, statically or by id, has one id.
+	a, _ := buildLib(t, `^ f >f ;`, co.Options{})
+	b, _ := buildLib(t, `^ f <f ;`, co.Options{})
+	if a.Exports[0].ID != b.Exports[0].ID || len(b.Imports) != 1 || b.Imports[0] != a.Exports[0].ID {
+		t.Fatalf("ids %s %s imports %v", a.Exports[0].ID, b.Exports[0].ID, b.Imports)
+	}
+}
+
 func TestNoID(t *testing.T) {
 	p, libs := buildLib(t, `#data "x" ^ data-user *data ; ^ a >b ; ^ b >a ; ^ self >self ;`, co.Options{})
 	for _, e := range p.Exports {

@@ -213,3 +213,51 @@ func FuzzDecodeLib(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBuild: any source either fails to build or builds a program that
+// encodes, decodes to itself, and whose library routines keep their ids
+// through the .lib module.
+func FuzzBuild(f *testing.F) {
+	f.Add([]byte(counterSrc))
+	f.Add([]byte(`^ f #a LIT8 1 &a JCR8 *b JMP16 "\x00\xb0\x05" #b >g $f CAL16 ; ^ g LIT16 0x1234 DRD DRD ; : h RTN ;`))
+	f.Add([]byte(`+ .co.console :print-byte ; LIT8 65 <print-byte ^ p <p ;`))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		p, named, err := BuildLibrary("f.co", src, co.Options{})
+		if err != nil {
+			return
+		}
+		obj, err := p.Encode()
+		if err != nil {
+			t.Fatalf("built program does not encode: %v", err)
+		}
+		q, err := Decode(obj)
+		if err != nil {
+			t.Fatalf("built program does not decode: %v", err)
+		}
+		if again, _ := q.Encode(); !bytes.Equal(again, obj) {
+			t.Fatal("decode/encode changed the program")
+		}
+		libs := map[string]*Lib{}
+		for _, l := range named {
+			if l.Lib != nil {
+				libs[l.Name] = l.Lib
+			}
+		}
+		if len(libs) == 0 {
+			return
+		}
+		mod, err := LibModule(libs)
+		if err != nil {
+			t.Fatalf("LibModule: %v", err)
+		}
+		_, again, err := BuildLibrary("lib.co", mod, co.Options{})
+		if err != nil {
+			t.Fatalf("LibModule does not build: %v\n%s", err, mod)
+		}
+		for _, l := range again {
+			if want := libs[l.Name]; want != nil && l.ID != want.Routine.ID() {
+				t.Fatalf("routine %s changed id through .lib:\n%s", l.Name, mod)
+			}
+		}
+	})
+}

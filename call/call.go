@@ -80,7 +80,7 @@ func execute(e env, progObj []byte, entry string, input []byte, maxSteps uint64)
 	d.onRead = e.onRead
 	var devs [coins.Slots]coins.Device
 	devs[TreeSlot] = d
-	m, err := newMachine(code, addr, coins.Options{MaxSteps: maxSteps, MaxMemory: MaxMemory, Devices: devs})
+	m, err := coins.New(code, coins.Options{MaxSteps: maxSteps, MaxMemory: MaxMemory, Devices: devs, Start: addr})
 	if err != nil {
 		return outcome{}, err
 	}

@@ -626,6 +626,8 @@ func TestTodo(t *testing.T) {
 	}
 	if _, err := call.Run(ctx, w, me, call.Request{Path: "/todo/app", Entry: "done", Input: obj("Done", coda.Struct(coda.U8(7)))}); err == nil {
 		t.Fatal("done 7 (no such item) succeeded")
+	} else if !strings.Contains(err.Error(), "exited with code 1") {
+		t.Fatalf("done 7: %v, want exit code 1", err)
 	}
 	want := map[string]string{"/todo/items/00": `{"text":"milk","done":false}`, "/todo/items/01": `{"text":"write the docs","done":true}`,
 		"/todo/items/02": `{"text":"a longer item with ünïcode","done":false}`, "/todo/next": `{"n":"3"}`}

@@ -5,17 +5,12 @@ import (
 
 	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
-	"github.com/coalescent/coal/coins"
 	"github.com/coalescent/coal/errs"
 	"github.com/coalescent/coal/prog"
 )
 
 // LibDir is where a world keeps its code library (prog: /lib/NAME).
 const LibDir = "/lib"
-
-// entryPrologue is how many steps the jump to an entry other than main
-// takes (docs/calls.md, "Entries").
-const entryPrologue = 2
 
 // load decodes the Program object obj and returns the ROM to run, linked
 // against the world's /lib if it imports library routines, and the
@@ -67,26 +62,4 @@ func library(e env) (*prog.Library, error) {
 		}
 	}
 	return lib, nil
-}
-
-// newMachine loads rom and points it at addr: for an entry other than
-// main, the first four bytes of instruction RAM become LIT16 addr JMP16
-// (two steps), and data RAM keeps the ROM's own bytes.
-func newMachine(rom []byte, addr uint16, o coins.Options) (*coins.Machine, error) {
-	if addr == 0 {
-		return coins.New(rom, o)
-	}
-	code := make([]byte, max(len(rom), 4))
-	copy(code, rom)
-	code[0], code[1], code[2], code[3] = byte(coins.LIT16), byte(addr), byte(addr>>8), byte(coins.JMP16)
-	m, err := coins.New(code, o)
-	if err != nil {
-		return nil, err
-	}
-	orig := make([]byte, 4)
-	copy(orig, rom)
-	if err := m.WriteMemory(0, orig); err != nil {
-		return nil, err
-	}
-	return m, nil
 }

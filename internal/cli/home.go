@@ -111,7 +111,11 @@ func (e *env) withWorld(f func(s *session) error) error {
 	if err != nil {
 		return err
 	}
+	triggers := e.triggers(s.home)
 	err = f(s)
+	if err == nil {
+		triggers.Pass(e.ctx) // the triggers of this command's commits (call)
+	}
 	if cerr := s.Close(); err == nil {
 		err = cerr
 	}

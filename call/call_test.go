@@ -645,3 +645,58 @@ func TestTodo(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTriggers: a put under a directory with a trigger is followed by a
+// call commit of its program, both through Pass and through the runner
+// Start runs; trigger commits fire nothing.
+func TestTriggers(t *testing.T) {
+	h, w := newHome(t)
+	me := h.NodeKey()
+	putProgram(t, w, me, "/progs/counter", readFile(t, "../examples/counter/counter.co"))
+	if _, err := call.SetTrigger(ctx, w, me, "/inbox", "/progs/counter", ""); err != nil {
+		t.Fatal(err)
+	}
+	put := func(p string) {
+		t.Helper()
+		if _, err := w.Commit(ctx, me, []cdb.Op{{Kind: cdb.Put, Path: p, Raw: counterObject(t, w, 0)}}, "put "+p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tr := call.NewTriggers(h, []cdb.Identity{me}, nil)
+	put("/inbox/a")
+	put("/elsewhere")
+	res, err := tr.Pass(ctx)
+	if err != nil || len(res) != 1 || res[0].Commit.ID.IsZero() {
+		t.Fatalf("pass: %+v, %v; want one trigger call", res, err)
+	}
+	if got := counter(t, w); got != 1 {
+		t.Fatalf("counter %d, want 1", got)
+	}
+	if res, err := tr.Pass(ctx); err != nil || len(res) != 0 {
+		t.Fatalf("second pass: %+v, %v; want nothing (trigger commits fire nothing)", res, err)
+	}
+	// The runner.
+	ch, cancel := h.Subscribe(w.ID())
+	defer cancel()
+	stop := tr.Start(ctx)
+	put("/inbox/b")
+	deadline := time.After(10 * time.Second)
+	for counter(t, w) != 2 {
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatal("the trigger did not run within 10 s")
+		}
+	}
+	stop()
+	c, err := w.LoadCommit(head(t, w))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Call == nil || !strings.HasPrefix(c.Message, "trigger: on /inbox run /progs/counter after ") {
+		t.Fatalf("head %q, call %v; want a trigger call", c.Message, c.Call)
+	}
+	if _, err := w.Replay(nil); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -29,7 +29,7 @@ var bg = context.Background()
 var verbose = flag.Bool("synclog", false, "log the engines' diagnostics")
 
 type tlog struct {
-	t    *testing.T
+	t    testing.TB
 	name string
 }
 
@@ -63,7 +63,7 @@ type node struct {
 
 // network is a mocknet of nodes, linked but not connected.
 type testNet struct {
-	t     *testing.T
+	t     testing.TB
 	mn    mocknet.Mocknet
 	nodes []*node
 }
@@ -74,7 +74,7 @@ func secured(noWorld bool) cdb.Options {
 
 // newNetwork makes n homes; the first holds the default world, whose root
 // ACL lets every node read and write; the others hold none.
-func newNetwork(t *testing.T, n int) *testNet {
+func newNetwork(t testing.TB, n int) *testNet {
 	t.Helper()
 	nw := &testNet{t: t, mn: mocknet.New()}
 	t.Cleanup(func() { nw.mn.Close() })
@@ -125,14 +125,14 @@ func (nw *testNet) start(nodes ...*node) {
 
 // startCTP serves CTP on nd's host and makes its engine fetch large
 // values over it (call before start).
-func (nd *node) startCTP(t *testing.T) {
+func (nd *node) startCTP(t testing.TB) {
 	nd.ctp = ctp.NewServer(ctp.WorldSource(nd.h), ctp.ServerOptions{})
 	nd.ctp.Register(nd.host)
 	t.Cleanup(func() { nd.ctp.Close() })
 	nd.fetcher = ctp.NewClient(nd.host, ctp.Options{})
 }
 
-func (nd *node) start(t *testing.T) {
+func (nd *node) start(t testing.TB) {
 	var log *slog.Logger
 	if *verbose {
 		log = slog.New(slog.NewTextHandler(tlog{t, nd.name}, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -141,42 +141,24 @@ func (s *server) sendSince(w http.ResponseWriter, v *cdb.View, prefix string, po
 	if err != nil {
 		return pos, err
 	}
-	in := make(map[coda.ID]*cdb.Commit, len(fresh))
-	for _, c := range fresh {
-		in[c.ID] = c
-	}
-	var events []*cdb.Commit // as the reader sees them
-	last := -1               // index in fresh of the last event
-	for i, c := range fresh {
-		if !touches(c, prefix) {
-			continue
+	// see reads c through the view: nil if the reader may read none of
+	// its ops, or (unless c is a cover) none under prefix.
+	see := func(c *cdb.Commit, cover bool) (*cdb.Commit, error) {
+		if !cover && !touches(c, prefix) {
+			return nil, nil
 		}
 		fc, _, err := v.LoadCommit(c.ID)
 		if errs.Is(err, errs.NotExist) {
-			continue // none of its ops is readable
+			return nil, nil
 		}
-		if err != nil {
-			return pos, err
+		if err != nil || !cover && !touches(fc, prefix) {
+			return nil, err
 		}
-		if touches(fc, prefix) {
-			events, last = append(events, fc), i
-		}
+		return fc, nil
 	}
-	if len(events) > 0 && !covers(in, fresh[last], pos, events) {
-		// Commits a merge brought: follow them with the merge that makes
-		// the last event a safe place to resume from.
-		for _, c := range fresh[last+1:] {
-			if !c.IsMerge() || !covers(in, c, pos, events) {
-				continue
-			}
-			fc, _, err := v.LoadCommit(c.ID)
-			if err == nil {
-				events = append(events, fc)
-			} else if !errs.Is(err, errs.NotExist) {
-				return pos, err
-			}
-			break
-		}
+	events, err := eventsOf(fresh, pos, see)
+	if err != nil {
+		return pos, err
 	}
 	for _, c := range events {
 		b, err := json.Marshal(c.Info())
@@ -188,6 +170,53 @@ func (s *server) sendSince(w http.ResponseWriter, v *cdb.View, prefix string, po
 		}
 	}
 	return head, nil
+}
+
+// eventsOf returns the events of a batch: fresh, the commits new since
+// position pos in parents-first order (newCommits), as see returns them,
+// skipping those it returns nil for; then, if the last of them is not a
+// descendant of pos and of all the others, the first merge commit after
+// it in fresh that is (as see returns it with cover set; none if nil).
+func eventsOf(fresh []*cdb.Commit, pos coda.ID, see func(c *cdb.Commit, cover bool) (*cdb.Commit, error)) ([]*cdb.Commit, error) {
+	var events []*cdb.Commit
+	last := -1 // index in fresh of the last event
+	for i, c := range fresh {
+		e, err := see(c, false)
+		if err != nil {
+			return nil, err
+		}
+		if e != nil {
+			events, last = append(events, e), i
+		}
+	}
+	if len(events) == 0 {
+		return nil, nil
+	}
+	in := make(map[coda.ID]*cdb.Commit, len(fresh))
+	for _, c := range fresh {
+		in[c.ID] = c
+	}
+	if covers(in, fresh[last], pos, events) {
+		return events, nil
+	}
+	// Commits a merge brought: follow them with the merge that makes the
+	// last event a safe place to resume from. (The first commit after
+	// the last event that covers them all is a merge: a commit with one
+	// parent covers no more than its parent, save itself.)
+	for _, c := range fresh[last+1:] {
+		if !c.IsMerge() || !covers(in, c, pos, events) {
+			continue
+		}
+		e, err := see(c, true)
+		if err != nil {
+			return nil, err
+		}
+		if e != nil {
+			events = append(events, e)
+		}
+		break
+	}
+	return events, nil
 }
 
 // covers reports whether pos and every commit of events are ancestors of

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coalescent/coal/api/client"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
 )
@@ -351,6 +352,15 @@ func TestServeWatchResume(t *testing.T) {
 	// between reads, once in the middle of what the node sent (the event
 	// cut in two is lost with the connection, and comes again).
 	s := openWatch(t, hc, px.url(), token, "/x", "")
+	// And the typed client's Watch, which reconnects by itself, through
+	// the same cuts.
+	wctx, wcancel := context.WithCancel(ctx)
+	defer wcancel()
+	tc := client.New(px.url(), token, client.Options{ReconnectDelay: 20 * time.Millisecond})
+	typed, err := tc.Watch(wctx, "", "/x", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	stop := make(chan struct{})
 	done := writeWhile(node, 1000, stop)
 	receive(s, 10, "the first 10 events")
@@ -408,6 +418,23 @@ func TestServeWatchResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	receive(s, 1, "the last commit")
+
+	// The typed client saw the same.
+	var typedIDs []string
+	for len(typedIDs) < len(want) {
+		select {
+		case ev, ok := <-typed:
+			if !ok {
+				t.Fatalf("client.Watch: the channel closed after %d events", len(typedIDs))
+			}
+			typedIDs = append(typedIDs, ev.ID)
+		case <-time.After(20 * time.Second):
+			t.Fatalf("client.Watch: %d events after 20 s, want %d", len(typedIDs), len(want))
+		}
+	}
+	if strings.Join(typedIDs, "\n") != strings.Join(want, "\n") {
+		t.Errorf("client.Watch delivered %d events, want the %d commits touching /x once each in order:\n%s", len(typedIDs), len(want), diffLines(typedIDs, want))
+	}
 
 	var ids []string
 	for i, ev := range got {

@@ -127,7 +127,6 @@ type Swarm struct {
 type connEvent struct {
 	id        peer.ID
 	connected bool
-	inbound   bool
 }
 
 // New starts a host as opts says: listening, with its protocols, mDNS if
@@ -478,8 +477,17 @@ func (s *Swarm) connChanged(c network.Conn, delta int) {
 	} else {
 		s.conns[p] = n
 	}
-	if (delta > 0 && n == 1) || (delta < 0 && n <= 0) {
-		s.events = append(s.events, connEvent{id: p, connected: delta > 0, inbound: c.Stat().Direction == network.DirInbound})
+	if delta > 0 && n == 1 {
+		if _, ok := s.sources[p]; !ok {
+			s.sources[p] = "dial"
+			if c.Stat().Direction == network.DirInbound {
+				s.sources[p] = "inbound"
+			}
+		}
+		s.events = append(s.events, connEvent{id: p, connected: true})
+	}
+	if delta < 0 && n <= 0 {
+		s.events = append(s.events, connEvent{id: p, connected: false})
 	}
 	s.mu.Unlock()
 	s.wakeUp()
@@ -503,12 +511,7 @@ func (s *Swarm) eventLoop() {
 		s.mu.Unlock()
 		for _, ev := range evs {
 			if ev.connected {
-				src := "dial"
-				if ev.inbound {
-					src = "inbound"
-				}
-				s.setSource(ev.id, src)
-				s.log.Debug("peer connected", "peer", ev.id)
+				s.log.Debug("peer connected", "peer", ev.id, "source", s.source(ev.id))
 			} else {
 				s.log.Debug("peer disconnected", "peer", ev.id)
 				s.mu.Lock()

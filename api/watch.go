@@ -36,9 +36,10 @@ const keepAlive = 15 * time.Second
 // every other event of the batch — commits a merge brought in — the
 // first merge commit of the batch that is (usually the merge itself) is
 // sent after them, even if its own ops do not touch the prefix. So the
-// last event received always names a commit whose ancestors are every
-// commit sent before it: resuming from it repeats nothing and misses
-// nothing (docs/api.md, "Watch").
+// last event of a batch names a commit whose ancestors are every commit
+// sent before it: resuming from it repeats nothing. Resuming never misses
+// a commit; docs/api.md ("Watch") names the two cases, both after merges,
+// where it may repeat some.
 func (s *server) watch(w http.ResponseWriter, r *http.Request, c *call) error {
 	v, err := s.view(r, c)
 	if err != nil {

@@ -49,6 +49,7 @@ func (s *server) handlers() map[string]handler {
 		"GET /v1/peers":                            s.peers,
 		"POST /v1/peers":                           s.connectPeer,
 		"DELETE /v1/peers/{id}":                    s.removePeer,
+		"POST /v1/worlds/{world}/sync":             s.sync,
 	}
 }
 
@@ -135,7 +136,7 @@ func (s *server) status(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 0, Status{World: wd.ID(), Branch: wd.Branch(), Head: head, Root: cm.Tree})
+	return writeJSON(w, 0, Status{World: wd.ID(), Branch: wd.Branch(), Head: head, Root: cm.Tree, Peers: s.peerSync(c, wd.ID())})
 }
 
 func (s *server) get(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -81,4 +81,5 @@ var Routes = []Route{
 	{"GET", "/v1/peers", "connected, known and bad peers (node key only)", nil, "", "[]Peer", 0},
 	{"POST", "/v1/peers", "connect to a peer by its full multiaddr (node key only)", nil, "ConnectRequest", "Peer", 0},
 	{"DELETE", "/v1/peers/{id}", "disconnect a peer and forget it (node key only)", []Param{{"id", "path", "string", "a libp2p peer id"}}, "", "PeerRemoved", 0},
+	{"POST", "/v1/worlds/{world}/sync", "one round of world sync with every connected peer now, reported per peer (node key only)", []Param{pWorld}, "", "SyncReport", 0},
 }

@@ -197,6 +197,9 @@ type Status struct {
 	Branch string  `json:"branch"`
 	Head   coda.ID `json:"head"`
 	Root   coda.ID `json:"root"`
+	// Peers are the connected peers' heads of the world (node key only,
+	// while the node syncs; docs/sync.md).
+	Peers []PeerSync `json:"peers,omitempty"`
 }
 
 // Schema is one schema (coal schema ls --json).

@@ -173,6 +173,9 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 			return nil, errs.E(op, errs.Invalid, fmt.Errorf("listen address %q: %v", a, err))
 		}
 	}
+	if err := portsFree(listen); err != nil {
+		return nil, errs.E(op, err)
+	}
 	if opts.PexDial == 0 {
 		opts.PexDial = 8
 	}

@@ -492,3 +492,15 @@ func TestBadBook(t *testing.T) {
 		t.Errorf("%v is not an *errs.Error", err)
 	}
 }
+
+// TestPortInUse: a fixed port another node listens on is refused, not
+// shared (libp2p binds TCP with SO_REUSEPORT).
+func TestPortInUse(t *testing.T) {
+	a := start(t, nil, "", func(o *Options) { o.Listen = []string{"/ip4/127.0.0.1/tcp/0"} })
+	addr := strings.Split(a.addr(t), "/p2p/")[0]
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	_, err := New(context.Background(), Options{Key: key, Listen: []string{addr}})
+	if !errs.Is(err, errs.Unavailable) || !strings.Contains(err.Error(), addr+" is in use") {
+		t.Errorf("New on a taken port: %v, want unavailable naming %s", err, addr)
+	}
+}

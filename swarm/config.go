@@ -39,7 +39,7 @@ type Config struct {
 	// start and whenever the node has no peers.
 	Bootstrap []string `json:"bootstrap"`
 	// NoMDNS turns mDNS discovery off (as --no-mdns does).
-	NoMDNS bool `json:"no_mdns,omitempty"`
+	NoMDNS bool `json:"no_mdns"`
 }
 
 // DefaultListen returns the listen multiaddrs on every interface, IPv4

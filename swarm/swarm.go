@@ -118,7 +118,8 @@ type Swarm struct {
 	conns   map[peer.ID]int    // open connections per peer
 	sources map[peer.ID]string // how a dial started, for the book
 	lastPex map[peer.ID]time.Time
-	notify  []func(peer.ID, bool)
+	notify  []notifier
+	seq     uint64      // events queued so far
 	events  []connEvent // queued for the event loop
 	wake    chan struct{}
 	closed  bool
@@ -127,6 +128,21 @@ type Swarm struct {
 type connEvent struct {
 	id        peer.ID
 	connected bool
+	seq       uint64    // its place in the queue
+	only      *notifier // a replay for one new callback; nil: for all
+}
+
+// notifier is a Notify callback and the first event it is due.
+type notifier struct {
+	f    func(peer.ID, bool)
+	from uint64
+}
+
+// queue adds an event under s.mu.
+func (s *Swarm) queue(ev connEvent) {
+	s.seq++
+	ev.seq = s.seq
+	s.events = append(s.events, ev)
 }
 
 // New starts a host as opts says: listening, with its protocols, mDNS if
@@ -285,13 +301,20 @@ func (s *Swarm) Addrs() []string {
 }
 
 // Notify registers f to be called with each peer as it becomes connected
-// (its first connection opens) and disconnected (its last one closes).
-// Calls are made one at a time, in order, from the swarm's event
-// goroutine: f must not block for long (start a goroutine for long work).
+// (its first connection opens) and disconnected (its last one closes),
+// first with every peer connected when Notify is called: f sees each
+// peer's events from its connection on, none twice. Calls are made one at
+// a time, in order, from the swarm's event goroutine: f must not block
+// for long (start a goroutine for long work).
 func (s *Swarm) Notify(f func(p peer.ID, connected bool)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.notify = append(s.notify, f)
+	n := &notifier{f: f, from: s.seq + 1}
+	s.notify = append(s.notify, *n)
+	for p := range s.conns {
+		s.queue(connEvent{id: p, connected: true, only: n})
+	}
+	s.wakeUp()
 }
 
 // Connect dials a full multiaddr (with /p2p/ID) and returns the peer's id
@@ -487,10 +510,10 @@ func (s *Swarm) connChanged(c network.Conn, delta int) {
 				s.sources[p] = "inbound"
 			}
 		}
-		s.events = append(s.events, connEvent{id: p, connected: true})
+		s.queue(connEvent{id: p, connected: true})
 	}
 	if delta < 0 && n <= 0 {
-		s.events = append(s.events, connEvent{id: p, connected: false})
+		s.queue(connEvent{id: p, connected: false})
 	}
 	s.mu.Unlock()
 	s.wakeUp()
@@ -513,6 +536,10 @@ func (s *Swarm) eventLoop() {
 		fs := slices.Clone(s.notify)
 		s.mu.Unlock()
 		for _, ev := range evs {
+			if ev.only != nil {
+				ev.only.f(ev.id, ev.connected)
+				continue
+			}
 			if ev.connected {
 				s.log.Debug("peer connected", "peer", ev.id, "source", s.source(ev.id))
 			} else {
@@ -523,8 +550,10 @@ func (s *Swarm) eventLoop() {
 				}
 				s.mu.Unlock()
 			}
-			for _, f := range fs {
-				f(ev.id, ev.connected)
+			for _, n := range fs {
+				if ev.seq >= n.from {
+					n.f(ev.id, ev.connected)
+				}
 			}
 		}
 		if len(evs) > 0 {

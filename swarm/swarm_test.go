@@ -504,3 +504,37 @@ func TestPortInUse(t *testing.T) {
 		t.Errorf("New on a taken port: %v, want unavailable naming %s", err, addr)
 	}
 }
+
+// TestNotifyReplay: a callback registered while peers are connected hears
+// of them first, then of their changes, each once.
+func TestNotifyReplay(t *testing.T) {
+	a := start(t, nil, "", nil)
+	b := start(t, nil, "", nil)
+	if _, err := b.Connect(context.Background(), a.addr(t)); err != nil {
+		t.Fatal(err)
+	}
+	a.until(t, "a sees b", func() bool { return a.connectedTo(b.ID()) })
+	events := make(chan string, 10)
+	a.Notify(func(p peer.ID, up bool) { events <- fmt.Sprintf("%s %v", p, up) })
+	next := func() string {
+		select {
+		case e := <-events:
+			return e
+		case <-time.After(wait):
+			t.Fatal("no event")
+			return ""
+		}
+	}
+	if got, want := next(), fmt.Sprintf("%s true", b.ID()); got != want {
+		t.Fatalf("first event %q, want %q (the replay)", got, want)
+	}
+	b.Disconnect(a.ID())
+	if got, want := next(), fmt.Sprintf("%s false", b.ID()); got != want {
+		t.Fatalf("second event %q, want %q", got, want)
+	}
+	select {
+	case e := <-events:
+		t.Errorf("an extra event %q", e)
+	default:
+	}
+}

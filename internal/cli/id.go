@@ -22,16 +22,18 @@ ACLs, commit authors and /home/KEY/ use for this node. With --as NAME, the
 public key of the home's key NAME.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := e.openHome()
+			c, err := e.api()
 			if err != nil {
 				return err
 			}
-			defer h.Close()
-			who, err := e.identity(h)
+			info, err := c.Info(e.ctx)
 			if err != nil {
 				return err
 			}
-			key := who.Key()
+			key := info.Key
+			if e.as != "" {
+				key = info.As
+			}
 			if e.json {
 				return e.printJSON(idJSON{key})
 			}

@@ -22,6 +22,7 @@ package bundle
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	_ "embed"
 	"fmt"
 	"io"
@@ -154,10 +155,23 @@ func decodeHeader(b []byte) (Header, error) {
 // CreateOptions configures Create.
 type CreateOptions struct {
 	// Since, if not zero, leaves out the commits reachable from it (the
-	// receiver has them).
+	// receiver has them). The header names it.
 	Since coda.ID
+	// Haves are more commits the receiver holds (sync's Pull): the commits
+	// reachable from those w holds are left out, as for Since; ids w does
+	// not hold are ignored (the receiver may be ahead). The header does not
+	// name them.
+	Haves []coda.ID
 	// Head is the commit to bundle; zero: the head of the current branch.
 	Head coda.ID
+	// Reader, if set, is the key the bundle is made as, instead of Create's
+	// identity: only its public half is needed (sync makes a bundle as the
+	// peer that pulls).
+	Reader ed25519.PublicKey
+	// OnValue, if set, observes every value the commits' diffs show, with
+	// its path and whether its bytes travel (false: withheld). Sync counts
+	// with it what it sends to whom.
+	OnValue func(path string, id coda.ID, sent bool)
 }
 
 // Stats says what a bundle holds.
@@ -220,10 +234,36 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		}
 		head = h
 	}
-	// The commits: from head, not from since.
+	reader := as.Public
+	if opts.Reader != nil {
+		if len(opts.Reader) != ed25519.PublicKeySize {
+			return Stats{}, errs.E(op, errs.Invalid, fmt.Sprintf("reader key of %d bytes, want %d", len(opts.Reader), ed25519.PublicKeySize))
+		}
+		reader = opts.Reader
+	}
+	// The commits: from head, not from since or any have.
 	have := map[coda.ID]bool{}
 	if !opts.Since.IsZero() {
 		if err := walk(w, opts.Since, func(c *cdb.Commit) bool { have[c.ID] = true; return true }); err != nil {
+			return Stats{}, errs.E(op, err)
+		}
+	}
+	for _, h := range opts.Haves {
+		if have[h] {
+			continue
+		}
+		if _, err := w.LoadCommit(h); errs.Is(err, errs.NotExist) {
+			continue
+		} else if err != nil {
+			return Stats{}, errs.E(op, err)
+		}
+		if err := walk(w, h, func(c *cdb.Commit) bool {
+			if have[c.ID] {
+				return false
+			}
+			have[c.ID] = true
+			return true
+		}); err != nil {
 			return Stats{}, errs.E(op, err)
 		}
 	}
@@ -241,7 +281,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	st := w.Home().Store()
 	rec := &recorder{s: st, seen: map[coda.ID]bool{}}
 	tr := tree.New(rec)
-	view := w.As(as.Public)
+	view := w.As(reader)
 	values := map[coda.ID]bool{}
 	unreadable := map[coda.ID]bool{}
 	trees := map[coda.ID]coda.ID{} // commit → tree
@@ -269,10 +309,14 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 			if ch.Meta && p != "/" {
 				p += "/"
 			}
-			if policyPath(ch.Path, ch.Meta) || readable(p) {
+			sent := policyPath(ch.Path, ch.Meta) || readable(p)
+			if sent {
 				values[ch.B.ID] = true
 			} else {
 				unreadable[ch.B.ID] = true
+			}
+			if opts.OnValue != nil {
+				opts.OnValue(p, ch.B.ID, sent)
 			}
 			return nil
 		})
@@ -306,27 +350,71 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	}
 	slices.SortFunc(withheld, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
 	hdr := Header{Version: Version, World: w.ID(), Name: w.Name(), Branch: w.Branch(), Head: head, Since: opts.Since,
-		Author: as.Key(), Commits: uint64(len(commits)), Objects: uint64(len(commits) + len(ids)), Withheld: withheld}
-	objs := make([][]byte, 0, len(commits)+len(ids))
+		Author: cdb.KeyString(reader), Commits: uint64(len(commits)), Objects: uint64(len(commits) + len(ids)), Withheld: withheld}
+	all := make([]coda.ID, 0, len(commits)+len(ids))
 	for _, c := range commits {
-		b, err := st.Get(c.ID)
-		if err != nil {
-			return Stats{}, errs.E(op, err)
-		}
-		objs = append(objs, b)
+		all = append(all, c.ID)
 	}
-	for _, id := range ids {
+	all = append(all, ids...)
+	n, err := writeFrom(out, hdr, all, func(id coda.ID) ([]byte, error) {
 		b, err := st.Get(id)
 		if err != nil {
-			return Stats{}, errs.E(op, fmt.Errorf("object %s: %w", id, err))
+			return nil, fmt.Errorf("object %s: %w", id, err)
 		}
-		objs = append(objs, b)
-	}
-	n, err := write(out, hdr, objs)
+		return b, nil
+	})
 	if err != nil {
 		return Stats{}, errs.E(op, err)
 	}
-	return Stats{Header: hdr, Commits: len(commits), Objects: len(objs), Withheld: len(withheld), Bytes: n}, nil
+	return Stats{Header: hdr, Commits: len(commits), Objects: len(all), Withheld: len(withheld), Bytes: n}, nil
+}
+
+// writeFrom writes a bundle streaming: hdr, then the objects ids in order,
+// each read with get when it is written (and once before, for the wire
+// context's schema ids), so that only one object is held at a time.
+func writeFrom(out io.Writer, hdr Header, ids []coda.ID, get func(coda.ID) ([]byte, error)) (int64, error) {
+	hs, err := loadHeaderSchema()
+	if err != nil {
+		return 0, err
+	}
+	hb, err := hdr.encode()
+	if err != nil {
+		return 0, err
+	}
+	ctx := []coda.ID{hs.ID}
+	inCtx := map[coda.ID]bool{hs.ID: true}
+	for _, id := range ids {
+		b, err := get(id)
+		if err != nil {
+			return 0, err
+		}
+		if len(b) < coda.IDSize {
+			return 0, errs.E(errs.Corrupt, fmt.Sprintf("bundle: object %s is shorter than a schema id", id))
+		}
+		s := coda.ID(b[:coda.IDSize])
+		if !inCtx[s] {
+			inCtx[s] = true
+			ctx = append(ctx, s)
+		}
+	}
+	cw := &countWriter{w: out}
+	ww := coda.NewWireWriter(cw, ctx)
+	if err := ww.WriteObject(hb); err != nil {
+		return cw.n, err
+	}
+	for _, id := range ids {
+		b, err := get(id)
+		if err != nil {
+			return cw.n, err
+		}
+		if err := ww.WriteObject(b); err != nil {
+			return cw.n, err
+		}
+	}
+	if err := ww.Close(); err != nil {
+		return cw.n, err
+	}
+	return cw.n, nil
 }
 
 // write writes a bundle: hdr, then objs (object bytes) in order.

@@ -15,7 +15,8 @@ func newRevertCmd(e *env) *cobra.Command {
 		Long: `Make a new commit that undoes exactly the ops of COMMIT (for a merge commit:
 what it changed relative to its first parent), and print its id. A path
 that was changed again after COMMIT is left alone, not clobbered, and
-reported on standard error.`,
+reported on standard error; if every path was, nothing is committed and
+the error names them.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := e.api()

@@ -408,7 +408,7 @@ func (s *server) diff(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	q := r.URL.Query()
 	if q.Get("a") == "" {
-		return errs.E(errs.Invalid, "a: no commit")
+		return errs.E(errs.Invalid, "a: empty commit name")
 	}
 	a, err := rev(v, "a", q.Get("a"))
 	if err != nil {

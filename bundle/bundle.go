@@ -21,6 +21,7 @@ package bundle
 
 import (
 	"bytes"
+	"container/heap"
 	"context"
 	"crypto/ed25519"
 	_ "embed"
@@ -242,39 +243,15 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		reader = opts.Reader
 	}
 	// The commits: from head, not from since or any have.
-	have := map[coda.ID]bool{}
+	bases := slices.Clone(opts.Haves)
 	if !opts.Since.IsZero() {
-		if err := walk(w, opts.Since, func(c *cdb.Commit) bool { have[c.ID] = true; return true }); err != nil {
+		if _, err := w.LoadCommit(opts.Since); err != nil {
 			return Stats{}, errs.E(op, err)
 		}
+		bases = append(bases, opts.Since)
 	}
-	for _, h := range opts.Haves {
-		if have[h] {
-			continue
-		}
-		if _, err := w.LoadCommit(h); errs.Is(err, errs.NotExist) {
-			continue
-		} else if err != nil {
-			return Stats{}, errs.E(op, err)
-		}
-		if err := walk(w, h, func(c *cdb.Commit) bool {
-			if have[c.ID] {
-				return false
-			}
-			have[c.ID] = true
-			return true
-		}); err != nil {
-			return Stats{}, errs.E(op, err)
-		}
-	}
-	var commits []*cdb.Commit
-	if err := walk(w, head, func(c *cdb.Commit) bool {
-		if have[c.ID] {
-			return false
-		}
-		commits = append(commits, c)
-		return true
-	}); err != nil {
+	commits, err := newCommits(w, head, bases)
+	if err != nil {
 		return Stats{}, errs.E(op, err)
 	}
 	commits = topo(commits)
@@ -336,9 +313,27 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		}
 	}
 	for id := range values {
-		if !rec.seen[id] {
-			ids = append(ids, id)
+		if rec.seen[id] {
+			continue
 		}
+		// A value withheld from the maker (it got the commits from a
+		// sender who could not send it) travels as withheld too.
+		ok, err := st.Has(id)
+		if err != nil {
+			return Stats{}, errs.E(op, err)
+		}
+		if !ok {
+			if _, held, err := w.Withheld(id); err != nil || !held {
+				if err == nil {
+					err = errs.E(errs.Corrupt, fmt.Sprintf("value %s: missing from the store", id))
+				}
+				return Stats{}, errs.E(op, err)
+			}
+			delete(values, id)
+			unreadable[id] = true
+			continue
+		}
+		ids = append(ids, id)
 	}
 	slices.SortFunc(ids, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
 	// The values withheld: unreadable wherever the commits hold them.
@@ -464,6 +459,122 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// newCommits returns the commits reachable from head and from none of
+// haves (those w does not hold are ignored). It walks both sides at once,
+// latest commit first (git's paint-down): a commit's descendants are never
+// earlier than it, so once every commit still queued is reachable from a
+// have, nothing new is left, and the walk costs the new commits plus the
+// haves' side down to the oldest of them, not the whole history. Of
+// commits with the same time (merges share their latest parent's), those
+// reachable from a have go first, so a commit of that time they lead to
+// is known as theirs before it is taken.
+func newCommits(w *cdb.World, head coda.ID, haves []coda.ID) ([]*cdb.Commit, error) {
+	const (
+		fromHead = 1
+		fromHave = 2
+	)
+	flags := map[coda.ID]int{}
+	q := &commitQueue{flags: flags}
+	mine := 0 // queued commits flagged fromHead only
+	push := func(c *cdb.Commit, f int) {
+		old, seen := flags[c.ID]
+		now := old | f
+		flags[c.ID] = now
+		i := q.index(c.ID)
+		switch {
+		case !seen:
+			heap.Push(q, c)
+			if now == fromHead {
+				mine++
+			}
+		case i >= 0 && now != old:
+			heap.Fix(q, i)
+			if old == fromHead {
+				mine--
+			}
+		}
+	}
+	hc, err := w.LoadCommit(head)
+	if err != nil {
+		return nil, err
+	}
+	push(hc, fromHead)
+	for _, h := range haves {
+		c, err := w.LoadCommit(h)
+		if errs.Is(err, errs.NotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		push(c, fromHave)
+	}
+	var out []*cdb.Commit
+	for q.Len() > 0 && mine > 0 {
+		c := heap.Pop(q).(*cdb.Commit)
+		f := flags[c.ID]
+		if f == fromHead {
+			mine--
+			out = append(out, c)
+		}
+		for _, p := range c.Parents {
+			pc, err := w.LoadCommit(p)
+			if err != nil {
+				return nil, err
+			}
+			push(pc, f)
+		}
+	}
+	return out, nil
+}
+
+// commitQueue is a heap of commits, latest first; of equal times, those
+// reachable from a have first, then by id.
+type commitQueue struct {
+	cs    []*cdb.Commit
+	flags map[coda.ID]int
+	pos   map[coda.ID]int
+}
+
+func (q *commitQueue) Len() int { return len(q.cs) }
+func (q *commitQueue) Less(i, j int) bool {
+	a, b := q.cs[i], q.cs[j]
+	if a.Time != b.Time {
+		return a.Time > b.Time
+	}
+	ha, hb := q.flags[a.ID]&2 != 0, q.flags[b.ID]&2 != 0
+	if ha != hb {
+		return ha
+	}
+	return bytes.Compare(a.ID[:], b.ID[:]) < 0
+}
+func (q *commitQueue) Swap(i, j int) {
+	q.cs[i], q.cs[j] = q.cs[j], q.cs[i]
+	q.pos[q.cs[i].ID], q.pos[q.cs[j].ID] = i, j
+}
+func (q *commitQueue) Push(x any) {
+	if q.pos == nil {
+		q.pos = map[coda.ID]int{}
+	}
+	c := x.(*cdb.Commit)
+	q.pos[c.ID] = len(q.cs)
+	q.cs = append(q.cs, c)
+}
+func (q *commitQueue) Pop() any {
+	c := q.cs[len(q.cs)-1]
+	q.cs = q.cs[:len(q.cs)-1]
+	q.pos[c.ID] = -1
+	return c
+}
+
+// index returns the heap position of id, -1 if it is not queued.
+func (q *commitQueue) index(id coda.ID) int {
+	if i, ok := q.pos[id]; ok {
+		return i
+	}
+	return -1
 }
 
 // walk visits the commits reachable from id (each once) while fn returns

@@ -2,6 +2,9 @@ package bundle
 
 import (
 	"bytes"
+	"fmt"
+	"maps"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/coalescent/coal/cdb"
@@ -64,6 +67,96 @@ func TestHaves(t *testing.T) {
 	for _, p := range []string{"/pub/a1", "/pub/a2", "/pub/c1"} {
 		if _, err := c.text(t, p); err != nil {
 			t.Errorf("%s: %v", p, err)
+		}
+	}
+}
+
+// TestRelayWithheld: a maker that lacks a value (withheld from it when it
+// got the commits) lists it as withheld to a reader who could read it,
+// instead of failing.
+func TestRelayWithheld(t *testing.T) {
+	a := origin(t)
+	it, err := a.w.Get(coda.ID{}, "/secret/plans")
+	must(t, err)
+	bobs := clone(t, a.bundle(t, "bob", CreateOptions{}), secured())
+	var b bytes.Buffer
+	st, err := Create(bobs.w, cdb.Identity{}, &b, CreateOptions{Reader: a.key(t, "alice").Public})
+	must(t, err)
+	hdr, objs, err := Read(bytes.NewReader(b.Bytes()))
+	must(t, err)
+	if _, ok := objs[it.ID]; ok || st.Withheld != 1 || len(hdr.Withheld) != 1 || hdr.Withheld[0] != it.ID {
+		t.Errorf("bundle from bob's clone as alice: withheld %v (%d), want [%s]", hdr.Withheld, st.Withheld, it.ID)
+	}
+}
+
+// TestNewCommits: the paint-down walk finds exactly the commits the
+// naive one does (all reachable from head minus all reachable from any
+// have), on a random history of three branches with merges.
+func TestNewCommits(t *testing.T) {
+	a := origin(t)
+	rng := rand.New(rand.NewPCG(7, 7))
+	branches := []string{"main", "b1", "b2"}
+	head := a.head(t)
+	for _, b := range branches[1:] {
+		must(t, a.w.CreateBranch(b, head))
+	}
+	var all []coda.ID
+	for i := range 60 {
+		b := branches[rng.IntN(len(branches))]
+		must(t, a.w.Switch(b))
+		if rng.IntN(4) == 0 {
+			other := branches[rng.IntN(len(branches))]
+			if other != b {
+				if _, _, err := a.w.Merge(ctx, other); err == nil {
+					all = append(all, a.head(t))
+				}
+				continue
+			}
+		}
+		a.put(t, "bob", fmt.Sprintf("/pub/%s/%d", b, i), "x")
+		all = append(all, a.head(t))
+	}
+	merges := 0
+	for _, id := range all {
+		c, err := a.w.LoadCommit(id)
+		must(t, err)
+		if len(c.Parents) > 1 {
+			merges++
+		}
+	}
+	if merges < 3 {
+		t.Fatalf("the random history holds %d merges, want at least 3", merges)
+	}
+	naive := func(head coda.ID, haves []coda.ID) map[coda.ID]bool {
+		have := map[coda.ID]bool{}
+		for _, h := range haves {
+			must(t, walk(a.w, h, func(c *cdb.Commit) bool { have[c.ID] = true; return true }))
+		}
+		out := map[coda.ID]bool{}
+		must(t, walk(a.w, head, func(c *cdb.Commit) bool {
+			if have[c.ID] {
+				return false
+			}
+			out[c.ID] = true
+			return true
+		}))
+		return out
+	}
+	for range 200 {
+		head := all[rng.IntN(len(all))]
+		var haves []coda.ID
+		for range rng.IntN(4) {
+			haves = append(haves, all[rng.IntN(len(all))])
+		}
+		got, err := newCommits(a.w, head, haves)
+		must(t, err)
+		want := naive(head, haves)
+		gotSet := map[coda.ID]bool{}
+		for _, c := range got {
+			gotSet[c.ID] = true
+		}
+		if len(gotSet) != len(got) || !maps.Equal(gotSet, want) {
+			t.Fatalf("head %s haves %v: paint-down found %d commits, the naive walk %d", head, haves, len(gotSet), len(want))
 		}
 	}
 }

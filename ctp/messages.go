@@ -31,11 +31,13 @@ var ctpCoda []byte
 const MaxWantIDs = 4096
 
 var (
-	schemasOnce                                            sync.Once
-	schemaReg                                              *coda.Registry
-	schemaErr                                              error
-	wantSchema, blockSchema, manifestSchema, missingSchema *coda.Schema
+	schemasOnce sync.Once
+	schemaReg   *coda.Registry
+	schemaErr   error
 )
+
+// The message schemas, set by loadSchemas.
+var wantSchema, blockSchema, manifestSchema, missingSchema *coda.Schema
 
 func loadSchemas() error {
 	schemasOnce.Do(func() {

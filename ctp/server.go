@@ -288,12 +288,18 @@ type resolved struct {
 const maxResolved = 256
 
 func (ws *worldSource) resolve(asker ed25519.PublicKey, w Want) *resolved {
+	if w.Commit.IsZero() {
+		// The head, now: resolved and cached as that commit.
+		if world, err := ws.h.World(w.World.String()); err == nil {
+			w.Commit, _ = world.Head()
+		}
+	}
 	k := resolveKey{world: w.World, commit: w.Commit, path: w.Path}
 	copy(k.asker[:], asker)
 	ws.mu.Lock()
 	r := ws.cache[k]
 	ws.mu.Unlock()
-	if r != nil && !w.Commit.IsZero() {
+	if r != nil {
 		return r
 	}
 	r = ws.lookup(asker, w)

@@ -1185,6 +1185,9 @@ func (e *Engine) Status(world coda.ID) []PeerStatus {
 	defer e.mu.Unlock()
 	out := make([]PeerStatus, 0, len(e.peers))
 	for p, ps := range e.peers {
+		if e.host.Network().Connectedness(p) != network.Connected {
+			continue
+		}
 		h := ps.heads[world]
 		out = append(out, PeerStatus{Peer: p.String(), Key: cdb.KeyString(ps.key), Head: h, InSync: !h.IsZero() && h == ours,
 			Seen: ps.seen, Stats: ps.stats, Error: ps.err})

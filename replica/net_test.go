@@ -15,6 +15,7 @@ import (
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/cdb/store/memstore"
 	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
 	"github.com/coalescent/coal/relay"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -124,7 +125,8 @@ func (nd *node) start(t *testing.T) {
 		log = slog.New(slog.NewTextHandler(tlog{t, nd.name}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	e, err := New(nd.h, nd.host, Options{
-		Logger: log,
+		Logger:     log,
+		MergeDelay: 300 * time.Millisecond,
 		OnInvalid: func(p peer.ID, err error) {
 			nd.mu.Lock()
 			nd.invalid = append(nd.invalid, p)
@@ -206,7 +208,7 @@ func (nd *node) defaultWorld(t testing.TB) *cdb.World {
 	return w
 }
 
-func (nd *node) commit(t testing.TB, w *cdb.World, ops ...cdb.Op) cdb.CommitInfo {
+func (nd *node) commit(t testing.TB, w *cdb.World, ops ...cdb.Op) cdb.CommitInfo { // before the engines start
 	t.Helper()
 	ci, err := w.Commit(bg, nd.h.NodeKey(), ops, "test")
 	must(t, err)
@@ -217,9 +219,19 @@ func putOp(path, text string) cdb.Op {
 	return cdb.Op{Kind: cdb.PutBlob, Path: path, Blob: strings.NewReader(text), Size: int64(len(text))}
 }
 
+// put writes text at path, again if a sync moved the branch meanwhile
+// (cdb does not retry commits of blobs: their readers are consumed).
 func (nd *node) put(t testing.TB, path, text string) cdb.CommitInfo {
 	t.Helper()
-	return nd.commit(t, nd.defaultWorld(t), putOp(path, text))
+	w := nd.defaultWorld(t)
+	for {
+		ci, err := w.Commit(bg, nd.h.NodeKey(), []cdb.Op{putOp(path, text)}, "test")
+		if errs.Is(err, errs.Conflict) {
+			continue
+		}
+		must(t, err)
+		return ci
+	}
 }
 
 func (nd *node) putACL(t testing.TB, dir string, a acl.ACL) {

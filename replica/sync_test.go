@@ -8,6 +8,7 @@ import (
 
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
 )
 
 // TestClone: an empty node connected to one holding a world gets the
@@ -59,6 +60,9 @@ func TestConverge(t *testing.T) {
 			w := nd.defaultWorld(t)
 			for j := range 5 {
 				ci, err := w.Commit(bg, nd.h.NodeKey(), []cdb.Op{putOp(fmt.Sprintf("/n%d/v%d", i, j), "x"), putOp("/shared", fmt.Sprintf("%s-%d", nd.name, j))}, "w")
+				for errs.Is(err, errs.Conflict) { // a sync moved the branch
+					ci, err = w.Commit(bg, nd.h.NodeKey(), []cdb.Op{putOp(fmt.Sprintf("/n%d/v%d", i, j), "x"), putOp("/shared", fmt.Sprintf("%s-%d", nd.name, j))}, "w")
+				}
 				if err != nil {
 					t.Errorf("%s: commit %d: %v", nd.name, j, err)
 					return

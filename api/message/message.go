@@ -137,11 +137,12 @@ type RevertRequest struct {
 	Commit string `json:"commit"`
 }
 
-// RevertResult answers POST .../revert: the commit and the paths left
-// alone because they changed after the reverted commit.
+// RevertResult answers POST .../revert: the commit made, the commit it
+// undid, and the paths left alone because they changed after it.
 type RevertResult struct {
-	Commit  coda.ID  `json:"commit"`
-	Skipped []string `json:"skipped"`
+	Commit   coda.ID  `json:"commit"`
+	Reverted coda.ID  `json:"reverted"` // the commit undone
+	Skipped  []string `json:"skipped"`
 }
 
 // ResetRequest is the body of POST .../reset.

@@ -264,10 +264,13 @@ func (p *serveProc) stop(t *testing.T, sig syscall.Signal) time.Duration {
 
 // TestServeWatchResume checks against the real node that a watch of /x
 // delivers every commit touching /x exactly once and in commit order, and
-// no other commit (not /y's, not /xy's), across (1) a connection cut
-// while commits stream, resumed with Last-Event-ID, and (2) a restart of
-// the node (SIGTERM with the stream open, commits made by the CLI while
-// no node runs, a new node on the same home), resumed the same way.
+// no other commit (not /y's, not /xy's), across (1) connections cut by a
+// proxy while commits stream — once between reads, once in the middle of
+// an event — resumed with Last-Event-ID, and (2) a restart of the node
+// (SIGTERM with the stream open, which must end it at once; commits made
+// by the CLI while no node runs; a new node on the same home), resumed
+// the same way. A raw SSE reader and api/client's Watch (which resumes by
+// itself) watch side by side.
 func TestServeWatchResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the coal binary; skipped with -short")

@@ -15,7 +15,7 @@ func TestAnnounce(t *testing.T) {
 	world := n0.defaultWorld(t).ID()
 	nw.start()
 	nw.connect()
-	nw.converged(world, 5*time.Second)
+	nw.converged(world, 15*time.Second)
 	for range 5 {
 		start := time.Now()
 		ci := n0.put(t, "/latency", start.String())
@@ -32,7 +32,7 @@ func TestSyncNowStatus(t *testing.T) {
 	world := n0.defaultWorld(t).ID()
 	nw.start()
 	nw.connect()
-	nw.converged(world, 5*time.Second)
+	nw.converged(world, 15*time.Second)
 	reports, err := n1.e.SyncNow(bg, world)
 	must(t, err)
 	if len(reports) != 2 {
@@ -43,7 +43,7 @@ func TestSyncNowStatus(t *testing.T) {
 			t.Errorf("report %+v, want in sync, no error, world %s", r, world)
 		}
 	}
-	waitFor(t, 5*time.Second, "every peer in sync in n1's status", func() bool {
+	waitFor(t, 15*time.Second, "every peer in sync in n1's status", func() bool {
 		st := n1.e.Status(world)
 		if len(st) != 2 {
 			return false
@@ -59,7 +59,7 @@ func TestSyncNowStatus(t *testing.T) {
 	nw.cut(n2)
 	n2.put(t, "/offline", "x")
 	n0.put(t, "/online", "y")
-	waitFor(t, 5*time.Second, "n0's status leaves out the disconnected n2", func() bool {
+	waitFor(t, 15*time.Second, "n0's status leaves out the disconnected n2", func() bool {
 		for _, s := range n0.e.Status(world) {
 			if s.Peer == n2.host.ID().String() {
 				return false
@@ -68,7 +68,7 @@ func TestSyncNowStatus(t *testing.T) {
 		return true
 	})
 	nw.heal(n2)
-	nw.converged(world, 5*time.Second)
+	nw.converged(world, 15*time.Second)
 	reports, err = n0.e.SyncNow(bg, world)
 	must(t, err)
 	for _, r := range reports {
@@ -92,5 +92,5 @@ func TestKeepAlive(t *testing.T) {
 	n0.slow = 400 * time.Millisecond
 	nw.start()
 	nw.connect()
-	nw.converged(world, 10*time.Second)
+	nw.converged(world, 20*time.Second)
 }

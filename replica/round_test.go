@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -93,4 +94,28 @@ func TestKeepAlive(t *testing.T) {
 	nw.start()
 	nw.connect()
 	nw.converged(world, 20*time.Second)
+}
+
+// TestMaxPull: an answer over the puller's MaxPull fails that pull without
+// reporting the peer, which was honest.
+func TestMaxPull(t *testing.T) {
+	nw := newNetwork(t, 2)
+	n0, n1 := nw.nodes[0], nw.nodes[1]
+	world := n0.defaultWorld(t).ID()
+	n0.put(t, "/a", strings.Repeat("x", 4096))
+	n1.maxPull = 1024
+	nw.start()
+	nw.connect()
+	reports, err := n1.e.SyncNow(bg, world)
+	must(t, err)
+	failed := false
+	for _, r := range reports {
+		failed = failed || strings.Contains(r.Error, "MaxPull")
+	}
+	if !failed || n1.world(world) != nil {
+		t.Errorf("pull over MaxPull: reports %+v, world held %v; want it refused", reports, n1.world(world) != nil)
+	}
+	if bad := n1.invalidPeers(); len(bad) != 0 {
+		t.Errorf("n1 reported %v for an answer over its own bound", bad)
+	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/coalescent/coal/api/message"
 	coalcall "github.com/coalescent/coal/call"
+	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
 )
@@ -15,6 +16,7 @@ import (
 type (
 	CallRequest    = message.CallRequest
 	CallResult     = message.CallResult
+	CallRecord     = message.CallRecord
 	TriggerRequest = message.TriggerRequest
 )
 
@@ -22,6 +24,14 @@ func init() {
 	jsonTypes["CallRequest"] = reflect.TypeFor[CallRequest]()
 	jsonTypes["CallResult"] = reflect.TypeFor[CallResult]()
 	jsonTypes["TriggerRequest"] = reflect.TypeFor[TriggerRequest]()
+}
+
+// callRecord is k as CommitDetail shows it (nil: no call).
+func callRecord(k *cdb.Call) *CallRecord {
+	if k == nil {
+		return nil
+	}
+	return &CallRecord{Program: k.Program, Entry: k.Entry, Input: k.Input, Output: k.Output, Steps: k.Steps}
 }
 
 // callProgram runs the program at the request's path as the caller

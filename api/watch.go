@@ -36,9 +36,10 @@ const keepAlive = 15 * time.Second
 // every other event of the batch — commits a merge brought in — the
 // first merge commit of the batch that is (usually the merge itself) is
 // sent after them, even if its own ops do not touch the prefix. So the
-// last event received always names a commit whose ancestors are every
-// commit sent before it: resuming from it repeats nothing and misses
-// nothing (docs/api.md, "Watch").
+// last event of a batch names a commit whose ancestors are every commit
+// sent before it: resuming from it repeats nothing. Resuming never misses
+// a commit; docs/api.md ("Watch") names the two cases, both after merges,
+// where it may repeat some.
 func (s *server) watch(w http.ResponseWriter, r *http.Request, c *call) error {
 	v, err := s.view(r, c)
 	if err != nil {
@@ -141,38 +142,33 @@ func (s *server) sendSince(w http.ResponseWriter, v *cdb.View, prefix string, po
 	if err != nil {
 		return pos, err
 	}
-	in := make(map[coda.ID]*cdb.Commit, len(fresh))
-	for _, c := range fresh {
-		in[c.ID] = c
-	}
-	var events []*cdb.Commit // as the reader sees them
-	last := -1               // index in fresh of the last event
-	for i, c := range fresh {
-		if !touches(c, prefix) {
-			continue
+	// see is c as the reader sees it: nil if the reader may read none of
+	// its ops, or (unless c is a cover) none under prefix.
+	see := func(c *cdb.Commit, cover bool) (*cdb.Commit, error) {
+		if !cover && !touches(c, prefix) {
+			return nil, nil
 		}
-		fc, _, err := v.LoadCommit(c.ID)
-		if errs.Is(err, errs.NotExist) {
-			continue // none of its ops is readable
-		}
+		f, err := v.Filter(c.ID)
 		if err != nil {
-			return pos, err
+			return nil, err
 		}
-		if touches(fc, prefix) {
-			events, last = append(events, fc), i
+		fc := readable(c, f)
+		if len(c.Ops) > 0 && len(fc.Ops) == 0 || !cover && !touches(fc, prefix) {
+			return nil, nil
 		}
+		return fc, nil
 	}
-	if len(events) > 0 && !covers(in, fresh[last], pos, events) {
-		// Commits a merge brought: follow them with the merge that makes
-		// the last event a safe place to resume from.
-		for _, c := range fresh[last+1:] {
-			if !c.IsMerge() || !covers(in, c, pos, events) {
-				continue
-			}
-			fc, _, err := v.LoadCommit(c.ID)
-			if err == nil {
-				events = append(events, fc)
-			} else if !errs.Is(err, errs.NotExist) {
+	events, err := eventsOf(fresh, pos, see)
+	if err != nil {
+		return pos, err
+	}
+	// One audit record per batch, not per event (each is a synced
+	// append, and a stream must keep up with many writers): the log of
+	// prefix read at the batch's last event touching it, which is what
+	// a one-commit Log from there records.
+	for i := len(events) - 1; i >= 0; i-- {
+		if touches(events[i], prefix) {
+			if _, err := v.Log(events[i].ID, prefix, 1); err != nil {
 				return pos, err
 			}
 			break
@@ -188,6 +184,78 @@ func (s *server) sendSince(w http.ResponseWriter, v *cdb.View, prefix string, po
 		}
 	}
 	return head, nil
+}
+
+// readable returns c with only the ops and conflicts f lets the reader
+// read, as cdb.View.LoadCommit gives it (f is the view's Filter at c: a
+// directory's metadata leaf is "/dir/").
+func readable(c *cdb.Commit, f func(path string) bool) *cdb.Commit {
+	leaf := func(p string, meta bool) string {
+		if meta && p != "/" {
+			return p + "/"
+		}
+		return p
+	}
+	cp := *c
+	cp.Ops, cp.Conflicts = nil, nil
+	for _, o := range c.Ops {
+		if f(leaf(o.Path, o.Meta)) {
+			cp.Ops = append(cp.Ops, o)
+		}
+	}
+	for _, k := range c.Conflicts {
+		if f(leaf(k.Path, k.Meta)) {
+			cp.Conflicts = append(cp.Conflicts, k)
+		}
+	}
+	return &cp
+}
+
+// eventsOf returns the events of a batch: fresh, the commits new since
+// position pos in parents-first order (newCommits), as see returns them,
+// skipping those it returns nil for; then, if the last of them is not a
+// descendant of pos and of all the others, the first merge commit after
+// it in fresh that is (as see returns it with cover set; none if nil).
+func eventsOf(fresh []*cdb.Commit, pos coda.ID, see func(c *cdb.Commit, cover bool) (*cdb.Commit, error)) ([]*cdb.Commit, error) {
+	var events []*cdb.Commit
+	last := -1 // index in fresh of the last event
+	for i, c := range fresh {
+		e, err := see(c, false)
+		if err != nil {
+			return nil, err
+		}
+		if e != nil {
+			events, last = append(events, e), i
+		}
+	}
+	if len(events) == 0 {
+		return nil, nil
+	}
+	in := make(map[coda.ID]*cdb.Commit, len(fresh))
+	for _, c := range fresh {
+		in[c.ID] = c
+	}
+	if covers(in, fresh[last], pos, events) {
+		return events, nil
+	}
+	// Commits a merge brought: follow them with the merge that makes the
+	// last event a safe place to resume from. (The first commit after
+	// the last event that covers them all is a merge: a commit with one
+	// parent covers no more than its parent, save itself.)
+	for _, c := range fresh[last+1:] {
+		if !c.IsMerge() || !covers(in, c, pos, events) {
+			continue
+		}
+		e, err := see(c, true)
+		if err != nil {
+			return nil, err
+		}
+		if e != nil {
+			events = append(events, e)
+		}
+		break
+	}
+	return events, nil
 }
 
 // covers reports whether pos and every commit of events are ancestors of

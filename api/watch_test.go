@@ -206,3 +206,63 @@ func TestWatchShutdown(t *testing.T) {
 		t.Errorf("the stream ended with %v, want a clean end", err)
 	}
 }
+
+// TestWatchACL: a watch sends only the commits the caller may read, with
+// their readable ops only, and refuses a Last-Event-ID it may not see.
+func TestWatchACL(t *testing.T) {
+	e := newEnv(t, api.Options{})
+	e.schemas()
+	e.want(e.do("node", "POST", "/v1/worlds/default/acl/grant", "application/json", []byte(`{"path":"/pub","who":"bob","rights":"read"}`)), 201)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/v1/worlds/default/watch", nil)
+	req.Header.Set("Authorization", "Bearer bob")
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	sc := bufio.NewScanner(r.Body)
+	if !sc.Scan() || sc.Text() != ": watching" {
+		t.Fatalf("watch: first line %q", sc.Text())
+	}
+	secret := e.putNote("/docs/a", 1)
+	pub := e.putNote("/pub/a", 2)
+	tr := e.do("node", "POST", "/v1/worlds/default/transactions", "application/json", []byte(`[
+		{"op": "put", "path": "/docs/b", "schema": "Note", "value": {"text": "s", "n": 3}},
+		{"op": "put", "path": "/pub/b", "schema": "Note", "value": {"text": "p", "n": 4}}]`))
+	e.want(tr, 201)
+	var both api.CommitResult
+	json.Unmarshal(tr.body, &both)
+	var got []api.WatchEvent
+	for sc.Scan() && len(got) < 2 {
+		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			var ev api.WatchEvent
+			if err := json.Unmarshal([]byte(data), &ev); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, ev)
+		}
+	}
+	if len(got) != 2 || got[0].ID.String() != pub || got[1].ID != both.Commit || got[1].Ops != 1 {
+		t.Errorf("bob's events: %+v\nwant %s, then %s with 1 op of 2", got, pub, both.Commit)
+	}
+	// The events are audited as bob's reads of the log.
+	au := e.do("node", "GET", "/v1/audit", "", nil)
+	e.want(au, 200)
+	var recs []struct{ Actor, Action, Result string }
+	if err := json.Unmarshal(au.body, &recs); err != nil {
+		t.Fatalf("audit: %v: %s", err, au.body)
+	}
+	logged := false
+	for _, r := range recs {
+		logged = logged || r.Actor == e.bob.Key() && r.Action == "log" && r.Result == "ok"
+	}
+	if !logged {
+		t.Errorf("no audit record of bob reading the log: %s", au.body)
+	}
+	res := e.do("bob", "GET", "/v1/worlds/default/watch", "", nil, "Last-Event-ID", secret)
+	if res.status != 400 {
+		t.Errorf("bob resuming from a commit he may not see: status %d, want 400: %s", res.status, res.body)
+	}
+}

@@ -138,8 +138,10 @@ const (
 )
 
 // encodeBlock returns the object bytes of Block{data}.
-func encodeBlock(data []byte) []byte {
-	b := make([]byte, 0, coda.IDSize+binary.MaxVarintLen64+len(data))
+func encodeBlock(data []byte) []byte { return appendBlock(nil, data) }
+
+// appendBlock appends the object bytes of Block{data} to b.
+func appendBlock(b, data []byte) []byte {
 	b = append(b, blockSchema.ID[:]...)
 	b = binary.AppendUvarint(b, uint64(len(data)))
 	return append(b, data...)

@@ -214,6 +214,7 @@ func (s *Server) Handle(st network.Stream) {
 }
 
 func (s *Server) serve(c *relay.Conn, p peer.ID, ps *peerState, asker ed25519.PublicKey) error {
+	var scratch []byte // Blocks are encoded here: SendObject copies them out
 	for {
 		obj, err := c.RecvObject()
 		if err == io.EOF {
@@ -251,7 +252,8 @@ func (s *Server) serve(c *relay.Conn, p peer.ID, ps *peerState, asker ed25519.Pu
 				}
 				size = int64(len(msg) - coda.IDSize)
 			} else {
-				msg = encodeBlock(o.Data)
+				scratch = appendBlock(scratch[:0], o.Data)
+				msg = scratch
 			}
 			n := int64(len(msg))
 			s.acquire(ps, n)

@@ -13,6 +13,7 @@ import (
 type (
 	CallRequest    = message.CallRequest
 	CallResult     = message.CallResult
+	CallRecord     = message.CallRecord
 	TriggerRequest = message.TriggerRequest
 )
 

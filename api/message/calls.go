@@ -44,3 +44,13 @@ type TriggerRequest struct {
 	Program string `json:"program"`
 	Entry   string `json:"entry,omitempty"`
 }
+
+// CallRecord is a commit's call record in CommitDetail (coal show): the
+// program run, its entry, the ids of its input and output, the steps used.
+type CallRecord struct {
+	Program coda.ID  `json:"program"`
+	Entry   string   `json:"entry"`
+	Input   *coda.ID `json:"input,omitempty"`
+	Output  *coda.ID `json:"output,omitempty"`
+	Steps   uint64   `json:"steps"`
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/coalescent/coal/api/client"
 	"github.com/coalescent/coal/call"
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/coda"
 )
 
 func init() { register(newCallCmd) }
@@ -89,3 +90,14 @@ func (e *env) triggers(h *cdb.Home) *call.Triggers {
 	}
 	return call.NewTriggers(h, keys, nil)
 }
+
+// idOrDash is an optional id as coal show prints it.
+func idOrDash(id *coda.ID) string {
+	if id == nil {
+		return "-"
+	}
+	return id.String()
+}
+
+// callJSON is a commit's call record in coal show --json.
+type callJSON = client.CallRecord

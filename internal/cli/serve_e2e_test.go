@@ -4,13 +4,17 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,7 +22,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coalescent/coal/api/client"
 	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
 )
 
 // This file holds issue 6's checks that need the real `coal serve`
@@ -258,10 +264,13 @@ func (p *serveProc) stop(t *testing.T, sig syscall.Signal) time.Duration {
 
 // TestServeWatchResume checks against the real node that a watch of /x
 // delivers every commit touching /x exactly once and in commit order, and
-// no other commit (not /y's, not /xy's), across (1) a connection cut
-// while commits stream, resumed with Last-Event-ID, and (2) a restart of
-// the node (SIGTERM with the stream open, commits made by the CLI while
-// no node runs, a new node on the same home), resumed the same way.
+// no other commit (not /y's, not /xy's), across (1) connections cut by a
+// proxy while commits stream — once between reads, once in the middle of
+// an event — resumed with Last-Event-ID, and (2) a restart of the node
+// (SIGTERM with the stream open, which must end it at once; commits made
+// by the CLI while no node runs; a new node on the same home), resumed
+// the same way. A raw SSE reader and api/client's Watch (which resumes by
+// itself) watch side by side.
 func TestServeWatchResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the coal binary; skipped with -short")
@@ -347,6 +356,15 @@ func TestServeWatchResume(t *testing.T) {
 	// between reads, once in the middle of what the node sent (the event
 	// cut in two is lost with the connection, and comes again).
 	s := openWatch(t, hc, px.url(), token, "/x", "")
+	// And the typed client's Watch, which reconnects by itself, through
+	// the same cuts.
+	wctx, wcancel := context.WithCancel(ctx)
+	defer wcancel()
+	tc := client.New(px.url(), token, client.Options{ReconnectDelay: 20 * time.Millisecond})
+	typed, err := tc.Watch(wctx, "", "/x", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	stop := make(chan struct{})
 	done := writeWhile(node, 1000, stop)
 	receive(s, 10, "the first 10 events")
@@ -404,6 +422,23 @@ func TestServeWatchResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	receive(s, 1, "the last commit")
+
+	// The typed client saw the same.
+	var typedIDs []string
+	for len(typedIDs) < len(want) {
+		select {
+		case ev, ok := <-typed:
+			if !ok {
+				t.Fatalf("client.Watch: the channel closed after %d events", len(typedIDs))
+			}
+			typedIDs = append(typedIDs, ev.ID)
+		case <-time.After(20 * time.Second):
+			t.Fatalf("client.Watch: %d events after 20 s, want %d", len(typedIDs), len(want))
+		}
+	}
+	if strings.Join(typedIDs, "\n") != strings.Join(want, "\n") {
+		t.Errorf("client.Watch delivered %d events, want the %d commits touching /x once each in order:\n%s", len(typedIDs), len(want), diffLines(typedIDs, want))
+	}
 
 	var ids []string
 	for i, ev := range got {
@@ -474,4 +509,231 @@ func diffLines(got, want []string) string {
 		}
 	}
 	return b.String()
+}
+
+var kill9Rounds = flag.Int("kill9.rounds", 4, "rounds of TestServeKill9 (each kills one coal serve with SIGKILL during writes)")
+
+// TestServeKill9 checks that SIGKILL of `coal serve` during writes loses
+// no acknowledged commit. Each round starts the node on the same home, runs
+// 16 writers that PUT increasing values to paths of their own, and kills
+// the node with SIGKILL after a random number of acknowledgements (201s),
+// while the writers have requests in flight. Then, with the node dead,
+// `coal fsck` passes and `coal log --json` (the CLI on the home directly)
+// holds every acknowledged commit; on the next node, GET log holds them
+// and every path holds a value at least as new as the last one
+// acknowledged there (a put in flight at the kill may have landed too, but
+// nothing newer than what was sent). A watch of /d, resumed with
+// Last-Event-ID on each new node, receives every commit in the log once,
+// in order. At the end, after SIGTERM, `coal replay` and `coal fsck`
+// pass.
+func TestServeKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the coal binary; skipped with -short")
+	}
+	const writers, pathsPer = 16, 4
+	bin := coalBinary(t)
+	home := setupHome(t, bin, "/d")
+	seed := uint64(time.Now().UnixNano())
+	rng := rand.New(rand.NewPCG(seed, seed>>1))
+	t.Logf("seed %d, %d rounds (-kill9.rounds)", seed, *kill9Rounds)
+	ctx := context.Background()
+
+	type ack struct {
+		commit coda.ID
+		path   string
+		n      int
+	}
+	var (
+		mu     sync.Mutex
+		acks   []ack
+		acked  = map[string]int{} // path → greatest n acknowledged
+		tried  = map[string]int{} // path → greatest n sent
+		next   [writers]int       // writer → its last n (only it touches it)
+		landed int                // puts in flight at the last kill found in the store after
+	)
+	// check checks the home with node serving it (after a kill) against
+	// every acknowledgement so far.
+	check := func(node *serveProc, when string) {
+		t.Helper()
+		log, err := node.c.Log(ctx, "", "", "", 0)
+		if err != nil {
+			t.Fatalf("%s: GET log: %v", when, err)
+		}
+		inLog := make(map[coda.ID]bool, len(log))
+		for _, c := range log {
+			inLog[c.ID] = true
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, a := range acks {
+			if !inLog[a.commit] {
+				t.Fatalf("%s: acknowledged commit %s (put %s n=%d) is not in GET log", when, a.commit, a.path, a.n)
+			}
+		}
+		landed = 0
+		for path, want := range tried {
+			v, err := node.c.Get(ctx, "", path, "")
+			if errs.Is(err, errs.NotExist) && acked[path] == 0 {
+				continue // never acknowledged, and it did not land
+			}
+			if err != nil {
+				t.Fatalf("%s: GET %s: %v", when, path, err)
+			}
+			var val struct {
+				N json.RawMessage `json:"n"`
+			}
+			if err := json.Unmarshal(v.Value, &val); err != nil {
+				t.Fatalf("%s: GET %s: %s: %v", when, path, v.Value, err)
+			}
+			n, err := strconv.Atoi(strings.Trim(string(val.N), `"`))
+			if err != nil {
+				t.Fatalf("%s: GET %s: %s: n: %v", when, path, v.Value, err)
+			}
+			if n < acked[path] || n > want {
+				t.Fatalf("%s: %s holds n=%d; acknowledged up to %d, sent up to %d", when, path, n, acked[path], want)
+			}
+			if n > acked[path] {
+				// In flight at the kill, and durable: from now on no
+				// older value may show.
+				landed++
+				acked[path] = n
+			}
+		}
+	}
+	// A watch of /d runs through every round, resumed on each new node
+	// with Last-Event-ID: a commit's event is sent only once it is
+	// durable, so the last one received survives the kill.
+	tokenB, err := os.ReadFile(filepath.Join(home, "token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := strings.TrimSpace(string(tokenB))
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	start, err := exec.Command(bin, "--home", home, "status", "--json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st statusJSON
+	if err := json.Unmarshal(start, &st); err != nil {
+		t.Fatal(err)
+	}
+	var watched []string // ids of the events received, in order
+	lastID := st.Head.String()
+	var node *serveProc
+	for round := range *kill9Rounds {
+		node = startServeProc(t, bin, home)
+		if round > 0 {
+			check(node, fmt.Sprintf("round %d, on the next node", round-1))
+			t.Logf("round %d: %d puts in flight at the kill landed anyway", round-1, landed)
+		}
+		stream := openWatch(t, hc, node.url, token, "/d", lastID)
+		target := int64(50 + rng.IntN(400)) // acknowledgements before the kill
+		var (
+			count   atomic.Int64
+			killed  atomic.Bool
+			reached = make(chan struct{})
+			wg      sync.WaitGroup
+			errc    = make(chan error, writers)
+		)
+		for w := range writers {
+			wg.Go(func() {
+				for !killed.Load() {
+					next[w]++
+					n := next[w]
+					path := fmt.Sprintf("/d/w%02d-%d", w, n%pathsPer)
+					mu.Lock()
+					tried[path] = n
+					mu.Unlock()
+					id, err := node.c.Put(ctx, "", path, []byte(fmt.Sprintf(`{"n": %d, "s": "w%d"}`, n, w)), "", "")
+					if err != nil {
+						if !killed.Load() {
+							errc <- fmt.Errorf("put %s before the kill: %w", path, err)
+						}
+						return
+					}
+					mu.Lock()
+					acks = append(acks, ack{id, path, n})
+					acked[path] = n
+					mu.Unlock()
+					if count.Add(1) == target {
+						close(reached)
+					}
+				}
+			})
+		}
+		select {
+		case <-reached:
+		case err := <-errc:
+			t.Fatal(err)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("round %d: %d of %d acknowledgements in 30 s", round, count.Load(), target)
+		}
+		killed.Store(true)
+		node.stop(t, syscall.SIGKILL)
+		wg.Wait()
+		close(errc)
+		for err := range errc {
+			t.Error(err)
+		}
+		for _, ev := range stream.drain(t) {
+			watched = append(watched, ev.id)
+			lastID = ev.id
+		}
+		mu.Lock()
+		t.Logf("round %d: killed after %d acknowledgements (%d in all)", round, count.Load(), len(acks))
+		mu.Unlock()
+
+		// The node is dead (its HOME/api left behind): the CLI opens the
+		// home itself.
+		if out, err := exec.Command(bin, "--home", home, "fsck").CombinedOutput(); err != nil {
+			t.Fatalf("round %d: coal fsck after kill -9: %v\n%s", round, err, out)
+		}
+		var log []struct {
+			ID coda.ID `json:"id"`
+		}
+		if err := json.Unmarshal(coalRun(t, bin, "--home", home, "log", "--json"), &log); err != nil {
+			t.Fatalf("round %d: coal log --json: %v", round, err)
+		}
+		inLog := make(map[coda.ID]bool, len(log))
+		for _, c := range log {
+			inLog[c.ID] = true
+		}
+		mu.Lock()
+		for _, a := range acks {
+			if !inLog[a.commit] {
+				t.Fatalf("round %d: acknowledged commit %s (put %s n=%d) is not in coal log after kill -9", round, a.commit, a.path, a.n)
+			}
+		}
+		mu.Unlock()
+	}
+	node = startServeProc(t, bin, home)
+	check(node, "at the end")
+	t.Logf("round %d: %d puts in flight at the kill landed anyway", *kill9Rounds-1, landed)
+
+	// The watch got every commit since it started (acknowledged or not:
+	// all that are in the log), once each, in the log's order.
+	log, err := node.c.Log(ctx, "", "", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, c := range log { // newest first, back to where the watch began
+		if c.ID == st.Head {
+			break
+		}
+		want = append(want, c.ID.String())
+	}
+	slices.Reverse(want)
+	stream := openWatch(t, hc, node.url, token, "/d", lastID)
+	t.Logf("watch: %d events received before the kills, %d more owed to the last resume", len(watched), len(want)-len(watched))
+	for len(watched) < len(want) {
+		watched = append(watched, stream.next(t, fmt.Sprintf("the last %d of %d commits", len(want)-len(watched), len(want))).id)
+	}
+	if strings.Join(watched, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the watch of /d across %d kills delivered %d events, want the %d commits in the log once each in order:\n%s", *kill9Rounds, len(watched), len(want), diffLines(watched, want))
+	}
+	node.stop(t, syscall.SIGTERM)
+	coalRun(t, bin, "--home", home, "replay")
+	coalRun(t, bin, "--home", home, "fsck")
+	t.Logf("%d acknowledged commits checked after %d kills", len(acks), *kill9Rounds)
 }

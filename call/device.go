@@ -109,12 +109,17 @@ func newDevice(st tree.Store, root coda.ID, readable func(string) bool, input []
 // it: one listing then answers them all, where each tree.Get would walk
 // (and decode) the path from the root again.
 type dirCache struct {
-	gets int
-	ents map[string]tree.Entry // nil until listed
+	gets, after int
+	ents        map[string]tree.Entry // nil until listed
 }
 
-// listAfter is how many GETs in one directory make the device list it.
-const listAfter = 16
+// listAfter is how many GETs in one directory make the device list it,
+// at least; a directory of n live values is listed after n/listShare
+// GETs, so that listing it costs no more than the lookups it saves.
+const (
+	listAfter = 16
+	listShare = 32
+)
 
 // lookup is tree.Get(d.root, p), answered from the directory's listing
 // when it is read often.
@@ -126,11 +131,14 @@ func (d *device) lookup(p string) (tree.Entry, error) {
 	}
 	c := d.dirs[dir]
 	if c == nil {
-		c = &dirCache{}
+		c = &dirCache{after: listAfter}
+		if e, err := d.tr.Get(d.root, dir); err == nil && e.Kind == tree.KindDir {
+			c.after = max(listAfter, int(min(e.Live, 1<<40)/listShare))
+		}
 		d.dirs[dir] = c
 	}
 	c.gets++
-	if c.ents == nil && c.gets > listAfter {
+	if c.ents == nil && c.gets > c.after {
 		ents, err := d.tr.List(d.root, dir)
 		if err != nil {
 			ents = nil // not a live directory: every name in it is missing

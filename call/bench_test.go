@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/call"
@@ -141,4 +142,68 @@ func BenchmarkBigCheck(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkCounterVsCommit alternates a counter call and a direct commit
+// of the same change (n+1) on one home, so that both see the same load
+// on a shared machine, and reports each one's time and their ratio.
+func BenchmarkCounterVsCommit(b *testing.B) {
+	h, w := benchHome(b)
+	putProgram(b, w, h.NodeKey(), "/progs/counter", readFile(b, "../examples/counter/counter.co"))
+	reg, _ := w.Schemas(coda.ID{})
+	s, _ := reg.Lookup("Counter")
+	var tc, ta time.Duration
+	n := uint64(0)
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := call.Run(ctx, w, h.NodeKey(), call.Request{Path: "/progs/counter"}); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		n += 2
+		obj, _ := coda.EncodeObject(s, coda.Struct(coda.U64(n)))
+		if _, err := w.Commit(ctx, h.NodeKey(), []cdb.Op{{Kind: cdb.Put, Path: "/counter/n", Raw: obj}}, "put"); err != nil {
+			b.Fatal(err)
+		}
+		tc += t1.Sub(t0)
+		ta += time.Since(t1)
+	}
+	b.ReportMetric(float64(tc.Nanoseconds())/float64(b.N), "call-ns/op")
+	b.ReportMetric(float64(ta.Nanoseconds())/float64(b.N), "commit-ns/op")
+	b.ReportMetric(float64(tc)/float64(ta), "call/commit")
+}
+
+// BenchmarkBigVsCommit alternates the 10,000-value call and the direct
+// commit of the same 10,000 puts (computed untimed), as
+// BenchmarkCounterVsCommit does.
+func BenchmarkBigVsCommit(b *testing.B) {
+	h, w, s := bigHome(b)
+	ops := make([]cdb.Op, bigN)
+	var tc, ta time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := call.Run(ctx, w, h.NodeKey(), call.Request{Path: "/progs/big"}); err != nil {
+			b.Fatal(err)
+		}
+		tc += time.Since(t0)
+		b.StopTimer()
+		for i := range bigN {
+			p := fmt.Sprintf("/big/%04d", i)
+			it, err := w.Get(coda.ID{}, p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			obj, _ := coda.EncodeObject(s, coda.Struct(coda.U64(binary.LittleEndian.Uint64(it.Raw[coda.IDSize:])+1)))
+			ops[i] = cdb.Op{Kind: cdb.Put, Path: p, Raw: obj}
+		}
+		b.StartTimer()
+		t1 := time.Now()
+		if _, err := w.Commit(ctx, h.NodeKey(), ops, "apply"); err != nil {
+			b.Fatal(err)
+		}
+		ta += time.Since(t1)
+	}
+	b.ReportMetric(float64(tc.Nanoseconds())/float64(b.N), "call-ns/op")
+	b.ReportMetric(float64(ta.Nanoseconds())/float64(b.N), "commit-ns/op")
+	b.ReportMetric(float64(tc)/float64(ta), "call/commit")
 }

@@ -2,6 +2,7 @@ package call
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
@@ -16,7 +17,7 @@ const LibDir = "/lib"
 // against the world's /lib if it imports library routines, and the
 // address of entry ("" or "main": 0).
 func load(e env, obj []byte, entry string) ([]byte, uint16, error) {
-	p, err := prog.Decode(obj)
+	p, err := decode(obj)
 	if err != nil {
 		return nil, 0, errs.E(errs.Invalid, fmt.Errorf("program %s: %w", coda.Sum(obj).Short(), err))
 	}
@@ -62,4 +63,38 @@ func library(e env) (*prog.Library, error) {
 		}
 	}
 	return lib, nil
+}
+
+// programs caches decoded programs by object id: a program object never
+// changes, and decoding one (its source checked too) costs more than
+// running a small call.
+var programs struct {
+	sync.Mutex
+	m map[coda.ID]*prog.Program
+}
+
+// maxPrograms bounds the cache.
+const maxPrograms = 256
+
+// decode is prog.Decode, cached. The Program returned is shared: callers
+// must not change it.
+func decode(obj []byte) (*prog.Program, error) {
+	id := coda.Sum(obj)
+	programs.Lock()
+	p := programs.m[id]
+	programs.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	p, err := prog.Decode(obj)
+	if err != nil {
+		return nil, err
+	}
+	programs.Lock()
+	if programs.m == nil || len(programs.m) >= maxPrograms {
+		programs.m = map[coda.ID]*prog.Program{}
+	}
+	programs.m[id] = p
+	programs.Unlock()
+	return p, nil
 }

@@ -139,6 +139,12 @@ func Fired(st tree.Store, c *cdb.Commit) []Trigger {
 	return out
 }
 
+// triggerMessage is the message of tr's commit after c, without the
+// prefix.
+func triggerMessage(tr Trigger, c *cdb.Commit) string {
+	return fmt.Sprintf("on %s run %s after %s", tr.Dir, tr.Program, c.ID.Short())
+}
+
 func parentDir(p string) string {
 	i := strings.LastIndexByte(p, '/')
 	if i <= 0 {
@@ -228,10 +234,23 @@ func (t *Triggers) world(ctx context.Context, w *cdb.World) ([]Result, error) {
 			}
 			id = c.Parents[0]
 		}
+		// Commits whose triggers already ran (elsewhere, with the same
+		// key, and arrived with them) are not fired again.
+		answered := map[string]bool{}
+		for _, c := range todo {
+			if strings.HasPrefix(c.Message, triggerPrefix) {
+				if i := strings.LastIndex(c.Message, " after "); i >= 0 {
+					answered[c.Message[len(triggerPrefix):]] = true
+				}
+			}
+		}
 		fired := false
 		for i := len(todo) - 1; i >= 0; i-- {
 			c := todo[i]
 			for _, tr := range Fired(t.h.Store(), c) {
+				if answered[triggerMessage(tr, c)] {
+					continue
+				}
 				_, author, _ := readTrigger(t.h.Store(), c.Tree, tr.Dir)
 				k := slices.IndexFunc(t.keys, func(id cdb.Identity) bool { return bytes.Equal(id.Public, author) })
 				if k < 0 {
@@ -239,7 +258,7 @@ func (t *Triggers) world(ctx context.Context, w *cdb.World) ([]Result, error) {
 					continue
 				}
 				res, err := Run(ctx, w, t.keys[k], Request{Path: tr.Program, Entry: tr.Entry,
-					Message: fmt.Sprintf("%son %s run %s after %s", triggerPrefix, tr.Dir, tr.Program, c.ID.Short())})
+					Message: triggerPrefix + triggerMessage(tr, c)})
 				if err != nil {
 					t.log.Warn("call: trigger failed", "dir", tr.Dir, "program", tr.Program, "commit", c.ID, "err", err)
 					continue

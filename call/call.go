@@ -69,8 +69,8 @@ type env struct {
 	onRead   func(action, path string, err error)
 }
 
-// execute runs the program object prog (its id progID) at entry with
-// input, with a step limit, against e.
+// execute runs the program object progObj at entry with input and a
+// step limit against e: the one run both a call and its check make.
 func execute(e env, progObj []byte, entry string, input []byte, maxSteps uint64) (outcome, error) {
 	code, addr, err := load(e, progObj, entry)
 	if err != nil {

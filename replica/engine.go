@@ -393,8 +393,8 @@ func (e *Engine) exchange(ctx context.Context, p peer.ID) error {
 	return nil
 }
 
-// heard records the heads p told us and schedules the worlds whose heads
-// differ from ours.
+// heard records the heads p told us — every world it shows us, so a
+// world it no longer lists is forgotten — and schedules their syncs.
 func (e *Engine) heard(p peer.ID, m Heads) {
 	var kick []coda.ID
 	e.mu.Lock()
@@ -404,13 +404,12 @@ func (e *Engine) heard(p peer.ID, m Heads) {
 		return
 	}
 	ps.seen = time.Now()
+	ps.heads = make(map[coda.ID]coda.ID, len(m.Heads))
 	for _, h := range m.Heads {
 		if h.Branch != cdb.DefaultBranch || h.Head.IsZero() {
 			continue // only main syncs (docs/sync.md)
 		}
-		if ps.heads[h.World] != h.Head {
-			ps.heads[h.World] = h.Head
-		}
+		ps.heads[h.World] = h.Head
 		kick = append(kick, h.World)
 	}
 	e.mu.Unlock()

@@ -293,9 +293,13 @@ func (e *Engine) dial(ctx context.Context, p peer.ID) (*relay.Conn, error) {
 // send sends one message.
 func send(c *relay.Conn, m message) error { return c.Send(m.schema(), m.value()) }
 
-// recv receives one message (io.EOF after the peer's end).
+// recv receives one message (io.EOF after the peer's end). An object of
+// a schema the sync messages do not include is invalid.
 func recv(c *relay.Conn) (any, error) {
 	s, v, err := c.Recv()
+	if errs.Is(err, errs.NotExist) {
+		return nil, errs.E(errs.Invalid, fmt.Errorf("replica: a message of an unknown schema: %w", err))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -178,10 +178,10 @@ func TestTreeValues(t *testing.T) {
 	if p := problem(t, r); p.Type != errs.Invalid.ProblemType() || !strings.Contains(p.Detail, "n:") {
 		t.Errorf("wrong schema: %+v", p)
 	}
-	// Bad JSON: the position is named.
+	// Bad JSON: the position is named, in the value at the path.
 	r = e.do("node", "PUT", "/v1/worlds/default/tree/notes/b?schema=Note", "application/json", []byte("{\"text\":\n  x}"))
 	e.want(r, 400)
-	if p := problem(t, r); !strings.Contains(p.Detail, "body:2:") {
+	if p := problem(t, r); !strings.Contains(p.Detail, "/notes/b:2:") {
 		t.Errorf("bad JSON: %+v", p)
 	}
 

@@ -202,10 +202,29 @@ func worldPath(world, rest string) string {
 
 // treePath is the URL path of a tree path in world.
 func treePath(world, p string) string {
-	p = strings.TrimPrefix(p, "/")
+	return worldPath(world, "/tree/"+escapeTreePath(strings.TrimPrefix(p, "/")))
+}
+
+// escapeTreePath escapes a tree path (without its leading slash) for a
+// URL so that the node receives it unchanged, even one that is not
+// canonical: the node, not the client, says what is wrong with a path.
+// Servers clean URL paths ("/a/../b" to "/b", "//" to "/"), but not
+// escaped bytes: a segment "." or ".." goes as %2E, and a path with an
+// empty segment (other than after a trailing slash) goes with every
+// separator as %2F, as one URL segment.
+func escapeTreePath(p string) string {
 	segs := strings.Split(p, "/")
+	sep := "/"
 	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
+		if s == "" && i < len(segs)-1 {
+			sep = "%2F"
+		}
+		switch s {
+		case ".", "..":
+			segs[i] = strings.Repeat("%2E", len(s))
+		default:
+			segs[i] = url.PathEscape(s)
+		}
 	}
-	return worldPath(world, "/tree/"+strings.Join(segs, "/"))
+	return strings.Join(segs, sep)
 }

@@ -64,10 +64,16 @@ func (c *Client) Get(ctx context.Context, world, path, at string) (Value, error)
 	return v, err
 }
 
-// List returns the entries of the directory at path.
+// List returns the entries of the directory at path (GET
+// .../tree/PATH?list=1); a value or blob there is errs.Invalid, "not a
+// directory".
 func (c *Client) List(ctx context.Context, world, path, at string) ([]Entry, error) {
+	q := url.Values{"list": {"1"}}
+	if at != "" {
+		q.Set("at", at)
+	}
 	var es []Entry
-	err := c.do(ctx, http.MethodGet, treePath(world, path), atQuery(at), nil, &es)
+	err := c.do(ctx, http.MethodGet, treePath(world, path), q, nil, &es)
 	if es == nil && err == nil {
 		es = []Entry{}
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -136,23 +135,6 @@ func (e *env) identity(h *cdb.Home) (cdb.Identity, error) {
 	return id, nil
 }
 
-// key returns the home's key named name ("node" is the node key).
-func (s *session) key(name string) (cdb.Identity, error) {
-	return s.home.Key(name)
-}
-
-// keyName returns the local name of the home's key pub, or "".
-func (s *session) keyName(pub [32]byte) string {
-	if s.names == nil {
-		s.names = make(map[string]string)
-		keys, _ := s.home.Keys()
-		for _, k := range keys {
-			s.names[k.Public] = k.Name
-		}
-	}
-	return s.names[cdb.KeyString(pub[:])]
-}
-
 // resolve finds the commit rev names in the session's world: a full id or
 // a unique prefix of one, or a branch name. For a flag (what is "--at",
 // say), the empty rev is the head of the current branch. Errors say which
@@ -210,68 +192,6 @@ func (s *session) valueJSON(rev coda.ID, it cdb.Item) ([]byte, error) {
 	return j, nil
 }
 
-// commit makes one commit of ops on the current branch, signed by the
-// author --as chooses, and prints its id.
-func (e *env) commit(s *session, ops []cdb.Op, msg string) error {
-	who, err := e.author(s)
-	if err != nil {
-		return err
-	}
-	c, err := s.world.Commit(e.ctx, who, ops, msg)
-	if err != nil {
-		return opError(ops, err)
-	}
-	return e.printCommit(c.ID)
-}
-
-// opError names the op an error is about, as ops[I], when the error names
-// a path that exactly one of several ops has.
-func opError(ops []cdb.Op, err error) error {
-	if len(ops) < 2 {
-		return err
-	}
-	p := errPath(err)
-	if p == "" {
-		return err
-	}
-	found := -1
-	for i, o := range ops {
-		if canonPath(o.Path) == p || o.From != "" && canonPath(o.From) == p {
-			if found >= 0 {
-				return err
-			}
-			found = i
-		}
-	}
-	if found < 0 {
-		return err
-	}
-	return fmt.Errorf("ops[%d]: %w", found, err)
-}
-
-// errPath returns the first path an *errs.Error in err's chain names.
-func errPath(err error) string {
-	for err != nil {
-		var e *errs.Error
-		if !errors.As(err, &e) {
-			return ""
-		}
-		if e.Path != "" {
-			return e.Path
-		}
-		err = e.Err
-	}
-	return ""
-}
-
-// canonPath is p with a leading slash, as errors name paths.
-func canonPath(p string) string {
-	if !strings.HasPrefix(p, "/") {
-		return "/" + p
-	}
-	return p
-}
-
 // checkRevFlag refuses a flag naming a commit that was given empty: unset,
 // it means the head; set to "", it is a mistake.
 func checkRevFlag(cmd *cobra.Command, name, value string) error {
@@ -319,77 +239,6 @@ func (e *env) view(s *session) (*cdb.View, error) {
 		return nil, err
 	}
 	return s.world.As(who.Public), nil
-}
-
-// snapshot returns a reader of the tree of commit rev, for evaluating
-// rights and reading .acl entries and groups (package acl).
-func (s *session) snapshot(rev coda.ID) (acl.Reader, error) {
-	c, err := s.world.LoadCommit(rev)
-	if err != nil {
-		return nil, err
-	}
-	return acl.TreeReader(s.home.Store(), c.Tree), nil
-}
-
-// parseWho reads a principal as the CLI takes it: anyone, group:NAME, a
-// public key (ed25519:…) or the name of a key of this home.
-func (s *session) parseWho(text string) (acl.Who, error) {
-	if text == "anyone" || strings.HasPrefix(text, "group:") || strings.HasPrefix(text, cdb.KeyPrefix) {
-		return acl.ParseWho(text)
-	}
-	id, err := s.key(text)
-	if err != nil {
-		return acl.Who{}, err
-	}
-	return acl.Key(id.Public32()), nil
-}
-
-// whoText is the text form of who, followed by the local name of its key
-// in parentheses when this home holds it.
-func (s *session) whoText(who acl.Who) string {
-	if who.Kind != acl.KeyWho {
-		return who.String()
-	}
-	if name := s.keyName(who.Key); name != "" {
-		return who.String() + " (" + name + ")"
-	}
-	return who.String()
-}
-
-// aclView is a commit of a world as the acting identity sees it, for the
-// acl and group commands. Reads of entries go through the world's view
-// (cdb.View: filtered, answering what it may not read as missing, and
-// audited); Reader reads everything, for evaluating rights, which reads
-// .acl entries and groups whatever the asker may read.
-type aclView struct {
-	acl.Reader
-	view    *cdb.View
-	rev     coda.ID
-	checker *acl.Checker
-	who     cdb.Identity
-}
-
-// aclView returns the view of commit rev for the identity --as chooses.
-func (e *env) aclView(s *session, rev coda.ID) (*aclView, error) {
-	who, err := e.author(s)
-	if err != nil {
-		return nil, err
-	}
-	r, err := s.snapshot(rev)
-	if err != nil {
-		return nil, err
-	}
-	return &aclView{Reader: r, view: s.world.As(who.Public), rev: rev, checker: acl.NewChecker(r), who: who}, nil
-}
-
-// item returns the item at path as the identity sees it, and whether it
-// exists for it.
-func (v *aclView) item(path string) (cdb.Item, bool, error) {
-	it, err := v.view.Get(v.rev, path)
-	if errs.Is(err, errs.NotExist) {
-		return cdb.Item{}, false, nil
-	}
-	return it, err == nil, err
 }
 
 // loadVisible loads the commit rev names as the view v shows it: its

@@ -264,10 +264,7 @@ func (s *server) put(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	body := http.MaxBytesReader(w, r.Body, s.opts.MaxBlob)
 	err := s.commit(w, r, c, []cdb.Op{{Kind: cdb.PutBlob, Path: p, Blob: body, Size: size}}, msg)
-	if err != nil && isMaxBytes(err) {
-		return errs.E(errs.Limit, fmt.Sprintf("request body over %d bytes", s.opts.MaxBlob))
-	}
-	return err
+	return uploadError(r, err, s.opts.MaxBlob)
 }
 
 func isMaxBytes(err error) bool {

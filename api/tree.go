@@ -49,6 +49,21 @@ func isUpload(route string, r *http.Request) bool {
 
 var errIdle = errors.New("api: no byte of the request body for the handler timeout")
 
+// uploadError is err, the error of an upload's handler, as the caller
+// should see it: a body over the limit is errs.Limit, one cut for being
+// idle is errs.Canceled saying so.
+func uploadError(r *http.Request, err error, limit int64) error {
+	switch {
+	case err == nil:
+		return nil
+	case isMaxBytes(err):
+		return errs.E(errs.Limit, fmt.Sprintf("request body over %d bytes", limit))
+	case errors.Is(context.Cause(r.Context()), errIdle):
+		return errs.E(errs.Canceled, fmt.Errorf("request body: %w", errIdle))
+	}
+	return err
+}
+
 // uploadContext returns r with the upload timeout of d: its context is
 // canceled, and a blocked read of its body interrupted, once no byte has
 // arrived for d, or d after the body ended. stop releases the timer.
@@ -161,10 +176,7 @@ func (s *server) importTar(w http.ResponseWriter, r *http.Request, c *call) erro
 		files, bytes = int64(n), b
 	})
 	if err != nil {
-		if isMaxBytes(err) {
-			return errs.E(errs.Limit, "request body over the limit")
-		}
-		return err
+		return uploadError(r, err, s.opts.MaxBlob)
 	}
 	return writeJSON(w, http.StatusCreated, ImportResult{Commit: ci.ID, Files: files, Bytes: bytes})
 }

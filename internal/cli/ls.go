@@ -2,12 +2,10 @@ package cli
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coalescent/coal/coda"
-	"github.com/coalescent/coal/errs"
 )
 
 func init() { register(newLsCmd) }
@@ -49,9 +47,6 @@ directories with a trailing slash. With --json, a list of
 			}
 			ents, err := c.List(e.ctx, e.remoteWorld(), path, at)
 			if err != nil {
-				if errs.Is(err, errs.Invalid) && strings.HasSuffix(err.Error(), ": not a directory") {
-					return fmt.Errorf("%w (read it with coal get)", err)
-				}
 				return flagError(err, "at")
 			}
 			if e.json {

@@ -124,8 +124,9 @@ func (s *server) checkWrite(r *http.Request, c *call, paths ...string) error {
 	return acl.CheckWrite(acl.TreeReader(s.h.Store(), cm.Tree), c.who.Public32(), paths)
 }
 
-// importFiles reads a tar archive: each regular file is one ImportFile;
-// directories are skipped; anything else is an error naming the entry.
+// importFiles reads a tar archive: each regular file is one ImportFile,
+// named by its path in the archive less a leading ./; directories are
+// skipped; anything else is an error naming the entry.
 func importFiles(tr *tar.Reader, maxFile int64) func() (cdb.ImportFile, error) {
 	return func() (cdb.ImportFile, error) {
 		for {
@@ -139,6 +140,8 @@ func importFiles(tr *tar.Reader, maxFile int64) func() (cdb.ImportFile, error) {
 				}
 				return cdb.ImportFile{}, errs.E(errs.Invalid, errs.Path("body"), fmt.Errorf("tar: %w", err))
 			}
+			// tar -C DIR -cf - . names its entries ./NAME.
+			name := strings.TrimPrefix(h.Name, "./")
 			switch h.Typeflag {
 			case tar.TypeDir:
 				continue
@@ -149,7 +152,7 @@ func importFiles(tr *tar.Reader, maxFile int64) func() (cdb.ImportFile, error) {
 			if h.Size > maxFile {
 				return cdb.ImportFile{}, errs.E(errs.Limit, errs.Path(h.Name), fmt.Sprintf("file of %d bytes, over %d", h.Size, maxFile))
 			}
-			return cdb.ImportFile{Name: h.Name, Body: tr, Size: h.Size}, nil
+			return cdb.ImportFile{Name: name, Body: tr, Size: h.Size, Where: h.Name}, nil
 		}
 	}
 }

@@ -46,7 +46,8 @@ func tarOf(t *testing.T, files ...tarFile) []byte {
 
 func TestImport(t *testing.T) {
 	e := newEnv(t, api.Options{})
-	body := tarOf(t, tarFile{"a.txt", tar.TypeReg, "alpha"}, tarFile{"sub/", tar.TypeDir, ""}, tarFile{"sub/b.txt", tar.TypeReg, "beta!"})
+	// As tar -C DIR -cf - . writes it.
+	body := tarOf(t, tarFile{"./", tar.TypeDir, ""}, tarFile{"./a.txt", tar.TypeReg, "alpha"}, tarFile{"./sub/", tar.TypeDir, ""}, tarFile{"./sub/b.txt", tar.TypeReg, "beta!"})
 	r := e.do("node", "POST", "/v1/worlds/default/import?to=/imp", "application/x-tar", body)
 	e.want(r, 201)
 	var res api.ImportResult

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/coalescent/coal/cdb/store"
 	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
@@ -118,6 +119,24 @@ func (w *World) ImportStream(ctx context.Context, author Identity, to string, ne
 	var files []staged
 	seen := make(map[string]bool)
 	var total int64
+	// Blobs are staged in batches of about stageBatch bytes: a batch a
+	// file would cost 10,000 batch commits for 10,000 small files.
+	var batch store.Batch
+	var batched int64
+	defer func() {
+		if batch != nil {
+			batch.Discard()
+		}
+	}()
+	flush := func() error {
+		if batch == nil {
+			return nil
+		}
+		err := batch.Commit(false)
+		batch.Discard()
+		batch, batched = nil, 0
+		return err
+	}
 	for {
 		if len(files)%256 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -146,9 +165,17 @@ func (w *World) ImportStream(ctx context.Context, author Identity, to string, ne
 			return CommitInfo{}, errs.E(op, errs.Invalid, errs.Path(where), "imported twice")
 		}
 		seen[p] = true
-		id, n, err := w.stageBlob(f.Body, f.Size)
+		if batch == nil {
+			batch = w.h.store.NewBatch()
+		}
+		id, n, err := putBlob(batch, f.Body, f.Size)
 		if err != nil {
 			return CommitInfo{}, errs.E(op, errs.Path(where), err)
+		}
+		if batched += n + 64; batched >= stageBatch {
+			if err := flush(); err != nil {
+				return CommitInfo{}, errs.E(op, err)
+			}
 		}
 		total += n
 		files = append(files, staged{p, id})
@@ -158,6 +185,9 @@ func (w *World) ImportStream(ctx context.Context, author Identity, to string, ne
 	}
 	if len(files) == 0 {
 		return CommitInfo{}, errs.E(op, errs.Invalid, errs.Path(to), "no files to import")
+	}
+	if err := flush(); err != nil {
+		return CommitInfo{}, errs.E(op, err)
 	}
 	if message == "" {
 		message = fmt.Sprintf("import %d files to %s", len(files), to)

@@ -19,6 +19,10 @@ import (
 	"github.com/coalescent/coal/errs"
 )
 
+// stageBatch is about how many bytes of blobs ImportStream stages in
+// one batch.
+const stageBatch = 8 << 20
+
 // stageBlob stores r (size bytes; -1: unknown) as a Blob object in a batch
 // of its own, outside any commit, and returns its id and data length. It
 // becomes durable with the next synced commit (the store's log is

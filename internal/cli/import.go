@@ -2,6 +2,7 @@ package cli
 
 import (
 	"archive/tar"
+	"bufio"
 	"fmt"
 	"io"
 	"io/fs"
@@ -117,7 +118,10 @@ func importList(dir string) ([]string, error) {
 // regular files, calling progress after each with the files and bytes
 // written.
 func writeTar(w io.Writer, dir string, files []string, progress func(files, bytes int64)) error {
-	tw := tar.NewWriter(w)
+	// Small files are mostly tar headers and padding: buffered, they
+	// travel in large writes.
+	bw := bufio.NewWriterSize(w, 256<<10)
+	tw := tar.NewWriter(bw)
 	var total int64
 	for i, rel := range files {
 		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
@@ -142,7 +146,10 @@ func writeTar(w io.Writer, dir string, files []string, progress func(files, byte
 		total += n
 		progress(int64(i+1), total)
 	}
-	return tw.Close()
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // isTerminal reports whether w is a terminal (a character device).

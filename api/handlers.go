@@ -259,6 +259,15 @@ func (s *server) put(w http.ResponseWriter, r *http.Request, c *call) error {
 	if size > s.opts.MaxBlob {
 		return errs.E(errs.Limit, fmt.Sprintf("request body over %d bytes", s.opts.MaxBlob))
 	}
+	if size >= 0 && size <= smallBlob {
+		// Small: read whole, then committed as one (cdb does not stage
+		// bytes already in memory).
+		b, err := readBody(w, r, size)
+		if err != nil {
+			return uploadError(r, err, s.opts.MaxBlob)
+		}
+		return s.commit(w, r, c, []cdb.Op{{Kind: cdb.PutBlob, Path: p, Blob: bytes.NewReader(b), Size: size}}, msg)
+	}
 	if err := s.checkWrite(r, c, p); err != nil {
 		return err
 	}

@@ -31,6 +31,11 @@ func init() { jsonTypes["ImportResult"] = reflect.TypeFor[ImportResult]() }
 // stored before the commit takes the world's write lock (cdb stages
 // blobs), so a slow upload holds up no other writer.
 
+// smallBlob is the largest blob PUT (by Content-Length) that is read
+// whole before its commit, rather than streamed into the store: the
+// commit then needs no staging and no early rights check.
+const smallBlob = 1 << 20
+
 // uploadRoutes are the routes whose bodies are uploads: their requests
 // with a body other than JSON get the idle-based timeout.
 var uploadRoutes = map[string]bool{

@@ -131,14 +131,16 @@ func (t *trickle) Read(p []byte) (int, error) {
 // TestUploadTimeout: an upload is cut only when its body stops coming for
 // the handler timeout, not when it takes longer than that in all.
 func TestUploadTimeout(t *testing.T) {
-	const timeout = 150 * time.Millisecond
+	const timeout = 400 * time.Millisecond
 	e := newEnv(t, api.Options{Timeout: timeout})
 	c := client.New(e.srv.URL, "node", client.Options{})
 	ctx := context.Background()
 
-	// 10 chunks 50ms apart: 500ms in all, never idle for 150ms.
-	data := bytes.Repeat([]byte("0123456789"), 10)
-	if _, err := c.PutBlob(ctx, "", "/slow", &trickle{data: data, chunk: 10, pause: 50 * time.Millisecond}, int64(len(data)), ""); err != nil {
+	// 12 chunks 40ms apart: 480ms in all, never idle for 400ms (a
+	// margin for a loaded machine).
+	data := bytes.Repeat([]byte("0123456789"), 12)
+	// Of unknown size (chunked), so streamed into the store.
+	if _, err := c.PutBlob(ctx, "", "/slow", &trickle{data: data, chunk: 10, pause: 40 * time.Millisecond}, -1, ""); err != nil {
 		t.Fatalf("a slow but steady upload: %v", err)
 	}
 	b, err := c.OpenBlob(ctx, "", "/slow", "", 0)
@@ -151,18 +153,21 @@ func TestUploadTimeout(t *testing.T) {
 		t.Errorf("slow upload stored %q", got)
 	}
 
-	// A body that stops for longer than the timeout is cut.
+	// A body that stops for longer than the timeout is cut, small (read
+	// whole first) or streamed.
 	head := e.head()
-	stall := io.MultiReader(bytes.NewReader(data[:10]), &trickle{data: data[10:], chunk: 90, pause: 4 * timeout})
-	_, err = c.PutBlob(ctx, "", "/stalled", stall, int64(len(data)), "")
-	if err == nil {
-		t.Fatalf("a stalled upload succeeded")
-	}
-	if !errs.Is(err, errs.Canceled) && !errs.Is(err, errs.Unavailable) {
-		t.Errorf("a stalled upload: got %v, want it canceled (or the connection closed)", err)
-	}
-	if e.head() != head {
-		t.Errorf("a stalled upload moved the head")
+	for _, size := range []int64{int64(len(data)), -1} {
+		stall := io.MultiReader(bytes.NewReader(data[:10]), &trickle{data: data[10:], chunk: 110, pause: 3 * timeout})
+		_, err = c.PutBlob(ctx, "", "/stalled", stall, size, "")
+		if err == nil {
+			t.Fatalf("a stalled upload of size %d succeeded", size)
+		}
+		if !errs.Is(err, errs.Canceled) && !errs.Is(err, errs.Unavailable) {
+			t.Errorf("a stalled upload of size %d: got %v, want it canceled (or the connection closed)", size, err)
+		}
+		if e.head() != head {
+			t.Errorf("a stalled upload of size %d moved the head", size)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ package cdb
 // change), which stay unreachable.
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -18,6 +19,16 @@ import (
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
 )
+
+// inMemory reports whether r is a reader of bytes already in memory,
+// which Commit does not stage: the body of a small blob the API read.
+func inMemory(r io.Reader) bool {
+	switch r.(type) {
+	case *bytes.Reader, *strings.Reader, *bytes.Buffer:
+		return true
+	}
+	return false
+}
 
 // stageBatch is about how many bytes of blobs ImportStream stages in
 // one batch.

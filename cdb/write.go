@@ -438,6 +438,11 @@ func (w *World) Commit(ctx context.Context, author Identity, ops []Op, message s
 		switch ops[i].Kind {
 		case Put, Mkdir:
 		case PutBlob:
+			if inMemory(ops[i].Blob) {
+				// Read under the lock, it costs nothing.
+				retry = false
+				break
+			}
 			// A blob is stored before the commit takes the world's
 			// write lock: reading it (an upload, say) holds up no other
 			// writer, and a moved head can be retried. If the commit

@@ -29,14 +29,14 @@ func (t tokens) Verify(tok string) (cdb.Identity, error) {
 }
 
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	h    *cdb.Home
 	srv  *httptest.Server
 	bob  cdb.Identity
 	opts api.Options
 }
 
-func newEnv(t *testing.T, opts api.Options) *env {
+func newEnv(t testing.TB, opts api.Options) *env {
 	t.Helper()
 	h, err := cdb.Init(t.TempDir(), acl.With(cdb.Options{}))
 	if err != nil {

@@ -21,7 +21,7 @@ type tarFile struct {
 	body string
 }
 
-func tarOf(t *testing.T, files ...tarFile) []byte {
+func tarOf(t testing.TB, files ...tarFile) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	tw := tar.NewWriter(&b)
@@ -233,4 +233,30 @@ func TestTransactionNamesOp(t *testing.T) {
 	if p := problem(t, r); !strings.HasPrefix(p.Detail, "ops[1]: ") || !strings.Contains(p.Detail, "/b") {
 		t.Errorf("detail %q, want it to name ops[1] and /b", p.Detail)
 	}
+}
+
+// FuzzImport: any body POSTed to the import route is imported (201) or
+// refused as invalid or over a limit — never an internal error, never a
+// panic — and a refused one leaves the head where it was.
+func FuzzImport(f *testing.F) {
+	f.Add(tarOf(f, tarFile{"a.txt", tar.TypeReg, "alpha"}, tarFile{"sub/b", tar.TypeReg, "beta"}))
+	f.Add(tarOf(f, tarFile{"./", tar.TypeDir, ""}, tarFile{"./x", tar.TypeReg, "x"}))
+	f.Add(tarOf(f, tarFile{"l", tar.TypeSymlink, "a"}))
+	f.Add(tarOf(f))
+	f.Add([]byte("not a tar"))
+	e := newEnv(f, api.Options{MaxBlob: 1 << 16})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		e.t = t
+		head := e.head()
+		r := e.do("node", "POST", "/v1/worlds/default/import?to=/f", "application/x-tar", body)
+		switch {
+		case r.status == 201:
+		case r.status == 400 || r.status == 413:
+			if e.head() != head {
+				t.Errorf("a refused import (%d) moved the head", r.status)
+			}
+		default:
+			t.Errorf("status %d: %s", r.status, r.body)
+		}
+	})
 }

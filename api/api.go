@@ -34,4 +34,7 @@ type Options struct {
 	// while their body streams only when no byte arrives for that long
 	// (api/tree.go).
 	Timeout time.Duration
+	// Network is the node's swarm (/v1/peers; peer id and addresses in
+	// /v1/info). Nil: the peers routes answer unavailable.
+	Network Network
 }

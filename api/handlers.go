@@ -47,6 +47,9 @@ func (s *server) handlers() map[string]handler {
 		"POST /v1/worlds/{world}/groups":           s.groupAdd,
 		"GET /v1/worlds/{world}/groups/{name}":     s.group,
 		"DELETE /v1/worlds/{world}/groups/{name}":  s.groupRemove,
+		"GET /v1/peers":                            s.peers,
+		"POST /v1/peers":                           s.connectPeer,
+		"DELETE /v1/peers/{id}":                    s.removePeer,
 	}
 }
 
@@ -71,7 +74,9 @@ func (s *server) info(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 0, Info{Version: s.opts.Version, Key: s.h.NodeKey().Key(), As: c.who.Key(), Worlds: ws})
+	info := Info{Version: s.opts.Version, Key: s.h.NodeKey().Key(), As: c.who.Key(), Worlds: ws}
+	s.netInfo(&info)
+	return writeJSON(w, 0, info)
 }
 
 func (s *server) worlds(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -81,4 +81,7 @@ var Routes = []Route{
 	{"DELETE", "/v1/worlds/{world}/groups/{name}", "remove members, or the group", []Param{pWorld, {"name", "path", "string", "a group name"}}, "GroupRequest", "CommitResult", 0},
 	{"GET", "/v1/worlds/{world}/watch", "server-sent events, one per commit touching a prefix; resumable with Last-Event-ID", []Param{pWorld,
 		{"path", "query", "string", "the prefix watched (default /)"}}, "", "sse", 0},
+	{"GET", "/v1/peers", "connected, known and bad peers (node key only)", nil, "", "[]Peer", 0},
+	{"POST", "/v1/peers", "connect to a peer by its full multiaddr (node key only)", nil, "ConnectRequest", "Peer", 0},
+	{"DELETE", "/v1/peers/{id}", "disconnect a peer and forget it (node key only)", []Param{{"id", "path", "string", "a libp2p peer id"}}, "", "PeerRemoved", 0},
 }

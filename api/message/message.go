@@ -21,6 +21,10 @@ type Info struct {
 	Key     string  `json:"key"`    // the node key, ed25519:…
 	As      string  `json:"as"`     // the identity the request acts as
 	Worlds  []World `json:"worlds"` // the worlds of the home
+	// PeerID is the node's libp2p peer id and Addrs its full listen
+	// multiaddrs (with /p2p/PEER-ID); both absent without a network.
+	PeerID string   `json:"peer_id,omitempty"`
+	Addrs  []string `json:"addrs,omitempty"`
 }
 
 // World is one world in GET /v1/worlds (coal world ls --json).

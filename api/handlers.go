@@ -38,6 +38,7 @@ func (s *server) handlers() map[string]handler {
 		"POST /v1/worlds/{world}/merge":            s.merge,
 		"GET /v1/worlds/{world}/schemas":           s.schemas,
 		"POST /v1/worlds/{world}/schemas":          s.addSchemas,
+		"GET /v1/worlds/{world}/schemas/{name}":    s.schema,
 		"GET /v1/worlds/{world}/watch":             s.watch,
 		"GET /v1/worlds/{world}/conflicts":         s.conflicts,
 		"GET /v1/worlds/{world}/acl/{path...}":     s.aclShow,
@@ -202,7 +203,7 @@ func (s *server) get(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	if it.Schema == nil {
-		return errs.E(errs.NotExist, errs.Path(it.Path), fmt.Sprintf("the schema of object %s is not in /sys/schemas (read its bytes with ?raw=1)", it.ID))
+		return errs.E(errs.NotExist, errs.Path(it.Path), fmt.Sprintf("the schema of object %s is not in /sys/schemas (read its bytes with raw=1: coal get --raw)", it.ID))
 	}
 	reg, err := v.World().Schemas(at)
 	if err != nil {

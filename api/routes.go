@@ -72,6 +72,7 @@ var Routes = []Route{
 	{"GET", "/v1/worlds/{world}/schemas", "list schemas", []Param{pWorld, pAt}, "", "[]Schema", 0},
 	{"POST", "/v1/worlds/{world}/schemas", "add the schemas of a .coda text", []Param{pWorld,
 		{"filename", "query", "string", "the file name used in error positions"}}, "text", "SchemaAdd", 201},
+	{"GET", "/v1/worlds/{world}/schemas/{name}", "one schema, as text (coal schema show)", []Param{pWorld, {"name", "path", "string", "a schema name"}, pAt}, "", "SchemaText", 0},
 	{"GET", "/v1/worlds/{world}/acl/{path...}", "the caller's effective rights on a path and their source", []Param{pWorld, pPath, pAt}, "", "ACLShow", 0},
 	{"POST", "/v1/worlds/{world}/acl/grant", "grant rights", []Param{pWorld}, "GrantRequest", "CommitResult", 201},
 	{"POST", "/v1/worlds/{world}/acl/revoke", "revoke a rule", []Param{pWorld}, "RevokeRequest", "CommitResult", 201},

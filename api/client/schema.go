@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/coalescent/coal/api/message"
 	"github.com/coalescent/coal/errs"
 )
 
@@ -40,4 +41,15 @@ func (c *Client) AddSchemas(ctx context.Context, world, filename string, src []b
 		return SchemaAdd{}, errs.E(errs.Corrupt, err)
 	}
 	return out, nil
+}
+
+// SchemaText is a schema with its text (message.SchemaText).
+type SchemaText = message.SchemaText
+
+// Schema returns the schema name of /sys/schemas in the commit at names
+// ("" the head), with its text in the schema language.
+func (c *Client) Schema(ctx context.Context, world, name, at string) (SchemaText, error) {
+	var out SchemaText
+	err := c.do(ctx, http.MethodGet, worldPath(world, "/schemas/"+url.PathEscape(name)), atQuery(at), nil, &out)
+	return out, err
 }

@@ -26,7 +26,7 @@ type schemaAddJSON struct {
 func newSchemaCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "schema",
-		Short: "Add and list the schemas of a world",
+		Short: "Add, list and show the schemas of a world",
 		Long: `A world's schemas live in its tree, at /sys/schemas/NAME (docs/coda.md for
 the language). Values are checked against them when written.`,
 	}
@@ -97,6 +97,35 @@ list is empty.`,
 		},
 	}
 	ls.Flags().StringVar(&at, "at", "", "list the schemas of this commit (default: the head)")
-	cmd.AddCommand(add, ls)
+	var showAt string
+	show := &cobra.Command{
+		Use:   "show NAME",
+		Short: "Print a schema of /sys/schemas in the schema language",
+		Long: `Print the schema NAME of /sys/schemas at the head (or at --at) in the schema
+language (docs/coda.md), one field or variant a line, every variant with its
+tag: with the schemas it names, the text compiles to the same id. With
+--json: {"name", "id", "text"}.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkRevFlag(cmd, "at", showAt); err != nil {
+				return err
+			}
+			c, err := e.api()
+			if err != nil {
+				return err
+			}
+			sc, err := c.Schema(e.ctx, e.remoteWorld(), args[0], showAt)
+			if err != nil {
+				return flagError(err, "at")
+			}
+			if e.json {
+				return e.printJSON(sc)
+			}
+			_, err = fmt.Fprint(e.stdout, sc.Text)
+			return err
+		},
+	}
+	show.Flags().StringVar(&showAt, "at", "", "read the schema of this commit (default: the head)")
+	cmd.AddCommand(add, ls, show)
 	return cmd
 }

@@ -46,6 +46,8 @@ func TestThroughNodeSameOutput(t *testing.T) {
 		{args: []string{"--json", "schema", "add", f("note.coda")}},
 		{args: []string{"schema", "ls"}},
 		{args: []string{"--json", "schema", "ls"}},
+		{args: []string{"schema", "show", "Note"}},
+		{args: []string{"--json", "schema", "show", "Note"}},
 		{args: []string{"mkdir", "/notes", "--schema", "Note"}},
 		{args: []string{"put", "/notes/a", "--json", `{"text":"a","n":1}`, "-m", "first"}},
 		{args: []string{"put", "/b", "--schema", "Note", "--json", `{"text":"b","n":2}`, "--json-output"}},

@@ -22,9 +22,11 @@ func (e *env) apply(ops []client.Op, msg string) error {
 	return e.printCommit(id)
 }
 
-// flagError is err, an error the node reported about the query parameter
-// param ("at: …"), as the CLI names it: after the flag --param.
-func flagError(err error, param string) error {
+// paramError is err, an error the node reported about the query parameter
+// param ("at: …"), as the CLI names it: after the flag --param. (CLI-A's
+// flagError(err, param, flag) does the same for any flag name; the two
+// can become one once both are merged.)
+func paramError(err error, param string) error {
 	var e *errs.Error
 	if !errors.As(err, &e) || e.Path != "" {
 		return err

@@ -8,6 +8,7 @@ package acl
 // whether the identity may (admin of the .acl's directory, of /sys/groups).
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
@@ -390,15 +391,11 @@ func putGroup(path string, g Group, msg string) (cdb.Op, string, error) {
 // admin of / in the head of the current branch may (docs/security.md,
 // "Branches and merges"). The error is errs.Permission naming what.
 func CheckRefChange(w *cdb.World, key [32]byte, what string) error {
-	head, err := w.Head()
-	if err != nil {
+	st, root, free, err := headOf(w, key)
+	if err != nil || free {
 		return err
 	}
-	c, err := w.LoadCommit(head)
-	if err != nil {
-		return err
-	}
-	r, src, err := Effective(TreeReader(w.Home().Store(), c.Tree), key, "/")
+	r, src, err := Effective(TreeReader(st, root), key, "/")
 	if err != nil {
 		return err
 	}
@@ -406,4 +403,40 @@ func CheckRefChange(w *cdb.World, key [32]byte, what string) error {
 		return nil
 	}
 	return errs.E(errs.Permission, fmt.Sprintf("%s: changing the branches of world %s needs admin of / and has %s (%s)", what, w.Name(), r, src))
+}
+
+// CheckWriteAt is the rights check a commit by key changing paths would
+// meet at the head of w (CheckWrite, judged as Policy.CheckCommit judges),
+// made before the commit: an upload's, before its body is read. The first
+// path key may not change is errs.Permission naming it. On a home with no
+// policy, or for the creator of a world that never had a /.acl, every path
+// may be changed.
+func CheckWriteAt(w *cdb.World, key [32]byte, paths []string) error {
+	st, root, free, err := headOf(w, key)
+	if err != nil || free {
+		return err
+	}
+	return CheckWrite(TreeReader(st, root), key, paths)
+}
+
+// headOf returns the store and tree root of w's head, and whether key is
+// free of checks there: the home has no policy, or key created a world
+// that never had a /.acl (Policy).
+func headOf(w *cdb.World, key [32]byte) (tree.Store, coda.ID, bool, error) {
+	st := w.Home().Store()
+	if w.Home().Policy() == nil {
+		return st, coda.ID{}, true, nil
+	}
+	head, err := w.Head()
+	if err != nil {
+		return nil, coda.ID{}, false, err
+	}
+	c, err := w.LoadCommit(head)
+	if err != nil {
+		return nil, coda.ID{}, false, err
+	}
+	if creator, ok := legacyCreator(st, w.ID(), c.Tree); ok && bytes.Equal(creator, key[:]) {
+		return st, c.Tree, true, nil
+	}
+	return st, c.Tree, false, nil
 }

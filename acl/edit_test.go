@@ -7,6 +7,7 @@ import (
 
 	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/cdb/store/memstore"
 	"github.com/coalescent/coal/errs"
 )
 
@@ -196,4 +197,44 @@ func TestCheckRefChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantErr(t, "bob with write", acl.CheckRefChange(e.w, e.bob.Public32(), "merge dev"), errs.Permission, "needs admin of /")
+}
+
+// TestCheckWriteAt: the early check agrees with what the commit meets —
+// including the creator of a world that never had a /.acl, and a home
+// with no policy at all.
+func TestCheckWriteAt(t *testing.T) {
+	e := newWired(t)
+	if err := acl.CheckWriteAt(e.w, e.alice.Public32(), []string{"/a/x", "/a/.acl"}); err != nil {
+		t.Errorf("the creator: %v", err)
+	}
+	wantErr(t, "bob", acl.CheckWriteAt(e.w, e.bob.Public32(), []string{"/a/x"}), errs.Permission, "/a/x: acl: ")
+	if err := acl.CheckWriteAt(e.w, e.bob.Public32(), []string{"/home/" + e.bob.Key() + "/x"}); err != nil {
+		t.Errorf("bob in his home: %v", err)
+	}
+
+	// A world made before access control: its creator may.
+	dir := t.TempDir() + "/home"
+	ms := memstore.New()
+	old, err := cdb.Init(dir, cdb.Options{Store: ms})
+	must(t, err)
+	ow, err := old.World("")
+	must(t, err)
+	bob, err := old.NewKey("bob")
+	must(t, err)
+	// With no policy, anyone may.
+	if err := acl.CheckWriteAt(ow, bob.Public32(), []string{"/a/x"}); err != nil {
+		t.Errorf("bob on a home with no policy: %v", err)
+	}
+	h, err := cdb.Open(dir, acl.With(cdb.Options{Store: ms}))
+	must(t, err)
+	t.Cleanup(func() { h.Close() })
+	w, err := h.World("")
+	must(t, err)
+	if err := acl.CheckWriteAt(w, h.NodeKey().Public32(), []string{"/a/x"}); err != nil {
+		t.Errorf("the creator of a legacy world: %v", err)
+	}
+	if err := acl.CheckRefChange(w, h.NodeKey().Public32(), "merge x"); err != nil {
+		t.Errorf("the creator of a legacy world merges: %v", err)
+	}
+	wantErr(t, "bob on a legacy world", acl.CheckWriteAt(w, bob.Public32(), []string{"/a/x"}), errs.Permission, "/a/x")
 }

@@ -118,15 +118,7 @@ func (s *server) checkWrite(r *http.Request, c *call, paths ...string) error {
 	if err != nil {
 		return err
 	}
-	head, err := wd.Head()
-	if err != nil {
-		return err
-	}
-	cm, err := wd.LoadCommit(head)
-	if err != nil {
-		return err
-	}
-	return acl.CheckWrite(acl.TreeReader(s.h.Store(), cm.Tree), c.who.Public32(), paths)
+	return acl.CheckWriteAt(wd, c.who.Public32(), paths)
 }
 
 // importFiles reads a tar archive: each regular file is one ImportFile,

@@ -96,3 +96,7 @@ func (w *World) precheckBlobs(p string, under bool) error {
 	}
 	return nil
 }
+
+// Policy returns the policy the home was opened with (nil: none), for
+// checks made before a commit (an upload's rights, before its body).
+func (h *Home) Policy() Policy { return h.policy }

@@ -125,6 +125,9 @@ type request struct {
 	body   io.Reader  // may be nil
 	ctype  string     // the body's Content-Type; application/json if empty and body is set
 	header http.Header
+	// length is the body's length when net/http cannot tell it from the
+	// body (a file, a pipe): 0 unknown (sent chunked), n > 0 n bytes.
+	length int64
 }
 
 // send makes the request and returns the response if its status is 2xx;
@@ -137,6 +140,11 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, r.method, u, r.body)
 	if err != nil {
 		return nil, errs.E(errs.Invalid, err)
+	}
+	if r.length > 0 {
+		// Sent with Content-Length, not chunked: the node can then take
+		// the size as given instead of spooling the body to learn it.
+		req.ContentLength = r.length
 	}
 	for k, vs := range r.header {
 		req.Header[k] = vs

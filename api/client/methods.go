@@ -125,8 +125,11 @@ func (c *Client) PutBlob(ctx context.Context, world, path string, r io.Reader, s
 	if size >= 0 {
 		r = io.LimitReader(r, size)
 	}
+	if size == 0 {
+		r = http.NoBody
+	}
 	resp, err := c.send(ctx, request{method: http.MethodPut, path: treePath(world, path), query: q,
-		body: r, ctype: "application/octet-stream"})
+		body: r, ctype: "application/octet-stream", length: size})
 	if err != nil {
 		return coda.ID{}, err
 	}

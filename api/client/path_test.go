@@ -48,3 +48,34 @@ func FuzzTreePath(f *testing.F) {
 		}
 	})
 }
+
+// TestPutBlobLength: a blob of known size is sent with its
+// Content-Length (the node stores it without spooling); of unknown size,
+// chunked; empty, with none.
+func TestPutBlobLength(t *testing.T) {
+	got := make(chan int64, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		got <- r.ContentLength
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"commit":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}`)
+	}))
+	defer srv.Close()
+	c := New(srv.URL, "t", Options{})
+	for _, tc := range []struct {
+		size int64
+		want int64
+	}{{5, 5}, {-1, -1}, {0, 0}} {
+		// Not a *strings.Reader: net/http would find its length itself.
+		body := io.MultiReader(strings.NewReader("hello"[:max(tc.size, 0)]))
+		if tc.size < 0 {
+			body = io.MultiReader(strings.NewReader("hello"))
+		}
+		if _, err := c.PutBlob(t.Context(), "", "/b", body, tc.size, ""); err != nil {
+			t.Fatal(err)
+		}
+		if n := <-got; n != tc.want {
+			t.Errorf("size %d: the node saw Content-Length %d, want %d", tc.size, n, tc.want)
+		}
+	}
+}

@@ -37,4 +37,7 @@ type Options struct {
 	// Network is the node's swarm (/v1/peers; peer id and addresses in
 	// /v1/info). Nil: the peers routes answer unavailable.
 	Network Network
+	// Sync is the node's world sync (POST .../sync, peers in .../status).
+	// Nil: the sync route answers unavailable.
+	Sync Syncer
 }

@@ -36,9 +36,10 @@ const keepAlive = 15 * time.Second
 // every other event of the batch — commits a merge brought in — the
 // first merge commit of the batch that is (usually the merge itself) is
 // sent after them, even if its own ops do not touch the prefix. So the
-// last event received always names a commit whose ancestors are every
-// commit sent before it: resuming from it repeats nothing and misses
-// nothing (docs/api.md, "Watch").
+// last event of a batch names a commit whose ancestors are every commit
+// sent before it: resuming from it repeats nothing. Resuming never misses
+// a commit; docs/api.md ("Watch") names the two cases, both after merges,
+// where it may repeat some.
 func (s *server) watch(w http.ResponseWriter, r *http.Request, c *call) error {
 	v, err := s.view(r, c)
 	if err != nil {
@@ -141,24 +142,37 @@ func (s *server) sendSince(w http.ResponseWriter, v *cdb.View, prefix string, po
 	if err != nil {
 		return pos, err
 	}
-	// see reads c through the view: nil if the reader may read none of
+	// see is c as the reader sees it: nil if the reader may read none of
 	// its ops, or (unless c is a cover) none under prefix.
 	see := func(c *cdb.Commit, cover bool) (*cdb.Commit, error) {
 		if !cover && !touches(c, prefix) {
 			return nil, nil
 		}
-		fc, _, err := v.LoadCommit(c.ID)
-		if errs.Is(err, errs.NotExist) {
-			return nil, nil
-		}
-		if err != nil || !cover && !touches(fc, prefix) {
+		f, err := v.Filter(c.ID)
+		if err != nil {
 			return nil, err
+		}
+		fc := readable(c, f)
+		if len(c.Ops) > 0 && len(fc.Ops) == 0 || !cover && !touches(fc, prefix) {
+			return nil, nil
 		}
 		return fc, nil
 	}
 	events, err := eventsOf(fresh, pos, see)
 	if err != nil {
 		return pos, err
+	}
+	// One audit record per batch, not per event (each is a synced
+	// append, and a stream must keep up with many writers): the log of
+	// prefix read at the batch's last event touching it, which is what
+	// a one-commit Log from there records.
+	for i := len(events) - 1; i >= 0; i-- {
+		if touches(events[i], prefix) {
+			if _, err := v.Log(events[i].ID, prefix, 1); err != nil {
+				return pos, err
+			}
+			break
+		}
 	}
 	for _, c := range events {
 		b, err := json.Marshal(c.Info())
@@ -170,6 +184,31 @@ func (s *server) sendSince(w http.ResponseWriter, v *cdb.View, prefix string, po
 		}
 	}
 	return head, nil
+}
+
+// readable returns c with only the ops and conflicts f lets the reader
+// read, as cdb.View.LoadCommit gives it (f is the view's Filter at c: a
+// directory's metadata leaf is "/dir/").
+func readable(c *cdb.Commit, f func(path string) bool) *cdb.Commit {
+	leaf := func(p string, meta bool) string {
+		if meta && p != "/" {
+			return p + "/"
+		}
+		return p
+	}
+	cp := *c
+	cp.Ops, cp.Conflicts = nil, nil
+	for _, o := range c.Ops {
+		if f(leaf(o.Path, o.Meta)) {
+			cp.Ops = append(cp.Ops, o)
+		}
+	}
+	for _, k := range c.Conflicts {
+		if f(leaf(k.Path, k.Meta)) {
+			cp.Conflicts = append(cp.Conflicts, k)
+		}
+	}
+	return &cp
 }
 
 // eventsOf returns the events of a batch: fresh, the commits new since

@@ -247,6 +247,20 @@ func TestWatchACL(t *testing.T) {
 	if len(got) != 2 || got[0].ID.String() != pub || got[1].ID != both.Commit || got[1].Ops != 1 {
 		t.Errorf("bob's events: %+v\nwant %s, then %s with 1 op of 2", got, pub, both.Commit)
 	}
+	// The events are audited as bob's reads of the log.
+	au := e.do("node", "GET", "/v1/audit", "", nil)
+	e.want(au, 200)
+	var recs []struct{ Actor, Action, Result string }
+	if err := json.Unmarshal(au.body, &recs); err != nil {
+		t.Fatalf("audit: %v: %s", err, au.body)
+	}
+	logged := false
+	for _, r := range recs {
+		logged = logged || r.Actor == e.bob.Key() && r.Action == "log" && r.Result == "ok"
+	}
+	if !logged {
+		t.Errorf("no audit record of bob reading the log: %s", au.body)
+	}
 	res := e.do("bob", "GET", "/v1/worlds/default/watch", "", nil, "Last-Event-ID", secret)
 	if res.status != 400 {
 		t.Errorf("bob resuming from a commit he may not see: status %d, want 400: %s", res.status, res.body)

@@ -32,6 +32,7 @@ import (
 	"sync"
 
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/cdb/store"
 	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
@@ -391,17 +392,40 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 			return nil, fmt.Errorf("object %s: %w", id, err)
 		}
 		return b, nil
-	})
+	}, func(id coda.ID) ([]byte, error) { return objectHead(st, id) })
 	if err != nil {
 		return Stats{}, errs.E(op, err)
 	}
 	return Stats{Header: hdr, Commits: len(commits), Objects: len(all), Withheld: len(withheld), Bytes: n}, nil
 }
 
+// objectHead returns the first bytes of object id, its schema id among them,
+// without reading a large object whole.
+func objectHead(st store.Store, id coda.ID) ([]byte, error) {
+	size, err := st.Size(id)
+	if err != nil {
+		return nil, fmt.Errorf("object %s: %w", id, err)
+	}
+	if size <= 4096 {
+		return st.Get(id)
+	}
+	b, err := st.Open(id)
+	if err != nil {
+		return nil, fmt.Errorf("object %s: %w", id, err)
+	}
+	defer b.Close()
+	buf := make([]byte, coda.IDSize)
+	if _, err := b.ReadAt(buf, 0); err != nil {
+		return nil, fmt.Errorf("object %s: %w", id, err)
+	}
+	return buf, nil
+}
+
 // writeFrom writes a bundle streaming: hdr, then the objects ids in order,
-// each read with get when it is written (and once before, for the wire
-// context's schema ids), so that only one object is held at a time.
-func writeFrom(out io.Writer, hdr Header, ids []coda.ID, get func(coda.ID) ([]byte, error)) (int64, error) {
+// each read with get when it is written (and its first bytes once before
+// with schemaOf, for the wire context's schema ids), so that only one
+// object is held at a time.
+func writeFrom(out io.Writer, hdr Header, ids []coda.ID, get, schemaOf func(coda.ID) ([]byte, error)) (int64, error) {
 	hs, err := loadHeaderSchema()
 	if err != nil {
 		return 0, err
@@ -413,7 +437,7 @@ func writeFrom(out io.Writer, hdr Header, ids []coda.ID, get func(coda.ID) ([]by
 	ctx := []coda.ID{hs.ID}
 	inCtx := map[coda.ID]bool{hs.ID: true}
 	for _, id := range ids {
-		b, err := get(id)
+		b, err := schemaOf(id)
 		if err != nil {
 			return 0, err
 		}

@@ -878,6 +878,15 @@ func (e *Engine) maybeDefault() {
 
 var errRefused = errors.New("replica: pull refused")
 
+// keepAliveEvery is a third of the streams' idle timeout.
+func keepAliveEvery(o relay.Options) time.Duration {
+	d := o.IdleTimeout
+	if d <= 0 {
+		d = relay.DefaultIdleTimeout
+	}
+	return max(d/3, 10*time.Millisecond)
+}
+
 // partReader reads the bundle carried by the Parts of an answer.
 type partReader struct {
 	c        *relay.Conn
@@ -963,8 +972,30 @@ func (r *partReader) end() error {
 
 // partWriter cuts what is written into Parts.
 type partWriter struct {
-	c   *relay.Conn
-	buf []byte
+	c    *relay.Conn
+	buf  []byte
+	sent atomic.Int64 // unix nanoseconds of the last Part sent
+}
+
+// keepAlive sends an empty Part whenever nothing was sent for every, until
+// stop is closed: while the sender reads a large history before its first
+// Part, the asker's idle deadline must not pass.
+func (w *partWriter) keepAlive(every time.Duration, stop <-chan struct{}) {
+	t := time.NewTicker(every / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			if time.Since(time.Unix(0, w.sent.Load())) >= every {
+				w.sent.Store(time.Now().UnixNano())
+				if send(w.c, Part{}) != nil {
+					return
+				}
+			}
+		}
+	}
 }
 
 const partSize = 256 << 10
@@ -988,6 +1019,7 @@ func (w *partWriter) Flush() error {
 	if len(w.buf) == 0 {
 		return nil
 	}
+	w.sent.Store(time.Now().UnixNano())
 	err := send(w.c, Part{Data: w.buf})
 	w.buf = w.buf[:0]
 	return err
@@ -1046,7 +1078,15 @@ func (e *Engine) serve(c *relay.Conn, p peer.ID, key ed25519.PublicKey, m Pull) 
 		}
 	}
 	pw := &partWriter{c: c}
+	pw.sent.Store(time.Now().UnixNano())
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		pw.keepAlive(keepAliveEvery(e.opts.Relay), stop)
+	}()
 	st, err := bundle.Create(w, cdb.Identity{}, pw, opts)
+	close(stop)
+	<-stopped // no empty Part after the Fetch
 	if err == nil {
 		err = pw.Flush()
 	}

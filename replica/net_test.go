@@ -18,6 +18,7 @@ import (
 	"github.com/coalescent/coal/ctp"
 	"github.com/coalescent/coal/errs"
 	"github.com/coalescent/coal/relay"
+	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	mocknet "github.com/libp2p/go-libp2p/p2p/net/mock"
@@ -54,6 +55,8 @@ type node struct {
 
 	ctp     *ctp.Server // with ctp: true
 	fetcher *ctp.Client
+	relay   relay.Options // the engine's streams
+	slow    time.Duration // each value a pull's answer shows waits this long (tests of timeouts)
 
 	mu      sync.Mutex
 	invalid []peer.ID
@@ -66,6 +69,7 @@ type testNet struct {
 	t     testing.TB
 	mn    mocknet.Mocknet
 	nodes []*node
+	real  bool // real libp2p hosts on 127.0.0.1 TCP, not the mocknet
 }
 
 func secured(noWorld bool) cdb.Options {
@@ -75,8 +79,13 @@ func secured(noWorld bool) cdb.Options {
 // newNetwork makes n homes; the first holds the default world, whose root
 // ACL lets every node read and write; the others hold none.
 func newNetwork(t testing.TB, n int) *testNet {
+	return newNetworkOf(t, n, false)
+}
+
+// newNetworkOf is newNetwork on real hosts if real.
+func newNetworkOf(t testing.TB, n int, real bool) *testNet {
 	t.Helper()
-	nw := &testNet{t: t, mn: mocknet.New()}
+	nw := &testNet{t: t, mn: mocknet.New(), real: real}
 	t.Cleanup(func() { nw.mn.Close() })
 	for i := range n {
 		nw.add(fmt.Sprintf("n%d", i), secured(i > 0))
@@ -103,6 +112,14 @@ func (nw *testNet) add(name string, opts cdb.Options) *node {
 	must(t, err)
 	k, err := relay.HostKey(priv)
 	must(t, err)
+	if nw.real {
+		hst, err := libp2p.New(libp2p.Identity(k), libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
+		must(t, err)
+		t.Cleanup(func() { hst.Close() })
+		nd := &node{name: name, h: h, host: hst, sent: map[peer.ID][]string{}, held: map[peer.ID][]string{}}
+		nw.nodes = append(nw.nodes, nd)
+		return nd
+	}
 	i := len(nw.nodes)
 	addr, err := ma.NewMultiaddr(fmt.Sprintf("/ip4/10.1.%d.%d/tcp/4001", i/250, i%250+1))
 	must(t, err)
@@ -148,7 +165,9 @@ func (nd *node) start(t testing.TB) {
 			t.Logf("%s: invalid peer %s: %v", nd.name, p, err)
 			_ = nd.host.Network().ClosePeer(p)
 		},
+		Relay: nd.relay,
 		OnValue: func(p peer.ID, _ coda.ID, path string, sent bool) {
+			time.Sleep(nd.slow)
 			nd.mu.Lock()
 			if sent {
 				nd.sent[p] = append(nd.sent[p], path)
@@ -177,6 +196,10 @@ func (nw *testNet) connect(nodes ...*node) {
 	}
 	for i, a := range nodes {
 		for _, b := range nodes[i+1:] {
+			if nw.real {
+				must(nw.t, a.host.Connect(context.Background(), peer.AddrInfo{ID: b.host.ID(), Addrs: b.host.Addrs()}))
+				continue
+			}
 			_, err := nw.mn.ConnectPeers(a.host.ID(), b.host.ID())
 			must(nw.t, err)
 		}

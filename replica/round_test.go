@@ -3,6 +3,8 @@ package replica
 import (
 	"testing"
 	"time"
+
+	"github.com/coalescent/coal/relay"
 )
 
 // TestAnnounce: a write on one node reaches a connected peer within a
@@ -74,4 +76,21 @@ func TestSyncNowStatus(t *testing.T) {
 			t.Errorf("after healing: %+v, want in sync", r)
 		}
 	}
+}
+
+// TestKeepAlive: an answer whose first Part comes later than the idle
+// timeout still arrives: the sender keeps the stream alive with empty
+// Parts while it reads.
+func TestKeepAlive(t *testing.T) {
+	nw := newNetworkOf(t, 2, true) // mocknet streams have no deadlines
+	n0 := nw.nodes[0]
+	world := n0.defaultWorld(t).ID()
+	n0.put(t, "/a", "a")
+	for _, nd := range nw.nodes {
+		nd.relay = relay.Options{IdleTimeout: 150 * time.Millisecond}
+	}
+	n0.slow = 400 * time.Millisecond
+	nw.start()
+	nw.connect()
+	nw.converged(world, 10*time.Second)
 }

@@ -92,11 +92,19 @@ func openBook(dir string) (*book, error) {
 	if err != nil {
 		return nil, errs.E(errs.Op("swarm: read peer book"), errs.Path(b.file), err)
 	}
+	return parseBook(b, data)
+}
+
+// parseBook reads the peers.json text data into b.
+func parseBook(b *book, data []byte) (*book, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var f bookFile
 	if err := dec.Decode(&f); err != nil {
 		return nil, errs.E(errs.Invalid, errs.Path(b.file), err)
+	}
+	if dec.More() {
+		return nil, errs.E(errs.Invalid, errs.Path(b.file), "data after the JSON object")
 	}
 	if f.Version != 1 {
 		return nil, errs.E(errs.Invalid, errs.Path(b.file), fmt.Sprintf("unknown peer book version %d (this coal reads 1)", f.Version))

@@ -9,8 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
 
 	"github.com/coalescent/coal/errs"
 )
@@ -37,7 +39,7 @@ type Config struct {
 	// start and whenever the node has no peers.
 	Bootstrap []string `json:"bootstrap"`
 	// NoMDNS turns mDNS discovery off (as --no-mdns does).
-	NoMDNS bool `json:"no_mdns,omitempty"`
+	NoMDNS bool `json:"no_mdns"`
 }
 
 // DefaultListen returns the listen multiaddrs on every interface, IPv4
@@ -151,6 +153,51 @@ func writeJSON(file string, v any) error {
 	if err != nil {
 		os.Remove(tmp)
 		return errs.E(errs.Path(file), err)
+	}
+	return nil
+}
+
+// portsFree fails if a listen address with a fixed port is taken by
+// another process. libp2p binds TCP with SO_REUSEPORT, which would let a
+// second coal node (another home whose swarm.json names the same port)
+// bind it silently and share the connections; a plain bind is refused.
+func portsFree(listen []string) error {
+	for _, s := range listen {
+		a, err := ma.NewMultiaddr(s)
+		if err != nil {
+			continue
+		}
+		var head ma.Multiaddr
+		for _, c := range a {
+			head = append(head, c)
+			if code := c.Protocol().Code; code == ma.P_TCP || code == ma.P_UDP {
+				break
+			}
+		}
+		network, host, err := manet.DialArgs(head)
+		if err != nil {
+			continue
+		}
+		if _, port, _ := net.SplitHostPort(host); port == "0" || port == "" {
+			continue
+		}
+		switch network {
+		case "tcp", "tcp4", "tcp6":
+			var l net.Listener
+			if l, err = net.Listen(network, host); err == nil {
+				l.Close()
+			}
+		case "udp", "udp4", "udp6":
+			var c net.PacketConn
+			if c, err = net.ListenPacket(network, host); err == nil {
+				c.Close()
+			}
+		default:
+			continue
+		}
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return errs.E(errs.Unavailable, fmt.Sprintf("listen address %s is in use by another program (another coal serve?): choose another port with --listen or in %s", s, ConfigFile))
+		}
 	}
 	return nil
 }

@@ -115,10 +115,11 @@ type Swarm struct {
 	wg     sync.WaitGroup
 
 	mu      sync.Mutex
-	conns   map[peer.ID]int    // open connections per peer
-	sources map[peer.ID]string // how a dial started, for the book
+	conns   map[peer.ID]map[network.Conn]bool // open connections per peer
+	sources map[peer.ID]string                // how a dial started, for the book
 	lastPex map[peer.ID]time.Time
-	notify  []func(peer.ID, bool)
+	notify  []notifier
+	seq     uint64      // events queued so far
 	events  []connEvent // queued for the event loop
 	wake    chan struct{}
 	closed  bool
@@ -127,6 +128,21 @@ type Swarm struct {
 type connEvent struct {
 	id        peer.ID
 	connected bool
+	seq       uint64    // its place in the queue
+	only      *notifier // a replay for one new callback; nil: for all
+}
+
+// notifier is a Notify callback and the first event it is due.
+type notifier struct {
+	f    func(peer.ID, bool)
+	from uint64
+}
+
+// queue adds an event under s.mu.
+func (s *Swarm) queue(ev connEvent) {
+	s.seq++
+	ev.seq = s.seq
+	s.events = append(s.events, ev)
 }
 
 // New starts a host as opts says: listening, with its protocols, mDNS if
@@ -173,6 +189,9 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 			return nil, errs.E(op, errs.Invalid, fmt.Errorf("listen address %q: %v", a, err))
 		}
 	}
+	if err := portsFree(listen); err != nil {
+		return nil, errs.E(op, err)
+	}
 	if opts.PexDial == 0 {
 		opts.PexDial = 8
 	}
@@ -202,7 +221,7 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 		book:      bk,
 		cm:        cm,
 		bootstrap: boot,
-		conns:     map[peer.ID]int{},
+		conns:     map[peer.ID]map[network.Conn]bool{},
 		sources:   map[peer.ID]string{},
 		lastPex:   map[peer.ID]time.Time{},
 		wake:      make(chan struct{}, 1),
@@ -240,6 +259,13 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 		ConnectedF:    func(_ network.Network, c network.Conn) { s.connChanged(c, +1) },
 		DisconnectedF: func(_ network.Network, c network.Conn) { s.connChanged(c, -1) },
 	})
+	// A peer that knew our address may have connected before the line
+	// above; count it (a connection seen twice counts once).
+	for _, c := range h.Network().Conns() {
+		if !c.IsClosed() {
+			s.connChanged(c, +1)
+		}
+	}
 	h.SetStreamHandler(protocol.ID(relay.PEX), s.handlePex)
 
 	s.wg.Add(3)
@@ -282,13 +308,20 @@ func (s *Swarm) Addrs() []string {
 }
 
 // Notify registers f to be called with each peer as it becomes connected
-// (its first connection opens) and disconnected (its last one closes).
-// Calls are made one at a time, in order, from the swarm's event
-// goroutine: f must not block for long (start a goroutine for long work).
+// (its first connection opens) and disconnected (its last one closes),
+// first with every peer connected when Notify is called: f sees each
+// peer's events from its connection on, none twice. Calls are made one at
+// a time, in order, from the swarm's event goroutine: f must not block
+// for long (start a goroutine for long work).
 func (s *Swarm) Notify(f func(p peer.ID, connected bool)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.notify = append(s.notify, f)
+	n := &notifier{f: f, from: s.seq + 1}
+	s.notify = append(s.notify, *n)
+	for p := range s.conns {
+		s.queue(connEvent{id: p, connected: true, only: n})
+	}
+	s.wakeUp()
 }
 
 // Connect dials a full multiaddr (with /p2p/ID) and returns the peer's id
@@ -465,29 +498,37 @@ func (s *Swarm) source(p peer.ID) string {
 	return s.sources[p]
 }
 
-// connChanged counts p's connections and queues an event when the first
-// opens or the last closes. It runs in libp2p's notifier: it must not
-// block.
+// connChanged records that c opened (delta > 0) or closed and queues an
+// event when p's first connection opens or its last closes. A connection
+// seen twice counts once. It runs in libp2p's notifier: it must not block.
 func (s *Swarm) connChanged(c network.Conn, delta int) {
 	p := c.RemotePeer()
 	s.mu.Lock()
-	n := s.conns[p] + delta
-	if n <= 0 {
-		delete(s.conns, p)
+	cs := s.conns[p]
+	had := len(cs)
+	if delta > 0 {
+		if cs == nil {
+			cs = map[network.Conn]bool{}
+			s.conns[p] = cs
+		}
+		cs[c] = true
 	} else {
-		s.conns[p] = n
+		delete(cs, c)
+		if len(cs) == 0 {
+			delete(s.conns, p)
+		}
 	}
-	if delta > 0 && n == 1 {
+	switch n := len(s.conns[p]); {
+	case had == 0 && n > 0:
 		if _, ok := s.sources[p]; !ok {
 			s.sources[p] = "dial"
 			if c.Stat().Direction == network.DirInbound {
 				s.sources[p] = "inbound"
 			}
 		}
-		s.events = append(s.events, connEvent{id: p, connected: true})
-	}
-	if delta < 0 && n <= 0 {
-		s.events = append(s.events, connEvent{id: p, connected: false})
+		s.queue(connEvent{id: p, connected: true})
+	case had > 0 && n == 0:
+		s.queue(connEvent{id: p, connected: false})
 	}
 	s.mu.Unlock()
 	s.wakeUp()
@@ -510,18 +551,24 @@ func (s *Swarm) eventLoop() {
 		fs := slices.Clone(s.notify)
 		s.mu.Unlock()
 		for _, ev := range evs {
+			if ev.only != nil {
+				ev.only.f(ev.id, ev.connected)
+				continue
+			}
 			if ev.connected {
 				s.log.Debug("peer connected", "peer", ev.id, "source", s.source(ev.id))
 			} else {
 				s.log.Debug("peer disconnected", "peer", ev.id)
 				s.mu.Lock()
-				if s.conns[ev.id] == 0 {
+				if len(s.conns[ev.id]) == 0 {
 					delete(s.sources, ev.id)
 				}
 				s.mu.Unlock()
 			}
-			for _, f := range fs {
-				f(ev.id, ev.connected)
+			for _, n := range fs {
+				if ev.seq >= n.from {
+					n.f(ev.id, ev.connected)
+				}
 			}
 		}
 		if len(evs) > 0 {
@@ -611,7 +658,7 @@ func (s *Swarm) dialAsync(ai peer.AddrInfo, source string) {
 		if err := s.h.Connect(ctx, ai); err != nil {
 			s.log.Debug("dial failed", "peer", ai.ID, "source", source, "err", err)
 			s.mu.Lock()
-			if s.conns[ai.ID] == 0 {
+			if len(s.conns[ai.ID]) == 0 {
 				delete(s.sources, ai.ID)
 			}
 			s.mu.Unlock()

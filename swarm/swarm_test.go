@@ -492,3 +492,73 @@ func TestBadBook(t *testing.T) {
 		t.Errorf("%v is not an *errs.Error", err)
 	}
 }
+
+// TestPortInUse: a fixed port another node listens on is refused, not
+// shared (libp2p binds TCP with SO_REUSEPORT).
+func TestPortInUse(t *testing.T) {
+	a := start(t, nil, "", func(o *Options) { o.Listen = []string{"/ip4/127.0.0.1/tcp/0"} })
+	addr := strings.Split(a.addr(t), "/p2p/")[0]
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	_, err := New(context.Background(), Options{Key: key, Listen: []string{addr}})
+	if !errs.Is(err, errs.Unavailable) || !strings.Contains(err.Error(), addr+" is in use") {
+		t.Errorf("New on a taken port: %v, want unavailable naming %s", err, addr)
+	}
+}
+
+// TestNotifyReplay: a callback registered while peers are connected hears
+// of them first, then of their changes, each once.
+func TestNotifyReplay(t *testing.T) {
+	a := start(t, nil, "", nil)
+	b := start(t, nil, "", nil)
+	if _, err := b.Connect(context.Background(), a.addr(t)); err != nil {
+		t.Fatal(err)
+	}
+	a.until(t, "a sees b", func() bool { return a.connectedTo(b.ID()) })
+	events := make(chan string, 10)
+	a.Notify(func(p peer.ID, up bool) { events <- fmt.Sprintf("%s %v", p, up) })
+	next := func() string {
+		select {
+		case e := <-events:
+			return e
+		case <-time.After(wait):
+			t.Fatal("no event")
+			return ""
+		}
+	}
+	if got, want := next(), fmt.Sprintf("%s true", b.ID()); got != want {
+		t.Fatalf("first event %q, want %q (the replay)", got, want)
+	}
+	b.Disconnect(a.ID())
+	if got, want := next(), fmt.Sprintf("%s false", b.ID()); got != want {
+		t.Fatalf("second event %q, want %q", got, want)
+	}
+	select {
+	case e := <-events:
+		t.Errorf("an extra event %q", e)
+	default:
+	}
+}
+
+// TestPexEnoughPeers: a node with LowPeers connections remembers what pex
+// tells it and dials none of it.
+func TestPexEnoughPeers(t *testing.T) {
+	a := start(t, nil, "", nil)
+	b := start(t, nil, "", nil)
+	c := start(t, nil, "", func(o *Options) { o.LowPeers = 1 })
+	ctx := context.Background()
+	if _, err := a.Connect(ctx, b.addr(t)); err != nil {
+		t.Fatal(err)
+	}
+	b.until(t, "b has a's addresses", func() bool { return len(b.h.Peerstore().Addrs(a.ID())) > 0 })
+	if _, err := c.Connect(ctx, b.addr(t)); err != nil {
+		t.Fatal(err)
+	}
+	c.until(t, "c sees b", func() bool { return c.connectedTo(b.ID()) })
+	c.exchange(b.ID())
+	if len(c.h.Peerstore().Addrs(a.ID())) == 0 {
+		t.Error("c did not keep a's addresses")
+	}
+	if src := c.source(a.ID()); src != "" || c.connectedTo(a.ID()) {
+		t.Errorf("c dialed a (source %q) with LowPeers connections", src)
+	}
+}

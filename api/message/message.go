@@ -143,11 +143,12 @@ type RevertRequest struct {
 	Commit string `json:"commit"`
 }
 
-// RevertResult answers POST .../revert: the commit and the paths left
-// alone because they changed after the reverted commit.
+// RevertResult answers POST .../revert: the commit made, the commit it
+// undid, and the paths left alone because they changed after it.
 type RevertResult struct {
-	Commit  coda.ID  `json:"commit"`
-	Skipped []string `json:"skipped"`
+	Commit   coda.ID  `json:"commit"`
+	Reverted coda.ID  `json:"reverted"` // the commit undone
+	Skipped  []string `json:"skipped"`
 }
 
 // ResetRequest is the body of POST .../reset.
@@ -203,6 +204,9 @@ type Status struct {
 	Branch string  `json:"branch"`
 	Head   coda.ID `json:"head"`
 	Root   coda.ID `json:"root"`
+	// Peers are the connected peers' heads of the world (node key only,
+	// while the node syncs; docs/sync.md).
+	Peers []PeerSync `json:"peers,omitempty"`
 }
 
 // Schema is one schema (coal schema ls --json).

@@ -47,6 +47,11 @@ func (e *env) api() (*client.Client, error) {
 	}
 	h, err := e.openHome()
 	if err != nil {
+		if e.nodeErr != nil && errs.Is(err, errs.Unavailable) && e.as == "" {
+			// The home is in use, and its node did not answer: say why,
+			// not that the command needs the home to itself.
+			return nil, errs.E(errs.Unavailable, fmt.Sprintf("home %s is in use: %v", e.home, e.nodeErr))
+		}
 		return nil, err
 	}
 	who, err := e.identity(h)

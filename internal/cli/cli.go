@@ -35,6 +35,7 @@ type env struct {
 
 	nodeChecked bool           // node was called
 	nodeClient  *client.Client // the node serving the home, if any
+	nodeErr     error          // why the node HOME/api names did not answer, if it did not
 
 	apiClient *client.Client // what api returned (apiconn.go)
 	closers   []func() error // run by close after the command, last first

@@ -68,6 +68,7 @@ func (e *env) node() *client.Client {
 	ctx, cancel := context.WithTimeout(e.ctx, 2*time.Second)
 	defer cancel()
 	if _, err := c.Info(ctx); err != nil {
+		e.nodeErr = fmt.Errorf("the node at %s (HOME/api) did not answer: %w", c.BaseURL(), err)
 		return nil
 	}
 	e.nodeClient = c

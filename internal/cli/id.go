@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/relay"
 )
 
@@ -35,31 +36,29 @@ With --as NAME, only the public key of the home's key NAME. With --json:
 {"key", "peer_id", "addrs"}.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var out idJSON
-			if c := e.node(); c != nil {
-				info, err := c.Info(e.ctx)
+			c, err := e.api()
+			if err != nil {
+				return err
+			}
+			info, err := c.Info(e.ctx)
+			if err != nil {
+				return err
+			}
+			out := idJSON{Key: info.Key, PeerID: info.PeerID, Addrs: info.Addrs}
+			if e.as != "" {
+				// Another key of the home: only its public key.
+				out = idJSON{Key: info.As}
+			} else if out.PeerID == "" {
+				// No node serving: the peer id follows from the key.
+				pub, err := cdb.ParseKey(info.Key)
 				if err != nil {
 					return err
 				}
-				out = idJSON{Key: info.Key, PeerID: info.PeerID, Addrs: info.Addrs}
-			} else {
-				h, err := e.openHome()
+				id, err := relay.PeerID(pub)
 				if err != nil {
 					return err
 				}
-				defer h.Close()
-				who, err := e.identity(h)
-				if err != nil {
-					return err
-				}
-				out.Key = who.Key()
-				if e.as == "" {
-					id, err := relay.PeerID(who.Public)
-					if err != nil {
-						return err
-					}
-					out.PeerID = id.String()
-				}
+				out.PeerID = id.String()
 			}
 			if e.json {
 				return e.printJSON(out)

@@ -85,7 +85,16 @@ func apiHandler(n *node.Node) http.Handler {
 		Metrics: n.Metrics(),
 		Version: Version,
 		Network: network(n),
+		Sync:    syncer(n),
 	})
+}
+
+// syncer is the node's world sync as the API's Syncer, nil without one.
+func syncer(n *node.Node) api.Syncer {
+	if r := n.Replica(); r != nil {
+		return r
+	}
+	return nil
 }
 
 // network is the node's swarm as the API's Network, nil without one (a

@@ -368,7 +368,12 @@ func (s *Swarm) Forget(p peer.ID) bool {
 // list is kept in the home). Protocols call it (their OnInvalid) when a
 // peer sends invalid data.
 func (s *Swarm) Punish(p peer.ID, err error) {
-	if p == "" || p == s.h.ID() {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if p == "" || p == s.h.ID() || closed {
+		// After Close the home may be closed too: a protocol handler
+		// still winding down must not write to it.
 		return
 	}
 	reason := "punished"

@@ -29,14 +29,14 @@ func (t tokens) Verify(tok string) (cdb.Identity, error) {
 }
 
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	h    *cdb.Home
 	srv  *httptest.Server
 	bob  cdb.Identity
 	opts api.Options
 }
 
-func newEnv(t *testing.T, opts api.Options) *env {
+func newEnv(t testing.TB, opts api.Options) *env {
 	t.Helper()
 	h, err := cdb.Init(t.TempDir(), acl.With(cdb.Options{}))
 	if err != nil {
@@ -178,10 +178,10 @@ func TestTreeValues(t *testing.T) {
 	if p := problem(t, r); p.Type != errs.Invalid.ProblemType() || !strings.Contains(p.Detail, "n:") {
 		t.Errorf("wrong schema: %+v", p)
 	}
-	// Bad JSON: the position is named.
+	// Bad JSON: the position is named, in the value at the path.
 	r = e.do("node", "PUT", "/v1/worlds/default/tree/notes/b?schema=Note", "application/json", []byte("{\"text\":\n  x}"))
 	e.want(r, 400)
-	if p := problem(t, r); !strings.Contains(p.Detail, "body:2:") {
+	if p := problem(t, r); !strings.Contains(p.Detail, "/notes/b:2:") {
 		t.Errorf("bad JSON: %+v", p)
 	}
 

@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/cdb/audit"
 	"github.com/coalescent/coal/cdb/tree"
@@ -570,6 +571,9 @@ func (s *server) newBranch(w http.ResponseWriter, r *http.Request, c *call) erro
 			return err
 		}
 	}
+	if err := acl.CheckRefChange(v.World(), c.who.Public32(), "make branch "+req.Name); err != nil {
+		return err
+	}
 	if err := v.World().CreateBranch(req.Name, at); err != nil {
 		return err
 	}
@@ -592,6 +596,9 @@ func (s *server) merge(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	wd, err := s.world(r)
 	if err != nil {
+		return err
+	}
+	if err := acl.CheckRefChange(wd, c.who.Public32(), "merge "+req.Branch); err != nil {
 		return err
 	}
 	ci, _, err := wd.Merge(r.Context(), req.Branch)

@@ -80,7 +80,7 @@ With --json: {"path", "as", "rights", "source": {"acl", "admin", "home"},
 			// filtered all the same.
 			sh, err := c.ACL(e.ctx, e.remoteWorld(), args[0], at)
 			if err != nil {
-				return paramError(err, "at")
+				return flagError(err, "at")
 			}
 			return e.showACL(sh)
 		},

@@ -67,7 +67,7 @@ or without --raw. With --json, a value prints as
 				// node answers them.
 				r, err := c.OpenRaw(e.ctx, world, args[0], at)
 				if err != nil {
-					return paramError(err, "at")
+					return flagError(err, "at")
 				}
 				defer r.Close()
 				_, err = io.Copy(e.stdout, r)
@@ -76,7 +76,7 @@ or without --raw. With --json, a value prints as
 			if e.json {
 				v, err := c.Get(e.ctx, world, args[0], at)
 				if err != nil {
-					return paramError(err, "at")
+					return flagError(err, "at")
 				}
 				switch v.Kind {
 				case "dir":
@@ -90,7 +90,7 @@ or without --raw. With --json, a value prints as
 			// copied as they come.
 			kind, body, err := c.Open(e.ctx, world, args[0], at)
 			if err != nil {
-				return paramError(err, "at")
+				return flagError(err, "at")
 			}
 			defer body.Close()
 			if kind == "dir" {

@@ -47,7 +47,7 @@ directories with a trailing slash. With --json, a list of
 			}
 			ents, err := c.List(e.ctx, e.remoteWorld(), path, at)
 			if err != nil {
-				return paramError(err, "at")
+				return flagError(err, "at")
 			}
 			if e.json {
 				out := make([]lsJSON, 0, len(ents))

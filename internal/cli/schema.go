@@ -79,7 +79,7 @@ list is empty.`,
 			}
 			list, err := c.Schemas(e.ctx, e.remoteWorld(), at)
 			if err != nil {
-				return paramError(err, "at")
+				return flagError(err, "at")
 			}
 			out := make([]schemaJSON, 0, len(list))
 			for _, sc := range list {
@@ -116,7 +116,7 @@ tag: with the schemas it names, the text compiles to the same id. With
 			}
 			sc, err := c.Schema(e.ctx, e.remoteWorld(), args[0], showAt)
 			if err != nil {
-				return paramError(err, "at")
+				return flagError(err, "at")
 			}
 			if e.json {
 				return e.printJSON(sc)

@@ -494,7 +494,7 @@ func (e *Engine) syncWorld(ctx context.Context, world coda.ID, report func(PeerR
 			if ps := e.peers[wt.p]; ps != nil {
 				ps.err = r.Error
 			}
-			if errs.Is(err, errs.Unavailable) || errs.Is(err, errs.Conflict) {
+			if errs.Is(err, errs.Unavailable) || errs.Is(err, errs.Conflict) || errs.Is(err, errs.Canceled) && ctx.Err() == nil {
 				e.worlds[world].retry = true
 			}
 			e.mu.Unlock()

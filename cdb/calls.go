@@ -198,9 +198,6 @@ func (h *Home) callHook(env *ValidateEnv, st tree.Store) {
 	}
 }
 
-// Policy returns the home's policy (nil: none).
-func (h *Home) Policy() Policy { return h.policy }
-
 // RecordRead reports a read a call made through v to the home's Auditor,
 // as v's own reads are: action (e.g. "call-get"), the path, the commit read
 // and the result.

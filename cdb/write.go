@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/coalescent/coal/cdb/hlc"
@@ -102,6 +103,9 @@ type Op struct {
 	From string
 	// Delete: remove a directory and everything under it.
 	Recursive bool
+
+	staged bool    // PutBlob: Blob is stored already (Commit), as blobID
+	blobID coda.ID // the staged blob
 }
 
 // CommitInfo summarises a commit, as the CLI prints it.
@@ -426,12 +430,34 @@ func (w *World) Commit(ctx context.Context, author Identity, ops []Op, message s
 		return CommitInfo{}, errs.E(op, errs.Invalid, "no ops")
 	}
 	retry := true
+	ops = slices.Clone(ops)
 	for i := range ops {
 		if err := checkOp(&ops[i]); err != nil {
 			return CommitInfo{}, errs.E(op, err)
 		}
 		switch ops[i].Kind {
 		case Put, Mkdir:
+		case PutBlob:
+			if inMemory(ops[i].Blob) {
+				// Read under the lock, it costs nothing.
+				retry = false
+				break
+			}
+			// A blob is stored before the commit takes the world's
+			// write lock: reading it (an upload, say) holds up no other
+			// writer, and a moved head can be retried. If the commit
+			// fails, the blob stays unreachable in the store.
+			if len(ops) == 1 {
+				// Alone, it is judged on the head as it is now.
+				if err := w.precheckBlobs(ops[i].Path, false); err != nil {
+					return CommitInfo{}, errs.E(op, err)
+				}
+			}
+			id, _, err := w.stageBlob(ops[i].Blob, ops[i].Size)
+			if err != nil {
+				return CommitInfo{}, errs.E(op, errs.Path(ops[i].Path), err)
+			}
+			ops[i].staged, ops[i].blobID = true, id
 		default:
 			retry = false
 		}
@@ -727,9 +753,12 @@ func (tx *txn) putBlob(p string, o *Op) error {
 	if strings.HasPrefix(p, SchemasDir+"/") {
 		return errs.E(errs.Invalid, errs.Path(p), SchemasDir+" holds schemas, not blobs")
 	}
-	id, _, err := putBlob(tx.st.b, o.Blob, o.Size)
-	if err != nil {
-		return errs.E(errs.Path(p), err)
+	id := o.blobID
+	if !o.staged {
+		var err error
+		if id, _, err = putBlob(tx.st.b, o.Blob, o.Size); err != nil {
+			return errs.E(errs.Path(p), err)
+		}
 	}
 	tx.pending = append(tx.pending, tree.Op{Path: p, Entry: tree.Value(id, tx.stamp)})
 	return nil

@@ -143,7 +143,7 @@ func serveInProcess(h *cdb.Home, who cdb.Identity) (*client.Client, func()) {
 		DisableCompression:  true,
 	}
 	c := client.New("http://coal.in-process", token, client.Options{HTTPClient: &http.Client{Transport: tr}})
-	triggers := call.NewTriggers(h, []cdb.Identity{who}, nil)
+	triggers := call.NewTriggers(h, []cdb.Identity{h.NodeKey(), who}, nil) // coal on: run as the trigger's author
 	stop := func() {
 		triggers.Pass(context.Background()) // the triggers of this command's commits
 		tr.CloseIdleConnections()

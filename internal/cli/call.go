@@ -6,8 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coalescent/coal/api/client"
-	"github.com/coalescent/coal/call"
-	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
 )
 
@@ -78,17 +76,6 @@ Here --json takes the input, so the global --json switch is spelled
 	f.StringVarP(&msg, "message", "m", "", "the commit message (default: call PATH)")
 	f.BoolVar(&jsonOut, "json-output", false, "print the result as JSON (the global --json, which call's --json INPUT hides)")
 	return cmd
-}
-
-// triggers returns a runner of the triggers (coal on) of commits made
-// from now on in h, acting as the node key and the --as identity: a
-// command that commits runs them before it exits when no node does.
-func (e *env) triggers(h *cdb.Home) *call.Triggers {
-	keys := []cdb.Identity{h.NodeKey()}
-	if id, err := e.identity(h); err == nil {
-		keys = append(keys, id)
-	}
-	return call.NewTriggers(h, keys, nil)
 }
 
 // idOrDash is an optional id as coal show prints it.

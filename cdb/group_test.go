@@ -117,3 +117,44 @@ func BenchmarkGroupCommit(b *testing.B) {
 		})
 	}
 }
+
+// TestPutOpsAreTheDiff checks that a commit of plain puts, whose ops are
+// taken from the puts rather than from a diff of the trees, has exactly
+// the ops the diff gives, in path order: paths that sort differently as
+// strings and as segments, a path put twice, new and existing
+// directories, a value over a tombstone.
+func TestPutOpsAreTheDiff(t *testing.T) {
+	h := newHome(t)
+	w := defaultWorld(t, h)
+	withSchemas(t, w)
+	put := func(p string, age uint8) Op {
+		return Op{Kind: Put, Path: p, Schema: "Person", Value: person("p", age)}
+	}
+	batches := [][]Op{
+		{put("/a/b", 1), put("/a-b", 2), put("/a/a", 3), put("/a.b/c", 4), put("/a/b", 5)},
+		{put("/z", 1), put("/a/b", 6), put("/a/c/d", 7), put("/b", 8)},
+		{{Kind: Delete, Path: "/b"}},
+		{put("/b", 9), put("/a-b", 10)},
+	}
+	for i, ops := range batches {
+		ci, err := w.Commit(ctx, h.NodeKey(), ops, "puts")
+		if err != nil {
+			t.Fatalf("batch %d: %v", i, err)
+		}
+		c, err := w.commit(ci.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parent, err := w.commit(c.Parents[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := diffOps(h.tree, parent.Tree, c.Tree)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(c.Ops) != fmt.Sprint(want) {
+			t.Errorf("batch %d: ops %v, the diff gives %v", i, c.Ops, want)
+		}
+	}
+}

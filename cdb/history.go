@@ -124,7 +124,7 @@ func (w *World) Diff(a, b coda.ID, fn func(tree.Change) error) error {
 	if err != nil {
 		return errs.E(op, err)
 	}
-	return w.h.tree.Diff(ra, rb, fn)
+	return w.h.cached.Diff(ra, rb, fn)
 }
 
 // Revert makes a new commit undoing exactly the ops of commit c (for a
@@ -152,7 +152,7 @@ func (w *World) Revert(ctx context.Context, author Identity, c coda.ID) (CommitI
 	out, err := w.write(ctx, author, msg, false, func(tx *txn) error {
 		skipped = skipped[:0]
 		for _, o := range rc.Ops {
-			after, err := leafAt(w.h.tree, rc.Tree, o.Path, o.Meta)
+			after, err := leafAt(w.h.cached, rc.Tree, o.Path, o.Meta)
 			if err != nil {
 				return err
 			}
@@ -164,7 +164,7 @@ func (w *World) Revert(ctx context.Context, author Identity, c coda.ID) (CommitI
 				skipped = append(skipped, metaPath(o.Path, o.Meta))
 				continue
 			}
-			old, err := leafAt(w.h.tree, before.Tree, o.Path, o.Meta)
+			old, err := leafAt(w.h.cached, before.Tree, o.Path, o.Meta)
 			if err != nil {
 				return err
 			}

@@ -47,7 +47,7 @@ func copyRegistry(r *coda.Registry) *coda.Registry {
 // schemasAt returns the registry of root's /sys/schemas, shared through
 // a cache: never add to it.
 func (w *World) schemasAt(root coda.ID) (*coda.Registry, error) {
-	r, err := schemasWithout(w.h.store, root, func(id coda.ID) bool {
+	r, err := schemasWithout(w.h.cstore, root, func(id coda.ID) bool {
 		_, ok, err := w.Withheld(id)
 		return err == nil && ok
 	})

@@ -339,7 +339,7 @@ func (w *World) Get(rev coda.ID, path string) (Item, error) {
 }
 
 func (w *World) getAt(root coda.ID, path string) (Item, error) {
-	e, err := w.h.tree.Get(root, path)
+	e, err := w.h.cached.Get(root, path)
 	if err != nil {
 		return Item{}, err
 	}
@@ -410,7 +410,7 @@ func (w *World) OpenBlob(rev coda.ID, path string) (store.Blob, error) {
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	e, err := w.h.tree.Get(root, path)
+	e, err := w.h.cached.Get(root, path)
 	if err != nil {
 		return nil, errs.E(op, errs.Path(path), err)
 	}
@@ -444,9 +444,9 @@ func (w *World) List(rev coda.ID, path string) ([]DirEntry, error) {
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	ents, err := w.h.tree.List(root, path)
+	ents, err := w.h.cached.List(root, path)
 	if errs.Is(err, errs.NotExist) {
-		if e, gerr := w.h.tree.Get(root, path); gerr == nil && e.Kind == tree.KindValue {
+		if e, gerr := w.h.cached.Get(root, path); gerr == nil && e.Kind == tree.KindValue {
 			return nil, errs.E(op, errs.Invalid, errs.Path(path), "not a directory (a value: read it with Get)")
 		}
 	}

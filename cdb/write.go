@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/coalescent/coal/cdb/hlc"
@@ -143,6 +144,34 @@ type staging struct {
 	mem map[coda.ID][]byte
 }
 
+// nodeCacheBytes bounds a home's cache of decoded tree nodes.
+const nodeCacheBytes = 64 << 20
+
+// cachedStore is the home's store as a tree.CachingStore: Trees over it
+// (and over a staging over it) cache the nodes they read in the home's
+// NodeCache. Only nodes read from the store itself are cached.
+type cachedStore struct {
+	s     store.Store
+	nodes *tree.NodeCache
+}
+
+func (c cachedStore) Get(id coda.ID) ([]byte, error)       { return c.s.Get(id) }
+func (c cachedStore) Put(data []byte) (coda.ID, error)     { return c.s.Put(data) }
+func (c cachedStore) NodeCache(id coda.ID) *tree.NodeCache { return c.nodes }
+
+// NodeCache implements tree.CachingStore: the cache of what st reads
+// through, nil for an object written in this staging (which may yet be
+// discarded).
+func (st *staging) NodeCache(id coda.ID) *tree.NodeCache {
+	if _, ok := st.mem[id]; ok {
+		return nil
+	}
+	if cs, ok := st.s.(tree.CachingStore); ok {
+		return cs.NodeCache(id)
+	}
+	return nil
+}
+
 func newStaging(s tree.Store, b store.Batch) *staging {
 	return &staging{s: s, b: b, mem: make(map[coda.ID][]byte)}
 }
@@ -190,6 +219,13 @@ type txn struct {
 
 	schemaRoot coda.ID                 // the root schemas caches dirSchema for
 	schemas    map[string]*coda.Schema // dirSchema's answers at schemaRoot
+
+	// puts holds, while every op applied is a plain put of a value
+	// (notPut false), the id each path was last set to: then the commit's
+	// ops are these puts, in path order, without a diff of the trees
+	// (ValidateCommit's replay checks that they give the tree).
+	puts   map[string]coda.ID
+	notPut bool
 }
 
 // apply applies the pending tree ops to the open batch, with the errors
@@ -207,8 +243,13 @@ func (tx *txn) apply() error {
 	for _, o := range tx.pending {
 		if o.Meta || o.Raw || o.Recursive || o.Entry.Kind != tree.KindValue {
 			tx.other = true
+			tx.notPut = true
 		} else {
 			tx.putPaths[o.Path] = struct{}{}
+			if tx.puts == nil {
+				tx.puts = make(map[string]coda.ID)
+			}
+			tx.puts[o.Path] = o.Entry.ID
 		}
 	}
 	tx.pending = tx.pending[:0]
@@ -329,7 +370,7 @@ func (w *World) buildOnce(ctx context.Context, author Identity, message, branch 
 	t := w.h.clock.After(parent.Time)
 	b := w.h.store.NewBatch()
 	defer b.Discard()
-	st := newStaging(w.h.store, b)
+	st := newStaging(w.h.cstore, b)
 	reg, err := schemasIn(st, parent.Tree)
 	if err == nil {
 		reg = w.h.withPolicySchemas(reg)
@@ -345,7 +386,12 @@ func (w *World) buildOnce(ctx context.Context, author Identity, message, branch 
 	if err := tx.flush(); err != nil {
 		return nil, err
 	}
-	ops, err := diffOps(tx.tr, parent.Tree, tx.root)
+	var ops []Change
+	if !tx.notPut && len(tx.puts) > 0 {
+		ops, err = putOps(tx.puts)
+	} else {
+		ops, err = diffOps(tx.tr, parent.Tree, tx.root)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -396,6 +442,31 @@ func (h *Home) canSync() bool {
 	return ok
 }
 
+// putOps returns the ops of a commit whose only changes are the puts
+// puts (path → value id): a put always changes its leaf (its stamp is
+// new), and makes no other leaf (an implicit directory has none), so
+// these are the ops diffOps would find, in path order.
+func putOps(puts map[string]coda.ID) ([]Change, error) {
+	type keyed struct {
+		k  []string
+		ch Change
+	}
+	ks := make([]keyed, 0, len(puts))
+	for p, id := range puts {
+		segs, err := tree.SplitPath(p)
+		if err != nil {
+			return nil, err
+		}
+		ks = append(ks, keyed{opKey(segs, false), Change{Path: p, ID: id}})
+	}
+	slices.SortFunc(ks, func(a, b keyed) int { return comparePathKeys(a.k, b.k) })
+	ops := make([]Change, len(ks))
+	for i := range ks {
+		ops[i] = ks[i].ch
+	}
+	return ops, nil
+}
+
 // diffOps returns the ops of a commit from parent root a to root b: every
 // leaf whose entry differs, in path order.
 func diffOps(tr *tree.Tree, a, b coda.ID) ([]Change, error) {
@@ -436,6 +507,13 @@ func (w *World) Commit(ctx context.Context, author Identity, ops []Op, message s
 			retry = false
 		}
 	}
+	// Read small blobs (and spool large ones of unknown length) now, not
+	// under the world's write lock: the bytes may come from a network.
+	ops, done, err := preloadBlobs(ops)
+	if err != nil {
+		return CommitInfo{}, errs.E(op, err)
+	}
+	defer done()
 	c, err := w.write(ctx, author, message, retry, func(tx *txn) error {
 		for i := range ops {
 			if err := tx.do(&ops[i]); err != nil {
@@ -553,7 +631,7 @@ func (w *World) dirSchema(root coda.ID, p string) (*coda.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	return w.dirSchemaIn(w.h.store, reg, root, p)
+	return w.dirSchemaIn(w.h.cstore, reg, root, p)
 }
 
 func (w *World) dirSchemaIn(ts tree.Store, reg *coda.Registry, root coda.ID, dir string) (*coda.Schema, error) {

@@ -1,7 +1,14 @@
 package cdb
 
 import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+
 	"fmt"
+	"github.com/coalescent/coal/cdb/store"
+	"github.com/coalescent/coal/errs"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -156,5 +163,52 @@ func TestPutOpsAreTheDiff(t *testing.T) {
 		if fmt.Sprint(c.Ops) != fmt.Sprint(want) {
 			t.Errorf("batch %d: ops %v, the diff gives %v", i, c.Ops, want)
 		}
+	}
+}
+
+type failReader struct{}
+
+func (failReader) Read([]byte) (int, error) { return 0, errFail }
+
+var errFail = errs.E(errs.Other, "read failed")
+
+// TestPreloadBlobs checks blob puts whose bytes are read before the write
+// lock: of unknown length (small, and larger than a chunk), of a known
+// length with fewer bytes (invalid), and a reader that fails (its error,
+// nothing committed).
+func TestPreloadBlobs(t *testing.T) {
+	h := newHome(t)
+	w := defaultWorld(t, h)
+	small := []byte("small blob")
+	big := bytes.Repeat([]byte("x"), int(store.ChunkThreshold)+10)
+	for _, tc := range []struct {
+		path string
+		data []byte
+		size int64
+	}{{"/f/small", small, -1}, {"/f/big", big, -1}, {"/f/known", small, int64(len(small))}} {
+		if _, err := w.Commit(ctx, h.NodeKey(), []Op{{Kind: PutBlob, Path: tc.path, Blob: bytes.NewReader(tc.data), Size: tc.size}}, "blob"); err != nil {
+			t.Fatalf("%s: %v", tc.path, err)
+		}
+		b, err := w.OpenBlob(coda.ID{}, tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(b)
+		b.Close()
+		if !bytes.Equal(got, tc.data) {
+			t.Errorf("%s: read %d bytes back, want %d", tc.path, len(got), len(tc.data))
+		}
+	}
+	head, _ := w.Head()
+	_, err := w.Commit(ctx, h.NodeKey(), []Op{{Kind: PutBlob, Path: "/f/short", Blob: bytes.NewReader(small), Size: 100}}, "short")
+	if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "expected 100") {
+		t.Errorf("short blob: %v, want invalid: read 10 bytes, expected 100", err)
+	}
+	_, err = w.Commit(ctx, h.NodeKey(), []Op{{Kind: PutBlob, Path: "/f/fail", Blob: failReader{}, Size: -1}}, "fail")
+	if !errors.Is(err, errFail) {
+		t.Errorf("failing reader: %v, want its error", err)
+	}
+	if now, _ := w.Head(); now != head {
+		t.Errorf("a failed blob put moved the head")
 	}
 }

@@ -334,6 +334,10 @@ func (w *World) write(ctx context.Context, author Identity, message string, retr
 // busy world form a chain whose fsyncs are shared: one sync makes every
 // commit applied before it durable (the store's log is written in order),
 // so a commit is never durable without its parent.
+//
+// The commit's audit record is appended (group-committed with the records
+// of other writers) while the store syncs, not after: the two fsyncs
+// overlap. If the store's sync fails, a second record says so.
 func (w *World) writeOnce(ctx context.Context, author Identity, message, branch string, fn func(tx *txn) error) (*Commit, error) {
 	w.wmu.Lock()
 	c, err := w.buildOnce(ctx, author, message, branch, fn)
@@ -341,11 +345,18 @@ func (w *World) writeOnce(ctx context.Context, author Identity, message, branch 
 	if err != nil {
 		return nil, err
 	}
-	if err := w.h.syncStore(); err != nil {
-		return nil, err
+	audited := make(chan struct{})
+	go func() {
+		w.h.recordWrite(author.Public, "commit", w.id, c.ID, nil)
+		close(audited)
+	}()
+	err = w.h.syncStore()
+	<-audited
+	if err != nil {
+		return nil, w.h.recordWrite(author.Public, "commit", w.id, c.ID, err)
 	}
 	w.h.notify(w.id)
-	return c, w.h.recordWrite(author.Public, "commit", w.id, c.ID, nil)
+	return c, nil
 }
 
 // syncStore makes everything applied to the store durable, if the store

@@ -19,7 +19,8 @@
 //	      ("-" without one).
 //
 // Appends write the lines and fsync the log, then replace head (write,
-// fsync, rename): a crash leaves at most a torn or unacknowledged tail
+// fsync, rename, fsync of the directory; head.tmp is written while the
+// log syncs, and renamed only after both): a crash leaves at most a torn or unacknowledged tail
 // after the record head names, which Open cuts off. Concurrent appends
 // are group-committed (one write and two fsyncs for everything queued
 // while the previous group synced). Append returns once its records are
@@ -214,7 +215,8 @@ func (l *Log) readHead() (uint64, string, error) {
 	return seq, f[2], nil
 }
 
-func (l *Log) writeHead(seq uint64, hash string) error {
+// prepareHead writes and syncs head.tmp, the head naming record seq.
+func (l *Log) prepareHead(seq uint64, hash string) error {
 	sig := "-"
 	if len(l.opts.Key) == ed25519.PrivateKeySize {
 		sig = base64.StdEncoding.EncodeToString(ed25519.Sign(l.opts.Key, l.headMessage(seq, hash)))
@@ -232,10 +234,24 @@ func (l *Log) writeHead(seq uint64, hash string) error {
 		f.Close()
 		return err
 	}
-	if err := f.Close(); err != nil {
+	return f.Close()
+}
+
+// renameHead moves head.tmp to head and syncs the directory, so that the
+// new head survives a crash of the machine.
+func (l *Log) renameHead() error {
+	if err := os.Rename(filepath.Join(l.dir, "head.tmp"), filepath.Join(l.dir, "head")); err != nil {
 		return err
 	}
-	return os.Rename(tmp, filepath.Join(l.dir, "head"))
+	d, err := os.Open(l.dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // encode returns the line of r (without "\n").
@@ -364,10 +380,19 @@ func (l *Log) appendSync(recs []Record) error {
 	if _, err := l.f.Write(buf.Bytes()); err != nil {
 		return errs.E(errs.Op("audit.Append"), err)
 	}
-	if err := l.f.Sync(); err != nil {
-		return errs.E(errs.Op("audit.Append"), err)
+	// The log's fsync and head.tmp's write and fsync overlap; head.tmp
+	// becomes head only once both are done, so head never names a
+	// record that is not durable.
+	herr := make(chan error, 1)
+	go func() { herr <- l.prepareHead(seq, hash) }()
+	err := l.f.Sync()
+	if e := <-herr; err == nil {
+		err = e
 	}
-	if err := l.writeHead(seq, hash); err != nil {
+	if err == nil {
+		err = l.renameHead()
+	}
+	if err != nil {
 		return errs.E(errs.Op("audit.Append"), err)
 	}
 	l.seq, l.hash = seq, hash

@@ -291,7 +291,7 @@ func open(dir string, opts Options, creating bool) (*Home, error) {
 		worlds: make(map[coda.ID]*World),
 	}
 	h.nodes = tree.NewNodeCache(nodeCacheBytes)
-	h.cstore = cachedStore{s: st, nodes: h.nodes}
+	h.cstore = cachedStore{s: st, nodes: h.nodes, objs: newObjectCache(objectCacheBytes)}
 	h.cached = tree.New(h.cstore)
 	if h.skew == 0 {
 		h.skew = DefaultSkew

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/coalescent/coal/cdb/hlc"
 	"github.com/coalescent/coal/cdb/store"
@@ -144,8 +145,12 @@ type staging struct {
 	mem map[coda.ID][]byte
 }
 
-// nodeCacheBytes bounds a home's cache of decoded tree nodes.
-const nodeCacheBytes = 64 << 20
+// nodeCacheBytes and objectCacheBytes bound a home's caches of decoded
+// tree nodes and of small objects.
+const (
+	nodeCacheBytes   = 64 << 20
+	objectCacheBytes = 8 << 20
+)
 
 // cachedStore is the home's store as a tree.CachingStore: Trees over it
 // (and over a staging over it) cache the nodes they read in the home's
@@ -153,11 +158,78 @@ const nodeCacheBytes = 64 << 20
 type cachedStore struct {
 	s     store.Store
 	nodes *tree.NodeCache
+	objs  *objectCache
 }
 
-func (c cachedStore) Get(id coda.ID) ([]byte, error)       { return c.s.Get(id) }
+// Get returns the object id, from the cache of small objects if it is
+// there (ACLs, directory metadata, schemas: what every write and read
+// looks up again).
+func (c cachedStore) Get(id coda.ID) ([]byte, error) {
+	if b, ok := c.objs.get(id); ok {
+		return b, nil
+	}
+	b, err := c.s.Get(id)
+	if err == nil {
+		c.objs.add(id, b)
+	}
+	return b, err
+}
+
 func (c cachedStore) Put(data []byte) (coda.ID, error)     { return c.s.Put(data) }
 func (c cachedStore) NodeCache(id coda.ID) *tree.NodeCache { return c.nodes }
+
+// objectCache holds small objects read from the store, by id, in two
+// generations of at most max bytes each (the older is dropped when the
+// newer is full). Get returns copies: callers may keep or change them.
+type objectCache struct {
+	mu       sync.Mutex
+	cur, old map[coda.ID][]byte
+	size     int
+	max      int
+}
+
+// maxCachedObject is the size of the largest object objectCache keeps.
+const maxCachedObject = 16 << 10
+
+func newObjectCache(maxBytes int) *objectCache {
+	return &objectCache{cur: make(map[coda.ID][]byte), max: max(maxBytes/2, maxCachedObject)}
+}
+
+func (c *objectCache) get(id coda.ID) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.cur[id]
+	if !ok {
+		if b, ok = c.old[id]; ok {
+			c.addLocked(id, b)
+		}
+	}
+	if !ok {
+		return nil, false
+	}
+	return bytes.Clone(b), true
+}
+
+func (c *objectCache) add(id coda.ID, b []byte) {
+	if len(b) > maxCachedObject {
+		return
+	}
+	b = bytes.Clone(b)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.addLocked(id, b)
+}
+
+func (c *objectCache) addLocked(id coda.ID, b []byte) {
+	if _, ok := c.cur[id]; ok {
+		return
+	}
+	if c.size+len(b) > c.max {
+		c.old, c.cur, c.size = c.cur, make(map[coda.ID][]byte, len(c.cur)), 0
+	}
+	c.cur[id] = b
+	c.size += len(b) + 64
+}
 
 // NodeCache implements tree.CachingStore: the cache of what st reads
 // through, nil for an object written in this staging (which may yet be

@@ -3,19 +3,19 @@ package cdb
 import (
 	"bytes"
 	"errors"
-	"io"
-	"strings"
-
 	"fmt"
-	"github.com/coalescent/coal/cdb/store"
-	"github.com/coalescent/coal/errs"
+	"io"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/coalescent/coal/cdb/store"
+	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
 )
 
 // TestGroupCommit runs many concurrent writers against one Pebble-backed
@@ -210,5 +210,87 @@ func TestPreloadBlobs(t *testing.T) {
 	}
 	if now, _ := w.Head(); now != head {
 		t.Errorf("a failed blob put moved the head")
+	}
+}
+
+// denyPolicy refuses every commit with an op under /deny (a permission
+// error, as a policy gives) and allows the rest.
+type denyPolicy struct{ hideSecret }
+
+func (denyPolicy) CheckCommit(_ tree.Store, c *Commit, _ []*Commit) error {
+	for _, o := range c.Ops {
+		if strings.HasPrefix(o.Path, "/deny/") {
+			return errs.E(errs.Permission, errs.Path(o.Path), "denied")
+		}
+	}
+	return nil
+}
+
+// TestGroupCommitRefused runs concurrent writers of which some are always
+// refused by the policy, on a Pebble home where commits are validated
+// while later ones are built on them: every refused commit fails with
+// permission, every other one is acknowledged (those built on a refused
+// one are rebuilt), the history is one chain that holds exactly the
+// acknowledged commits, and it replays.
+func TestGroupCommitRefused(t *testing.T) {
+	const writers, each = 12, 15
+	h, err := Init(filepath.Join(t.TempDir(), "home"), Options{Policy: denyPolicy{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	w := defaultWorld(t, h)
+	var mu sync.Mutex
+	acked := map[coda.ID]bool{}
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Go(func() {
+			for i := range each {
+				dir := "/ok"
+				if g%3 == 0 {
+					dir = "/deny"
+				}
+				ci, err := w.Commit(ctx, h.NodeKey(), []Op{blobOp(fmt.Sprintf("%s/%d/%d", dir, g, i), "v")}, "m")
+				if dir == "/deny" {
+					if !errs.Is(err, errs.Permission) {
+						t.Errorf("writer %d: refused commit gave %v, want permission", g, err)
+					}
+					continue
+				}
+				if err != nil {
+					t.Errorf("writer %d: %v", g, err)
+					return
+				}
+				mu.Lock()
+				acked[ci.ID] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	head, err := w.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := w.Log(head, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for i, c := range log {
+		if i+1 < len(log) && (len(c.Parents) != 1 || c.Parents[0] != log[i+1].ID) {
+			t.Fatalf("log[%d] is not the child of log[%d]: the history is not one chain", i, i+1)
+		}
+		if acked[c.ID] {
+			n++
+		} else if i < len(log)-1 {
+			t.Errorf("commit %s in the log was not acknowledged", c.ID)
+		}
+	}
+	if want := (writers - writers/3) * each; n != want || len(acked) != want {
+		t.Errorf("%d acknowledged commits in the log, %d acknowledged; want %d", n, len(acked), want)
+	}
+	if _, err := w.Replay(nil); err != nil {
+		t.Error(err)
 	}
 }

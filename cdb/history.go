@@ -149,7 +149,7 @@ func (w *World) Revert(ctx context.Context, author Identity, c coda.ID) (CommitI
 	if rc.Message != "" {
 		msg += ": " + firstLine(rc.Message)
 	}
-	out, err := w.write(ctx, author, msg, false, func(tx *txn) error {
+	out, err := w.write(ctx, author, msg, rerunRebuild, func(tx *txn) error {
 		skipped = skipped[:0]
 		for _, o := range rc.Ops {
 			after, err := leafAt(w.h.cached, rc.Tree, o.Path, o.Meta)
@@ -213,7 +213,7 @@ func (w *World) Reset(ctx context.Context, author Identity, to coda.ID) (CommitI
 	if err != nil {
 		return CommitInfo{}, errs.E(op, err)
 	}
-	c, err := w.write(ctx, author, "reset to "+to.Short(), false, func(tx *txn) error {
+	c, err := w.write(ctx, author, "reset to "+to.Short(), rerunRebuild, func(tx *txn) error {
 		return tx.tr.Diff(tx.root, tc.Tree, func(ch tree.Change) error {
 			var e tree.Entry
 			switch {

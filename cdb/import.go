@@ -50,7 +50,7 @@ func (w *World) Import(ctx context.Context, author Identity, dir, to string, pro
 	}
 	sort.Strings(files)
 	msg := fmt.Sprintf("import %d files to %s", len(files), to)
-	c, err := w.write(ctx, author, msg, false, func(tx *txn) error {
+	c, err := w.write(ctx, author, msg, rerunRebuild, func(tx *txn) error {
 		ops := make([]tree.Op, 0, len(files))
 		var total int64
 		for i, rel := range files {

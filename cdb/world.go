@@ -21,11 +21,15 @@ type World struct {
 	name string
 	id   coda.ID
 
-	// wmu serialises the local commits of this world (write): each builds
-	// on the one before it, applied but perhaps not yet synced, and waits
-	// for its fsync outside wmu, so concurrent writers share fsyncs (group
+	// wmu serialises the building of the local commits of this world
+	// (writeOnce): each builds on the one before it, perhaps not yet
+	// validated, applied or synced, and is validated, applied (in order)
+	// and synced outside wmu, so concurrent writers share fsyncs (group
 	// commit, docs/node.md) instead of racing for the branch head.
 	wmu sync.Mutex
+	// tips holds, by branch, the last commit built on it while it is
+	// pending (built, not yet applied); guarded by wmu (writeOnce).
+	tips map[string]*pending
 }
 
 // ID returns the world's id: the id of its genesis commit.

@@ -3,11 +3,13 @@ package cdb
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/coalescent/coal/cdb/hlc"
 	"github.com/coalescent/coal/cdb/store"
@@ -375,10 +377,28 @@ func (tx *txn) flushFor(dir string) error {
 	return tx.flush()
 }
 
+// rerun says when write may run a commit's fn again.
+type rerun uint8
+
+const (
+	// rerunNever: fn cannot run twice (it consumes a reader).
+	rerunNever rerun = iota
+	// rerunRebuild: fn may run again on the state it was built on: when
+	// the pending commit it was built on failed (writeOnce), which leaves
+	// the branch as if that commit had never been made.
+	rerunRebuild
+	// rerunAlways: fn depends on nothing of the old state (puts, mkdirs),
+	// so it may also run again on a head that moved.
+	rerunAlways
+)
+
+// rebuildLimit bounds how often write rebuilds a commit whose parent
+// failed.
+const rebuildLimit = 64
+
 // write runs fn against the head of the current branch and commits the
-// result as one signed commit by author. With retry, a moved head (a
-// concurrent commit) makes it run fn again on the new head.
-func (w *World) write(ctx context.Context, author Identity, message string, retry bool, fn func(tx *txn) error) (*Commit, error) {
+// result as one signed commit by author, rerunning fn as mode allows.
+func (w *World) write(ctx context.Context, author Identity, message string, mode rerun, fn func(tx *txn) error) (*Commit, error) {
 	if !author.CanSign() {
 		return nil, errs.E(errs.Invalid, fmt.Sprintf("identity %q cannot sign", author.Name))
 	}
@@ -386,12 +406,17 @@ func (w *World) write(ctx context.Context, author Identity, message string, retr
 		return nil, errs.E(errs.Limit, fmt.Sprintf("commit message of %d bytes, more than %d", len(message), MaxMessage))
 	}
 	branch := w.Branch()
-	for attempt := 0; ; attempt++ {
+	for attempt, rebuilds := 0, 0; ; {
 		if err := ctx.Err(); err != nil {
 			return nil, errs.E(errs.Canceled, err)
 		}
-		c, err := w.writeOnce(ctx, author, message, branch, fn)
-		if errs.Is(err, errs.Conflict) && retry && attempt < commitRetries {
+		c, err := w.writeOnce(ctx, author, message, branch, rebuilds > 0, fn)
+		if errors.Is(err, errParentFailed) && mode >= rerunRebuild && rebuilds < rebuildLimit {
+			rebuilds++
+			continue
+		}
+		if errs.Is(err, errs.Conflict) && mode == rerunAlways && attempt < commitRetries {
+			attempt++
 			w.h.log.Debug("cdb: branch head moved; retrying", "world", w.name, "branch", branch)
 			continue
 		}
@@ -399,24 +424,65 @@ func (w *World) write(ctx context.Context, author Identity, message string, retr
 	}
 }
 
-// writeOnce builds one commit on the head of branch under the world's
-// write lock and applies it unsynced, then waits for the store's sync
-// outside the lock and only then returns (acknowledges) it. Writers that
-// queue on the lock meanwhile build on this commit, so the commits of a
-// busy world form a chain whose fsyncs are shared: one sync makes every
-// commit applied before it durable (the store's log is written in order),
-// so a commit is never durable without its parent.
+// errParentFailed is the cause of the errs.Conflict error of a commit
+// built on a pending commit that failed.
+var errParentFailed = errors.New("the commit it was built on failed")
+
+// writeOnce makes one commit on the head of branch, in three steps:
+//
+//  1. build, under the world's write lock: the tree, the ops, the signed
+//     commit, built on the branch's tip — the last commit built on it,
+//     which may still be pending (steps 2 and 3 not done), in which case
+//     its objects are read from its staging area;
+//  2. validate (ValidateCommit: signature, replay, rights), outside the
+//     lock, so that the commits of concurrent writers are validated in
+//     parallel while the next one is built;
+//  3. apply, in build order: once the commit it is built on is applied,
+//     its batch (objects, the head's compare-and-swap, the clock) is
+//     committed to the store, unsynced.
+//
+// Then it waits for the store's sync and only then returns (acknowledges)
+// the commit. The commits of a busy world form a chain whose fsyncs are
+// shared: one sync makes every commit applied before it durable (the
+// store's log is written in order), so a commit is never durable without
+// its parent. If the commit built on fails (refused by validation, say),
+// this one fails with errs.Conflict, as if the head had moved (write
+// retries it when it may); nothing is applied out of order.
 //
 // The commit's audit record is appended (group-committed with the records
 // of other writers) while the store syncs, not after: the two fsyncs
 // overlap. If the store's sync fails, a second record says so.
-func (w *World) writeOnce(ctx context.Context, author Identity, message, branch string, fn func(tx *txn) error) (*Commit, error) {
+func (w *World) writeOnce(ctx context.Context, author Identity, message, branch string, settled bool, fn func(tx *txn) error) (*Commit, error) {
 	w.wmu.Lock()
-	c, err := w.buildOnce(ctx, author, message, branch, fn)
+	p, err := w.build(ctx, author, message, branch, settled, fn)
+	if err == nil {
+		if w.tips == nil {
+			w.tips = make(map[string]*pending)
+		}
+		w.tips[branch] = p
+	}
 	w.wmu.Unlock()
 	if err != nil {
 		return nil, err
 	}
+	err = w.finish(ctx, p, author, branch)
+	p.err = err
+	if err == nil {
+		// p's objects (and those of the commits it was built on) are
+		// in the store now. A failed p keeps its overlay: commits built
+		// on it may still be reading it before they fail in turn.
+		p.ov.release(w.h.cstore)
+	}
+	close(p.done)
+	w.wmu.Lock()
+	if w.tips[branch] == p {
+		delete(w.tips, branch)
+	}
+	w.wmu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	c := p.c
 	audited := make(chan struct{})
 	go func() {
 		w.h.recordWrite(author.Public, "commit", w.id, c.ID, nil)
@@ -431,8 +497,74 @@ func (w *World) writeOnce(ctx context.Context, author Identity, message, branch 
 	return c, nil
 }
 
+// pending is a commit built and not yet applied (writeOnce).
+type pending struct {
+	c      *Commit
+	obj    []byte // its object
+	parent *Commit
+	head   coda.ID // parent's id
+	b      store.Batch
+	st     *staging
+	ov     *overlay // st's objects, for commits built on this one
+	prev   *pending // the pending commit this one is built on, or nil
+	done   chan struct{}
+	err    error // set before done is closed
+}
+
+// storeRef holds a tree.Store in an atomic.Pointer.
+type storeRef struct{ s tree.Store }
+
+// overlay is what a commit built on a pending one reads through: the
+// pending commit's objects, then what it read through itself. Once the
+// pending commit is applied its objects are in the store, and release
+// cuts the overlay down to the store, so that a busy world does not
+// accumulate a chain of them.
+type overlay struct {
+	objs atomic.Pointer[map[coda.ID][]byte]
+	next atomic.Pointer[storeRef]
+}
+
+func newOverlay(objs map[coda.ID][]byte, next tree.Store) *overlay {
+	ov := &overlay{}
+	ov.objs.Store(&objs)
+	ov.next.Store(&storeRef{next})
+	return ov
+}
+
+func (ov *overlay) release(base tree.Store) {
+	ov.objs.Store(nil)
+	ov.next.Store(&storeRef{base})
+}
+
+func (ov *overlay) Get(id coda.ID) ([]byte, error) {
+	if m := ov.objs.Load(); m != nil {
+		if b, ok := (*m)[id]; ok {
+			return bytes.Clone(b), nil
+		}
+	}
+	return ov.next.Load().s.Get(id)
+}
+
+func (ov *overlay) Put(data []byte) (coda.ID, error) {
+	return coda.ID{}, errs.E(errs.Internal, "cdb: a write to a pending commit's objects")
+}
+
+// NodeCache implements tree.CachingStore: nothing of the pending commit
+// is cached (it may yet fail).
+func (ov *overlay) NodeCache(id coda.ID) *tree.NodeCache {
+	if m := ov.objs.Load(); m != nil {
+		if _, ok := (*m)[id]; ok {
+			return nil
+		}
+	}
+	if cs, ok := ov.next.Load().s.(tree.CachingStore); ok {
+		return cs.NodeCache(id)
+	}
+	return nil
+}
+
 // syncStore makes everything applied to the store durable, if the store
-// has a Sync method (pebblestore); for a store without one, buildOnce
+// has a Sync method (pebblestore); for a store without one, finish
 // commits synced.
 func (h *Home) syncStore() error {
 	if s, ok := h.store.(interface{ Sync() error }); ok {
@@ -441,19 +573,48 @@ func (h *Home) syncStore() error {
 	return nil
 }
 
-func (w *World) buildOnce(ctx context.Context, author Identity, message, branch string, fn func(tx *txn) error) (*Commit, error) {
-	head, err := w.branchHead(branch)
-	if err != nil {
-		return nil, err
+// build is step 1 of writeOnce, under w.wmu: it builds and signs the
+// commit on the tip of branch. With settled, it first waits for the
+// pending tip to be applied or to fail, and builds on what the store
+// holds: a commit rebuilt because the one it was built on failed does not
+// build on another pending one, so that writers whose commits are refused
+// cannot make it fail over and over.
+func (w *World) build(ctx context.Context, author Identity, message, branch string, settled bool, fn func(tx *txn) error) (_ *pending, err error) {
+	var (
+		head   coda.ID
+		parent *Commit
+		base   tree.Store = w.h.cstore
+	)
+	prev := w.tips[branch]
+	if prev != nil && settled {
+		<-prev.done
 	}
-	parent, err := w.parentCommit(head)
-	if err != nil {
-		return nil, err
+	if prev != nil {
+		select {
+		case <-prev.done:
+			// Applied or failed: build on what the store holds.
+			prev = nil
+		default:
+		}
+	}
+	if prev != nil {
+		head, parent, base = prev.c.ID, prev.c, prev.ov
+	} else {
+		if head, err = w.branchHead(branch); err != nil {
+			return nil, err
+		}
+		if parent, err = w.parentCommit(head); err != nil {
+			return nil, err
+		}
 	}
 	t := w.h.clock.After(parent.Time)
 	b := w.h.store.NewBatch()
-	defer b.Discard()
-	st := newStaging(w.h.cstore, b)
+	defer func() {
+		if err != nil {
+			b.Discard()
+		}
+	}()
+	st := newStaging(base, b)
 	reg, err := schemasIn(st, parent.Tree)
 	if err == nil {
 		reg = w.h.withPolicySchemas(reg)
@@ -486,37 +647,53 @@ func (w *World) buildOnce(ctx context.Context, author Identity, message, branch 
 	if err != nil {
 		return nil, err
 	}
-	if err := ValidateCommit(w.validateEnv(st, false), c, []*Commit{parent}); err != nil {
-		if errs.Is(err, errs.Permission) || errs.Is(err, errs.Invalid) && w.h.policy != nil {
+	return &pending{c: c, obj: obj, parent: parent, head: head, b: b, st: st, ov: newOverlay(st.mem, base),
+		prev: prev, done: make(chan struct{})}, nil
+}
+
+// finish is steps 2 and 3 of writeOnce: validate p, wait for the commit
+// it is built on, apply p. On error p's batch is discarded.
+func (w *World) finish(ctx context.Context, p *pending, author Identity, branch string) error {
+	b := p.b
+	defer b.Discard()
+	verr := ValidateCommit(w.validateEnv(p.st, false), p.c, []*Commit{p.parent})
+	if p.prev != nil {
+		<-p.prev.done
+		if p.prev.err != nil {
+			return errs.E(errs.Conflict, fmt.Errorf("branch %s: commit %s: %w", branch, p.prev.c.ID.Short(), errParentFailed))
+		}
+	}
+	if verr != nil {
+		if errs.Is(verr, errs.Permission) || errs.Is(verr, errs.Invalid) && w.h.policy != nil {
 			// The policy refused it: the author's rights, or what
 			// an .acl or group holds.
-			return nil, w.h.recordWrite(author.Public, "commit", w.id, c.ID, err)
+			return w.h.recordWrite(author.Public, "commit", w.id, p.c.ID, verr)
 		}
-		return nil, errs.E(errs.Internal, fmt.Errorf("cdb: a commit built here fails validation: %w", err))
+		return errs.E(errs.Internal, fmt.Errorf("cdb: a commit built here fails validation: %w", verr))
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, errs.E(errs.Canceled, err)
+		return errs.E(errs.Canceled, err)
 	}
-	if _, err := b.Put(obj); err != nil {
-		return nil, err
+	if _, err := b.Put(p.obj); err != nil {
+		return err
 	}
-	if err := b.SwapRef(headRef(w.id, branch), head, c.ID); err != nil {
-		return nil, err
+	if err := b.SwapRef(headRef(w.id, branch), p.head, p.c.ID); err != nil {
+		return err
 	}
 	if err := b.SetRef(clockRef, clockID(w.h.clock.Last())); err != nil {
-		return nil, err
+		return err
 	}
-	// Unsynced: writeOnce syncs after releasing the write lock.
+	// Unsynced: writeOnce syncs after this.
 	if err := b.Commit(!w.h.canSync()); err != nil {
 		if errs.Is(err, errs.Conflict) {
-			return nil, errs.E(errs.Conflict, fmt.Errorf("branch %s moved during the commit: %w", branch, err))
+			return errs.E(errs.Conflict, fmt.Errorf("branch %s moved during the commit: %w", branch, err))
 		}
-		return nil, err
+		return err
 	}
 	// The next commit on this branch needs c as its parent: cache it
 	// rather than decode it again (all of its ops) from the store.
-	w.h.commits.put(c)
-	return c, nil
+	w.h.commits.put(p.c)
+	return nil
 }
 
 // canSync reports whether the store syncs on request (syncStore).
@@ -579,15 +756,9 @@ func (w *World) Commit(ctx context.Context, author Identity, ops []Op, message s
 	if len(ops) == 0 {
 		return CommitInfo{}, errs.E(op, errs.Invalid, "no ops")
 	}
-	retry := true
 	for i := range ops {
 		if err := checkOp(&ops[i]); err != nil {
 			return CommitInfo{}, errs.E(op, err)
-		}
-		switch ops[i].Kind {
-		case Put, Mkdir:
-		default:
-			retry = false
 		}
 	}
 	// Read small blobs (and spool large ones of unknown length) now, not
@@ -597,7 +768,29 @@ func (w *World) Commit(ctx context.Context, author Identity, ops []Op, message s
 		return CommitInfo{}, errs.E(op, err)
 	}
 	defer done()
-	c, err := w.write(ctx, author, message, retry, func(tx *txn) error {
+	// Puts and mkdirs may run again on a moved head; anything else only
+	// on the state it was built on; a blob only if it can be read again.
+	mode := rerunAlways
+	var blobs []io.Seeker
+	for i := range ops {
+		switch ops[i].Kind {
+		case Put, Mkdir:
+		case PutBlob:
+			if sk, ok := ops[i].Blob.(io.Seeker); ok && ops[i].Size >= 0 {
+				blobs = append(blobs, sk)
+			} else {
+				mode = rerunNever
+			}
+		default:
+			mode = min(mode, rerunRebuild)
+		}
+	}
+	c, err := w.write(ctx, author, message, mode, func(tx *txn) error {
+		for _, b := range blobs {
+			if _, err := b.Seek(0, io.SeekStart); err != nil {
+				return err
+			}
+		}
 		for i := range ops {
 			if err := tx.do(&ops[i]); err != nil {
 				return err

@@ -21,14 +21,19 @@ type World struct {
 	name string
 	id   coda.ID
 
-	// wmu serialises the building of the local commits of this world
-	// (writeOnce): each builds on the one before it, perhaps not yet
-	// validated, applied or synced, and is validated, applied (in order)
-	// and synced outside wmu, so concurrent writers share fsyncs (group
-	// commit, docs/node.md) instead of racing for the branch head.
-	wmu sync.Mutex
-	// tips holds, by branch, the last commit built on it while it is
-	// pending (built, not yet applied); guarded by wmu (writeOnce).
+	// The local commits of this world are built one at a time, each on
+	// the one before it, perhaps not yet validated, applied or synced
+	// (writeOnce): bq queues the commits to build, and the writer that
+	// finds building false starts a goroutine that builds them all
+	// (buildQueued). They are
+	// validated, applied (in order) and synced outside, so concurrent
+	// writers share fsyncs (group commit, docs/node.md) instead of racing
+	// for the branch head. bmu guards bq and building.
+	bmu      sync.Mutex
+	bq       []*buildReq
+	building bool
+	// tips holds, by branch, the last commit built on it (pending until
+	// its done is closed); only the builder uses it.
 	tips map[string]*pending
 }
 

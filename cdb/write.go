@@ -430,8 +430,8 @@ var errParentFailed = errors.New("the commit it was built on failed")
 
 // writeOnce makes one commit on the head of branch, in three steps:
 //
-//  1. build, under the world's write lock: the tree, the ops, the signed
-//     commit, built on the branch's tip — the last commit built on it,
+//  1. build, one commit at a time (buildQueued): the tree, the ops, the
+//     signed commit, built on the branch's tip — the last commit built on it,
 //     which may still be pending (steps 2 and 3 not done), in which case
 //     its objects are read from its staging area;
 //  2. validate (ValidateCommit: signature, replay, rights), outside the
@@ -453,15 +453,20 @@ var errParentFailed = errors.New("the commit it was built on failed")
 // of other writers) while the store syncs, not after: the two fsyncs
 // overlap. If the store's sync fails, a second record says so.
 func (w *World) writeOnce(ctx context.Context, author Identity, message, branch string, settled bool, fn func(tx *txn) error) (*Commit, error) {
-	w.wmu.Lock()
-	p, err := w.build(ctx, author, message, branch, settled, fn)
-	if err == nil {
-		if w.tips == nil {
-			w.tips = make(map[string]*pending)
-		}
-		w.tips[branch] = p
+	req := &buildReq{ctx: ctx, author: author, message: message, branch: branch, settled: settled, fn: fn, done: make(chan struct{})}
+	w.bmu.Lock()
+	w.bq = append(w.bq, req)
+	lead := !w.building
+	w.building = true
+	w.bmu.Unlock()
+	if lead {
+		// A goroutine of its own: the builder may wait for a pending
+		// commit to settle (a rebuild), which must not be one whose
+		// writer is the builder.
+		go w.buildQueued()
 	}
-	w.wmu.Unlock()
+	<-req.done
+	p, err := req.p, req.err
 	if err != nil {
 		return nil, err
 	}
@@ -473,12 +478,8 @@ func (w *World) writeOnce(ctx context.Context, author Identity, message, branch 
 		// on it may still be reading it before they fail in turn.
 		p.ov.release(w.h.cstore)
 	}
+	p.st, p.b, p.parent, p.obj = nil, nil, nil, nil
 	close(p.done)
-	w.wmu.Lock()
-	if w.tips[branch] == p {
-		delete(w.tips, branch)
-	}
-	w.wmu.Unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -495,6 +496,47 @@ func (w *World) writeOnce(ctx context.Context, author Identity, message, branch 
 	}
 	w.h.notify(w.id)
 	return c, nil
+}
+
+// buildReq is a commit waiting to be built (writeOnce): the writers of a
+// world queue their commits and one goroutine builds every queued one in
+// turn, rather than each writer taking a lock (a convoy when many wait)
+// and building its own.
+type buildReq struct {
+	ctx     context.Context
+	author  Identity
+	message string
+	branch  string
+	settled bool
+	fn      func(tx *txn) error
+	done    chan struct{} // closed once p or err is set
+	p       *pending
+	err     error
+}
+
+// buildQueued builds the queued commits, in order, until none is left.
+func (w *World) buildQueued() {
+	for {
+		w.bmu.Lock()
+		q := w.bq
+		w.bq = nil
+		if len(q) == 0 {
+			w.building = false
+			w.bmu.Unlock()
+			return
+		}
+		w.bmu.Unlock()
+		for _, r := range q {
+			r.p, r.err = w.build(r.ctx, r.author, r.message, r.branch, r.settled, r.fn)
+			if r.err == nil {
+				if w.tips == nil {
+					w.tips = make(map[string]*pending)
+				}
+				w.tips[r.branch] = r.p
+			}
+			close(r.done)
+		}
+	}
 }
 
 // pending is a commit built and not yet applied (writeOnce).
@@ -573,7 +615,7 @@ func (h *Home) syncStore() error {
 	return nil
 }
 
-// build is step 1 of writeOnce, under w.wmu: it builds and signs the
+// build is step 1 of writeOnce, by the one builder (buildQueued): it builds and signs the
 // commit on the tip of branch. With settled, it first waits for the
 // pending tip to be applied or to fail, and builds on what the store
 // holds: a commit rebuilt because the one it was built on failed does not

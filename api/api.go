@@ -32,4 +32,10 @@ type Options struct {
 	// Timeout bounds a request's handler (0: 60s); watch streams are
 	// exempt.
 	Timeout time.Duration
+	// Network is the node's swarm (/v1/peers; peer id and addresses in
+	// /v1/info). Nil: the peers routes answer unavailable.
+	Network Network
+	// Sync is the node's world sync (POST .../sync, peers in .../status).
+	// Nil: the sync route answers unavailable.
+	Sync Syncer
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"path"
+	"strings"
 
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/cdb/audit"
@@ -16,7 +18,7 @@ import (
 )
 
 func (s *server) handlers() map[string]handler {
-	return map[string]handler{
+	hs := map[string]handler{
 		"GET /v1/info":                             s.info,
 		"GET /v1/openapi.json":                     s.openapi,
 		"GET /v1/audit":                            s.audit,
@@ -46,7 +48,13 @@ func (s *server) handlers() map[string]handler {
 		"POST /v1/worlds/{world}/groups":           s.groupAdd,
 		"GET /v1/worlds/{world}/groups/{name}":     s.group,
 		"DELETE /v1/worlds/{world}/groups/{name}":  s.groupRemove,
+		"GET /v1/peers":                            s.peers,
+		"POST /v1/peers":                           s.connectPeer,
+		"DELETE /v1/peers/{id}":                    s.removePeer,
+		"POST /v1/worlds/{world}/sync":             s.sync,
 	}
+	maps.Copy(hs, s.historyHandlers())
+	return hs
 }
 
 func (s *server) worldList() ([]World, error) {
@@ -70,7 +78,9 @@ func (s *server) info(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 0, Info{Version: s.opts.Version, Key: s.h.NodeKey().Key(), As: c.who.Key(), Worlds: ws})
+	info := Info{Version: s.opts.Version, Key: s.h.NodeKey().Key(), As: c.who.Key(), Worlds: ws}
+	s.netInfo(&info)
+	return writeJSON(w, 0, info)
 }
 
 func (s *server) worlds(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -130,7 +140,7 @@ func (s *server) status(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, 0, Status{World: wd.ID(), Branch: wd.Branch(), Head: head, Root: cm.Tree})
+	return writeJSON(w, 0, Status{World: wd.ID(), Branch: wd.Branch(), Head: head, Root: cm.Tree, Peers: s.peerSync(c, wd.ID())})
 }
 
 func (s *server) get(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -341,11 +351,10 @@ func (s *server) logs(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	var from coda.ID
-	if f := q.Get("from"); f != "" {
-		if from, err = rev(v, "from", f); err != nil {
-			return err
-		}
+	// The head, named, so that the audit log records where the log began.
+	from, err := rev(v, "from", q.Get("from"))
+	if err != nil {
+		return err
 	}
 	cs, err := v.Log(from, q.Get("path"), n)
 	if err != nil {
@@ -386,11 +395,11 @@ func (s *server) show(w http.ResponseWriter, r *http.Request, c *call) error {
 	d := CommitDetail{ID: sum.ID, World: v.World().ID(), Parents: sum.Parents, Tree: sum.Tree, Author: sum.Author,
 		Time: sum.Time, HLC: sum.HLC, Message: sum.Message, Signature: sig, Ops: []Change{}, Conflicts: []ConflictRef{}}
 	for _, o := range cm.Ops {
-		ch := "put"
+		ch, id := "put", o.ID
 		if o.Delete {
-			ch = "delete"
+			ch, id = "delete", coda.ID{}
 		}
-		d.Ops = append(d.Ops, Change{Path: o.Path, Meta: o.Meta, Change: ch, ID: o.ID})
+		d.Ops = append(d.Ops, Change{Path: o.Path, Meta: o.Meta, Change: ch, ID: id})
 	}
 	for _, k := range cm.Conflicts {
 		d.Conflicts = append(d.Conflicts, ConflictRef{Path: k.Path, Meta: k.Meta, Winner: k.Winner, Loser: k.Loser})
@@ -405,7 +414,7 @@ func (s *server) diff(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	q := r.URL.Query()
 	if q.Get("a") == "" {
-		return errs.E(errs.Invalid, "a: no commit")
+		return errs.E(errs.Invalid, "a: empty commit name")
 	}
 	a, err := rev(v, "a", q.Get("a"))
 	if err != nil {
@@ -454,12 +463,20 @@ func (s *server) revert(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	ci, skipped, err := v.World().Revert(r.Context(), c.who, id)
 	if err != nil {
+		if len(skipped) > 0 {
+			// What was left alone explains why nothing was reverted.
+			tail := "was changed again later; left as it is"
+			if len(skipped) > 1 {
+				tail = "were changed again later; left as they are"
+			}
+			return errs.E(errs.KindOf(err), fmt.Errorf("%w: %s %s", err, strings.Join(skipped, ", "), tail))
+		}
 		return err
 	}
 	if skipped == nil {
 		skipped = []string{}
 	}
-	return writeJSON(w, http.StatusCreated, RevertResult{Commit: ci.ID, Skipped: skipped})
+	return writeJSON(w, http.StatusCreated, RevertResult{Commit: ci.ID, Reverted: id, Skipped: skipped})
 }
 
 func (s *server) reset(w http.ResponseWriter, r *http.Request, c *call) error {

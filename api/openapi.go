@@ -120,6 +120,8 @@ func OpenAPI(version string) map[string]any {
 		switch rt.Response {
 		case "sse":
 			content = map[string]any{"text/event-stream": map[string]any{"schema": map[string]any{"type": "string"}}}
+		case "bytes":
+			content = map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
 		default:
 			content = map[string]any{"application/json": map[string]any{"schema": bodySchema(rt.Response)}}
 			if strings.Contains(rt.Pattern, "/tree/") && rt.Method == "GET" {

@@ -68,7 +68,7 @@ func New(h *cdb.Home, opts Options) http.Handler {
 				return errs.E(errs.Internal, key+": not implemented")
 			}
 		}
-		s.mux.Handle(key, s.serve(key, rt.Pattern == "/v1/worlds/{world}/watch", fn))
+		s.mux.Handle(key, s.serve(key, untimed(rt), fn))
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		id := requestID(w, r)

@@ -21,7 +21,9 @@ package bundle
 
 import (
 	"bytes"
+	"container/heap"
 	"context"
+	"crypto/ed25519"
 	_ "embed"
 	"fmt"
 	"io"
@@ -30,6 +32,7 @@ import (
 	"sync"
 
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/cdb/store"
 	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
@@ -154,10 +157,29 @@ func decodeHeader(b []byte) (Header, error) {
 // CreateOptions configures Create.
 type CreateOptions struct {
 	// Since, if not zero, leaves out the commits reachable from it (the
-	// receiver has them).
+	// receiver has them). The header names it.
 	Since coda.ID
+	// Haves are more commits the receiver holds (sync's Pull): the commits
+	// reachable from those w holds are left out, as for Since; ids w does
+	// not hold are ignored (the receiver may be ahead). The header does not
+	// name them.
+	Haves []coda.ID
 	// Head is the commit to bundle; zero: the head of the current branch.
 	Head coda.ID
+	// Reader, if set, is the key the bundle is made as, instead of Create's
+	// identity: only its public half is needed (sync makes a bundle as the
+	// peer that pulls).
+	Reader ed25519.PublicKey
+	// OnValue, if set, observes every value the commits' diffs show, with
+	// its path and whether its bytes travel (false: withheld). Sync counts
+	// with it what it sends to whom.
+	OnValue func(path string, id coda.ID, sent bool)
+	// Leave, if set, is asked of every value that would travel, except the
+	// .acl, group and metadata leaves validation needs: true leaves its
+	// bytes out of the bundle, and out of withheld — the caller sends them
+	// another way (sync: CTP, docs/sync.md). commit is a commit whose tree
+	// holds id at path where the reader may read it.
+	Leave func(commit coda.ID, path string, id coda.ID) bool
 }
 
 // Stats says what a bundle holds.
@@ -220,30 +242,36 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		}
 		head = h
 	}
-	// The commits: from head, not from since.
-	have := map[coda.ID]bool{}
+	reader := as.Public
+	if opts.Reader != nil {
+		if len(opts.Reader) != ed25519.PublicKeySize {
+			return Stats{}, errs.E(op, errs.Invalid, fmt.Sprintf("reader key of %d bytes, want %d", len(opts.Reader), ed25519.PublicKeySize))
+		}
+		reader = opts.Reader
+	}
+	// The commits: from head, not from since or any have.
+	bases := slices.Clone(opts.Haves)
 	if !opts.Since.IsZero() {
-		if err := walk(w, opts.Since, func(c *cdb.Commit) bool { have[c.ID] = true; return true }); err != nil {
+		if _, err := w.LoadCommit(opts.Since); err != nil {
 			return Stats{}, errs.E(op, err)
 		}
+		bases = append(bases, opts.Since)
 	}
-	var commits []*cdb.Commit
-	if err := walk(w, head, func(c *cdb.Commit) bool {
-		if have[c.ID] {
-			return false
-		}
-		commits = append(commits, c)
-		return true
-	}); err != nil {
+	commits, err := newCommits(w, head, bases)
+	if err != nil {
 		return Stats{}, errs.E(op, err)
 	}
 	commits = topo(commits)
 	st := w.Home().Store()
 	rec := &recorder{s: st, seen: map[coda.ID]bool{}}
 	tr := tree.New(rec)
-	view := w.As(as.Public)
+	view := w.As(reader)
+	plain := tree.New(st) // reads that are not the diffs' (they must not travel)
+	var headRoot coda.ID
+	var headReadable func(string) bool
 	values := map[coda.ID]bool{}
 	unreadable := map[coda.ID]bool{}
+	left := map[coda.ID]bool{}     // values the caller sends another way
 	trees := map[coda.ID]coda.ID{} // commit → tree
 	for _, c := range commits {
 		trees[c.ID] = c.Tree
@@ -261,6 +289,16 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		if err != nil {
 			return Stats{}, errs.E(op, err)
 		}
+		if headReadable == nil {
+			hc, err := w.LoadCommit(head)
+			if err != nil {
+				return Stats{}, errs.E(op, err)
+			}
+			headRoot = hc.Tree
+			if headReadable, err = view.Filter(head); err != nil {
+				return Stats{}, errs.E(op, err)
+			}
+		}
 		err = tr.Diff(base, c.Tree, func(ch tree.Change) error {
 			if ch.B.Kind != tree.KindValue {
 				return nil
@@ -269,10 +307,28 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 			if ch.Meta && p != "/" {
 				p += "/"
 			}
-			if policyPath(ch.Path, ch.Meta) || readable(p) {
+			policy := policyPath(ch.Path, ch.Meta)
+			sent := policy || readable(p)
+			at := c.ID
+			if !sent && headReadable(p) {
+				// Written before the reader was granted read, and still
+				// there at the head, which it may read.
+				e, ok, err := plain.Leaf(headRoot, ch.Path, ch.Meta)
+				if err != nil {
+					return err
+				}
+				sent = ok && e.Kind == tree.KindValue && e.ID == ch.B.ID
+				at = head
+			}
+			if sent && !policy && opts.Leave != nil && opts.Leave(at, ch.Path, ch.B.ID) {
+				left[ch.B.ID] = true
+			} else if sent {
 				values[ch.B.ID] = true
 			} else {
 				unreadable[ch.B.ID] = true
+			}
+			if opts.OnValue != nil {
+				opts.OnValue(p, ch.B.ID, sent)
 			}
 			return nil
 		})
@@ -292,41 +348,126 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		}
 	}
 	for id := range values {
-		if !rec.seen[id] {
-			ids = append(ids, id)
+		if rec.seen[id] || left[id] {
+			continue
 		}
+		// A value withheld from the maker (it got the commits from a
+		// sender who could not send it) travels as withheld too.
+		ok, err := st.Has(id)
+		if err != nil {
+			return Stats{}, errs.E(op, err)
+		}
+		if !ok {
+			if _, held, err := w.Withheld(id); err != nil || !held {
+				if err == nil {
+					err = errs.E(errs.Corrupt, fmt.Sprintf("value %s: missing from the store", id))
+				}
+				return Stats{}, errs.E(op, err)
+			}
+			delete(values, id)
+			unreadable[id] = true
+			continue
+		}
+		ids = append(ids, id)
 	}
 	slices.SortFunc(ids, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
 	// The values withheld: unreadable wherever the commits hold them.
 	withheld := []coda.ID{}
 	for id := range unreadable {
-		if !values[id] {
+		if !values[id] && !left[id] {
 			withheld = append(withheld, id)
 		}
 	}
 	slices.SortFunc(withheld, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
 	hdr := Header{Version: Version, World: w.ID(), Name: w.Name(), Branch: w.Branch(), Head: head, Since: opts.Since,
-		Author: as.Key(), Commits: uint64(len(commits)), Objects: uint64(len(commits) + len(ids)), Withheld: withheld}
-	objs := make([][]byte, 0, len(commits)+len(ids))
+		Author: cdb.KeyString(reader), Commits: uint64(len(commits)), Objects: uint64(len(commits) + len(ids)), Withheld: withheld}
+	all := make([]coda.ID, 0, len(commits)+len(ids))
 	for _, c := range commits {
-		b, err := st.Get(c.ID)
-		if err != nil {
-			return Stats{}, errs.E(op, err)
-		}
-		objs = append(objs, b)
+		all = append(all, c.ID)
 	}
-	for _, id := range ids {
+	all = append(all, ids...)
+	n, err := writeFrom(out, hdr, all, func(id coda.ID) ([]byte, error) {
 		b, err := st.Get(id)
 		if err != nil {
-			return Stats{}, errs.E(op, fmt.Errorf("object %s: %w", id, err))
+			return nil, fmt.Errorf("object %s: %w", id, err)
 		}
-		objs = append(objs, b)
-	}
-	n, err := write(out, hdr, objs)
+		return b, nil
+	}, func(id coda.ID) ([]byte, error) { return objectHead(st, id) })
 	if err != nil {
 		return Stats{}, errs.E(op, err)
 	}
-	return Stats{Header: hdr, Commits: len(commits), Objects: len(objs), Withheld: len(withheld), Bytes: n}, nil
+	return Stats{Header: hdr, Commits: len(commits), Objects: len(all), Withheld: len(withheld), Bytes: n}, nil
+}
+
+// objectHead returns the first bytes of object id, its schema id among them,
+// without reading a large object whole.
+func objectHead(st store.Store, id coda.ID) ([]byte, error) {
+	size, err := st.Size(id)
+	if err != nil {
+		return nil, fmt.Errorf("object %s: %w", id, err)
+	}
+	if size <= 4096 {
+		return st.Get(id)
+	}
+	b, err := st.Open(id)
+	if err != nil {
+		return nil, fmt.Errorf("object %s: %w", id, err)
+	}
+	defer b.Close()
+	buf := make([]byte, coda.IDSize)
+	if _, err := b.ReadAt(buf, 0); err != nil {
+		return nil, fmt.Errorf("object %s: %w", id, err)
+	}
+	return buf, nil
+}
+
+// writeFrom writes a bundle streaming: hdr, then the objects ids in order,
+// each read with get when it is written (and its first bytes once before
+// with schemaOf, for the wire context's schema ids), so that only one
+// object is held at a time.
+func writeFrom(out io.Writer, hdr Header, ids []coda.ID, get, schemaOf func(coda.ID) ([]byte, error)) (int64, error) {
+	hs, err := loadHeaderSchema()
+	if err != nil {
+		return 0, err
+	}
+	hb, err := hdr.encode()
+	if err != nil {
+		return 0, err
+	}
+	ctx := []coda.ID{hs.ID}
+	inCtx := map[coda.ID]bool{hs.ID: true}
+	for _, id := range ids {
+		b, err := schemaOf(id)
+		if err != nil {
+			return 0, err
+		}
+		if len(b) < coda.IDSize {
+			return 0, errs.E(errs.Corrupt, fmt.Sprintf("bundle: object %s is shorter than a schema id", id))
+		}
+		s := coda.ID(b[:coda.IDSize])
+		if !inCtx[s] {
+			inCtx[s] = true
+			ctx = append(ctx, s)
+		}
+	}
+	cw := &countWriter{w: out}
+	ww := coda.NewWireWriter(cw, ctx)
+	if err := ww.WriteObject(hb); err != nil {
+		return cw.n, err
+	}
+	for _, id := range ids {
+		b, err := get(id)
+		if err != nil {
+			return cw.n, err
+		}
+		if err := ww.WriteObject(b); err != nil {
+			return cw.n, err
+		}
+	}
+	if err := ww.Close(); err != nil {
+		return cw.n, err
+	}
+	return cw.n, nil
 }
 
 // write writes a bundle: hdr, then objs (object bytes) in order.
@@ -376,6 +517,122 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// newCommits returns the commits reachable from head and from none of
+// haves (those w does not hold are ignored). It walks both sides at once,
+// latest commit first (git's paint-down): a commit's descendants are never
+// earlier than it, so once every commit still queued is reachable from a
+// have, nothing new is left, and the walk costs the new commits plus the
+// haves' side down to the oldest of them, not the whole history. Of
+// commits with the same time (merges share their latest parent's), those
+// reachable from a have go first, so a commit of that time they lead to
+// is known as theirs before it is taken.
+func newCommits(w *cdb.World, head coda.ID, haves []coda.ID) ([]*cdb.Commit, error) {
+	const (
+		fromHead = 1
+		fromHave = 2
+	)
+	flags := map[coda.ID]int{}
+	q := &commitQueue{flags: flags}
+	mine := 0 // queued commits flagged fromHead only
+	push := func(c *cdb.Commit, f int) {
+		old, seen := flags[c.ID]
+		now := old | f
+		flags[c.ID] = now
+		i := q.index(c.ID)
+		switch {
+		case !seen:
+			heap.Push(q, c)
+			if now == fromHead {
+				mine++
+			}
+		case i >= 0 && now != old:
+			heap.Fix(q, i)
+			if old == fromHead {
+				mine--
+			}
+		}
+	}
+	hc, err := w.LoadCommit(head)
+	if err != nil {
+		return nil, err
+	}
+	push(hc, fromHead)
+	for _, h := range haves {
+		c, err := w.LoadCommit(h)
+		if errs.Is(err, errs.NotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		push(c, fromHave)
+	}
+	var out []*cdb.Commit
+	for q.Len() > 0 && mine > 0 {
+		c := heap.Pop(q).(*cdb.Commit)
+		f := flags[c.ID]
+		if f == fromHead {
+			mine--
+			out = append(out, c)
+		}
+		for _, p := range c.Parents {
+			pc, err := w.LoadCommit(p)
+			if err != nil {
+				return nil, err
+			}
+			push(pc, f)
+		}
+	}
+	return out, nil
+}
+
+// commitQueue is a heap of commits, latest first; of equal times, those
+// reachable from a have first, then by id.
+type commitQueue struct {
+	cs    []*cdb.Commit
+	flags map[coda.ID]int
+	pos   map[coda.ID]int
+}
+
+func (q *commitQueue) Len() int { return len(q.cs) }
+func (q *commitQueue) Less(i, j int) bool {
+	a, b := q.cs[i], q.cs[j]
+	if a.Time != b.Time {
+		return a.Time > b.Time
+	}
+	ha, hb := q.flags[a.ID]&2 != 0, q.flags[b.ID]&2 != 0
+	if ha != hb {
+		return ha
+	}
+	return bytes.Compare(a.ID[:], b.ID[:]) < 0
+}
+func (q *commitQueue) Swap(i, j int) {
+	q.cs[i], q.cs[j] = q.cs[j], q.cs[i]
+	q.pos[q.cs[i].ID], q.pos[q.cs[j].ID] = i, j
+}
+func (q *commitQueue) Push(x any) {
+	if q.pos == nil {
+		q.pos = map[coda.ID]int{}
+	}
+	c := x.(*cdb.Commit)
+	q.pos[c.ID] = len(q.cs)
+	q.cs = append(q.cs, c)
+}
+func (q *commitQueue) Pop() any {
+	c := q.cs[len(q.cs)-1]
+	q.cs = q.cs[:len(q.cs)-1]
+	q.pos[c.ID] = -1
+	return c
+}
+
+// index returns the heap position of id, -1 if it is not queued.
+func (q *commitQueue) index(id coda.ID) int {
+	if i, ok := q.pos[id]; ok {
+		return i
+	}
+	return -1
 }
 
 // walk visits the commits reachable from id (each once) while fn returns

@@ -1,6 +1,7 @@
-// Package node is the coal daemon: it opens (or creates) a home, serves
-// the API over HTTP and owns the lifecycle — start, the HOME/api address
-// file, clean shutdown (docs/node.md). Later issues add the network.
+// Package node is the coal daemon: it opens (or creates) a home, joins the
+// peer-to-peer network (package swarm), serves the API over HTTP and owns
+// the lifecycle — start, the HOME/api address file, clean shutdown
+// (docs/node.md).
 package node
 
 import (
@@ -19,6 +20,8 @@ import (
 	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/errs"
+	"github.com/coalescent/coal/replica"
+	"github.com/coalescent/coal/swarm"
 )
 
 // DefaultAPI is the address the API listens on by default.
@@ -40,6 +43,19 @@ type Options struct {
 	// ShutdownTimeout bounds the wait for requests in flight at shutdown;
 	// 0 is 10 s.
 	ShutdownTimeout time.Duration
+
+	// The network (package swarm, docs/swarm.md), started by Open.
+	//
+	// Listen are the libp2p listen multiaddrs; empty: HOME/swarm.json's
+	// (all interfaces, one fixed port). Tests use 127.0.0.1 port 0.
+	Listen []string
+	// NoMDNS turns mDNS discovery on the LAN off.
+	NoMDNS bool
+	// Bootstrap are full multiaddrs of peers to dial at start, besides
+	// HOME/swarm.json's.
+	Bootstrap []string
+	// NoSwarm runs the node without any network (Swarm returns nil).
+	NoSwarm bool
 }
 
 // Node is an open home being served. Open it, Serve it, and Serve closes
@@ -51,6 +67,8 @@ type Node struct {
 	tokens  *Tokens
 	metrics *Metrics
 	created bool
+	swarm   *swarm.Swarm    // nil with Options.NoSwarm
+	replica *replica.Engine // world sync; nil without a swarm
 }
 
 // Open opens the home in dir, first creating it (with its node token) if
@@ -84,7 +102,17 @@ func Open(dir string, opts Options) (*Node, error) {
 	if created {
 		log.Info("created home", "dir", h.Dir(), "key", h.NodeKey().Key())
 	}
-	return &Node{opts: opts, log: log, home: h, tokens: NewTokens(h, tok), metrics: NewMetrics(h.Dir()), created: created}, nil
+	n := &Node{opts: opts, log: log, home: h, tokens: NewTokens(h, tok), metrics: NewMetrics(h.Dir()), created: created}
+	if err := n.startSwarm(); err != nil {
+		h.Close()
+		return nil, err
+	}
+	if err := n.startReplica(); err != nil {
+		n.stopSwarm()
+		h.Close()
+		return nil, err
+	}
+	return n, nil
 }
 
 // Home returns the node's open home.
@@ -103,8 +131,13 @@ func (n *Node) Logger() *slog.Logger { return n.log }
 // Created reports whether Open created the home.
 func (n *Node) Created() bool { return n.created }
 
-// Close closes the home without serving (Serve closes it itself).
-func (n *Node) Close() error { return n.home.Close() }
+// Close stops the swarm and closes the home without serving (Serve
+// closes them itself).
+func (n *Node) Close() error {
+	n.stopReplica()
+	n.stopSwarm()
+	return n.home.Close()
+}
 
 // Serve listens on the API address, writes HOME/api once listening, and
 // serves until ctx is done; then it stops accepting, waits for requests
@@ -113,6 +146,8 @@ func (n *Node) Close() error { return n.home.Close() }
 // if not nil, is called with the API's URL once it accepts connections.
 func (n *Node) Serve(ctx context.Context, ready func(url string)) error {
 	defer n.home.Close()
+	defer n.stopSwarm()   // before the home: peers may be reading it
+	defer n.stopReplica() // before the swarm
 	addr := n.opts.API
 	if addr == "" {
 		addr = DefaultAPI

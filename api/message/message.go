@@ -21,6 +21,10 @@ type Info struct {
 	Key     string  `json:"key"`    // the node key, ed25519:…
 	As      string  `json:"as"`     // the identity the request acts as
 	Worlds  []World `json:"worlds"` // the worlds of the home
+	// PeerID is the node's libp2p peer id and Addrs its full listen
+	// multiaddrs (with /p2p/PEER-ID); both absent without a network.
+	PeerID string   `json:"peer_id,omitempty"`
+	Addrs  []string `json:"addrs,omitempty"`
 }
 
 // World is one world in GET /v1/worlds (coal world ls --json).
@@ -133,11 +137,12 @@ type RevertRequest struct {
 	Commit string `json:"commit"`
 }
 
-// RevertResult answers POST .../revert: the commit and the paths left
-// alone because they changed after the reverted commit.
+// RevertResult answers POST .../revert: the commit made, the commit it
+// undid, and the paths left alone because they changed after it.
 type RevertResult struct {
-	Commit  coda.ID  `json:"commit"`
-	Skipped []string `json:"skipped"`
+	Commit   coda.ID  `json:"commit"`
+	Reverted coda.ID  `json:"reverted"` // the commit undone
+	Skipped  []string `json:"skipped"`
 }
 
 // ResetRequest is the body of POST .../reset.
@@ -193,6 +198,9 @@ type Status struct {
 	Branch string  `json:"branch"`
 	Head   coda.ID `json:"head"`
 	Root   coda.ID `json:"root"`
+	// Peers are the connected peers' heads of the world (node key only,
+	// while the node syncs; docs/sync.md).
+	Peers []PeerSync `json:"peers,omitempty"`
 }
 
 // Schema is one schema (coal schema ls --json).

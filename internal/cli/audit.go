@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coalescent/coal/cdb/audit"
+	"github.com/coalescent/coal/errs"
 )
 
 func init() { register(newAuditCmd) }
@@ -47,35 +49,35 @@ the log was altered it exits 1 naming the first bad record.`,
 			if verify && cmd.Flags().Changed("max-count") {
 				return usageError{fmt.Errorf("--verify checks the whole log: it takes no -n")}
 			}
-			h, err := e.openHome()
-			if err != nil {
-				return err
-			}
-			defer h.Close()
-			l, err := h.AuditLog()
+			c, err := e.api()
 			if err != nil {
 				return err
 			}
 			if verify {
-				count, err := l.Verify()
+				v, err := c.AuditVerify(e.ctx)
 				if err != nil {
 					return err
 				}
 				if e.json {
-					return e.printJSON(auditVerifyJSON{Records: count})
+					return e.printJSON(auditVerifyJSON(v))
 				}
-				_, err = fmt.Fprintf(e.stdout, "ok: %d records\n", count)
+				_, err = fmt.Fprintf(e.stdout, "ok: %d records\n", v.Records)
 				return err
 			}
-			recs, err := l.List(n)
+			raw, err := c.Audit(e.ctx, n)
 			if err != nil {
 				return err
 			}
-			if recs == nil {
-				recs = []audit.Record{}
-			}
 			if e.json {
-				return e.printJSON(recs)
+				return e.printJSON(raw)
+			}
+			recs := make([]audit.Record, 0, len(raw))
+			for i, m := range raw {
+				var r audit.Record
+				if err := json.Unmarshal(m, &r); err != nil {
+					return errs.E(errs.Corrupt, fmt.Errorf("audit record %d: %w", i, err))
+				}
+				recs = append(recs, r)
 			}
 			var b strings.Builder
 			for _, r := range recs {

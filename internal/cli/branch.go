@@ -34,46 +34,38 @@ branch (or at --at) without switching to it; nothing is printed (with
 			if len(args) == 0 && at != "" {
 				return usageError{fmt.Errorf("--at needs a branch NAME to create")}
 			}
-			return e.withWorld(func(s *session) error {
-				if len(args) == 1 {
-					var id coda.ID
-					if at != "" {
-						var err error
-						if id, err = s.resolve("--at", at); err != nil {
-							return err
-						}
-					}
-					if err := s.world.CreateBranch(args[0], id); err != nil || !e.json {
-						return err
-					}
-					head, err := s.world.Resolve(args[0])
-					if err != nil {
-						return err
-					}
-					return e.printJSON(branchJSON{Name: args[0], Head: head, Current: args[0] == s.world.Branch()})
+			c, err := e.api()
+			if err != nil {
+				return err
+			}
+			if len(args) == 1 {
+				b, err := c.NewBranch(e.ctx, e.remoteWorld(), args[0], at)
+				if err != nil || !e.json {
+					return flagError(err, "at", "--at")
 				}
-				bs, err := s.world.Branches()
-				if err != nil {
+				return e.printJSON(branchJSON(b))
+			}
+			bs, err := c.Branches(e.ctx, e.remoteWorld())
+			if err != nil {
+				return err
+			}
+			out := make([]branchJSON, 0, len(bs))
+			for _, b := range bs {
+				out = append(out, branchJSON(b))
+			}
+			if e.json {
+				return e.printJSON(out)
+			}
+			for _, b := range out {
+				mark := " "
+				if b.Current {
+					mark = "*"
+				}
+				if _, err := fmt.Fprintf(e.stdout, "%s %s %s\n", mark, b.Name, b.Head); err != nil {
 					return err
 				}
-				out := make([]branchJSON, 0, len(bs))
-				for _, b := range bs {
-					out = append(out, branchJSON{b.Name, b.Head, b.Current})
-				}
-				if e.json {
-					return e.printJSON(out)
-				}
-				for _, b := range out {
-					mark := " "
-					if b.Current {
-						mark = "*"
-					}
-					if _, err := fmt.Fprintf(e.stdout, "%s %s %s\n", mark, b.Name, b.Head); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&at, "at", "", "make the branch at this commit (default: the head)")

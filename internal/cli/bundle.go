@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coalescent/coal/bundle"
-	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
 )
@@ -64,38 +63,25 @@ receiver knows they are missing by design. With --json: {"header": {...},
 			if err := checkRevFlag(cmd, "head", head); err != nil {
 				return err
 			}
-			return e.withWorld(func(s *session) error {
-				who, err := e.author(s)
-				if err != nil {
-					return err
-				}
-				var opts bundle.CreateOptions
-				if since != "" {
-					if opts.Since, err = s.resolve("--since", since); err != nil {
-						return err
-					}
-				}
-				if head != "" {
-					if opts.Head, err = s.resolve("--head", head); err != nil {
-						return err
-					}
-				}
-				var st bundle.Stats
-				err = writeFileAtomic(args[0], func(f *os.File) error {
-					var err error
-					st, err = bundle.Create(s.world, who, f, opts)
-					return err
-				})
-				if err != nil {
-					return err
-				}
-				if e.json {
-					return e.printJSON(st)
-				}
-				_, err = fmt.Fprintf(e.stdout, "head %s\ncommits %d\nobjects %d\nwithheld %d\nbytes %d\n",
-					st.Header.Head, st.Commits, st.Objects, st.Withheld, st.Bytes)
+			c, err := e.api()
+			if err != nil {
 				return err
+			}
+			var st bundle.Stats
+			err = writeFileAtomic(args[0], func(f *os.File) error {
+				var err error
+				st, err = c.CreateBundle(e.ctx, e.remoteWorld(), since, head, f)
+				return flagError(flagError(err, "since", "--since"), "head", "--head")
 			})
+			if err != nil {
+				return err
+			}
+			if e.json {
+				return e.printJSON(st)
+			}
+			_, err = fmt.Fprintf(e.stdout, "head %s\ncommits %d\nobjects %d\nwithheld %d\nbytes %d\n",
+				st.Header.Head, st.Commits, st.Objects, st.Withheld, st.Bytes)
+			return err
 		},
 	}
 	create.Flags().StringVar(&since, "since", "", "leave out the commits reachable from this one")
@@ -124,30 +110,16 @@ branch's new head; with --json {"world", "name", "head", "commits",
 				return err
 			}
 			defer f.Close()
-			h, err := e.openHome()
+			c, err := e.api()
 			if err != nil {
 				return err
 			}
-			defer h.Close()
-			var w *cdb.World
-			var res cdb.ReceiveResult
-			if e.world != "" {
-				if w, err = h.World(e.world); err != nil {
-					return err
-				}
-				res, err = bundle.Apply(e.ctx, w, f, "")
-			} else {
-				w, res, err = bundle.ApplyHome(e.ctx, h, f)
-			}
+			res, err := c.ApplyBundle(e.ctx, e.world, f)
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
 			if e.json {
-				j := bundleApplyJSON{World: w.ID(), Name: w.Name(), Head: res.Head, Commits: res.Commits, Objects: res.Objects, Withheld: res.Withheld, FastForward: res.FastForward}
-				if res.Merge != nil {
-					j.Merge = res.Merge.ID
-				}
-				return e.printJSON(j)
+				return e.printJSON(bundleApplyJSON(res))
 			}
 			_, err = fmt.Fprintln(e.stdout, res.Head)
 			return err

@@ -35,6 +35,10 @@ type env struct {
 
 	nodeChecked bool           // node was called
 	nodeClient  *client.Client // the node serving the home, if any
+	nodeErr     error          // why the node HOME/api names did not answer, if it did not
+
+	apiClient *client.Client // what api returned (apiconn.go)
+	closers   []func() error // run by close after the command, last first
 }
 
 // usageError marks errors in how a command was called (exit status 2).
@@ -53,6 +57,9 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if cerr := e.close(); err == nil {
+		err = cerr
+	}
 	if err == nil {
 		return 0
 	}

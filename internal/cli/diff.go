@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
 )
 
@@ -38,54 +37,35 @@ unchanged (only its stamp differs) is not a difference. With --json, a list of
 {"path", "change", "a", "b"} (a and b: the value ids on each side).`,
 		Args: rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.withWorld(func(s *session) error {
-				v, err := e.view(s)
-				if err != nil {
-					return err
-				}
-				a, err := s.resolveIn(v, "", args[0])
-				if err != nil {
-					return err
-				}
-				var b coda.ID
-				if len(args) == 2 {
-					if b, err = s.resolveIn(v, "", args[1]); err != nil {
-						return err
-					}
-				}
-				out := []diffJSON{}
-				err = v.Diff(a, b, func(c tree.Change) error {
-					k := c.Kind()
-					if k == tree.Hidden || k == tree.Changed && c.A.ID == c.B.ID {
-						return nil // invisible, or the same value re-stamped
-					}
-					d := diffJSON{Path: c.Path, Meta: c.Meta, Change: k.String()}
-					if c.A.Kind == tree.KindValue {
-						d.A = c.A.ID
-					}
-					if c.B.Kind == tree.KindValue {
-						d.B = c.B.ID
-					}
-					out = append(out, d)
-					return nil
-				})
-				if err != nil {
-					return err
-				}
-				if e.json {
-					return e.printJSON(out)
-				}
-				var sb strings.Builder
-				for _, d := range out {
-					p := d.Path
-					if d.Meta {
-						p = strings.TrimSuffix(p, "/") + "/"
-					}
-					fmt.Fprintf(&sb, "%s %s\n", d.Change, p)
-				}
-				_, err = fmt.Fprint(e.stdout, sb.String())
+			c, err := e.api()
+			if err != nil {
 				return err
-			})
+			}
+			b := ""
+			if len(args) == 2 {
+				b = args[1]
+			}
+			ds, err := c.Diff(e.ctx, e.remoteWorld(), args[0], b)
+			if err != nil {
+				return argError(argError(err, "a"), "b")
+			}
+			out := make([]diffJSON, 0, len(ds))
+			for _, d := range ds {
+				out = append(out, diffJSON(d))
+			}
+			if e.json {
+				return e.printJSON(out)
+			}
+			var sb strings.Builder
+			for _, d := range out {
+				p := d.Path
+				if d.Meta {
+					p = strings.TrimSuffix(p, "/") + "/"
+				}
+				fmt.Fprintf(&sb, "%s %s\n", d.Change, p)
+			}
+			_, err = fmt.Fprint(e.stdout, sb.String())
+			return err
 		},
 	}
 }

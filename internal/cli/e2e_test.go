@@ -22,46 +22,68 @@ import (
 
 var e2eFull = flag.Bool("e2e.full", false, "TestServeEndToEnd with issue 6's counts (50 writers × 200 puts, 50 on one path)")
 
+// serveProc is a `coal serve` process that startServeProc started.
+type serveProc struct {
+	cmd    *exec.Cmd
+	c      *client.Client // of the API, with the token in HOME/token
+	url    string
+	done   chan struct{} // closed once the process has exited
+	err    error         // its Wait error, once done is closed
+	stderr *strings.Builder
+}
+
 // startServe starts `coal serve --api 127.0.0.1:0` on home and waits (with
 // a deadline) for HOME/api, which the node writes while it serves. It
 // skips the test if this coal has no serve command yet.
 func startServe(t *testing.T, bin, home string) (*exec.Cmd, *client.Client) {
 	t.Helper()
+	p := startServeProc(t, bin, home)
+	return p.cmd, p.c
+}
+
+// startServeProc is startServe returning the process. A HOME/api left by a
+// killed node is not taken for the new one's: the address must answer.
+// The process is killed, if still running, when the test ends.
+func startServeProc(t *testing.T, bin, home string) *serveProc {
+	t.Helper()
 	if out, err := exec.Command(bin, "serve", "--help").CombinedOutput(); err != nil {
 		t.Skipf("coal serve is not there yet: %v: %s", err, out)
 	}
-	cmd := exec.Command(bin, "serve", "--api", "127.0.0.1:0", "--home", home)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
+	p := &serveProc{cmd: exec.Command(bin, "serve", "--api", "127.0.0.1:0", "--home", home),
+		done: make(chan struct{}), stderr: new(strings.Builder)}
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
+		p.cmd.Process.Kill()
+		<-p.done
 	})
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		addr, err := os.ReadFile(filepath.Join(home, "api"))
 		if err == nil && len(addr) > 0 {
 			token, _ := os.ReadFile(filepath.Join(home, "token"))
-			c := client.New(strings.TrimSpace(string(addr)), strings.TrimSpace(string(token)), client.Options{})
-			if _, err := c.Status(context.Background(), ""); errors.Is(err, errs.NotExist) {
+			p.url = strings.TrimSpace(string(addr))
+			p.c = client.New(p.url, strings.TrimSpace(string(token)), client.Options{})
+			_, err := p.c.Status(context.Background(), "")
+			if errors.Is(err, errs.NotExist) {
 				t.Skipf("coal serve does not serve the API's routes yet: GET status: %v", err)
 			}
-			return cmd, c
+			if err == nil {
+				return p
+			}
 		}
 		select {
-		case err := <-exited:
-			t.Fatalf("coal serve exited before serving: %v\n%s", err, stderr.String())
+		case <-p.done:
+			t.Fatalf("coal serve exited before serving: %v\n%s", p.err, p.stderr.String())
 		case <-time.After(10 * time.Millisecond):
 			// Polling for the file, with a deadline: the node announces
 			// its address only by writing it.
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no %s after 20s\n%s", filepath.Join(home, "api"), stderr.String())
+			t.Fatalf("no answer at the address in %s after 20s\n%s", filepath.Join(home, "api"), p.stderr.String())
 		}
 	}
 }

@@ -2,10 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/errs"
 )
 
@@ -34,53 +35,28 @@ missing by design — withheld by the maker of a bundle, who could not read
 it — is not a problem: it is listed on a line starting "withheld: ".`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := e.openHome()
+			c, err := e.api()
 			if err != nil {
 				return err
 			}
-			defer h.Close()
-			var worlds []*cdb.World
-			if e.world != "" {
-				w, err := h.World(e.world)
-				if err != nil {
-					return err
-				}
-				worlds = append(worlds, w)
-			} else {
-				infos, err := h.Worlds()
-				if err != nil {
-					return err
-				}
-				for _, wi := range infos {
-					w, err := h.World(wi.ID.String())
-					if err != nil {
-						return err
-					}
-					worlds = append(worlds, w)
-				}
+			f, err := c.Fsck(e.ctx, e.world)
+			if err != nil {
+				return err
 			}
-			out := fsckJSON{Worlds: []string{}, Problems: []string{}, Withheld: []string{}}
-			for _, w := range worlds {
-				out.Worlds = append(out.Worlds, w.Name())
-				_, err := w.FsckReport(func(p string) {
-					p = fmt.Sprintf("world %s: %s", w.Name(), p)
-					out.Problems = append(out.Problems, p)
-					if !e.json {
-						fmt.Fprintln(e.stdout, p)
-					}
-				}, func(l string) {
-					l = fmt.Sprintf("world %s: %s", w.Name(), l)
-					out.Withheld = append(out.Withheld, l)
-					if !e.json {
-						fmt.Fprintln(e.stdout, "withheld: "+l)
-					}
-				})
-				if err != nil && !errs.Is(err, errs.Corrupt) {
-					return err
-				}
-			}
+			out := fsckJSON(f)
 			if e.json {
 				if err := e.printJSON(out); err != nil {
+					return err
+				}
+			} else {
+				var b strings.Builder
+				for _, p := range out.Problems {
+					fmt.Fprintln(&b, p)
+				}
+				for _, l := range out.Withheld {
+					fmt.Fprintln(&b, "withheld: "+l)
+				}
+				if _, err := io.WriteString(e.stdout, b.String()); err != nil {
 					return err
 				}
 			}
@@ -93,10 +69,10 @@ it — is not a problem: it is listed on a line starting "withheld: ".`,
 			}
 			if !e.json {
 				plural := "s"
-				if len(worlds) == 1 {
+				if len(out.Worlds) == 1 {
 					plural = ""
 				}
-				_, err = fmt.Fprintf(e.stdout, "ok: %d world%s checked\n", len(worlds), plural)
+				_, err = fmt.Fprintf(e.stdout, "ok: %d world%s checked\n", len(out.Worlds), plural)
 			}
 			return err
 		},

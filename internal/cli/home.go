@@ -38,7 +38,10 @@ func (e *env) openHome() (*cdb.Home, error) {
 	h, err := cdb.Open(e.home, e.options())
 	if err != nil && errs.Is(err, errs.Unavailable) {
 		if addr, rerr := os.ReadFile(filepath.Join(e.home, "api")); rerr == nil {
-			return nil, fmt.Errorf("%w: a node serves it at %s, and this command opens the home directly (it does not go through the node yet); stop the node (coal serve) to run it", err, strings.TrimSpace(string(addr)))
+			if e.as != "" {
+				return nil, servedError(e.home, strings.TrimSpace(string(addr)))
+			}
+			return nil, fmt.Errorf("%w: a node serves it at %s, and this command needs the home to itself; stop the node (coal serve) to run it", err, strings.TrimSpace(string(addr)))
 		}
 	}
 	return h, err
@@ -62,11 +65,11 @@ func (e *env) node() *client.Client {
 	if err != nil {
 		return nil
 	}
-	token, _ := os.ReadFile(filepath.Join(e.home, "token"))
-	c := client.New(strings.TrimSpace(string(addr)), strings.TrimSpace(string(token)), client.Options{})
+	c := client.New(strings.TrimSpace(string(addr)), e.nodeToken(), client.Options{})
 	ctx, cancel := context.WithTimeout(e.ctx, 2*time.Second)
 	defer cancel()
 	if _, err := c.Info(ctx); err != nil {
+		e.nodeErr = fmt.Errorf("the node at %s (HOME/api) did not answer: %w", c.BaseURL(), err)
 		return nil
 	}
 	e.nodeClient = c

@@ -26,7 +26,13 @@ signed by it and judged by its rights, its reads filtered by them.
 
 A public key's text form is ed25519: followed by 52 base32 characters; the
 same string names the key in ACLs, groups, commit authors and /home/KEY/.
-Private keys leave the home only through coal key export.`,
+Private keys leave the home only through coal key export.
+
+Like every command, these go through the node serving the home if one
+does (docs/cli.md): keys are files the node reads when it needs them, so
+keys made or imported while it runs are usable at once. Making, importing
+and exporting keys needs the node key's authority (no --as, and through a
+node the home's own token); listing them does not.`,
 	}
 	var out string
 	export := &cobra.Command{
@@ -38,12 +44,11 @@ with mode 0600; an existing file is not overwritten). The export holds the
 private key: whoever reads it can act as NAME.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := e.openHome()
+			c, err := e.api()
 			if err != nil {
 				return err
 			}
-			defer h.Close()
-			b, err := h.ExportKey(args[0])
+			b, err := c.ExportKey(e.ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -79,16 +84,15 @@ private key: whoever reads it can act as NAME.`,
 or digit; a taken name is refused. With --json: {"name", "public"}.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := e.openHome()
+			c, err := e.api()
 			if err != nil {
 				return err
 			}
-			defer h.Close()
-			id, err := h.NewKey(args[0])
+			k, err := c.NewKey(e.ctx, args[0])
 			if err != nil {
 				return err
 			}
-			return e.printKey(cdb.KeyInfo{Name: args[0], Public: id.Key()})
+			return e.printKey(k)
 		},
 	}, &cobra.Command{
 		Use:   "ls",
@@ -97,17 +101,13 @@ or digit; a taken name is refused. With --json: {"name", "public"}.`,
 list of {"name", "public"}.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := e.openHome()
+			c, err := e.api()
 			if err != nil {
 				return err
 			}
-			defer h.Close()
-			keys, err := h.Keys()
+			keys, err := c.Keys(e.ctx)
 			if err != nil {
 				return err
-			}
-			if keys == nil {
-				keys = []cdb.KeyInfo{}
 			}
 			if e.json {
 				return e.printJSON(keys)
@@ -138,19 +138,18 @@ With --json: {"name", "public"}.`,
 			if err != nil {
 				return err
 			}
-			h, err := e.openHome()
+			c, err := e.api()
 			if err != nil {
 				return err
 			}
-			defer h.Close()
-			id, err := h.ImportKey(args[0], b)
+			k, err := c.ImportKey(e.ctx, args[0], b)
 			if err != nil {
 				if args[1] != "-" {
 					return fmt.Errorf("%s: %w", args[1], err)
 				}
 				return err
 			}
-			return e.printKey(cdb.KeyInfo{Name: args[0], Public: id.Key()})
+			return e.printKey(k)
 		},
 	})
 	return cmd

@@ -37,77 +37,40 @@ With --json, a list of {"id", "parents", "tree", "author", "time", "hlc",
 			if len(args) == 1 {
 				path = args[0]
 			}
-			if c := e.node(); c != nil {
-				cs, err := c.Log(e.ctx, e.remoteWorld(), from, path, n)
-				if err != nil {
-					return err
-				}
-				if e.json {
-					out := make([]commitSummaryJSON, 0, len(cs))
-					for _, c := range cs {
-						out = append(out, commitSummaryJSON(c))
-					}
-					return e.printJSON(out)
-				}
-				var b strings.Builder
-				for _, c := range cs {
-					author := "merge"
-					if c.Author != "" {
-						author = c.Author[:min(len(c.Author), len(cdb.KeyPrefix)+8)]
-					}
-					msg := firstLine(c.Message)
-					if msg == "" && c.Author == "" && len(c.Parents) > 1 {
-						msg = "(merge"
-						for _, p := range c.Parents {
-							msg += " " + p.Short()
-						}
-						msg += ")"
-					}
-					fmt.Fprintf(&b, "%s %s %s %s\n", c.ID, c.Time, author, msg)
-				}
-				_, err = fmt.Fprint(e.stdout, b.String())
+			c, err := e.api()
+			if err != nil {
 				return err
 			}
-			return e.withWorld(func(s *session) error {
-				v, err := e.view(s)
-				if err != nil {
-					return err
-				}
-				start, err := s.resolveIn(v, "--from", from)
-				if err != nil {
-					return err
-				}
-				cs, err := v.Log(start, path, n)
-				if err != nil {
-					return err
-				}
-				if e.json {
-					out := make([]commitSummaryJSON, 0, len(cs))
-					for _, c := range cs {
-						out = append(out, summarize(c))
-					}
-					return e.printJSON(out)
-				}
-				var b strings.Builder
+			cs, err := c.Log(e.ctx, e.remoteWorld(), from, path, n)
+			if err != nil {
+				return flagError(err, "from", "--from")
+			}
+			if e.json {
+				out := make([]commitSummaryJSON, 0, len(cs))
 				for _, c := range cs {
-					author := "merge"
-					if c.Author != "" {
-						author = c.Author[:min(len(c.Author), len(cdb.KeyPrefix)+8)]
-					}
-					msg := firstLine(c.Message)
-					if msg == "" && c.Merge {
-						// Merge commits carry no message: any node computes them.
-						msg = "(merge"
-						for _, p := range c.Parents {
-							msg += " " + p.Short()
-						}
-						msg += ")"
-					}
-					fmt.Fprintf(&b, "%s %s %s %s\n", c.ID, formatTime(c.Time), author, msg)
+					out = append(out, commitSummaryJSON(c))
 				}
-				_, err = fmt.Fprint(e.stdout, b.String())
-				return err
-			})
+				return e.printJSON(out)
+			}
+			var b strings.Builder
+			for _, c := range cs {
+				author := "merge"
+				if c.Author != "" {
+					author = c.Author[:min(len(c.Author), len(cdb.KeyPrefix)+8)]
+				}
+				msg := firstLine(c.Message)
+				if msg == "" && c.Author == "" && len(c.Parents) > 1 {
+					// Merge commits carry no message: any node computes them.
+					msg = "(merge"
+					for _, p := range c.Parents {
+						msg += " " + p.Short()
+					}
+					msg += ")"
+				}
+				fmt.Fprintf(&b, "%s %s %s %s\n", c.ID, c.Time, author, msg)
+			}
+			_, err = fmt.Fprint(e.stdout, b.String())
+			return err
 		},
 	}
 	f := cmd.Flags()

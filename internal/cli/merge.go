@@ -32,23 +32,25 @@ concurrent losers are kept in the commit (see coal conflicts). The number
 of conflicts is reported on standard error.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.withWorld(func(s *session) error {
-				c, conflicts, err := s.world.Merge(e.ctx, args[0])
-				if err != nil {
-					return err
-				}
-				if e.json {
-					return e.printJSON(mergeJSON{Commit: c.ID, Merge: c.Merge, FastForward: c.FastForward, Conflicts: len(conflicts)})
-				}
-				switch n := len(conflicts); n {
-				case 0:
-				case 1:
-					fmt.Fprintf(e.stderr, "coal: merge %s: 1 conflict (coal conflicts shows it)\n", args[0])
-				default:
-					fmt.Fprintf(e.stderr, "coal: merge %s: %d conflicts (coal conflicts lists them)\n", args[0], n)
-				}
-				return e.printCommit(c.ID)
-			})
+			c, err := e.api()
+			if err != nil {
+				return err
+			}
+			m, err := c.Merge(e.ctx, e.remoteWorld(), args[0])
+			if err != nil {
+				return err
+			}
+			if e.json {
+				return e.printJSON(mergeJSON(m))
+			}
+			switch n := m.Conflicts; n {
+			case 0:
+			case 1:
+				fmt.Fprintf(e.stderr, "coal: merge %s: 1 conflict (coal conflicts shows it)\n", args[0])
+			default:
+				fmt.Fprintf(e.stderr, "coal: merge %s: %d conflicts (coal conflicts lists them)\n", args[0], n)
+			}
+			return e.printCommit(m.Commit)
 		},
 	}
 }

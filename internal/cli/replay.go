@@ -31,17 +31,19 @@ branch's head:
 On any mismatch, print the commit and what differs, and exit 1.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.withWorld(func(s *session) error {
-				r, err := s.world.Replay(nil)
-				if err != nil {
-					return err
-				}
-				if e.json {
-					return e.printJSON(replayJSON{Commits: r.Count, Root: r.Root})
-				}
-				_, err = fmt.Fprintf(e.stdout, "replayed %d commits, root %s\n", r.Count, r.Root)
+			c, err := e.api()
+			if err != nil {
 				return err
-			})
+			}
+			r, err := c.Replay(e.ctx, e.remoteWorld())
+			if err != nil {
+				return err
+			}
+			if e.json {
+				return e.printJSON(replayJSON(r))
+			}
+			_, err = fmt.Fprintf(e.stdout, "replayed %d commits, root %s\n", r.Commits, r.Root)
+			return err
 		},
 	}
 }

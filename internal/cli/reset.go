@@ -19,21 +19,15 @@ COMMIT stay in history, and the reset itself can be reverted.`,
 			if err := checkRevFlag(cmd, "to", to); err != nil {
 				return err
 			}
-			return e.withWorld(func(s *session) error {
-				id, err := s.resolve("--to", to)
-				if err != nil {
-					return err
-				}
-				who, err := e.author(s)
-				if err != nil {
-					return err
-				}
-				c, err := s.world.Reset(e.ctx, who, id)
-				if err != nil {
-					return err
-				}
-				return e.printCommit(c.ID)
-			})
+			c, err := e.api()
+			if err != nil {
+				return err
+			}
+			r, err := c.Reset(e.ctx, e.remoteWorld(), to)
+			if err != nil {
+				return flagError(err, "to", "--to")
+			}
+			return e.printCommit(r.Commit)
 		},
 	}
 	cmd.Flags().StringVar(&to, "to", "", "the commit whose tree to restore")

@@ -15,27 +15,22 @@ func newRevertCmd(e *env) *cobra.Command {
 		Long: `Make a new commit that undoes exactly the ops of COMMIT (for a merge commit:
 what it changed relative to its first parent), and print its id. A path
 that was changed again after COMMIT is left alone, not clobbered, and
-reported on standard error.`,
+reported on standard error; if every path was, nothing is committed and
+the error names them.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.withWorld(func(s *session) error {
-				id, err := s.resolve("", args[0])
-				if err != nil {
-					return err
-				}
-				who, err := e.author(s)
-				if err != nil {
-					return err
-				}
-				c, skipped, err := s.world.Revert(e.ctx, who, id)
-				for _, p := range skipped {
-					fmt.Fprintf(e.stderr, "coal: revert %s: %s was changed again later; left as it is\n", id.Short(), p)
-				}
-				if err != nil {
-					return err
-				}
-				return e.printCommit(c.ID)
-			})
+			c, err := e.api()
+			if err != nil {
+				return err
+			}
+			r, err := c.Revert(e.ctx, e.remoteWorld(), args[0])
+			if err != nil {
+				return argError(err, "commit")
+			}
+			for _, p := range r.Skipped {
+				fmt.Fprintf(e.stderr, "coal: revert %s: %s was changed again later; left as it is\n", r.Reverted.Short(), p)
+			}
+			return e.printCommit(r.Commit)
 		},
 	}
 }

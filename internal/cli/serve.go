@@ -17,7 +17,12 @@ import (
 func init() { register(newServeCmd) }
 
 func newServeCmd(e *env) *cobra.Command {
-	var addr string
+	var (
+		addr      string
+		listen    []string
+		bootstrap []string
+		noMDNS    bool
+	)
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the node: create the home if there is none and serve the API",
@@ -25,28 +30,49 @@ func newServeCmd(e *env) *cobra.Command {
 creating it first if there is none (as coal init would). Serve the API on
 --api (default 127.0.0.1:7070; port 0 picks a free one) until interrupted
 (SIGINT or SIGTERM), then shut down cleanly: every acknowledged commit is
-durable. Once ready, print the API's URL and the node key:
+durable. Once ready, print the API's URL, the node key, its peer id and
+the full multiaddrs it listens on for other nodes (coal peer add takes
+one):
 
 	api http://ADDR
 	node ed25519:KEY
+	peer 12D3KooW…
+	listen /ip4/192.0.2.1/tcp/7071/p2p/12D3KooW…
 
 The URL is also in HOME/api while the node runs; requests need the bearer
-token in HOME/token (coal token). Logs go to stderr (docs/node.md).`,
+token in HOME/token (coal token). Logs go to stderr (docs/node.md).
+
+The node joins the peer-to-peer network (docs/swarm.md): it listens on
+every --listen multiaddr (repeatable; default: HOME/swarm.json's, all
+interfaces on one port, TCP and QUIC), finds peers on the LAN by mDNS
+(--no-mdns turns that off), dials its bootstrap peers (--bootstrap,
+repeatable, and HOME/swarm.json's) and the peers it knew before, and
+exchanges peer lists with the peers it meets.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(e.ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			log := slog.New(slog.NewTextHandler(e.stderr, nil))
-			n, err := node.Open(e.home, node.Options{API: addr, Logger: log, Handler: apiHandler})
+			n, err := node.Open(e.home, node.Options{API: addr, Logger: log, Handler: apiHandler,
+				Listen: listen, NoMDNS: noMDNS, Bootstrap: bootstrap})
 			if err != nil {
 				return err
 			}
 			return n.Serve(ctx, func(url string) {
 				fmt.Fprintf(e.stdout, "api %s\nnode %s\n", url, n.Home().NodeKey().Key())
+				if s := n.Swarm(); s != nil {
+					fmt.Fprintf(e.stdout, "peer %s\n", s.ID())
+					for _, a := range s.Addrs() {
+						fmt.Fprintf(e.stdout, "listen %s\n", a)
+					}
+				}
 			})
 		},
 	}
 	cmd.Flags().StringVar(&addr, "api", node.DefaultAPI, "address the API listens on")
+	cmd.Flags().StringArrayVar(&listen, "listen", nil, "a multiaddr the node listens on for peers (repeatable; default: HOME/swarm.json's)")
+	cmd.Flags().StringArrayVar(&bootstrap, "bootstrap", nil, "a full multiaddr (ending in /p2p/PEER-ID) of a peer to dial at start (repeatable)")
+	cmd.Flags().BoolVar(&noMDNS, "no-mdns", false, "do not look for peers on the LAN with mDNS")
 	return cmd
 }
 
@@ -58,5 +84,24 @@ func apiHandler(n *node.Node) http.Handler {
 		Logger:  n.Logger(),
 		Metrics: n.Metrics(),
 		Version: Version,
+		Network: network(n),
+		Sync:    syncer(n),
 	})
+}
+
+// syncer is the node's world sync as the API's Syncer, nil without one.
+func syncer(n *node.Node) api.Syncer {
+	if r := n.Replica(); r != nil {
+		return r
+	}
+	return nil
+}
+
+// network is the node's swarm as the API's Network, nil without one (a
+// nil *swarm.Swarm in the interface would not be).
+func network(n *node.Node) api.Network {
+	if s := n.Swarm(); s != nil {
+		return s
+	}
+	return nil
 }

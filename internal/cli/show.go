@@ -59,45 +59,6 @@ type commitSummaryJSON struct {
 	Message string    `json:"message"`
 }
 
-func summarize(c cdb.CommitInfo) commitSummaryJSON {
-	parents := c.Parents
-	if parents == nil {
-		parents = []coda.ID{}
-	}
-	return commitSummaryJSON{
-		ID:      c.ID,
-		Parents: parents,
-		Tree:    c.Tree,
-		Author:  c.Author,
-		Time:    formatTime(c.Time),
-		HLC:     uint64(c.Time),
-		Message: c.Message,
-	}
-}
-
-// signatureStatus is "good", "bad: REASON" or "none (merge)".
-func signatureStatus(c *cdb.Commit) string {
-	if c.IsMerge() {
-		return "none (merge)"
-	}
-	if err := c.Verify(); err != nil {
-		return "bad"
-	}
-	return "good"
-}
-
-func opsJSON(ops []cdb.Change) []opJSON {
-	out := make([]opJSON, 0, len(ops))
-	for _, o := range ops {
-		j := opJSON{Path: o.Path, Meta: o.Meta, Change: "put", ID: o.ID}
-		if o.Delete {
-			j.Change, j.ID = "delete", coda.ID{}
-		}
-		out = append(out, j)
-	}
-	return out
-}
-
 func newShowCmd(e *env) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show COMMIT",
@@ -121,55 +82,11 @@ characters, or a branch name):
 The signature is checked against the author's key. Exit 1 if it is bad.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if c := e.node(); c != nil {
-				return e.showRemote(c, args[0])
+			c, err := e.api()
+			if err != nil {
+				return err
 			}
-			return e.withWorld(func(s *session) error {
-				v, err := e.view(s)
-				if err != nil {
-					return err
-				}
-				// What is shown are the ops the identity may read; a
-				// commit none of whose ops it may read does not exist for
-				// it. The signature is checked on the whole commit.
-				c, err := s.loadVisible(v, args[0])
-				if err != nil {
-					return err
-				}
-				full, err := s.world.LoadCommit(c.ID)
-				if err != nil {
-					return err
-				}
-				sig := signatureStatus(full)
-				if e.json {
-					sum := summarize(c.Info())
-					j := showJSON{
-						ID:        sum.ID,
-						World:     s.world.ID(),
-						Parents:   sum.Parents,
-						Tree:      sum.Tree,
-						Author:    sum.Author,
-						Time:      sum.Time,
-						HLC:       sum.HLC,
-						Message:   sum.Message,
-						Signature: strings.Fields(sig)[0],
-						Ops:       opsJSON(c.Ops),
-						Conflicts: []conflictRefJSON{},
-					}
-					for _, k := range c.Conflicts {
-						j.Conflicts = append(j.Conflicts, conflictRefJSON{Path: k.Path, Meta: k.Meta, Winner: k.Winner, Loser: k.Loser})
-					}
-					if err := e.printJSON(j); err != nil {
-						return err
-					}
-				} else if err := writeCommit(e.stdout, s.world.ID(), c, sig); err != nil {
-					return err
-				}
-				if sig == "bad" {
-					return errs.E(errs.Invalid, fmt.Sprintf("commit %s: bad signature", c.ID))
-				}
-				return nil
-			})
+			return e.show(c, args[0])
 		},
 	}
 }
@@ -186,34 +103,10 @@ func opText(o cdb.Change) string {
 	return "put " + p + " " + o.ID.String()
 }
 
-// writeCommit writes c as coal show prints it.
-func writeCommit(w io.Writer, world coda.ID, c *cdb.Commit, sig string) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "commit %s\nworld %s\nparents", c.ID, world)
-	for _, p := range c.Parents {
-		fmt.Fprintf(&b, " %s", p)
-	}
-	fmt.Fprintf(&b, "\ntree %s\nauthor", c.Tree)
-	if c.Author != nil {
-		fmt.Fprintf(&b, " %s", keyText(c.Author))
-	}
-	fmt.Fprintf(&b, "\ntime %s (hlc %d)\nsignature %s\nmessage %s\nops %d\n",
-		formatTime(c.Time), uint64(c.Time), sig, c.Message, len(c.Ops))
-	for _, o := range c.Ops {
-		fmt.Fprintf(&b, "  %s\n", opText(o))
-	}
-	if len(c.Conflicts) > 0 {
-		fmt.Fprintf(&b, "conflicts %d\n", len(c.Conflicts))
-		for _, k := range c.Conflicts {
-			fmt.Fprintf(&b, "  %s winner %s loser %s\n", k.Path, k.Winner, k.Loser)
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// showRemote is coal show through the node serving the home.
-func (e *env) showRemote(c *client.Client, rev string) error {
+// show prints the commit rev names as the acting identity sees it: the
+// ops it may read (a commit none of whose ops it may read does not exist
+// for it); the signature is checked on the whole commit.
+func (e *env) show(c *client.Client, rev string) error {
 	d, err := c.Commit(e.ctx, e.remoteWorld(), rev)
 	if err != nil {
 		return err

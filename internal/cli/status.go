@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/coalescent/coal/api/client"
 	"github.com/coalescent/coal/coda"
 )
 
@@ -16,6 +17,9 @@ type statusJSON struct {
 	Branch string  `json:"branch"`
 	Head   coda.ID `json:"head"`
 	Root   coda.ID `json:"root"`
+	// Peers are the connected peers' heads (through a serving node, as
+	// its node key; docs/sync.md).
+	Peers []client.PeerSync `json:"peers,omitempty"`
 }
 
 func newStatusCmd(e *env) *cobra.Command {
@@ -30,49 +34,53 @@ root id of the head's tree:
 	head COMMIT
 	root ROOT
 
-With --json: {"world": ID, "branch": NAME, "head": COMMIT, "root": ROOT}.`,
+and, through a serving node that syncs (docs/sync.md), one line per
+connected peer with its head of the world and whether it is ours:
+
+	peer PEERID in-sync|behind|none HEAD
+
+With --json: {"world": ID, "branch": NAME, "head": COMMIT, "root": ROOT,
+"peers": [{"peer", "key", "head", "in_sync", "seen"}]}.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if c := e.node(); c != nil {
-				st, err := c.Status(e.ctx, e.remoteWorld())
-				if err != nil {
-					return err
-				}
-				if e.json {
-					return e.printJSON(statusJSON{World: st.World, Branch: st.Branch, Head: st.Head, Root: st.Root})
-				}
-				ws, err := c.Worlds(e.ctx)
-				if err != nil {
-					return err
-				}
-				name := ""
-				for _, w := range ws {
-					if w.ID == st.World {
-						name = w.Name
-					}
-				}
-				_, err = fmt.Fprintf(e.stdout, "world %s %s\nbranch %s\nhead %s\nroot %s\n",
-					name, st.World, st.Branch, st.Head, st.Root)
+			c, err := e.api()
+			if err != nil {
 				return err
 			}
-			return e.withWorld(func(s *session) error {
-				w := s.world
-				head, err := w.Head()
-				if err != nil {
-					return err
-				}
-				c, err := w.LoadCommit(head)
-				if err != nil {
-					return err
-				}
-				st := statusJSON{World: w.ID(), Branch: w.Branch(), Head: head, Root: c.Tree}
-				if e.json {
-					return e.printJSON(st)
-				}
-				_, err = fmt.Fprintf(e.stdout, "world %s %s\nbranch %s\nhead %s\nroot %s\n",
-					w.Name(), st.World, st.Branch, st.Head, st.Root)
+			st, err := c.Status(e.ctx, e.remoteWorld())
+			if err != nil {
 				return err
-			})
+			}
+			if e.json {
+				return e.printJSON(statusJSON{World: st.World, Branch: st.Branch, Head: st.Head, Root: st.Root, Peers: st.Peers})
+			}
+			ws, err := c.Worlds(e.ctx)
+			if err != nil {
+				return err
+			}
+			name := ""
+			for _, w := range ws {
+				if w.ID == st.World {
+					name = w.Name
+				}
+			}
+			if _, err = fmt.Fprintf(e.stdout, "world %s %s\nbranch %s\nhead %s\nroot %s\n",
+				name, st.World, st.Branch, st.Head, st.Root); err != nil {
+				return err
+			}
+			for _, p := range st.Peers {
+				state := "behind"
+				switch {
+				case p.Head.IsZero():
+					state = "none"
+				case p.InSync:
+					state = "in-sync"
+				}
+				if _, err := fmt.Fprintf(e.stdout, "peer %s %s %s\n", p.Peer, state, p.Head); err != nil {
+					return err
+				}
+			}
+			return nil
 		},
 	}
 }

@@ -15,19 +15,15 @@ from now on. The current branch of each world is kept in the home's
 config.json. Nothing is printed; with --json, {"name", "head", "current"}.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.withWorld(func(s *session) error {
-				if err := s.world.Switch(args[0]); err != nil {
-					return err
-				}
-				if !e.json {
-					return nil
-				}
-				head, err := s.world.Head()
-				if err != nil {
-					return err
-				}
-				return e.printJSON(branchJSON{Name: s.world.Branch(), Head: head, Current: true})
-			})
+			c, err := e.api()
+			if err != nil {
+				return err
+			}
+			b, err := c.Switch(e.ctx, e.remoteWorld(), args[0])
+			if err != nil || !e.json {
+				return err
+			}
+			return e.printJSON(branchJSON(b))
 		},
 	}
 }

@@ -42,23 +42,18 @@ the key --as names: its creator, admin of / in the world. Print the world's
 id (the genesis commit's id).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := e.openHome()
+			c, err := e.api()
 			if err != nil {
 				return err
 			}
-			defer h.Close()
-			who, err := e.identity(h)
-			if err != nil {
-				return err
-			}
-			w, err := h.NewWorldAs(args[0], who)
+			w, err := c.CreateWorld(e.ctx, args[0])
 			if err != nil {
 				return err
 			}
 			if e.json {
-				return e.printJSON(newWorldJSON{Commit: w.ID(), World: w.ID(), Name: w.Name()})
+				return e.printJSON(newWorldJSON(w))
 			}
-			return e.printCommit(w.ID())
+			return e.printCommit(w.World)
 		},
 	}, &cobra.Command{
 		Use:   "ls",
@@ -67,22 +62,17 @@ id (the genesis commit's id).`,
 name and id.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			h, err := e.openHome()
+			c, err := e.api()
 			if err != nil {
 				return err
 			}
-			defer h.Close()
-			def, err := h.World("")
-			if err != nil {
-				return err
-			}
-			ws, err := h.Worlds()
+			ws, err := c.Worlds(e.ctx)
 			if err != nil {
 				return err
 			}
 			out := make([]worldJSON, 0, len(ws))
 			for _, w := range ws {
-				out = append(out, worldJSON{Name: w.Name, ID: w.ID, Branch: w.Branch, Head: w.Head, Default: w.ID == def.ID()})
+				out = append(out, worldJSON(w))
 			}
 			if e.json {
 				return e.printJSON(out)

@@ -34,6 +34,7 @@ var layers = map[string]int{
 	"relay":        6,
 	"ctp":          7,
 	"swarm":        8,
+	"replica":      8,
 	"module":       9,
 	"trust":        9,
 	"node":         10,

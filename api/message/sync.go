@@ -1,0 +1,35 @@
+package message
+
+import "github.com/coalescent/coal/coda"
+
+// SyncReport answers POST /v1/worlds/{world}/sync (coal sync --json): one
+// round of sync with every connected peer (docs/sync.md).
+type SyncReport struct {
+	World coda.ID    `json:"world"`
+	Head  coda.ID    `json:"head"` // our head of main after the round
+	Peers []SyncPeer `json:"peers"`
+}
+
+// SyncPeer is what one round did with one peer.
+type SyncPeer struct {
+	Peer    string  `json:"peer"`          // libp2p peer id
+	Head    coda.ID `json:"head,omitzero"` // the peer's head (zero: it shows us none)
+	InSync  bool    `json:"in_sync"`       // we now hold the peer's head in our history
+	Commits int     `json:"commits"`       // commits pulled from it
+	Objects int     `json:"objects"`
+	Bytes   int64   `json:"bytes"`
+	Merged  bool    `json:"merged,omitempty"`  // a merge was made
+	Waiting bool    `json:"waiting,omitempty"` // diverged: the peer is to merge first
+	Error   string  `json:"error,omitempty"`
+}
+
+// PeerSync is one peer in a world's status (GET .../status "peers",
+// coal status): its last announced head and whether it is ours.
+type PeerSync struct {
+	Peer   string  `json:"peer"`
+	Key    string  `json:"key"`           // its node key, ed25519:…
+	Head   coda.ID `json:"head,omitzero"` // zero: it shows us no head of this world
+	InSync bool    `json:"in_sync"`
+	Seen   string  `json:"seen,omitempty"` // when its heads last arrived, RFC 3339 UTC
+	Error  string  `json:"error,omitempty"`
+}

@@ -1,0 +1,232 @@
+package replica
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coalescent/coal/acl"
+	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/coda"
+)
+
+// TestPartition: a node cut off keeps writing, as do the others; healed,
+// all converge with every acknowledged commit, and the concurrent writes
+// to one path are listed as a conflict.
+func TestPartition(t *testing.T) {
+	nw := newNetwork(t, 3)
+	n0, n2 := nw.nodes[0], nw.nodes[2]
+	world := n0.defaultWorld(t).ID()
+	nw.start()
+	nw.connect()
+	nw.converged(world, 5*time.Second)
+	nw.cut(n2)
+	var acked []coda.ID
+	for i := range 3 {
+		acked = append(acked, n2.put(t, fmt.Sprintf("/n2/%d", i), "cut off").ID)
+		acked = append(acked, n0.put(t, fmt.Sprintf("/n0/%d", i), "connected").ID)
+	}
+	acked = append(acked, n0.put(t, "/x", "from n0").ID, n2.put(t, "/x", "from n2").ID)
+	nw.converged(world, 5*time.Second, nw.nodes[0], nw.nodes[1])
+	if h, _ := n2.state(world); n2.inHistory(t, world, acked[1]) {
+		t.Fatalf("the cut-off node %s holds n0's commit %s at %s", n2.name, acked[1], h)
+	}
+	nw.heal(n2)
+	head, _ := nw.converged(world, 10*time.Second)
+	for _, nd := range nw.nodes {
+		for _, c := range acked {
+			if !nd.inHistory(t, world, c) {
+				t.Errorf("%s: acknowledged commit %s missing", nd.name, c)
+			}
+		}
+	}
+	// The conflict on /x is listed by a merge in the history.
+	w := n0.world(world)
+	found := false
+	stack, seen := []coda.ID{head}, map[coda.ID]bool{}
+	for len(stack) > 0 && !found {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		c, err := w.LoadCommit(id)
+		must(t, err)
+		for _, k := range c.Conflicts {
+			found = found || k.Path == "/x"
+		}
+		stack = append(stack, c.Parents...)
+	}
+	if !found {
+		t.Errorf("no merge lists the conflict on /x")
+	}
+	want, err := n0.text(t, world, "/x")
+	must(t, err)
+	for _, nd := range nw.nodes {
+		if got, _ := nd.text(t, world, "/x"); got != want {
+			t.Errorf("%s: /x = %q, want %q everywhere", nd.name, got, want)
+		}
+	}
+}
+
+// TestLateJoiner: a node that connects after a history was written gets
+// all of it.
+func TestLateJoiner(t *testing.T) {
+	nw := newNetwork(t, 3)
+	n0, n1, late := nw.nodes[0], nw.nodes[1], nw.nodes[2]
+	world := n0.defaultWorld(t).ID()
+	nw.start()
+	nw.connect(n0, n1)
+	nw.converged(world, 5*time.Second, n0, n1)
+	for i := range 10 {
+		n0.put(t, fmt.Sprintf("/a/%d", i), "a")
+		n1.put(t, fmt.Sprintf("/b/%d", i), "b")
+	}
+	nw.converged(world, 5*time.Second, n0, n1)
+	if late.world(world) != nil {
+		t.Fatalf("the late node holds the world before it connects")
+	}
+	nw.connect()
+	head, _ := nw.converged(world, 5*time.Second)
+	count := func(nd *node) int {
+		w := nd.world(world)
+		n, stack, seen := 0, []coda.ID{head}, map[coda.ID]bool{}
+		for len(stack) > 0 {
+			id := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			c, err := w.LoadCommit(id)
+			if err != nil {
+				t.Fatalf("%s: commit %s: %v", nd.name, id, err)
+			}
+			n++
+			stack = append(stack, c.Parents...)
+		}
+		return n
+	}
+	if a, b := count(n0), count(late); a != b || a < 21 {
+		t.Errorf("history: %d commits on n0, %d on the late node; want equal, at least 21", a, b)
+	}
+}
+
+// TestReadRights: a peer that may not read /p gets no value under /p
+// (counted at the sender), only /p's .acl, which validation needs; it
+// still syncs the rest.
+func TestReadRights(t *testing.T) {
+	nw := newNetwork(t, 2)
+	n0, n1 := nw.nodes[0], nw.nodes[1]
+	world := n0.defaultWorld(t).ID()
+	var only acl.ACL
+	only.Grant(acl.Key(n0.h.NodeKey().Public32()), acl.All)
+	n0.putACL(t, "/p", only)
+	n0.put(t, "/p/secret", "n0 only")
+	n0.put(t, "/p/deep/secret", "n0 only")
+	n0.put(t, "/pub/hello", "everyone")
+	nw.start()
+	nw.connect()
+	nw.converged(world, 5*time.Second)
+	n0.put(t, "/p/later", "n0 only")
+	n1.put(t, "/pub/fromn1", "n1")
+	nw.converged(world, 5*time.Second)
+	n0.mu.Lock()
+	sent, held := n0.sent[n1.host.ID()], n0.held[n1.host.ID()]
+	n0.mu.Unlock()
+	var under []string
+	for _, p := range sent {
+		if strings.HasPrefix(p, "/p/") && p != "/p/.acl" {
+			under = append(under, p)
+		}
+	}
+	if len(under) != 0 {
+		t.Errorf("sent to n1 under /p: %v; want none", under)
+	}
+	if !strings.Contains(strings.Join(held, " "), "/p/secret") || !strings.Contains(strings.Join(held, " "), "/p/later") {
+		t.Errorf("withheld from n1: %v; want /p/secret and /p/later", held)
+	}
+	if !strings.Contains(strings.Join(sent, " "), "/pub/hello") {
+		t.Errorf("sent to n1: %v; want /pub/hello", sent)
+	}
+	if _, err := n1.text(t, world, "/p/secret"); err == nil {
+		t.Errorf("n1 reads /p/secret")
+	}
+	if got, err := n1.text(t, world, "/pub/hello"); err != nil || got != "everyone" {
+		t.Errorf("n1: /pub/hello = %q, %v", got, err)
+	}
+	if got, err := n0.text(t, world, "/pub/fromn1"); err != nil || got != "n1" {
+		t.Errorf("n0: /pub/fromn1 = %q, %v", got, err)
+	}
+}
+
+// TestNotShown: a world a peer may read nothing of is not announced to
+// it, and a Pull of it is refused as for a world that does not exist.
+func TestNotShown(t *testing.T) {
+	nw := newNetwork(t, 2)
+	n0, n1 := nw.nodes[0], nw.nodes[1]
+	w, err := n0.h.NewWorld("private")
+	must(t, err)
+	n0.commit(t, w, putOp("/secret", "s"))
+	nw.start()
+	nw.connect()
+	nw.converged(n0.defaultWorld(t).ID(), 5*time.Second)
+	reports, err := n1.e.SyncNow(bg, coda.ID{})
+	must(t, err)
+	if n1.world(w.ID()) != nil {
+		t.Errorf("n1 holds the private world")
+	}
+	for _, r := range reports {
+		if r.World == w.ID() {
+			t.Errorf("n1's round reports the private world: %+v", r)
+		}
+	}
+	head, err := w.Resolve(cdb.DefaultBranch)
+	must(t, err)
+	var r PeerReport
+	err = n1.e.pull(bg, n0.host.ID(), nil, w.ID(), head, &r)
+	if err == nil || !strings.Contains(err.Error(), "no world") {
+		t.Errorf("pull of the private world: %v; want refused as not existing", err)
+	}
+}
+
+// TestMerkleTransfer: after one change in a world of 10,000 entries, a
+// sync moves tens of objects, not thousands.
+func TestMerkleTransfer(t *testing.T) {
+	nw := newNetwork(t, 2)
+	n0, n1 := nw.nodes[0], nw.nodes[1]
+	w := n0.defaultWorld(t)
+	const n = 10000
+	for batch := range 10 {
+		ops := make([]cdb.Op, 0, n/10)
+		for i := range n / 10 {
+			ops = append(ops, putOp(fmt.Sprintf("/d%d/e%05d", i%7, batch*n/10+i), fmt.Sprintf("v%d", batch*n/10+i)))
+		}
+		n0.commit(t, w, ops...)
+	}
+	nw.start()
+	nw.connect()
+	nw.converged(w.ID(), 20*time.Second)
+	var before PeerStats
+	waitFor(t, 5*time.Second, "n1 counts the clone", func() bool {
+		before = n1.e.Stats(n0.host.ID())
+		return before.Pulls > 0
+	})
+	n0.put(t, "/d3/e04242", "changed")
+	nw.converged(w.ID(), 5*time.Second)
+	var after PeerStats
+	waitFor(t, 5*time.Second, "n1 counts the pull", func() bool { // counted just after Receive
+		after = n1.e.Stats(n0.host.ID())
+		return after.Pulls > before.Pulls
+	})
+	objs, bytes := after.ObjectsRecv-before.ObjectsRecv, after.BytesRecv-before.BytesRecv
+	t.Logf("clone: %d objects, %d bytes; one change: %d objects, %d bytes", before.ObjectsRecv, before.BytesRecv, objs, bytes)
+	if before.ObjectsRecv < n {
+		t.Errorf("clone moved %d objects, want at least %d", before.ObjectsRecv, n)
+	}
+	if objs == 0 || objs >= 60 {
+		t.Errorf("one change moved %d objects, want 1..59", objs)
+	}
+}

@@ -145,6 +145,10 @@ type staging struct {
 	s   tree.Store
 	b   store.Batch
 	mem map[coda.ID][]byte
+	// nodes caches the decoded nodes of mem (nil: none are cached), over
+	// a store that caches nodes; once the batch is committed they may go
+	// to the store's cache.
+	nodes *tree.NodeCache
 }
 
 // nodeCacheBytes and objectCacheBytes bound a home's caches of decoded
@@ -238,7 +242,7 @@ func (c *objectCache) addLocked(id coda.ID, b []byte) {
 // discarded).
 func (st *staging) NodeCache(id coda.ID) *tree.NodeCache {
 	if _, ok := st.mem[id]; ok {
-		return nil
+		return st.nodes
 	}
 	if cs, ok := st.s.(tree.CachingStore); ok {
 		return cs.NodeCache(id)
@@ -247,8 +251,15 @@ func (st *staging) NodeCache(id coda.ID) *tree.NodeCache {
 }
 
 func newStaging(s tree.Store, b store.Batch) *staging {
-	return &staging{s: s, b: b, mem: make(map[coda.ID][]byte)}
+	st := &staging{s: s, b: b, mem: make(map[coda.ID][]byte)}
+	if _, ok := s.(tree.CachingStore); ok && b != nil {
+		st.nodes = tree.NewNodeCache(stagedNodeBytes)
+	}
+	return st
 }
+
+// stagedNodeBytes bounds the decoded nodes a write keeps of those it made.
+const stagedNodeBytes = 16 << 20
 
 func (st *staging) Get(id coda.ID) ([]byte, error) {
 	if b, ok := st.mem[id]; ok {
@@ -476,6 +487,9 @@ func (w *World) writeOnce(ctx context.Context, author Identity, message, branch 
 		// p's objects (and those of the commits it was built on) are
 		// in the store now. A failed p keeps its overlay: commits built
 		// on it may still be reading it before they fail in turn.
+		if p.st.nodes != nil {
+			w.h.nodes.AddFrom(p.st.nodes)
+		}
 		p.ov.release(w.h.cstore)
 	}
 	p.st, p.b, p.parent, p.obj = nil, nil, nil, nil
@@ -562,12 +576,13 @@ type storeRef struct{ s tree.Store }
 // cuts the overlay down to the store, so that a busy world does not
 // accumulate a chain of them.
 type overlay struct {
-	objs atomic.Pointer[map[coda.ID][]byte]
-	next atomic.Pointer[storeRef]
+	objs  atomic.Pointer[map[coda.ID][]byte]
+	nodes *tree.NodeCache // the decoded nodes of objs (nil: none)
+	next  atomic.Pointer[storeRef]
 }
 
-func newOverlay(objs map[coda.ID][]byte, next tree.Store) *overlay {
-	ov := &overlay{}
+func newOverlay(objs map[coda.ID][]byte, nodes *tree.NodeCache, next tree.Store) *overlay {
+	ov := &overlay{nodes: nodes}
 	ov.objs.Store(&objs)
 	ov.next.Store(&storeRef{next})
 	return ov
@@ -591,12 +606,12 @@ func (ov *overlay) Put(data []byte) (coda.ID, error) {
 	return coda.ID{}, errs.E(errs.Internal, "cdb: a write to a pending commit's objects")
 }
 
-// NodeCache implements tree.CachingStore: nothing of the pending commit
-// is cached (it may yet fail).
+// NodeCache implements tree.CachingStore: the pending commit's nodes are
+// in its own cache (it may yet fail), not the home's.
 func (ov *overlay) NodeCache(id coda.ID) *tree.NodeCache {
 	if m := ov.objs.Load(); m != nil {
 		if _, ok := (*m)[id]; ok {
-			return nil
+			return ov.nodes
 		}
 	}
 	if cs, ok := ov.next.Load().s.(tree.CachingStore); ok {
@@ -689,7 +704,7 @@ func (w *World) build(ctx context.Context, author Identity, message, branch stri
 	if err != nil {
 		return nil, err
 	}
-	return &pending{c: c, obj: obj, parent: parent, head: head, b: b, st: st, ov: newOverlay(st.mem, base),
+	return &pending{c: c, obj: obj, parent: parent, head: head, b: b, st: st, ov: newOverlay(st.mem, st.nodes, base),
 		prev: prev, done: make(chan struct{})}, nil
 }
 

@@ -25,13 +25,32 @@ func NewNodeCache(maxBytes int) *NodeCache {
 }
 
 // CachingStore is a Store whose nodes Trees may cache. NodeCache returns the
-// cache for the node id, or nil if a node of that id must not be cached:
-// only nodes read from a store that keeps them (not from a staging area
-// that may be discarded) may be, so that a node in the cache is always in
-// the store.
+// cache for the node id, or nil if a node of that id must not be cached.
+// A node in a cache must be in the store the cache is for: a staging area
+// that may be discarded gives a cache of its own for the nodes it holds
+// (and may add them to the store's cache once they are in the store).
+// Trees add the nodes they read, and the nodes they write, to the cache
+// NodeCache gives for them.
 type CachingStore interface {
 	Store
 	NodeCache(id coda.ID) *NodeCache
+}
+
+// AddFrom adds every node of o to c (o's nodes are now in c's store).
+func (c *NodeCache) AddFrom(o *NodeCache) {
+	o.mu.Lock()
+	nodes := make(map[coda.ID]*node, len(o.cur)+len(o.old))
+	for _, g := range []map[coda.ID]*node{o.old, o.cur} {
+		for id, n := range g {
+			nodes[id] = n
+		}
+	}
+	o.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, n := range nodes {
+		c.addLocked(id, n, nodeCost(n))
+	}
 }
 
 func (c *NodeCache) get(id coda.ID) (*node, bool) {

@@ -558,3 +558,54 @@ func TestInFlightBound(t *testing.T) {
 		t.Errorf("%d Wants for %d chunks under a bound of %d bytes: too few", wants, len(m.Chunks), bound)
 	}
 }
+
+// TestServerBound: with a server in-flight bound smaller than one chunk,
+// concurrent fetches by one peer over several streams still complete
+// (one object in flight at a time).
+func TestServerBound(t *testing.T) {
+	mn, hs, keys := relaytest.Net(t, 2)
+	_ = mn
+	wd := newWorld(t, keys[0].Public().(ed25519.PublicKey), 2<<20)
+	srv := NewServer(WorldSource(wd.h), ServerOptions{MaxInFlight: 1})
+	srv.Register(hs[1])
+	defer srv.Close()
+	chunks := wd.chunks(t, wd.bigID)
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := NewClient(hs[0], Options{MaxInFlight: 128 << 10})
+			var n atomic.Int64
+			err := c.Fetch(ctxT(t), []peer.ID{hs[1].ID()}, wd.want("/pub/big", chunks...), func(coda.ID, []byte) error {
+				n.Add(1)
+				return nil
+			})
+			if err != nil || n.Load() != int64(len(chunks)) {
+				t.Errorf("fetch %d: %v, %d of %d chunks", i, err, n.Load(), len(chunks))
+			}
+		}()
+	}
+	wg.Wait()
+	if got := srv.Stats(hs[0].ID()).Objects; got != int64(4*len(chunks)) {
+		t.Errorf("served %d objects, want %d", got, 4*len(chunks))
+	}
+}
+
+// TestCanceled: a fetch whose context ends returns errs.Canceled.
+func TestCanceled(t *testing.T) {
+	s := newSwarm(t, 2, 1<<20, nil)
+	c := NewClient(s.client, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := c.FetchValue(ctx, s.peers(), s.wd.want("/pub/big"), s.wd.bigID, memstore.New())
+	if !errs.Is(err, errs.Canceled) {
+		t.Errorf("canceled fetch: %v, want errs.Canceled", err)
+	}
+	// A got that fails ends the fetch with its error.
+	boom := errs.E(errs.Internal, "boom")
+	err = c.Fetch(ctxT(t), s.peers(), s.wd.want("/pub/big", s.wd.chunks(t, s.wd.bigID)...), func(coda.ID, []byte) error { return boom })
+	if !errs.Is(err, errs.Internal) || !strings.Contains(err.Error(), "boom") {
+		t.Errorf("fetch with a failing got: %v, want boom", err)
+	}
+}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/ctp"
 	"github.com/coalescent/coal/errs"
 	"github.com/coalescent/coal/replica"
 	"github.com/coalescent/coal/swarm"
@@ -69,6 +70,7 @@ type Node struct {
 	created bool
 	swarm   *swarm.Swarm    // nil with Options.NoSwarm
 	replica *replica.Engine // world sync; nil without a swarm
+	ctp     *ctp.Server     // object transfer for sync's large values; nil without a swarm
 }
 
 // Open opens the home in dir, first creating it (with its node token) if

@@ -1,7 +1,9 @@
 package node
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/coda"
 )
 
 // TestReplica: two nodes on 127.0.0.1 sync a world one of them shares
@@ -80,6 +83,37 @@ func TestReplica(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Logf("write reached the peer over loopback TCP in %v", time.Since(start))
+	// A large value (chunked) comes over CTP.
+	big := bytes.Repeat([]byte("0123456789abcdef"), 64<<10) // 1 MiB
+	for i := range big {
+		big[i] ^= byte(i * 7 / 5)
+	}
+	ci, err = w.Commit(context.Background(), a.Home().NodeKey(), []cdb.Op{{Kind: cdb.PutBlob, Path: "/big", Blob: bytes.NewReader(big), Size: int64(len(big))}}, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !holds(w.ID(), ci.ID) {
+		if ctx.Err() != nil {
+			t.Fatal("the large value's commit never reached b")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	bw, err := b.Home().World(w.ID().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob, err := bw.OpenBlob(coda.ID{}, "/big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(blob)
+	blob.Close()
+	if err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("b's /big: %d bytes (%v), want the 1 MiB written", len(got), err)
+	}
+	if st := b.Replica().Stats(a.Swarm().ID()); st.BytesRecv > 512<<10 {
+		t.Errorf("sync moved %d bytes from a; the 1 MiB value should have come over CTP", st.BytesRecv)
+	}
 	st := b.Replica().Status(w.ID())
 	if len(st) != 1 || st[0].Peer != a.Swarm().ID().String() {
 		t.Errorf("b's status: %+v, want a", st)

@@ -741,6 +741,9 @@ func (e *Engine) pull(ctx context.Context, p peer.ID, w *cdb.World, world, head 
 		if pr.err == errRefused {
 			return pr.refusal
 		}
+		if pr.ours {
+			return pr.err
+		}
 		return fail(pr.err)
 	}
 	if err != nil {
@@ -893,6 +896,7 @@ type partReader struct {
 	buf      []byte
 	n, max   int64
 	err      error // the first failure of the stream (not of the bundle)
+	ours     bool  // err is a bound of ours, not the peer's fault
 	refusal  error
 	eof      bool
 	progress func(int64)
@@ -924,7 +928,8 @@ func (r *partReader) Read(p []byte) (int, error) {
 			}
 			r.n += int64(len(m.Data))
 			if r.n > r.max {
-				r.err = errs.E(errs.Limit, fmt.Sprintf("replica: a pull's answer over %d bytes", r.max))
+				// Our bound, not the peer's fault: not invalid.
+				r.err, r.ours = errs.E(errs.Limit, fmt.Sprintf("replica: a pull's answer over %d bytes (Options.MaxPull)", r.max)), true
 				return 0, r.err
 			}
 			r.buf = m.Data

@@ -96,7 +96,7 @@ func TestHostile(t *testing.T) {
 	raw(oversizer, n1, append(hdr, 0x03, 0x80, 0x80, 0x80, 0x40)) // a Part of 128 MiB
 
 	hostile := []peer.ID{forger.host.ID(), tamperer.host.ID(), garbler.host.ID(), oversizer.host.ID()}
-	waitFor(t, 5*time.Second, "every hostile peer reported", func() bool {
+	waitFor(t, 15*time.Second, "every hostile peer reported", func() bool {
 		got := append(n0.invalidPeers(), n1.invalidPeers()...)
 		for _, p := range hostile {
 			if !slices.Contains(got, p) {
@@ -125,10 +125,10 @@ func TestHostile(t *testing.T) {
 		}
 	}
 	// The honest keep syncing.
-	nw.converged(world, 5*time.Second, n0, n1)
+	nw.converged(world, 15*time.Second, n0, n1)
 	n1.put(t, "/docs/after", "after")
 	n0.put(t, "/docs/after0", "after0")
-	nw.converged(world, 5*time.Second, n0, n1)
+	nw.converged(world, 15*time.Second, n0, n1)
 	if _, err := n0.text(t, world, "/docs/after"); err != nil {
 		t.Errorf("n0: /docs/after: %v", err)
 	}

@@ -27,8 +27,8 @@ func TestLargeValue(t *testing.T) {
 	n0.commit(t, n0.defaultWorld(t), cdb.Op{Kind: cdb.PutBlob, Path: "/big", Blob: bytes.NewReader(big), Size: int64(len(big))})
 	nw.start(n0, n1)
 	nw.connect(n0, n1)
-	nw.converged(world, 10*time.Second, n0, n1)
-	waitFor(t, 5*time.Second, "n1 counts the pull", func() bool { return n1.e.Stats(n0.host.ID()).Pulls > 0 })
+	nw.converged(world, 20*time.Second, n0, n1)
+	waitFor(t, 15*time.Second, "n1 counts the pull", func() bool { return n1.e.Stats(n0.host.ID()).Pulls > 0 })
 	if st := n1.e.Stats(n0.host.ID()); st.BytesRecv > 256<<10 {
 		t.Errorf("n1's pull from n0 moved %d bytes; the 4 MiB value should have gone over CTP", st.BytesRecv)
 	}
@@ -39,7 +39,7 @@ func TestLargeValue(t *testing.T) {
 	// world (how ctp spreads them is its business: its in-flight bound).
 	nw.start(n2, plain)
 	nw.connect()
-	nw.converged(world, 10*time.Second)
+	nw.converged(world, 20*time.Second)
 	from0, from1 := n2.fetcher.Received(n0.host.ID()), n2.fetcher.Received(n1.host.ID())
 	t.Logf("n2 fetched %d bytes from n0, %d from n1", from0.Bytes, from1.Bytes)
 	if from0.Bytes+from1.Bytes < int64(len(big)) {

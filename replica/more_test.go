@@ -20,7 +20,7 @@ func TestPartition(t *testing.T) {
 	world := n0.defaultWorld(t).ID()
 	nw.start()
 	nw.connect()
-	nw.converged(world, 5*time.Second)
+	nw.converged(world, 15*time.Second)
 	nw.cut(n2)
 	var acked []coda.ID
 	for i := range 3 {
@@ -28,12 +28,12 @@ func TestPartition(t *testing.T) {
 		acked = append(acked, n0.put(t, fmt.Sprintf("/n0/%d", i), "connected").ID)
 	}
 	acked = append(acked, n0.put(t, "/x", "from n0").ID, n2.put(t, "/x", "from n2").ID)
-	nw.converged(world, 5*time.Second, nw.nodes[0], nw.nodes[1])
+	nw.converged(world, 15*time.Second, nw.nodes[0], nw.nodes[1])
 	if h, _ := n2.state(world); n2.inHistory(t, world, acked[1]) {
 		t.Fatalf("the cut-off node %s holds n0's commit %s at %s", n2.name, acked[1], h)
 	}
 	nw.heal(n2)
-	head, _ := nw.converged(world, 10*time.Second)
+	head, _ := nw.converged(world, 20*time.Second)
 	for _, nd := range nw.nodes {
 		for _, c := range acked {
 			if !nd.inHistory(t, world, c) {
@@ -79,17 +79,17 @@ func TestLateJoiner(t *testing.T) {
 	world := n0.defaultWorld(t).ID()
 	nw.start()
 	nw.connect(n0, n1)
-	nw.converged(world, 5*time.Second, n0, n1)
+	nw.converged(world, 15*time.Second, n0, n1)
 	for i := range 10 {
 		n0.put(t, fmt.Sprintf("/a/%d", i), "a")
 		n1.put(t, fmt.Sprintf("/b/%d", i), "b")
 	}
-	nw.converged(world, 5*time.Second, n0, n1)
+	nw.converged(world, 15*time.Second, n0, n1)
 	if late.world(world) != nil {
 		t.Fatalf("the late node holds the world before it connects")
 	}
 	nw.connect()
-	head, _ := nw.converged(world, 5*time.Second)
+	head, _ := nw.converged(world, 15*time.Second)
 	count := func(nd *node) int {
 		w := nd.world(world)
 		n, stack, seen := 0, []coda.ID{head}, map[coda.ID]bool{}
@@ -129,10 +129,10 @@ func TestReadRights(t *testing.T) {
 	n0.put(t, "/pub/hello", "everyone")
 	nw.start()
 	nw.connect()
-	nw.converged(world, 5*time.Second)
+	nw.converged(world, 15*time.Second)
 	n0.put(t, "/p/later", "n0 only")
 	n1.put(t, "/pub/fromn1", "n1")
-	nw.converged(world, 5*time.Second)
+	nw.converged(world, 15*time.Second)
 	n0.mu.Lock()
 	sent, held := n0.sent[n1.host.ID()], n0.held[n1.host.ID()]
 	n0.mu.Unlock()
@@ -172,7 +172,7 @@ func TestNotShown(t *testing.T) {
 	n0.commit(t, w, putOp("/secret", "s"))
 	nw.start()
 	nw.connect()
-	nw.converged(n0.defaultWorld(t).ID(), 5*time.Second)
+	nw.converged(n0.defaultWorld(t).ID(), 15*time.Second)
 	reports, err := n1.e.SyncNow(bg, coda.ID{})
 	must(t, err)
 	if n1.world(w.ID()) != nil {
@@ -210,14 +210,14 @@ func TestMerkleTransfer(t *testing.T) {
 	nw.connect()
 	nw.converged(w.ID(), 20*time.Second)
 	var before PeerStats
-	waitFor(t, 5*time.Second, "n1 counts the clone", func() bool {
+	waitFor(t, 15*time.Second, "n1 counts the clone", func() bool {
 		before = n1.e.Stats(n0.host.ID())
 		return before.Pulls > 0
 	})
 	n0.put(t, "/d3/e04242", "changed")
-	nw.converged(w.ID(), 5*time.Second)
+	nw.converged(w.ID(), 15*time.Second)
 	var after PeerStats
-	waitFor(t, 5*time.Second, "n1 counts the pull", func() bool { // counted just after Receive
+	waitFor(t, 15*time.Second, "n1 counts the pull", func() bool { // counted just after Receive
 		after = n1.e.Stats(n0.host.ID())
 		return after.Pulls > before.Pulls
 	})

@@ -57,6 +57,7 @@ type node struct {
 	fetcher *ctp.Client
 	relay   relay.Options // the engine's streams
 	slow    time.Duration // each value a pull's answer shows waits this long (tests of timeouts)
+	maxPull int64         // Options.MaxPull
 
 	mu      sync.Mutex
 	invalid []peer.ID
@@ -165,7 +166,8 @@ func (nd *node) start(t testing.TB) {
 			t.Logf("%s: invalid peer %s: %v", nd.name, p, err)
 			_ = nd.host.Network().ClosePeer(p)
 		},
-		Relay: nd.relay,
+		Relay:   nd.relay,
+		MaxPull: nd.maxPull,
 		OnValue: func(p peer.ID, _ coda.ID, path string, sent bool) {
 			time.Sleep(nd.slow)
 			nd.mu.Lock()

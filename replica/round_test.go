@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ func TestAnnounce(t *testing.T) {
 	world := n0.defaultWorld(t).ID()
 	nw.start()
 	nw.connect()
-	nw.converged(world, 5*time.Second)
+	nw.converged(world, 15*time.Second)
 	for range 5 {
 		start := time.Now()
 		ci := n0.put(t, "/latency", start.String())
@@ -32,7 +33,7 @@ func TestSyncNowStatus(t *testing.T) {
 	world := n0.defaultWorld(t).ID()
 	nw.start()
 	nw.connect()
-	nw.converged(world, 5*time.Second)
+	nw.converged(world, 15*time.Second)
 	reports, err := n1.e.SyncNow(bg, world)
 	must(t, err)
 	if len(reports) != 2 {
@@ -43,7 +44,7 @@ func TestSyncNowStatus(t *testing.T) {
 			t.Errorf("report %+v, want in sync, no error, world %s", r, world)
 		}
 	}
-	waitFor(t, 5*time.Second, "every peer in sync in n1's status", func() bool {
+	waitFor(t, 15*time.Second, "every peer in sync in n1's status", func() bool {
 		st := n1.e.Status(world)
 		if len(st) != 2 {
 			return false
@@ -59,7 +60,7 @@ func TestSyncNowStatus(t *testing.T) {
 	nw.cut(n2)
 	n2.put(t, "/offline", "x")
 	n0.put(t, "/online", "y")
-	waitFor(t, 5*time.Second, "n0's status leaves out the disconnected n2", func() bool {
+	waitFor(t, 15*time.Second, "n0's status leaves out the disconnected n2", func() bool {
 		for _, s := range n0.e.Status(world) {
 			if s.Peer == n2.host.ID().String() {
 				return false
@@ -68,7 +69,7 @@ func TestSyncNowStatus(t *testing.T) {
 		return true
 	})
 	nw.heal(n2)
-	nw.converged(world, 5*time.Second)
+	nw.converged(world, 15*time.Second)
 	reports, err = n0.e.SyncNow(bg, world)
 	must(t, err)
 	for _, r := range reports {
@@ -92,5 +93,29 @@ func TestKeepAlive(t *testing.T) {
 	n0.slow = 400 * time.Millisecond
 	nw.start()
 	nw.connect()
-	nw.converged(world, 10*time.Second)
+	nw.converged(world, 20*time.Second)
+}
+
+// TestMaxPull: an answer over the puller's MaxPull fails that pull without
+// reporting the peer, which was honest.
+func TestMaxPull(t *testing.T) {
+	nw := newNetwork(t, 2)
+	n0, n1 := nw.nodes[0], nw.nodes[1]
+	world := n0.defaultWorld(t).ID()
+	n0.put(t, "/a", strings.Repeat("x", 4096))
+	n1.maxPull = 1024
+	nw.start()
+	nw.connect()
+	reports, err := n1.e.SyncNow(bg, world)
+	must(t, err)
+	failed := false
+	for _, r := range reports {
+		failed = failed || strings.Contains(r.Error, "MaxPull")
+	}
+	if !failed || n1.world(world) != nil {
+		t.Errorf("pull over MaxPull: reports %+v, world held %v; want it refused", reports, n1.world(world) != nil)
+	}
+	if bad := n1.invalidPeers(); len(bad) != 0 {
+		t.Errorf("n1 reported %v for an answer over its own bound", bad)
+	}
 }

@@ -22,7 +22,7 @@ func TestClone(t *testing.T) {
 	world := a.defaultWorld(t).ID()
 	nw.start()
 	nw.connect()
-	nw.converged(world, 5*time.Second)
+	nw.converged(world, 15*time.Second)
 	if got, err := b.text(t, world, "/docs/d3"); err != nil || got != "doc 3" {
 		t.Errorf("clone: /docs/d3 = %q, %v; want %q", got, err, "doc 3")
 	}
@@ -32,7 +32,7 @@ func TestClone(t *testing.T) {
 	// A write on either side reaches the other.
 	b.put(t, "/docs/fromb", "b")
 	a.put(t, "/docs/froma", "a")
-	nw.converged(world, 5*time.Second)
+	nw.converged(world, 15*time.Second)
 	for _, nd := range nw.nodes {
 		for _, p := range []string{"/docs/fromb", "/docs/froma"} {
 			if _, err := nd.text(t, world, p); err != nil {
@@ -49,7 +49,7 @@ func TestConverge(t *testing.T) {
 	world := nw.nodes[0].defaultWorld(t).ID()
 	nw.start()
 	nw.connect()
-	nw.converged(world, 5*time.Second)
+	nw.converged(world, 15*time.Second)
 	var mu sync.Mutex
 	var acked []coda.ID
 	var wg sync.WaitGroup
@@ -74,7 +74,7 @@ func TestConverge(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	nw.converged(world, 10*time.Second)
+	nw.converged(world, 20*time.Second)
 	for _, nd := range nw.nodes {
 		for _, c := range acked {
 			if !nd.inHistory(t, world, c) {

@@ -266,8 +266,9 @@ func (s *Swarm) pexFailed(p peer.ID, err error) {
 	s.log.Debug("pex failed", "peer", p, "err", err)
 }
 
-// exchange asks p for its peers, remembers them in the peerstore and
-// dials up to Options.PexDial of those we are not connected to.
+// exchange asks p for its peers, remembers them in the peerstore and,
+// while we have fewer than Options.LowPeers, dials up to Options.PexDial
+// of those we are not connected to.
 func (s *Swarm) exchange(p peer.ID) {
 	infos, err := s.askPex(s.ctx, p)
 	if err != nil {
@@ -275,6 +276,9 @@ func (s *Swarm) exchange(p peer.ID) {
 		return
 	}
 	dial := s.opts.PexDial
+	if len(s.Connected()) >= s.opts.LowPeers {
+		dial = 0 // enough peers: remember the addresses, dial none
+	}
 	for _, ai := range infos {
 		if ai.ID == s.h.ID() || s.isBad(ai.ID) {
 			continue

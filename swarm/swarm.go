@@ -115,8 +115,8 @@ type Swarm struct {
 	wg     sync.WaitGroup
 
 	mu      sync.Mutex
-	conns   map[peer.ID]int    // open connections per peer
-	sources map[peer.ID]string // how a dial started, for the book
+	conns   map[peer.ID]map[network.Conn]bool // open connections per peer
+	sources map[peer.ID]string                // how a dial started, for the book
 	lastPex map[peer.ID]time.Time
 	notify  []notifier
 	seq     uint64      // events queued so far
@@ -221,7 +221,7 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 		book:      bk,
 		cm:        cm,
 		bootstrap: boot,
-		conns:     map[peer.ID]int{},
+		conns:     map[peer.ID]map[network.Conn]bool{},
 		sources:   map[peer.ID]string{},
 		lastPex:   map[peer.ID]time.Time{},
 		wake:      make(chan struct{}, 1),
@@ -259,6 +259,13 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 		ConnectedF:    func(_ network.Network, c network.Conn) { s.connChanged(c, +1) },
 		DisconnectedF: func(_ network.Network, c network.Conn) { s.connChanged(c, -1) },
 	})
+	// A peer that knew our address may have connected before the line
+	// above; count it (a connection seen twice counts once).
+	for _, c := range h.Network().Conns() {
+		if !c.IsClosed() {
+			s.connChanged(c, +1)
+		}
+	}
 	h.SetStreamHandler(protocol.ID(relay.PEX), s.handlePex)
 
 	s.wg.Add(3)
@@ -361,7 +368,12 @@ func (s *Swarm) Forget(p peer.ID) bool {
 // list is kept in the home). Protocols call it (their OnInvalid) when a
 // peer sends invalid data.
 func (s *Swarm) Punish(p peer.ID, err error) {
-	if p == "" || p == s.h.ID() {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if p == "" || p == s.h.ID() || closed {
+		// After Close the home may be closed too: a protocol handler
+		// still winding down must not write to it.
 		return
 	}
 	reason := "punished"
@@ -491,19 +503,28 @@ func (s *Swarm) source(p peer.ID) string {
 	return s.sources[p]
 }
 
-// connChanged counts p's connections and queues an event when the first
-// opens or the last closes. It runs in libp2p's notifier: it must not
-// block.
+// connChanged records that c opened (delta > 0) or closed and queues an
+// event when p's first connection opens or its last closes. A connection
+// seen twice counts once. It runs in libp2p's notifier: it must not block.
 func (s *Swarm) connChanged(c network.Conn, delta int) {
 	p := c.RemotePeer()
 	s.mu.Lock()
-	n := s.conns[p] + delta
-	if n <= 0 {
-		delete(s.conns, p)
+	cs := s.conns[p]
+	had := len(cs)
+	if delta > 0 {
+		if cs == nil {
+			cs = map[network.Conn]bool{}
+			s.conns[p] = cs
+		}
+		cs[c] = true
 	} else {
-		s.conns[p] = n
+		delete(cs, c)
+		if len(cs) == 0 {
+			delete(s.conns, p)
+		}
 	}
-	if delta > 0 && n == 1 {
+	switch n := len(s.conns[p]); {
+	case had == 0 && n > 0:
 		if _, ok := s.sources[p]; !ok {
 			s.sources[p] = "dial"
 			if c.Stat().Direction == network.DirInbound {
@@ -511,8 +532,7 @@ func (s *Swarm) connChanged(c network.Conn, delta int) {
 			}
 		}
 		s.queue(connEvent{id: p, connected: true})
-	}
-	if delta < 0 && n <= 0 {
+	case had > 0 && n == 0:
 		s.queue(connEvent{id: p, connected: false})
 	}
 	s.mu.Unlock()
@@ -545,7 +565,7 @@ func (s *Swarm) eventLoop() {
 			} else {
 				s.log.Debug("peer disconnected", "peer", ev.id)
 				s.mu.Lock()
-				if s.conns[ev.id] == 0 {
+				if len(s.conns[ev.id]) == 0 {
 					delete(s.sources, ev.id)
 				}
 				s.mu.Unlock()
@@ -643,7 +663,7 @@ func (s *Swarm) dialAsync(ai peer.AddrInfo, source string) {
 		if err := s.h.Connect(ctx, ai); err != nil {
 			s.log.Debug("dial failed", "peer", ai.ID, "source", source, "err", err)
 			s.mu.Lock()
-			if s.conns[ai.ID] == 0 {
+			if len(s.conns[ai.ID]) == 0 {
 				delete(s.sources, ai.ID)
 			}
 			s.mu.Unlock()

@@ -538,3 +538,27 @@ func TestNotifyReplay(t *testing.T) {
 	default:
 	}
 }
+
+// TestPexEnoughPeers: a node with LowPeers connections remembers what pex
+// tells it and dials none of it.
+func TestPexEnoughPeers(t *testing.T) {
+	a := start(t, nil, "", nil)
+	b := start(t, nil, "", nil)
+	c := start(t, nil, "", func(o *Options) { o.LowPeers = 1 })
+	ctx := context.Background()
+	if _, err := a.Connect(ctx, b.addr(t)); err != nil {
+		t.Fatal(err)
+	}
+	b.until(t, "b has a's addresses", func() bool { return len(b.h.Peerstore().Addrs(a.ID())) > 0 })
+	if _, err := c.Connect(ctx, b.addr(t)); err != nil {
+		t.Fatal(err)
+	}
+	c.until(t, "c sees b", func() bool { return c.connectedTo(b.ID()) })
+	c.exchange(b.ID())
+	if len(c.h.Peerstore().Addrs(a.ID())) == 0 {
+		t.Error("c did not keep a's addresses")
+	}
+	if src := c.source(a.ID()); src != "" || c.connectedTo(a.ID()) {
+		t.Errorf("c dialed a (source %q) with LowPeers connections", src)
+	}
+}

@@ -68,6 +68,9 @@ home exists or the peer cannot be reached or sends invalid data. With
 				if err != nil {
 					return fmt.Errorf("--world %s: a world id, as coal world ls prints it: %w", e.world, err)
 				}
+				if id.IsZero() {
+					return fmt.Errorf("--world %s: the zero id names no world", e.world)
+				}
 				want = id
 			}
 			if _, err := os.Stat(e.home); err == nil {

@@ -81,6 +81,14 @@ func TestClone(t *testing.T) {
 	if code != 0 || stdout != "hello" {
 		t.Errorf("get /docs/a in the clone: %q, %q, exit %d", stdout, stderr, code)
 	}
+	// --world names a world the peer does not show: nothing is kept.
+	other := filepath.Join(t.TempDir(), "other")
+	if _, stderr, code := run(other, "--world", "baaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "clone", addr); code == 0 || !strings.Contains(stderr, "shows no world baaa") {
+		t.Errorf("clone --world of a world the peer lacks: exit %d, %q", code, stderr)
+	}
+	if _, err := os.Stat(other); err == nil {
+		t.Errorf("clone --world of a missing world left a home behind")
+	}
 	// A home that exists is refused.
 	if _, stderr, code = run(home, "clone", addr); code == 0 || !strings.Contains(stderr, "exists") {
 		t.Errorf("clone into an existing home: exit %d, %q", code, stderr)

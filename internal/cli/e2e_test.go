@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/coalescent/coal/api/client"
 	"github.com/coalescent/coal/coda"
-	"github.com/coalescent/coal/errs"
 )
 
 var e2eFull = flag.Bool("e2e.full", false, "TestServeEndToEnd with issue 6's counts (50 writers × 200 puts, 50 on one path)")
@@ -46,10 +44,10 @@ func startServe(t *testing.T, bin, home string) (*exec.Cmd, *client.Client) {
 // The process is killed, if still running, when the test ends.
 func startServeProc(t *testing.T, bin, home string) *serveProc {
 	t.Helper()
-	if out, err := exec.Command(bin, "serve", "--help").CombinedOutput(); err != nil {
-		t.Skipf("coal serve is not there yet: %v: %s", err, out)
-	}
-	p := &serveProc{cmd: exec.Command(bin, "serve", "--api", "127.0.0.1:0", "--home", home),
+	// A port of its own for the network, and no mDNS: nodes of
+	// concurrent tests must not find each other.
+	p := &serveProc{cmd: exec.Command(bin, "serve", "--api", "127.0.0.1:0", "--home", home,
+		"--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns"),
 		done: make(chan struct{}), stderr: new(strings.Builder)}
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -67,11 +65,7 @@ func startServeProc(t *testing.T, bin, home string) *serveProc {
 			token, _ := os.ReadFile(filepath.Join(home, "token"))
 			p.url = strings.TrimSpace(string(addr))
 			p.c = client.New(p.url, strings.TrimSpace(string(token)), client.Options{})
-			_, err := p.c.Status(context.Background(), "")
-			if errors.Is(err, errs.NotExist) {
-				t.Skipf("coal serve does not serve the API's routes yet: GET status: %v", err)
-			}
-			if err == nil {
+			if _, err := p.c.Status(context.Background(), ""); err == nil {
 				return p
 			}
 		}

@@ -77,6 +77,10 @@ var (
 	reDigit = regexp.MustCompile(`[2-7]`)
 	// A bundle's size depends on its times' varint encodings.
 	reBytes = regexp.MustCompile(`(?m)^bytes \d+$|"bytes":\d+`)
+	// A peer id is the key's, in another text form.
+	rePeer = regexp.MustCompile(`\b12D3KooW[1-9A-HJ-NP-Za-km-z]+`)
+	// The network addresses only a serving node has (coal id).
+	reListen = regexp.MustCompile(`(?m)^listen \S+\n|,"addrs":\[[^]]*\]`)
 )
 
 func (n *normalizer) label(m map[string]string, k string) string {
@@ -97,6 +101,8 @@ func (n *normalizer) text(s string) string {
 	s = reSeed.ReplaceAllString(s, "seed: <seed>")
 	s = reKey8.ReplaceAllString(s, "ed25519:<key8>")
 	s = reBytes.ReplaceAllString(s, "<bytes>")
+	s = reListen.ReplaceAllString(s, "")
+	s = rePeer.ReplaceAllStringFunc(s, func(p string) string { return n.label(n.other, p) })
 	s = reHex64.ReplaceAllStringFunc(s, func(h string) string { return n.label(n.other, h) })
 	// Full ids first, so that the short forms (12 characters; 8 of a key
 	// in coal log) can be found as their prefixes.
@@ -224,7 +230,7 @@ func TestServeSameOutput(t *testing.T) {
 	reads := [][]string{
 		{"status"}, {"--json", "status"}, {"log"}, {"--json", "log"}, {"log", "--from", "side"},
 		{"show", "$M"}, {"--json", "show", "$M"}, {"diff", "$A", "$M"}, {"conflicts", "$M"}, {"--json", "conflicts", "$M"},
-		{"branch"}, {"world", "ls"}, {"key", "ls"}, {"id"}, {"fsck"}, {"replay"},
+		{"branch"}, {"world", "ls"}, {"key", "ls"}, {"fsck"}, {"replay"},
 		{"show", "zzzzzzzzzz"}, {"--json", "reset", "--to", "zzzzzzzzzz"},
 	}
 	asAlice := [][]string{{"log"}, {"--json", "status"}, {"show", "$A"}, {"audit"}}
@@ -243,12 +249,18 @@ func TestServeSameOutput(t *testing.T) {
 		aliceBefore = append(aliceBefore, result{o, e, c})
 	}
 	tok := strings.TrimSpace(string(coalRun(t, bin, "--home", homes[0], "token", "new", "--as", "alice")))
+	idBefore, _, _ := run(0, []string{"id"})
 	startServe(t, bin, homes[0])
 	for i, a := range reads {
 		o, e, c := run(0, a)
 		if b := before[i]; (result{o, e, c}) != b {
 			t.Errorf("coal %q through the node:\ngot  exit %d, stdout:\n%s\nstderr: %s\nwant exit %d, stdout:\n%s\nstderr: %s", a, c, o, e, b.code, b.out, b.err)
 		}
+	}
+	// coal id through the node: the key and peer id as without one, then
+	// the node's listen addresses.
+	if o, e, c := run(0, []string{"id"}); c != 0 || !strings.HasPrefix(o, idBefore) || !strings.Contains(o[len(idBefore):], "\nlisten /ip4/127.0.0.1/tcp/") && !strings.HasPrefix(o[len(idBefore):], "listen /ip4/127.0.0.1/tcp/") {
+		t.Errorf("coal id through the node: exit %d, stdout:\n%s\nstderr: %s\nwant it to start with\n%s\nand list a listen address", c, o, e, idBefore)
 	}
 	if _, e, c := run(0, []string{"--as", "alice", "log"}); c == 0 || !strings.Contains(e, "--as cannot choose one") {
 		t.Errorf("--as alice log through the node: exit %d, stderr %q; want it refused", c, e)

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -263,10 +264,13 @@ func (p *serveProc) stop(t *testing.T, sig syscall.Signal) time.Duration {
 
 // TestServeWatchResume checks against the real node that a watch of /x
 // delivers every commit touching /x exactly once and in commit order, and
-// no other commit (not /y's, not /xy's), across (1) a connection cut
-// while commits stream, resumed with Last-Event-ID, and (2) a restart of
-// the node (SIGTERM with the stream open, commits made by the CLI while
-// no node runs, a new node on the same home), resumed the same way.
+// no other commit (not /y's, not /xy's), across (1) connections cut by a
+// proxy while commits stream — once between reads, once in the middle of
+// an event — resumed with Last-Event-ID, and (2) a restart of the node
+// (SIGTERM with the stream open, which must end it at once; commits made
+// by the CLI while no node runs; a new node on the same home), resumed
+// the same way. A raw SSE reader and api/client's Watch (which resumes by
+// itself) watch side by side.
 func TestServeWatchResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the coal binary; skipped with -short")
@@ -518,8 +522,10 @@ var kill9Rounds = flag.Int("kill9.rounds", 4, "rounds of TestServeKill9 (each ki
 // holds every acknowledged commit; on the next node, GET log holds them
 // and every path holds a value at least as new as the last one
 // acknowledged there (a put in flight at the kill may have landed too, but
-// nothing newer than what was sent). At the end, after SIGTERM, `coal
-// replay` and `coal fsck` pass.
+// nothing newer than what was sent). A watch of /d, resumed with
+// Last-Event-ID on each new node, receives every commit in the log once,
+// in order. At the end, after SIGTERM, `coal replay` and `coal fsck`
+// pass.
 func TestServeKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the coal binary; skipped with -short")
@@ -594,6 +600,25 @@ func TestServeKill9(t *testing.T) {
 			}
 		}
 	}
+	// A watch of /d runs through every round, resumed on each new node
+	// with Last-Event-ID: a commit's event is sent only once it is
+	// durable, so the last one received survives the kill.
+	tokenB, err := os.ReadFile(filepath.Join(home, "token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := strings.TrimSpace(string(tokenB))
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	start, err := exec.Command(bin, "--home", home, "status", "--json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st statusJSON
+	if err := json.Unmarshal(start, &st); err != nil {
+		t.Fatal(err)
+	}
+	var watched []string // ids of the events received, in order
+	lastID := st.Head.String()
 	var node *serveProc
 	for round := range *kill9Rounds {
 		node = startServeProc(t, bin, home)
@@ -601,6 +626,7 @@ func TestServeKill9(t *testing.T) {
 			check(node, fmt.Sprintf("round %d, on the next node", round-1))
 			t.Logf("round %d: %d puts in flight at the kill landed anyway", round-1, landed)
 		}
+		stream := openWatch(t, hc, node.url, token, "/d", lastID)
 		target := int64(50 + rng.IntN(400)) // acknowledgements before the kill
 		var (
 			count   atomic.Int64
@@ -649,6 +675,10 @@ func TestServeKill9(t *testing.T) {
 		for err := range errc {
 			t.Error(err)
 		}
+		for _, ev := range stream.drain(t) {
+			watched = append(watched, ev.id)
+			lastID = ev.id
+		}
 		mu.Lock()
 		t.Logf("round %d: killed after %d acknowledgements (%d in all)", round, count.Load(), len(acks))
 		mu.Unlock()
@@ -679,6 +709,29 @@ func TestServeKill9(t *testing.T) {
 	node = startServeProc(t, bin, home)
 	check(node, "at the end")
 	t.Logf("round %d: %d puts in flight at the kill landed anyway", *kill9Rounds-1, landed)
+
+	// The watch got every commit since it started (acknowledged or not:
+	// all that are in the log), once each, in the log's order.
+	log, err := node.c.Log(ctx, "", "", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, c := range log { // newest first, back to where the watch began
+		if c.ID == st.Head {
+			break
+		}
+		want = append(want, c.ID.String())
+	}
+	slices.Reverse(want)
+	stream := openWatch(t, hc, node.url, token, "/d", lastID)
+	t.Logf("watch: %d events received before the kills, %d more owed to the last resume", len(watched), len(want)-len(watched))
+	for len(watched) < len(want) {
+		watched = append(watched, stream.next(t, fmt.Sprintf("the last %d of %d commits", len(want)-len(watched), len(want))).id)
+	}
+	if strings.Join(watched, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the watch of /d across %d kills delivered %d events, want the %d commits in the log once each in order:\n%s", *kill9Rounds, len(watched), len(want), diffLines(watched, want))
+	}
 	node.stop(t, syscall.SIGTERM)
 	coalRun(t, bin, "--home", home, "replay")
 	coalRun(t, bin, "--home", home, "fsck")

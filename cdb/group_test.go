@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coalescent/coal/cdb/store"
+	"github.com/coalescent/coal/cdb/store/memstore"
 	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
@@ -295,5 +296,66 @@ func TestGroupCommitRefused(t *testing.T) {
 	}
 	if _, err := w.Replay(nil); err != nil {
 		t.Error(err)
+	}
+}
+
+// syncGate is a store whose Sync waits for a value on gate.
+type syncGate struct {
+	store.Store
+	gate chan struct{}
+}
+
+func (s *syncGate) Sync() error { <-s.gate; return nil }
+
+// TestHeadIsDurable checks that readers do not see a commit that is
+// applied but not yet synced: while the store's sync is held, Head (and
+// resolving the branch by name) give the previous commit; once it
+// returns, the new one.
+func TestHeadIsDurable(t *testing.T) {
+	gs := &syncGate{Store: memstore.New(), gate: make(chan struct{}, 1)}
+	gs.gate <- struct{}{} // Init's own syncs, if any, pass
+	h, err := Init(filepath.Join(t.TempDir(), "home"), Options{Store: gs, Clock: testClock(), NoAudit: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	w := defaultWorld(t, h)
+	select {
+	case <-gs.gate:
+	default:
+	}
+	before, err := w.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan CommitInfo)
+	go func() {
+		ci, err := w.Commit(ctx, h.NodeKey(), []Op{blobOp("/a", "x")}, "m")
+		if err != nil {
+			t.Error(err)
+		}
+		done <- ci
+	}()
+	// Wait until the commit is applied (the store's ref moved).
+	ref := headRef(w.id, w.Branch())
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if id, err := gs.GetRef(ref); err == nil && id != before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the commit was never applied")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got, _ := w.Head(); got != before {
+		t.Errorf("Head = %s while the commit's sync is held, want the previous head %s", got, before)
+	}
+	if got, _ := w.Resolve(w.Branch()); got != before {
+		t.Errorf("Resolve(branch) = %s while the commit's sync is held, want %s", got, before)
+	}
+	gs.gate <- struct{}{}
+	ci := <-done
+	if got, _ := w.Head(); got != ci.ID {
+		t.Errorf("Head = %s after the sync, want the commit %s", got, ci.ID)
 	}
 }

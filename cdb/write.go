@@ -508,6 +508,7 @@ func (w *World) writeOnce(ctx context.Context, author Identity, message, branch 
 	if err != nil {
 		return nil, w.h.recordWrite(author.Public, "commit", w.id, c.ID, err)
 	}
+	w.durableNow(p, branch)
 	w.h.notify(w.id)
 	return c, nil
 }
@@ -555,6 +556,7 @@ func (w *World) buildQueued() {
 
 // pending is a commit built and not yet applied (writeOnce).
 type pending struct {
+	seq    uint64 // build sequence number (World.seq)
 	c      *Commit
 	obj    []byte // its object
 	parent *Commit
@@ -704,7 +706,8 @@ func (w *World) build(ctx context.Context, author Identity, message, branch stri
 	if err != nil {
 		return nil, err
 	}
-	return &pending{c: c, obj: obj, parent: parent, head: head, b: b, st: st, ov: newOverlay(st.mem, st.nodes, base),
+	w.seq++
+	return &pending{seq: w.seq, c: c, obj: obj, parent: parent, head: head, b: b, st: st, ov: newOverlay(st.mem, st.nodes, base),
 		prev: prev, done: make(chan struct{})}, nil
 }
 
@@ -740,8 +743,11 @@ func (w *World) finish(ctx context.Context, p *pending, author Identity, branch 
 	if err := b.SetRef(clockRef, clockID(w.h.clock.Last())); err != nil {
 		return err
 	}
-	// Unsynced: writeOnce syncs after this.
+	// Unsynced: writeOnce syncs after this. Until then, readers see the
+	// head before it.
+	w.applying(p, branch)
 	if err := b.Commit(!w.h.canSync()); err != nil {
+		w.applyFailed(p)
 		if errs.Is(err, errs.Conflict) {
 			return errs.E(errs.Conflict, fmt.Errorf("branch %s moved during the commit: %w", branch, err))
 		}

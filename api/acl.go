@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/cdb"
@@ -12,135 +11,97 @@ import (
 	"github.com/coalescent/coal/errs"
 )
 
-// The ACL and group routes do what coal acl and coal group do
-// (internal/cli/acl.go, group.go), as the request's identity.
+// The ACL and group routes: coal acl and coal group (internal/cli/acl.go,
+// group.go) as the request's identity. What they read and edit is package
+// acl's (acl.Snapshot); the handlers parse, name principals and commit.
 
-// aclView reads .acl entries and groups of one revision as an identity:
-// rights are evaluated on the whole tree (acl.Checker), entries are read
-// only through the identity's view.
-type aclView struct {
-	view    *cdb.View
-	rev     coda.ID
-	reader  acl.Reader
-	checker *acl.Checker
-	who     cdb.Identity
+// parseWho reads a principal as coal takes one (acl.ParsePrincipal): a
+// name that is not anyone, group:NAME or a public key names a key of this
+// node's home.
+func (s *server) parseWho(text string) (acl.Who, error) {
+	return acl.ParsePrincipal(text, func(name string) ([32]byte, error) {
+		id, err := s.h.Key(name)
+		if err != nil {
+			return [32]byte{}, err
+		}
+		return id.Public32(), nil
+	})
 }
 
-func (s *server) aclView(v *cdb.View, who cdb.Identity, rev coda.ID) (*aclView, error) {
-	c, err := v.World().LoadCommit(rev)
+// keyNames returns the local names of the keys among whos that this
+// node's home holds, by their text form (ed25519:…), for the CLI to show
+// beside them.
+func (s *server) keyNames(whos ...acl.Who) map[string]string {
+	var names map[string]string
+	var byKey map[string]string
+	for _, w := range whos {
+		if w.Kind != acl.KeyWho {
+			continue
+		}
+		if byKey == nil {
+			byKey = map[string]string{s.h.NodeKey().Key(): cdb.NodeKeyName}
+			if keys, err := s.h.Keys(); err == nil {
+				for _, k := range keys {
+					byKey[k.Public] = k.Name
+				}
+			}
+		}
+		k := w.String()
+		if n, ok := byKey[k]; ok {
+			if names == nil {
+				names = map[string]string{}
+			}
+			names[k] = n
+		}
+	}
+	return names
+}
+
+// snapshot returns the commit at names (the head if "") of the request's
+// world as the caller sees it. With view, the commit is resolved through
+// the caller's view (one it may not see is unknown); without, in the
+// world: acl show --at answers what the caller could do then, also at a
+// commit that a later revocation hides from it.
+func (s *server) snapshot(r *http.Request, c *call, at string, view bool) (*acl.Snapshot, error) {
+	v, err := s.view(r, c)
 	if err != nil {
 		return nil, err
 	}
-	r := acl.TreeReader(s.h.Store(), c.Tree)
-	return &aclView{view: v, rev: rev, reader: r, checker: acl.NewChecker(r), who: who}, nil
-}
-
-func (v *aclView) item(path string) (cdb.Item, bool, error) {
-	it, err := v.view.Get(v.rev, path)
-	if errs.Is(err, errs.NotExist) {
-		return cdb.Item{}, false, nil
-	}
-	return it, err == nil, err
-}
-
-func aclPathOf(dir string) (string, string, error) {
-	segs, err := tree.SplitPath(dir)
-	if err != nil {
-		return "", "", errs.E(errs.Invalid, err)
-	}
-	p := tree.JoinPath(segs)
-	if len(segs) == 0 {
-		return p, "/" + acl.ACLName, nil
-	}
-	return p, p + "/" + acl.ACLName, nil
-}
-
-func readACL(v *aclView, path string) (acl.ACL, bool, error) {
-	it, ok, err := v.item(path)
-	if !ok {
-		return acl.ACL{}, false, err
-	}
-	if it.Kind != cdb.ItemValue {
-		return acl.ACL{}, false, errs.E(errs.Invalid, errs.Path(path), "not an ACL")
-	}
-	a, err := acl.DecodeACL(it.Raw)
-	if err != nil {
-		return acl.ACL{}, true, nil
-	}
-	return a, true, nil
-}
-
-// parseWho reads a principal as the CLI takes it, or a key of this home
-// by name.
-func (s *server) parseWho(text string) (acl.Who, error) {
-	if text == "anyone" || strings.HasPrefix(text, "group:") || strings.HasPrefix(text, cdb.KeyPrefix) {
-		w, err := acl.ParseWho(text)
-		if err != nil {
-			return acl.Who{}, errs.E(errs.Invalid, err)
+	var id coda.ID
+	switch {
+	case at == "":
+		id, err = v.World().Head()
+	case view:
+		id, err = rev(v, "at", at)
+	default:
+		if id, err = v.World().Resolve(at); err != nil {
+			err = fmt.Errorf("at: %w", err)
 		}
-		return w, nil
 	}
-	id, err := s.h.Key(text)
 	if err != nil {
-		return acl.Who{}, err
+		return nil, err
 	}
-	return acl.Key(id.Public32()), nil
+	return acl.NewSnapshot(v, id)
 }
 
 func (s *server) aclShow(w http.ResponseWriter, r *http.Request, c *call) error {
-	v, err := s.view(r, c)
+	sn, err := s.snapshot(r, c, r.URL.Query().Get("at"), false)
 	if err != nil {
 		return err
 	}
-	at, err := rev(v, "at", r.URL.Query().Get("at"))
+	// {path...} drops the leading slash; a trailing one (a directory's
+	// entries) is kept.
+	sh, err := sn.Show(c.who.Public32(), treePath(r))
 	if err != nil {
 		return err
 	}
-	path := treePath(r)
-	segs, err := tree.SplitPath(strings.TrimSuffix(path, "/"))
-	if err != nil {
-		return errs.E(errs.Invalid, err)
+	out := ACLShow{Path: sh.Path, As: c.who.Key(), Rights: sh.Rights, Source: sh.Source, Rules: []ACLRule{}}
+	whos := []acl.Who{acl.Key(c.who.Public32())}
+	for _, rule := range sh.Rules {
+		out.Rules = append(out.Rules, ACLRule{ACL: rule.ACL, Who: rule.Who, Rights: rule.Rights})
+		whos = append(whos, rule.Who)
 	}
-	p := tree.JoinPath(segs)
-	judged, dirSegs := p, segs
-	isDir := strings.HasSuffix(path, "/") || len(segs) == 0
-	av, err := s.aclView(v, c.who, at)
-	if err != nil {
-		return err
-	}
-	if !isDir {
-		it, ok, err := av.item(p)
-		if err != nil {
-			return err
-		}
-		isDir = ok && it.Kind == cdb.ItemDir
-	}
-	if isDir {
-		judged = strings.TrimSuffix(p, "/") + "/"
-	} else {
-		dirSegs = segs[:len(segs)-1]
-	}
-	rights, src, err := av.checker.Effective(c.who.Public32(), judged)
-	if err != nil {
-		return err
-	}
-	out := ACLShow{Path: p, As: c.who.Key(), Rights: rights, Source: src, Rules: []ACLRule{}}
-	for i := len(dirSegs); i >= 0; i-- {
-		_, ap, err := aclPathOf(tree.JoinPath(dirSegs[:i]))
-		if err != nil {
-			return err
-		}
-		a, ok, err := readACL(av, ap)
-		if err != nil {
-			return err
-		}
-		nearest := src.ACL == ap
-		for _, rule := range a.Rules {
-			if ok && (nearest || rule.Rights.Has(acl.Admin)) {
-				out.Rules = append(out.Rules, ACLRule{ACL: ap, Who: rule.Who, Rights: rule.Rights})
-			}
-		}
-	}
+	out.Names = s.keyNames(whos...)
 	return writeJSON(w, 0, out)
 }
 
@@ -149,10 +110,26 @@ func (s *server) grant(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	if req.Rights == "" {
-		return errs.E(errs.Invalid, "grant: no rights given (want a comma list of read, write, admin)")
+	if req.Path == "" || req.Who == "" {
+		return errs.E(errs.Invalid, "want path and who")
 	}
-	return s.changeACL(w, r, c, req.Path, req.Who, req.Rights, false)
+	rights, err := acl.ParseRights(req.Rights)
+	if err != nil {
+		return errs.E(errs.Invalid, err)
+	}
+	who, err := s.parseWho(req.Who)
+	if err != nil {
+		return err
+	}
+	sn, err := s.snapshot(r, c, "", true)
+	if err != nil {
+		return err
+	}
+	op, msg, err := sn.Grant(req.Path, who, rights)
+	if err != nil {
+		return err
+	}
+	return s.commit(w, r, c, []cdb.Op{op}, msg)
 }
 
 func (s *server) revoke(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -160,174 +137,61 @@ func (s *server) revoke(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	return s.changeACL(w, r, c, req.Path, req.Who, "", req.Force)
-}
-
-func (s *server) changeACL(w http.ResponseWriter, r *http.Request, c *call, dir, whoText, rights string, force bool) error {
-	if dir == "" || whoText == "" {
+	if req.Path == "" || req.Who == "" {
 		return errs.E(errs.Invalid, "want path and who")
 	}
-	p, aclPath, err := aclPathOf(dir)
+	who, err := s.parseWho(req.Who)
 	if err != nil {
 		return err
 	}
-	who, err := s.parseWho(whoText)
+	sn, err := s.snapshot(r, c, "", true)
 	if err != nil {
 		return err
 	}
-	var rt acl.Rights
-	if rights != "" {
-		if rt, err = acl.ParseRights(rights); err != nil {
-			return errs.E(errs.Invalid, err)
-		}
-		if rt == acl.None {
-			return errs.E(errs.Invalid, "grant: no rights given (want a comma list of read, write, admin)")
-		}
-	}
-	v, err := s.view(r, c)
+	op, msg, err := sn.Revoke(req.Path, who, req.Force)
 	if err != nil {
 		return err
 	}
-	head, err := v.World().Head()
-	if err != nil {
-		return err
-	}
-	av, err := s.aclView(v, c.who, head)
-	if err != nil {
-		return err
-	}
-	if p != "/" {
-		it, ok, err := av.item(p)
-		if err != nil {
-			return err
-		}
-		if ok && it.Kind != cdb.ItemDir {
-			return errs.E(errs.Invalid, errs.Path(p), "not a directory (an .acl belongs to a directory)")
-		}
-	}
-	a, exists, err := readACL(av, aclPath)
-	if err != nil {
-		return err
-	}
-	var msg string
-	if rights != "" {
-		a.Grant(who, rt)
-		msg = fmt.Sprintf("acl grant %s %s %s", p, who, rt)
-	} else {
-		if !exists || !a.Revoke(who) {
-			return errs.E(errs.NotExist, errs.Path(aclPath), fmt.Sprintf("%s has no rule here", who))
-		}
-		if p == "/" && !force && !hasAdmin(a) {
-			return errs.E(errs.Invalid, errs.Path(aclPath), fmt.Sprintf("revoking %s would leave / with no admin (send force to do it anyway)", who))
-		}
-		msg = fmt.Sprintf("acl revoke %s %s", p, who)
-	}
-	raw, err := a.Encode()
-	if err != nil {
-		return err
-	}
-	return s.commit(w, r, c, []cdb.Op{{Kind: cdb.Put, Path: aclPath, Raw: raw}}, msg)
+	return s.commit(w, r, c, []cdb.Op{op}, msg)
 }
 
-func hasAdmin(a acl.ACL) bool {
-	for _, r := range a.Rules {
-		if r.Rights.Has(acl.Admin) {
-			return true
-		}
-	}
-	return false
-}
-
-func groupPath(name string) (string, error) {
-	if !tree.ValidName(name) {
-		return "", errs.E(errs.Invalid, fmt.Sprintf("bad group name %q: a group name is a path segment", name))
-	}
-	return acl.GroupsDir + "/" + name, nil
-}
-
-func readGroup(v *aclView, path string) (acl.Group, bool, error) {
-	it, ok, err := v.item(path)
-	if !ok {
-		return acl.Group{}, false, err
-	}
-	if it.Kind != cdb.ItemValue {
-		return acl.Group{}, false, errs.E(errs.Invalid, errs.Path(path), "not a group")
-	}
-	g, err := acl.DecodeGroup(it.Raw)
-	if err != nil {
-		return acl.Group{}, false, errs.E(errs.Invalid, errs.Path(path), err)
-	}
-	return g, true, nil
-}
-
-func (s *server) headACLView(r *http.Request, c *call) (*aclView, error) {
-	v, err := s.view(r, c)
-	if err != nil {
-		return nil, err
-	}
-	head, err := v.World().Head()
-	if err != nil {
-		return nil, err
-	}
-	return s.aclView(v, c.who, head)
+// group is the message of one group, with the local names of its keys.
+func (s *server) groupMessage(g acl.NamedGroup) Group {
+	return Group{Name: g.Name, Members: g.Members, Names: s.keyNames(g.Members...)}
 }
 
 func (s *server) groups(w http.ResponseWriter, r *http.Request, c *call) error {
-	av, err := s.headACLView(r, c)
+	sn, err := s.snapshot(r, c, "", true)
 	if err != nil {
 		return err
 	}
-	ents, err := av.view.List(av.rev, acl.GroupsDir)
-	if err != nil && !errs.Is(err, errs.NotExist) {
+	gs, err := sn.Groups()
+	if err != nil {
 		return err
 	}
 	out := []Group{}
-	for _, d := range ents {
-		if d.Kind != cdb.ItemValue {
-			continue
-		}
-		g, _, err := readGroup(av, acl.GroupsDir+"/"+d.Name)
-		if err != nil {
-			return err
-		}
-		if g.Members == nil {
-			g.Members = []acl.Who{}
-		}
-		out = append(out, Group{Name: d.Name, Members: g.Members})
+	for _, g := range gs {
+		out = append(out, s.groupMessage(g))
 	}
 	return writeJSON(w, 0, out)
 }
 
 func (s *server) group(w http.ResponseWriter, r *http.Request, c *call) error {
-	name := r.PathValue("name")
-	p, err := groupPath(name)
+	sn, err := s.snapshot(r, c, "", true)
 	if err != nil {
 		return err
 	}
-	av, err := s.headACLView(r, c)
+	g, err := sn.Group(r.PathValue("name"))
 	if err != nil {
 		return err
 	}
-	g, ok, err := readGroup(av, p)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return errs.E(errs.NotExist, errs.Path(p), "no group "+name)
-	}
-	if g.Members == nil {
-		g.Members = []acl.Who{}
-	}
-	return writeJSON(w, 0, Group{Name: name, Members: g.Members})
+	return writeJSON(w, 0, s.groupMessage(g))
 }
 
 func (s *server) groupAdd(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req GroupRequest
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
-	}
-	if len(req.Members) == 0 {
-		return errs.E(errs.Invalid, "group add: no members")
 	}
 	return s.changeGroup(w, r, c, req.Name, req.Members, true)
 }
@@ -343,60 +207,30 @@ func (s *server) groupRemove(w http.ResponseWriter, r *http.Request, c *call) er
 }
 
 func (s *server) changeGroup(w http.ResponseWriter, r *http.Request, c *call, name string, members []string, add bool) error {
-	p, err := groupPath(name)
-	if err != nil {
+	if _, err := acl.GroupPath(name); err != nil {
 		return err
 	}
-	av, err := s.headACLView(r, c)
-	if err != nil {
-		return err
-	}
-	g, exists, err := readGroup(av, p)
-	if err != nil {
-		return err
-	}
-	var whos []acl.Who
+	whos := make([]acl.Who, 0, len(members))
 	for _, m := range members {
 		wh, err := s.parseWho(m)
 		if err != nil {
 			return err
 		}
-		if wh.Kind == acl.AnyoneWho {
-			return errs.E(errs.Invalid, "anyone cannot be a group member (grant to anyone instead)")
-		}
 		whos = append(whos, wh)
+	}
+	sn, err := s.snapshot(r, c, "", true)
+	if err != nil {
+		return err
 	}
 	var op cdb.Op
 	var msg string
-	switch {
-	case add:
-		g.Add(whos...)
-		if err := acl.CheckGroup(av.reader, name, g); err != nil {
-			return err
-		}
-		raw, err := g.Encode()
-		if err != nil {
-			return err
-		}
-		op = cdb.Op{Kind: cdb.Put, Path: p, Raw: raw}
-		msg = "group add " + name + " " + strings.Join(members, " ")
-	case !exists:
-		return errs.E(errs.NotExist, errs.Path(p), "no group "+name)
-	case len(whos) == 0:
-		op = cdb.Op{Kind: cdb.Delete, Path: p}
-		msg = "group rm " + name
-	default:
-		for i, wh := range whos {
-			if !g.Remove(wh) {
-				return errs.E(errs.NotExist, errs.Path(p), fmt.Sprintf("%s is not a member of group %s", members[i], name))
-			}
-		}
-		raw, err := g.Encode()
-		if err != nil {
-			return err
-		}
-		op = cdb.Op{Kind: cdb.Put, Path: p, Raw: raw}
-		msg = "group rm " + name + " " + strings.Join(members, " ")
+	if add {
+		op, msg, err = sn.AddMembers(name, whos, members)
+	} else {
+		op, msg, err = sn.RemoveMembers(name, whos, members)
+	}
+	if err != nil {
+		return err
 	}
 	return s.commit(w, r, c, []cdb.Op{op}, msg)
 }

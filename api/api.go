@@ -30,7 +30,9 @@ type Options struct {
 	MaxJSON int64
 	MaxBlob int64
 	// Timeout bounds a request's handler (0: 60s); watch streams are
-	// exempt.
+	// exempt, and uploads (a blob PUT, an import) are bounded by it
+	// while their body streams only when no byte arrives for that long
+	// (api/tree.go).
 	Timeout time.Duration
 	// Network is the node's swarm (/v1/peers; peer id and addresses in
 	// /v1/info). Nil: the peers routes answer unavailable.

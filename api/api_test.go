@@ -29,14 +29,14 @@ func (t tokens) Verify(tok string) (cdb.Identity, error) {
 }
 
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	h    *cdb.Home
 	srv  *httptest.Server
 	bob  cdb.Identity
 	opts api.Options
 }
 
-func newEnv(t *testing.T, opts api.Options) *env {
+func newEnv(t testing.TB, opts api.Options) *env {
 	t.Helper()
 	h, err := cdb.Init(t.TempDir(), acl.With(cdb.Options{}))
 	if err != nil {
@@ -178,10 +178,10 @@ func TestTreeValues(t *testing.T) {
 	if p := problem(t, r); p.Type != errs.Invalid.ProblemType() || !strings.Contains(p.Detail, "n:") {
 		t.Errorf("wrong schema: %+v", p)
 	}
-	// Bad JSON: the position is named.
+	// Bad JSON: the position is named, in the value at the path.
 	r = e.do("node", "PUT", "/v1/worlds/default/tree/notes/b?schema=Note", "application/json", []byte("{\"text\":\n  x}"))
 	e.want(r, 400)
-	if p := problem(t, r); !strings.Contains(p.Detail, "body:2:") {
+	if p := problem(t, r); !strings.Contains(p.Detail, "/notes/b:2:") {
 		t.Errorf("bad JSON: %+v", p)
 	}
 
@@ -363,4 +363,26 @@ func TestBadRequests(t *testing.T) {
 	e.want(e.do("node", "GET", "/v1/worlds/default/log?n=x", "", nil), 400)
 	e.want(e.do("node", "GET", "/v1/worlds/default/tree/a?at=zzzzzzzz", "", nil), 404)
 	e.want(e.do("node", "GET", "/v1/nosuch", "", nil), 404)
+}
+
+// TestRefChangesNeedAdmin: making a branch, switching and merging change
+// what every reader of the node sees at the head, so only an admin of /
+// may (docs/security.md, "Branches and merges"); bob, who may write only
+// his home, gets 403 and the refs stay as they were.
+func TestRefChangesNeedAdmin(t *testing.T) {
+	e := newEnv(t, api.Options{})
+	e.want(e.do("bob", "POST", "/v1/worlds/default/branches", "application/json", []byte(`{"name":"b1"}`)), 403)
+	e.want(e.do("node", "POST", "/v1/worlds/default/branches", "application/json", []byte(`{"name":"b2"}`)), 201)
+	e.want(e.do("bob", "POST", "/v1/worlds/default/switch", "application/json", []byte(`{"name":"b2"}`)), 403)
+	e.want(e.do("bob", "POST", "/v1/worlds/default/merge", "application/json", []byte(`{"branch":"b2"}`)), 403)
+	r := e.do("node", "GET", "/v1/worlds/default/branches", "", nil)
+	e.want(r, 200)
+	if strings.Contains(string(r.body), `"b1"`) || !strings.Contains(string(r.body), `"b2"`) {
+		t.Errorf("branches after bob's refused attempt: %s; want b2 and no b1", r.body)
+	}
+	st := e.do("node", "GET", "/v1/worlds/default/status", "", nil)
+	if !strings.Contains(string(st.body), `"branch":"main"`) {
+		t.Errorf("status after bob's refused switch: %s; want branch main", st.body)
+	}
+	e.want(e.do("node", "POST", "/v1/worlds/default/switch", "application/json", []byte(`{"name":"b2"}`)), 200)
 }

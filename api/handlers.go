@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/cdb/audit"
 	"github.com/coalescent/coal/cdb/tree"
@@ -29,6 +30,7 @@ func (s *server) handlers() map[string]handler {
 		"PUT /v1/worlds/{world}/tree/{path...}":    s.put,
 		"DELETE /v1/worlds/{world}/tree/{path...}": s.del,
 		"POST /v1/worlds/{world}/transactions":     s.transaction,
+		"POST /v1/worlds/{world}/import":           s.importTar,
 		"GET /v1/worlds/{world}/log":               s.logs,
 		"GET /v1/worlds/{world}/commits/{id}":      s.show,
 		"GET /v1/worlds/{world}/diff":              s.diff,
@@ -39,6 +41,7 @@ func (s *server) handlers() map[string]handler {
 		"POST /v1/worlds/{world}/merge":            s.merge,
 		"GET /v1/worlds/{world}/schemas":           s.schemas,
 		"POST /v1/worlds/{world}/schemas":          s.addSchemas,
+		"GET /v1/worlds/{world}/schemas/{name}":    s.schema,
 		"GET /v1/worlds/{world}/watch":             s.watch,
 		"GET /v1/worlds/{world}/conflicts":         s.conflicts,
 		"GET /v1/worlds/{world}/acl/{path...}":     s.aclShow,
@@ -52,6 +55,14 @@ func (s *server) handlers() map[string]handler {
 		"POST /v1/peers":                           s.connectPeer,
 		"DELETE /v1/peers/{id}":                    s.removePeer,
 		"POST /v1/worlds/{world}/sync":             s.sync,
+		"POST /v1/worlds/{world}/call/{path...}":   s.callProgram,
+		"POST /v1/worlds/{world}/triggers":         s.setTrigger,
+
+		// Programs and the code library (api/programs.go).
+		"POST /v1/worlds/{world}/programs/{path...}": s.addProgram,
+		"GET /v1/worlds/{world}/source/{path...}":    s.programSource,
+		"GET /v1/worlds/{world}/lib":                 s.libList,
+		"GET /v1/worlds/{world}/lib/{id}":            s.libShow,
 	}
 	maps.Copy(hs, s.historyHandlers())
 	return hs
@@ -153,12 +164,29 @@ func (s *server) get(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	p := treePath(r)
+	if boolParam(r, "list") {
+		return s.list(w, v, at, p)
+	}
 	it, err := v.Get(at, p)
 	if err != nil {
 		return err
 	}
+	w.Header().Set(KindHeader, string(it.Kind))
+	meta := boolParam(r, "meta")
+	if meta && it.Kind != cdb.ItemValue {
+		// The client decides from this what to read next (a blob's
+		// bytes, a directory's entries), at the same commit.
+		out := Value{Path: it.Path, Kind: string(it.Kind), At: at}
+		if it.Kind == cdb.ItemBlob {
+			out.ID, out.Size = it.ID, it.Size
+		}
+		return writeJSON(w, 0, out)
+	}
 	switch it.Kind {
 	case cdb.ItemDir:
+		if boolParam(r, "raw") {
+			return errs.E(errs.Invalid, errs.Path(it.Path), "is a directory, which has no bytes (list it without raw=1, or with coal ls)")
+		}
 		ents, err := v.List(at, p)
 		if err != nil {
 			return err
@@ -189,7 +217,7 @@ func (s *server) get(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	if it.Schema == nil {
-		return errs.E(errs.NotExist, errs.Path(it.Path), fmt.Sprintf("the schema of object %s is not in /sys/schemas (read its bytes with ?raw=1)", it.ID))
+		return errs.E(errs.NotExist, errs.Path(it.Path), fmt.Sprintf("the schema of object %s is not in /sys/schemas (read its bytes with raw=1: coal get --raw)", it.ID))
 	}
 	reg, err := v.World().Schemas(at)
 	if err != nil {
@@ -200,8 +228,8 @@ func (s *server) get(w http.ResponseWriter, r *http.Request, c *call) error {
 		return errs.E(errs.Path(it.Path), err)
 	}
 	w.Header().Set("ETag", `"`+it.ID.String()+`"`)
-	if boolParam(r, "meta") {
-		return writeJSON(w, 0, Value{Path: it.Path, ID: it.ID, Schema: it.Schema.ID, Value: j})
+	if meta {
+		return writeJSON(w, 0, Value{Path: it.Path, ID: it.ID, Kind: string(it.Kind), Schema: it.Schema.ID, Value: j, At: at})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, err = w.Write(append(j, '\n'))
@@ -238,8 +266,9 @@ func (s *server) put(w http.ResponseWriter, r *http.Request, c *call) error {
 			return err
 		}
 		if !json.Valid(b) {
+			// The body is the value at p: errors name it so.
 			var v any
-			return errs.E(errs.Invalid, jsonError("body", b, json.Unmarshal(b, &v)))
+			return errs.E(errs.Invalid, jsonError(p, b, json.Unmarshal(b, &v)))
 		}
 		return s.commit(w, r, c, []cdb.Op{{Kind: cdb.Put, Path: p, Schema: q.Get("schema"), JSON: b}}, msg)
 	}
@@ -250,12 +279,21 @@ func (s *server) put(w http.ResponseWriter, r *http.Request, c *call) error {
 	if size > s.opts.MaxBlob {
 		return errs.E(errs.Limit, fmt.Sprintf("request body over %d bytes", s.opts.MaxBlob))
 	}
+	if size >= 0 && size <= smallBlob {
+		// Small: read whole, then committed as one (cdb does not stage
+		// bytes already in memory).
+		b, err := readBody(w, r, size)
+		if err != nil {
+			return uploadError(r, err, s.opts.MaxBlob)
+		}
+		return s.commit(w, r, c, []cdb.Op{{Kind: cdb.PutBlob, Path: p, Blob: bytes.NewReader(b), Size: size}}, msg)
+	}
+	if err := s.checkWrite(r, c, p); err != nil {
+		return err
+	}
 	body := http.MaxBytesReader(w, r.Body, s.opts.MaxBlob)
 	err := s.commit(w, r, c, []cdb.Op{{Kind: cdb.PutBlob, Path: p, Blob: body, Size: size}}, msg)
-	if err != nil && isMaxBytes(err) {
-		return errs.E(errs.Limit, fmt.Sprintf("request body over %d bytes", s.opts.MaxBlob))
-	}
-	return err
+	return uploadError(r, err, s.opts.MaxBlob)
 }
 
 func isMaxBytes(err error) bool {
@@ -285,7 +323,7 @@ func (s *server) transaction(w http.ResponseWriter, r *http.Request, c *call) er
 	if msg == "" {
 		msg = fmt.Sprintf("apply %d ops", len(ops))
 	}
-	return s.commit(w, r, c, ops, msg)
+	return opError(ops, s.commit(w, r, c, ops, msg))
 }
 
 var opKinds = map[string]cdb.OpKind{"put": cdb.Put, "delete": cdb.Delete, "move": cdb.Move, "copy": cdb.Copy, "mkdir": cdb.Mkdir}
@@ -404,6 +442,7 @@ func (s *server) show(w http.ResponseWriter, r *http.Request, c *call) error {
 	for _, k := range cm.Conflicts {
 		d.Conflicts = append(d.Conflicts, ConflictRef{Path: k.Path, Meta: k.Meta, Winner: k.Winner, Loser: k.Loser})
 	}
+	d.Call = callRecord(full.Call)
 	return writeJSON(w, 0, d)
 }
 
@@ -541,6 +580,9 @@ func (s *server) newBranch(w http.ResponseWriter, r *http.Request, c *call) erro
 			return err
 		}
 	}
+	if err := acl.CheckRefChange(v.World(), c.who.Public32(), "make branch "+req.Name); err != nil {
+		return err
+	}
 	if err := v.World().CreateBranch(req.Name, at); err != nil {
 		return err
 	}
@@ -563,6 +605,9 @@ func (s *server) merge(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	wd, err := s.world(r)
 	if err != nil {
+		return err
+	}
+	if err := acl.CheckRefChange(wd, c.who.Public32(), "merge "+req.Branch); err != nil {
 		return err
 	}
 	ci, _, err := wd.Merge(r.Context(), req.Branch)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"reflect"
 
+	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/api/message"
 	"github.com/coalescent/coal/bundle"
 	"github.com/coalescent/coal/cdb"
@@ -85,6 +86,9 @@ func (s *server) switchBranch(w http.ResponseWriter, r *http.Request, c *call) e
 	}
 	wd, err := s.world(r)
 	if err != nil {
+		return err
+	}
+	if err := acl.CheckRefChange(wd, c.who.Public32(), "switch to "+req.Name); err != nil {
 		return err
 	}
 	if err := wd.Switch(req.Name); err != nil {

@@ -147,6 +147,9 @@ func OpenAPI(version string) map[string]any {
 				"application/json":         map[string]any{"schema": map[string]any{}},
 				"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}},
 			}}
+		case "tar":
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				"application/x-tar": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
 		case "text":
 			op["requestBody"] = map[string]any{"content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}
 		default:

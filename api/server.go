@@ -138,7 +138,13 @@ func (s *server) serve(route string, stream bool, fn handler) http.Handler {
 			writeProblem(w, id, err)
 			return
 		}
-		if !stream {
+		switch {
+		case stream:
+		case isUpload(route, r):
+			var stop func()
+			r, stop = uploadContext(w, r, s.opts.Timeout)
+			defer stop()
+		default:
 			ctx, cancel := context.WithTimeout(r.Context(), s.opts.Timeout)
 			defer cancel()
 			r = r.WithContext(ctx)

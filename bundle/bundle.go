@@ -271,7 +271,23 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	var headReadable func(string) bool
 	values := map[coda.ID]bool{}
 	unreadable := map[coda.ID]bool{}
-	left := map[coda.ID]bool{}     // values the caller sends another way
+	left := map[coda.ID]bool{} // values the caller sends another way
+	var later []candidate
+	// decide records whether the value id at path (p: as the filters
+	// take it) travels; at is a commit where the reader may read it there.
+	decide := func(at coda.ID, path, p string, id coda.ID, sent, policy bool) {
+		switch {
+		case sent && !policy && opts.Leave != nil && opts.Leave(at, path, id):
+			left[id] = true
+		case sent:
+			values[id] = true
+		default:
+			unreadable[id] = true
+		}
+		if opts.OnValue != nil {
+			opts.OnValue(p, id, sent)
+		}
+	}
 	trees := map[coda.ID]coda.ID{} // commit → tree
 	for _, c := range commits {
 		trees[c.ID] = c.Tree
@@ -309,31 +325,32 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 			}
 			policy := policyPath(ch.Path, ch.Meta)
 			sent := policy || readable(p)
-			at := c.ID
-			if !sent && headReadable(p) {
-				// Written before the reader was granted read, and still
-				// there at the head, which it may read.
-				e, ok, err := plain.Leaf(headRoot, ch.Path, ch.Meta)
-				if err != nil {
-					return err
-				}
-				sent = ok && e.Kind == tree.KindValue && e.ID == ch.B.ID
-				at = head
+			if !sent && !ch.Meta && headReadable(p) {
+				// Perhaps written before the reader was granted read and
+				// still there at the head, which it may read: decided
+				// below, for all such values at once.
+				later = append(later, candidate{path: ch.Path, id: ch.B.ID})
+				return nil
 			}
-			if sent && !policy && opts.Leave != nil && opts.Leave(at, ch.Path, ch.B.ID) {
-				left[ch.B.ID] = true
-			} else if sent {
-				values[ch.B.ID] = true
-			} else {
-				unreadable[ch.B.ID] = true
-			}
-			if opts.OnValue != nil {
-				opts.OnValue(p, ch.B.ID, sent)
-			}
+			decide(c.ID, ch.Path, p, ch.B.ID, sent, policy)
 			return nil
 		})
 		if err != nil {
 			return Stats{}, errs.E(op, fmt.Errorf("tree of commit %s: %w", c.ID, err))
+		}
+		for _, id := range c.CallObjects() { // a call's input and output (issue 8)
+			if ok, err := st.Has(id); err == nil && ok {
+				values[id] = true
+			}
+		}
+	}
+	if len(later) > 0 {
+		atHead, err := headValues(plain, headRoot, later)
+		if err != nil {
+			return Stats{}, errs.E(op, fmt.Errorf("the head's tree: %w", err))
+		}
+		for _, k := range later {
+			decide(head, k.path, k.path, k.id, atHead[k.path] == k.id, false)
 		}
 	}
 	// Every tree node read, whatever the diff found, and the values.
@@ -397,6 +414,46 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		return Stats{}, errs.E(op, err)
 	}
 	return Stats{Header: hdr, Commits: len(commits), Objects: len(all), Withheld: len(withheld), Bytes: n}, nil
+}
+
+// candidate is a value a diff showed at path that the reader may not read
+// in its commit but may at the head.
+type candidate struct {
+	path string
+	id   coda.ID
+}
+
+// headValues returns the ids of the values at the candidates' paths in
+// the tree root: a lookup each for a few, one walk of the tree for many
+// (each node decoded once).
+func headValues(tr *tree.Tree, root coda.ID, cs []candidate) (map[string]coda.ID, error) {
+	out := make(map[string]coda.ID, len(cs))
+	if len(cs) < 256 {
+		for _, k := range cs {
+			e, ok, err := tr.Leaf(root, k.path, false)
+			if err != nil {
+				return nil, err
+			}
+			if ok && e.Kind == tree.KindValue {
+				out[k.path] = e.ID
+			}
+		}
+		return out, nil
+	}
+	want := make(map[string]bool, len(cs))
+	for _, k := range cs {
+		want[k.path] = true
+	}
+	err := tr.Walk(root, "/", func(p string, e tree.Entry) error {
+		if want[p] {
+			out[p] = e.ID
+		}
+		return nil
+	})
+	if errs.Is(err, errs.NotExist) {
+		err = nil
+	}
+	return out, err
 }
 
 // objectHead returns the first bytes of object id, its schema id among them,

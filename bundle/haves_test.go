@@ -185,3 +185,32 @@ func TestGrantLater(t *testing.T) {
 		t.Errorf("bob's bundle carries the version of /later/x replaced before his grant")
 	}
 }
+
+// TestGrantLaterMany: the same with more values than looked up one by
+// one (the head's tree is walked once instead).
+func TestGrantLaterMany(t *testing.T) {
+	a := origin(t)
+	var ops []cdb.Op
+	for i := range 300 {
+		ops = append(ops, putOp(fmt.Sprintf("/many/v%03d", i), fmt.Sprintf("value %d", i)))
+	}
+	must(t, a.commit(t, "alice", ops...))
+	a.put(t, "alice", "/many/v007", "replaced")
+	old, err := a.w.Resolve("HEAD~1")
+	must(t, err)
+	replaced, err := a.w.Get(old, "/many/v007")
+	must(t, err)
+	a.putACL(t, "alice", "/many", grant(a.key(t, "bob"), acl.Read))
+	_, objs, err := Read(bytes.NewReader(a.bundle(t, "bob", CreateOptions{})))
+	must(t, err)
+	for _, p := range []string{"/many/v000", "/many/v299", "/many/v007"} {
+		it, err := a.w.Get(coda.ID{}, p)
+		must(t, err)
+		if _, ok := objs[it.ID]; !ok {
+			t.Errorf("bob's bundle lacks %s, which he may read at the head", p)
+		}
+	}
+	if _, ok := objs[replaced.ID]; ok {
+		t.Errorf("bob's bundle carries the version of /many/v007 replaced before his grant")
+	}
+}

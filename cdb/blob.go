@@ -12,12 +12,10 @@ package cdb
 // held in memory whole.
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"slices"
 
 	"github.com/coalescent/coal/cdb/store"
 	"github.com/coalescent/coal/coda"
@@ -76,73 +74,6 @@ func blobHeader(head []byte, size int64) (int64, int, error) {
 func blobPrefix(size int64) []byte {
 	id := coda.BlobSchema().ID
 	return coda.AppendUvarint(append([]byte(nil), id[:]...), uint64(size))
-}
-
-// preloadBlobs returns ops with the bytes of every PutBlob read ahead: a
-// blob whose object fits one chunk (store.ChunkThreshold) is read into
-// memory, a larger one of unknown length is spooled to a temporary file
-// (removed by done). A write calls it before taking the world's lock, so
-// that no reader (a request body) is read under it. Ops without a PutBlob
-// are returned as they are.
-func preloadBlobs(ops []Op) (_ []Op, done func(), err error) {
-	var files []*os.File
-	done = func() {
-		for _, f := range files {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}
-	defer func() {
-		if err != nil {
-			done()
-		}
-	}()
-	copied := false
-	for i := range ops {
-		o := ops[i]
-		if o.Kind != PutBlob || o.Blob == nil {
-			continue
-		}
-		if !copied {
-			ops, copied = slices.Clone(ops), true
-		}
-		limit := store.ChunkThreshold - int64(len(blobPrefix(max(o.Size, store.ChunkThreshold))))
-		switch {
-		case o.Size >= 0 && o.Size <= limit:
-			buf := make([]byte, o.Size)
-			k, err := io.ReadFull(o.Blob, buf)
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil, done, errs.E(errs.Invalid, errs.Path(o.Path), fmt.Sprintf("blob: read %d bytes, expected %d", k, o.Size))
-			}
-			if err != nil {
-				return nil, done, errs.E(errs.Path(o.Path), fmt.Errorf("read blob: %w", err))
-			}
-			ops[i].Blob = bytes.NewReader(buf)
-		case o.Size < 0:
-			buf, err := io.ReadAll(io.LimitReader(o.Blob, limit+1))
-			if err != nil {
-				return nil, done, errs.E(errs.Path(o.Path), fmt.Errorf("read blob: %w", err))
-			}
-			if int64(len(buf)) <= limit {
-				ops[i].Blob, ops[i].Size = bytes.NewReader(buf), int64(len(buf))
-				continue
-			}
-			f, err := os.CreateTemp("", "coal-blob-")
-			if err != nil {
-				return nil, done, err
-			}
-			files = append(files, f)
-			n, err := io.Copy(f, io.MultiReader(bytes.NewReader(buf), o.Blob))
-			if err != nil {
-				return nil, done, errs.E(errs.Path(o.Path), fmt.Errorf("read blob: %w", err))
-			}
-			if _, err := f.Seek(0, io.SeekStart); err != nil {
-				return nil, done, err
-			}
-			ops[i].Blob, ops[i].Size = f, n
-		}
-	}
-	return ops, done, nil
 }
 
 // putBlob writes r (size bytes; negative: unknown, then r is spooled to a

@@ -176,11 +176,11 @@ func (failReader) Read([]byte) (int, error) { return 0, errFail }
 
 var errFail = errs.E(errs.Other, "read failed")
 
-// TestPreloadBlobs checks blob puts whose bytes are read before the write
-// lock: of unknown length (small, and larger than a chunk), of a known
-// length with fewer bytes (invalid), and a reader that fails (its error,
-// nothing committed).
-func TestPreloadBlobs(t *testing.T) {
+// TestStagedBlobs checks blob puts whose bytes are stored before the
+// commit is built: of unknown length (small, and larger than a chunk), of
+// a known length with fewer bytes (invalid), and a reader that fails (its
+// error, nothing committed).
+func TestStagedBlobs(t *testing.T) {
 	h := newHome(t)
 	w := defaultWorld(t, h)
 	small := []byte("small blob")

@@ -56,6 +56,10 @@ type Options struct {
 	// replay, received), writes the genesis leaves of new worlds, and
 	// filters reads of World.As views (package acl: acl.With(opts)).
 	Policy Policy
+	// Calls, if not nil, re-executes the call of every commit that
+	// records one (package call: call.With(opts)). Nil: such commits are
+	// refused.
+	Calls CallChecker
 	// Audit, if not nil, receives every read made through a World.As view
 	// and every write (commit, merge, receive). Nil: the home's own audit
 	// log in DIR/audit (package cdb/audit), unless NoAudit.
@@ -84,6 +88,7 @@ type Home struct {
 	key    Identity
 	schema *commitSchemas
 	policy Policy
+	calls  CallChecker
 	audit  Auditor
 	alog   auditLog
 
@@ -286,6 +291,7 @@ func open(dir string, opts Options, creating bool) (*Home, error) {
 		key:    key,
 		schema: schemas,
 		policy: opts.Policy,
+		calls:  opts.Calls,
 		audit:  opts.Audit,
 		cfg:    *cfg,
 		worlds: make(map[coda.ID]*World),

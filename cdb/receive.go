@@ -193,6 +193,7 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	if p := h.policy; p != nil {
 		env.Rights = func(c *Commit, parents []*Commit) error { return p.CheckCommit(vs, c, parents) }
 	}
+	h.callHook(&env, vs)
 	var maxT hlc.Time
 	for _, c := range order {
 		if err := ctx.Err(); err != nil {
@@ -513,6 +514,7 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 			}
 			return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: its tree: %w", c.ID, err))
 		}
+		markCallObjects(c, objs, used)
 	}
 	ids := slices.SortedFunc(maps.Keys(objs), func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
 	for _, id := range ids {

@@ -361,6 +361,7 @@ func (w *World) validateEnv(st tree.Store, clock bool) ValidateEnv {
 	if p := w.h.policy; p != nil {
 		env.Rights = func(c *Commit, parents []*Commit) error { return p.CheckCommit(st, c, parents) }
 	}
+	w.h.callHook(&env, st)
 	if clock {
 		env.Now = w.h.clock.Wall()
 	}

@@ -106,6 +106,9 @@ type Op struct {
 	From string
 	// Delete: remove a directory and everything under it.
 	Recursive bool
+
+	staged bool    // PutBlob: Blob is stored already (Commit), as blobID
+	blobID coda.ID // the staged blob
 }
 
 // CommitInfo summarises a commit, as the CLI prints it.
@@ -524,9 +527,29 @@ type buildReq struct {
 	branch  string
 	settled bool
 	fn      func(tx *txn) error
-	done    chan struct{} // closed once p or err is set
+	done    chan struct{} // closed once p or err is set (or excl ran)
 	p       *pending
 	err     error
+	// excl, if not nil, is run by the builder instead of a build, once
+	// no commit of the world is pending (exclusively).
+	excl func()
+}
+
+// exclusively runs fn in the builder's turn, once every commit built
+// before is applied or failed and while none is built: fn sees the
+// branches' heads settled in the store and may move one itself (a commit
+// built outside writeOnce, as CommitCall's is).
+func (w *World) exclusively(fn func()) {
+	req := &buildReq{excl: fn, done: make(chan struct{})}
+	w.bmu.Lock()
+	w.bq = append(w.bq, req)
+	lead := !w.building
+	w.building = true
+	w.bmu.Unlock()
+	if lead {
+		go w.buildQueued()
+	}
+	<-req.done
 }
 
 // buildQueued builds the queued commits, in order, until none is left.
@@ -542,6 +565,16 @@ func (w *World) buildQueued() {
 		}
 		w.bmu.Unlock()
 		for _, r := range q {
+			if r.excl != nil {
+				// Every commit built before is applied or failed once
+				// the last one built on each branch is.
+				for _, p := range w.tips {
+					<-p.done
+				}
+				r.excl()
+				close(r.done)
+				continue
+			}
 			r.p, r.err = w.build(r.ctx, r.author, r.message, r.branch, r.settled, r.fn)
 			if r.err == nil {
 				if w.tips == nil {
@@ -819,18 +852,12 @@ func (w *World) Commit(ctx context.Context, author Identity, ops []Op, message s
 	if len(ops) == 0 {
 		return CommitInfo{}, errs.E(op, errs.Invalid, "no ops")
 	}
+	ops = slices.Clone(ops)
 	for i := range ops {
 		if err := checkOp(&ops[i]); err != nil {
 			return CommitInfo{}, errs.E(op, err)
 		}
 	}
-	// Read small blobs (and spool large ones of unknown length) now, not
-	// under the world's write lock: the bytes may come from a network.
-	ops, done, err := preloadBlobs(ops)
-	if err != nil {
-		return CommitInfo{}, errs.E(op, err)
-	}
-	defer done()
 	// Puts and mkdirs may run again on a moved head; anything else only
 	// on the state it was built on; a blob only if it can be read again.
 	mode := rerunAlways
@@ -839,11 +866,31 @@ func (w *World) Commit(ctx context.Context, author Identity, ops []Op, message s
 		switch ops[i].Kind {
 		case Put, Mkdir:
 		case PutBlob:
-			if sk, ok := ops[i].Blob.(io.Seeker); ok && ops[i].Size >= 0 {
-				blobs = append(blobs, sk)
-			} else {
-				mode = rerunNever
+			if inMemory(ops[i].Blob) {
+				// Read while the commit is built, it costs nothing; a
+				// rerun rewinds it.
+				if sk, ok := ops[i].Blob.(io.Seeker); ok {
+					blobs = append(blobs, sk)
+				} else {
+					mode = rerunNever
+				}
+				break
 			}
+			// A blob is stored before the commit is built: reading it
+			// (an upload, say) holds up no other writer, and a moved
+			// head can be retried. If the commit fails, the blob stays
+			// unreachable in the store.
+			if len(ops) == 1 {
+				// Alone, it is judged on the head as it is now.
+				if err := w.precheckBlobs(ops[i].Path, false); err != nil {
+					return CommitInfo{}, errs.E(op, err)
+				}
+			}
+			id, _, err := w.stageBlob(ops[i].Blob, ops[i].Size)
+			if err != nil {
+				return CommitInfo{}, errs.E(op, errs.Path(ops[i].Path), err)
+			}
+			ops[i].staged, ops[i].blobID = true, id
 		default:
 			mode = min(mode, rerunRebuild)
 		}
@@ -1144,9 +1191,12 @@ func (tx *txn) putBlob(p string, o *Op) error {
 	if strings.HasPrefix(p, SchemasDir+"/") {
 		return errs.E(errs.Invalid, errs.Path(p), SchemasDir+" holds schemas, not blobs")
 	}
-	id, _, err := putBlob(tx.st.b, o.Blob, o.Size)
-	if err != nil {
-		return errs.E(errs.Path(p), err)
+	id := o.blobID
+	if !o.staged {
+		var err error
+		if id, _, err = putBlob(tx.st.b, o.Blob, o.Size); err != nil {
+			return errs.E(errs.Path(p), err)
+		}
 	}
 	tx.pending = append(tx.pending, tree.Op{Path: p, Entry: tree.Value(id, tx.stamp)})
 	return nil

@@ -350,11 +350,12 @@ func (r *WireReader) frame() (int, []byte, int64, error) {
 	return int(k - 1), body, at, nil
 }
 
-// readBody reads n bytes. Small bodies are read into one allocation; large
-// ones grow with the data that actually arrives, so a lying length cannot
-// make the reader allocate more than the stream holds (plus a chunk).
+// readBody reads n bytes. Bodies up to a megabyte are read into one
+// allocation; larger ones start there and grow with the data that
+// actually arrives, so a lying length cannot make the reader allocate
+// more than the stream holds (plus a megabyte).
 func (r *WireReader) readBody(n int) ([]byte, error) {
-	const chunk = 64 << 10
+	const chunk = 1 << 20
 	if n <= chunk {
 		body := make([]byte, n)
 		if err := r.full(body); err != nil {
@@ -363,6 +364,7 @@ func (r *WireReader) readBody(n int) ([]byte, error) {
 		return body, nil
 	}
 	var buf bytes.Buffer
+	buf.Grow(chunk)
 	got, err := io.CopyN(&buf, r.rr, int64(n))
 	r.off += got
 	if err != nil {

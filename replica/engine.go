@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"github.com/coalescent/coal/bundle"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/cdb/store"
+	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/ctp"
 	"github.com/coalescent/coal/errs"
@@ -291,9 +293,13 @@ func (e *Engine) dial(ctx context.Context, p peer.ID) (*relay.Conn, error) {
 // send sends one message.
 func send(c *relay.Conn, m message) error { return c.Send(m.schema(), m.value()) }
 
-// recv receives one message (io.EOF after the peer's end).
+// recv receives one message (io.EOF after the peer's end). An object of
+// a schema the sync messages do not include is invalid.
 func recv(c *relay.Conn) (any, error) {
 	s, v, err := c.Recv()
+	if errs.Is(err, errs.NotExist) {
+		return nil, errs.E(errs.Invalid, fmt.Errorf("replica: a message of an unknown schema: %w", err))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -393,8 +399,8 @@ func (e *Engine) exchange(ctx context.Context, p peer.ID) error {
 	return nil
 }
 
-// heard records the heads p told us and schedules the worlds whose heads
-// differ from ours.
+// heard records the heads p told us — every world it shows us, so a
+// world it no longer lists is forgotten — and schedules their syncs.
 func (e *Engine) heard(p peer.ID, m Heads) {
 	var kick []coda.ID
 	e.mu.Lock()
@@ -404,13 +410,12 @@ func (e *Engine) heard(p peer.ID, m Heads) {
 		return
 	}
 	ps.seen = time.Now()
+	ps.heads = make(map[coda.ID]coda.ID, len(m.Heads))
 	for _, h := range m.Heads {
 		if h.Branch != cdb.DefaultBranch || h.Head.IsZero() {
 			continue // only main syncs (docs/sync.md)
 		}
-		if ps.heads[h.World] != h.Head {
-			ps.heads[h.World] = h.Head
-		}
+		ps.heads[h.World] = h.Head
 		kick = append(kick, h.World)
 	}
 	e.mu.Unlock()
@@ -489,7 +494,7 @@ func (e *Engine) syncWorld(ctx context.Context, world coda.ID, report func(PeerR
 			if ps := e.peers[wt.p]; ps != nil {
 				ps.err = r.Error
 			}
-			if errs.Is(err, errs.Unavailable) || errs.Is(err, errs.Conflict) {
+			if errs.Is(err, errs.Unavailable) || errs.Is(err, errs.Conflict) || errs.Is(err, errs.Canceled) && ctx.Err() == nil {
 				e.worlds[world].retry = true
 			}
 			e.mu.Unlock()
@@ -796,6 +801,9 @@ func (e *Engine) pull(ctx context.Context, p peer.ID, w *cdb.World, world, head 
 		return fail(err)
 	}
 	r.InSync, r.Commits, r.Objects, r.Merged = true, res.Commits, res.Objects, res.Merge != nil
+	if err := e.fetchGranted(ctx, p, world, objs); err != nil {
+		e.log.Info("sync: fetching values granted since", "peer", p, "world", world, "err", err)
+	}
 	e.mu.Lock()
 	if ps := e.peers[p]; ps != nil {
 		ps.stats.Pulls++
@@ -845,6 +853,75 @@ func (e *Engine) fetchLarge(ctx context.Context, p peer.ID, world coda.ID, vals 
 				err = errs.E(errs.Unavailable, err) // ctp punished the peer that lied itself
 			}
 			return fmt.Errorf("replica: fetch %s (%s): %w", l.Path, l.ID, err)
+		}
+	}
+	return nil
+}
+
+// fetchGranted fetches over CTP the values this node may read now but
+// lacks, under each directory whose .acl the commits received in objs
+// changed: values withheld from it before a grant arrive with the grant
+// (pulls carry diffs, and the grant's diff shows only the .acl). Without
+// a Fetcher it does nothing.
+func (e *Engine) fetchGranted(ctx context.Context, p peer.ID, world coda.ID, objs map[coda.ID][]byte) error {
+	if e.opts.Fetcher == nil {
+		return nil
+	}
+	dirs := map[string]bool{}
+	for _, b := range objs {
+		c, err := cdb.DecodeCommit(b)
+		if err != nil {
+			continue // not a commit
+		}
+		for _, ch := range c.Ops {
+			if d, ok := strings.CutSuffix(ch.Path, "/.acl"); ok {
+				if d == "" {
+					d = "/"
+				}
+				dirs[d] = true
+			}
+		}
+	}
+	if len(dirs) == 0 {
+		return nil
+	}
+	w, err := e.world(world)
+	if err != nil || w == nil {
+		return err
+	}
+	head, err := w.Resolve(cdb.DefaultBranch)
+	if err != nil {
+		return err
+	}
+	hc, err := w.LoadCommit(head)
+	if err != nil {
+		return err
+	}
+	readable, err := w.As(e.self).Filter(head)
+	if err != nil {
+		return err
+	}
+	st := e.home.Store()
+	peers := []peer.ID{p}
+	for _, d := range slices.Sorted(maps.Keys(dirs)) {
+		var missing []Large
+		err := e.home.Tree().Walk(hc.Tree, d, func(path string, en tree.Entry) error {
+			if !readable(path) {
+				return nil
+			}
+			if ok, err := st.Has(en.ID); err != nil || ok {
+				return err
+			}
+			missing = append(missing, Large{Commit: head, Path: path, ID: en.ID})
+			return nil
+		})
+		if err != nil && !errs.Is(err, errs.NotExist) {
+			return err
+		}
+		for _, l := range missing {
+			if err := e.opts.Fetcher.FetchValue(ctx, peers, ctp.Want{World: world, Commit: l.Commit, Path: l.Path}, l.ID, st); err != nil {
+				return fmt.Errorf("%s: %w", l.Path, err)
+			}
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/cdb"
 )
 
@@ -51,4 +52,31 @@ func TestLargeValue(t *testing.T) {
 			t.Errorf("%s: /big: %d bytes, %v; want the %d bytes written", nd.name, len(got), err, len(big))
 		}
 	}
+}
+
+// TestGrantedLater: a value withheld from n1 when it cloned (it could not
+// read /p) arrives over CTP once n0 grants it read on /p.
+func TestGrantedLater(t *testing.T) {
+	nw := newNetwork(t, 2)
+	n0, n1 := nw.nodes[0], nw.nodes[1]
+	world := n0.defaultWorld(t).ID()
+	for _, nd := range nw.nodes {
+		nd.startCTP(t)
+	}
+	var only acl.ACL
+	only.Grant(acl.Key(n0.h.NodeKey().Public32()), acl.All)
+	n0.putACL(t, "/p", only)
+	n0.put(t, "/p/secret", "for n0, then n1")
+	nw.start()
+	nw.connect()
+	nw.converged(world, 15*time.Second)
+	if _, err := n1.text(t, world, "/p/secret"); err == nil {
+		t.Fatalf("n1 reads /p/secret before its grant")
+	}
+	only.Grant(acl.Key(n1.h.NodeKey().Public32()), acl.Read)
+	n0.putACL(t, "/p", only)
+	waitFor(t, 15*time.Second, "n1 reads /p/secret after its grant", func() bool {
+		got, err := n1.text(t, world, "/p/secret")
+		return err == nil && got == "for n0, then n1"
+	})
 }

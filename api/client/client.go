@@ -125,6 +125,9 @@ type request struct {
 	body   io.Reader  // may be nil
 	ctype  string     // the body's Content-Type; application/json if empty and body is set
 	header http.Header
+	// length is the body's length when net/http cannot tell it from the
+	// body (a file, a pipe): 0 unknown (sent chunked), n > 0 n bytes.
+	length int64
 }
 
 // send makes the request and returns the response if its status is 2xx;
@@ -137,6 +140,11 @@ func (c *Client) send(ctx context.Context, r request) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, r.method, u, r.body)
 	if err != nil {
 		return nil, errs.E(errs.Invalid, err)
+	}
+	if r.length > 0 {
+		// Sent with Content-Length, not chunked: the node can then take
+		// the size as given instead of spooling the body to learn it.
+		req.ContentLength = r.length
 	}
 	for k, vs := range r.header {
 		req.Header[k] = vs
@@ -202,10 +210,29 @@ func worldPath(world, rest string) string {
 
 // treePath is the URL path of a tree path in world.
 func treePath(world, p string) string {
-	p = strings.TrimPrefix(p, "/")
+	return worldPath(world, "/tree/"+escapeTreePath(strings.TrimPrefix(p, "/")))
+}
+
+// escapeTreePath escapes a tree path (without its leading slash) for a
+// URL so that the node receives it unchanged, even one that is not
+// canonical: the node, not the client, says what is wrong with a path.
+// Servers clean URL paths ("/a/../b" to "/b", "//" to "/"), but not
+// escaped bytes: a segment "." or ".." goes as %2E, and a path with an
+// empty segment (other than after a trailing slash) goes with every
+// separator as %2F, as one URL segment.
+func escapeTreePath(p string) string {
 	segs := strings.Split(p, "/")
+	sep := "/"
 	for i, s := range segs {
-		segs[i] = url.PathEscape(s)
+		if s == "" && i < len(segs)-1 {
+			sep = "%2F"
+		}
+		switch s {
+		case ".", "..":
+			segs[i] = strings.Repeat("%2E", len(s))
+		default:
+			segs[i] = url.PathEscape(s)
+		}
 	}
-	return worldPath(world, "/tree/"+strings.Join(segs, "/"))
+	return strings.Join(segs, sep)
 }

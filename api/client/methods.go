@@ -64,10 +64,16 @@ func (c *Client) Get(ctx context.Context, world, path, at string) (Value, error)
 	return v, err
 }
 
-// List returns the entries of the directory at path.
+// List returns the entries of the directory at path (GET
+// .../tree/PATH?list=1); a value or blob there is errs.Invalid, "not a
+// directory".
 func (c *Client) List(ctx context.Context, world, path, at string) ([]Entry, error) {
+	q := url.Values{"list": {"1"}}
+	if at != "" {
+		q.Set("at", at)
+	}
 	var es []Entry
-	err := c.do(ctx, http.MethodGet, treePath(world, path), atQuery(at), nil, &es)
+	err := c.do(ctx, http.MethodGet, treePath(world, path), q, nil, &es)
 	if es == nil && err == nil {
 		es = []Entry{}
 	}
@@ -119,8 +125,11 @@ func (c *Client) PutBlob(ctx context.Context, world, path string, r io.Reader, s
 	if size >= 0 {
 		r = io.LimitReader(r, size)
 	}
+	if size == 0 {
+		r = http.NoBody
+	}
 	resp, err := c.send(ctx, request{method: http.MethodPut, path: treePath(world, path), query: q,
-		body: r, ctype: "application/octet-stream"})
+		body: r, ctype: "application/octet-stream", length: size})
 	if err != nil {
 		return coda.ID{}, err
 	}

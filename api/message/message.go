@@ -53,12 +53,18 @@ type CommitResult struct {
 	Commit coda.ID `json:"commit"`
 }
 
-// Value is a value read with GET .../tree/PATH?meta=1 (coal get --json).
+// Value is what GET .../tree/PATH?meta=1 answers (coal get --json): for a
+// value its schema and JSON; for a blob its size (its bytes come without
+// meta=1); for a directory only its kind (its entries come without
+// meta=1). At is the commit read, for reading the same state again.
 type Value struct {
 	Path   string          `json:"path"`
-	ID     coda.ID         `json:"id"`
-	Schema coda.ID         `json:"schema"`
-	Value  json.RawMessage `json:"value"`
+	ID     coda.ID         `json:"id,omitzero"`
+	Kind   string          `json:"kind,omitempty"` // value, blob or dir
+	Schema coda.ID         `json:"schema,omitzero"`
+	Value  json.RawMessage `json:"value,omitempty"`
+	Size   int64           `json:"size,omitempty"`
+	At     coda.ID         `json:"at,omitzero"`
 }
 
 // Entry is one entry of a directory listing (coal ls --json).
@@ -121,6 +127,7 @@ type CommitDetail struct {
 	Signature string        `json:"signature"`
 	Ops       []Change      `json:"ops"`
 	Conflicts []ConflictRef `json:"conflicts"`
+	Call      *CallRecord   `json:"call,omitempty"` // a call's commit (docs/calls.md)
 }
 
 // DiffEntry is one entry of GET .../diff (coal diff --json).
@@ -229,6 +236,9 @@ type ACLShow struct {
 	Rights acl.Rights `json:"rights"`
 	Source acl.Source `json:"source"`
 	Rules  []ACLRule  `json:"rules"`
+	// Names are the local names of the keys above that the node's home
+	// holds (ed25519:… → name), for showing beside them.
+	Names map[string]string `json:"names,omitempty"`
 }
 
 // GrantRequest is the body of POST .../acl/grant.
@@ -249,6 +259,9 @@ type RevokeRequest struct {
 type Group struct {
 	Name    string    `json:"name"`
 	Members []acl.Who `json:"members"`
+	// Names are the local names of the member keys the node's home holds
+	// (ed25519:… → name).
+	Names map[string]string `json:"names,omitempty"`
 }
 
 // GroupRequest is the body of POST .../groups (add members, creating the

@@ -7,10 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coalescent/coal/acl"
-	"github.com/coalescent/coal/cdb"
-	"github.com/coalescent/coal/cdb/tree"
-	"github.com/coalescent/coal/coda"
-	"github.com/coalescent/coal/errs"
+	"github.com/coalescent/coal/api/client"
 )
 
 func init() { register(newACLCmd) }
@@ -72,17 +69,20 @@ With --json: {"path", "as", "rights", "source": {"acl", "admin", "home"},
 			if err := checkRevFlag(cmd, "at", at); err != nil {
 				return err
 			}
-			return e.withWorld(func(s *session) error {
-				// Not through the view (cdb.View.Resolve): acl show --at
-				// answers what the identity itself could do then, also at
-				// a commit it may no longer see (a revocation hides the
-				// grant); the rules it shows are filtered all the same.
-				rev, err := s.resolve("--at", at)
-				if err != nil {
-					return err
-				}
-				return e.showACL(s, rev, args[0])
-			})
+			c, err := e.api()
+			if err != nil {
+				return err
+			}
+			// The node resolves --at in the world, not through the
+			// identity's view: acl show --at answers what the identity
+			// could do then, also at a commit it may no longer see (a
+			// revocation hides the grant); the rules it shows are
+			// filtered all the same.
+			sh, err := c.ACL(e.ctx, e.remoteWorld(), args[0], at)
+			if err != nil {
+				return flagError(err, "at")
+			}
+			return e.showACL(sh)
 		},
 	}
 	show.Flags().StringVar(&at, "at", "", "evaluate in the tree of this commit (default: the head)")
@@ -98,9 +98,15 @@ or write there (removing it would let the rules above apply). Removing the
 last admin rule of /.acl is refused without --force.`,
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.withWorld(func(s *session) error {
-				return e.changeACL(s, args[0], args[1], "", force)
-			})
+			c, err := e.api()
+			if err != nil {
+				return err
+			}
+			id, err := c.Revoke(e.ctx, e.remoteWorld(), args[0], args[1], force)
+			if err != nil {
+				return err
+			}
+			return e.printCommit(id)
 		},
 	}
 	revoke.Flags().BoolVar(&force, "force", false, "remove even the last admin rule of /.acl")
@@ -114,173 +120,56 @@ id. It needs admin in PATH: nobody can grant themselves what they do not
 have.`,
 		Args: exactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.withWorld(func(s *session) error {
-				return e.changeACL(s, args[0], args[1], args[2], false)
-			})
+			// Rights are checked here too: a bad list is a usage error.
+			r, err := acl.ParseRights(args[2])
+			if err != nil {
+				return usageError{err}
+			}
+			if r == acl.None {
+				return usageError{fmt.Errorf("grant: no rights given (want a comma list of read, write, admin)")}
+			}
+			c, err := e.api()
+			if err != nil {
+				return err
+			}
+			id, err := c.Grant(e.ctx, e.remoteWorld(), args[0], args[1], args[2])
+			if err != nil {
+				return err
+			}
+			return e.printCommit(id)
 		},
 	}, revoke)
 	return cmd
 }
 
-// aclPathOf returns the canonical path of directory dir and of its .acl.
-func aclPathOf(dir string) (string, string, error) {
-	segs, err := tree.SplitPath(dir)
-	if err != nil {
-		return "", "", err
-	}
-	p := tree.JoinPath(segs)
-	if len(segs) == 0 {
-		return p, "/" + acl.ACLName, nil
-	}
-	return p, p + "/" + acl.ACLName, nil
-}
-
-// readACL returns the ACL at path as v shows it, and whether it exists
-// (for v: an .acl v may not read does not).
-func readACL(v *aclView, path string) (acl.ACL, bool, error) {
-	it, ok, err := v.item(path)
-	if !ok {
-		return acl.ACL{}, false, err
-	}
-	if it.Kind != cdb.ItemValue {
-		return acl.ACL{}, false, errs.E(errs.Invalid, errs.Path(path), "not an ACL")
-	}
-	a, err := acl.DecodeACL(it.Raw)
-	if err != nil {
-		// An .acl that does not decode grants nothing (docs/security.md).
-		return acl.ACL{}, true, nil
-	}
-	return a, true, nil
-}
-
-// changeACL grants rights (non-empty) to who in the .acl of dir, or
-// revokes who's rule there, in one commit at the head.
-func (e *env) changeACL(s *session, dir, whoText, rights string, force bool) error {
-	p, aclPath, err := aclPathOf(dir)
-	if err != nil {
-		return err
-	}
-	who, err := s.parseWho(whoText)
-	if err != nil {
-		return err
-	}
-	var r acl.Rights
-	if rights != "" {
-		if r, err = acl.ParseRights(rights); err != nil {
-			return usageError{err}
-		}
-		if r == acl.None {
-			return usageError{fmt.Errorf("grant: no rights given (want a comma list of read, write, admin)")}
-		}
-	}
-	head, err := s.world.Head()
-	if err != nil {
-		return err
-	}
-	v, err := e.aclView(s, head)
-	if err != nil {
-		return err
-	}
-	if p != "/" {
-		it, ok, err := v.item(p)
-		if err != nil {
-			return err
-		}
-		if ok && it.Kind != cdb.ItemDir {
-			return errs.E(errs.Invalid, errs.Path(p), "not a directory (an .acl belongs to a directory)")
-		}
-	}
-	a, exists, err := readACL(v, aclPath)
-	if err != nil {
-		return err
-	}
-	var msg string
-	if rights != "" {
-		a.Grant(who, r)
-		msg = fmt.Sprintf("acl grant %s %s %s", p, who, r)
-	} else {
-		if !exists || !a.Revoke(who) {
-			return errs.E(errs.NotExist, errs.Path(aclPath), fmt.Sprintf("%s has no rule here", who))
-		}
-		if p == "/" && !force && !hasAdmin(a) {
-			return errs.E(errs.Invalid, errs.Path(aclPath), fmt.Sprintf("revoking %s would leave / with no admin (give --force to do it anyway)", who))
-		}
-		msg = fmt.Sprintf("acl revoke %s %s", p, who)
-	}
-	raw, err := a.Encode()
-	if err != nil {
-		return err
-	}
-	return e.commit(s, []cdb.Op{{Kind: cdb.Put, Path: aclPath, Raw: raw}}, msg)
-}
-
-// hasAdmin reports whether a rule of a gives admin.
-func hasAdmin(a acl.ACL) bool {
-	for _, r := range a.Rules {
-		if r.Rights.Has(acl.Admin) {
-			return true
-		}
-	}
-	return false
-}
-
-// showACL prints what coal acl show prints for path in commit rev.
-func (e *env) showACL(s *session, rev coda.ID, path string) error {
-	segs, err := tree.SplitPath(strings.TrimSuffix(path, "/"))
-	if err != nil {
-		return err
-	}
-	p := tree.JoinPath(segs)
-	judged, dirSegs := p, segs
-	isDir := strings.HasSuffix(path, "/") || len(segs) == 0
-	v, err := e.aclView(s, rev)
-	if err != nil {
-		return err
-	}
-	if !isDir {
-		// A directory counts as one if the identity may see it.
-		it, ok, err := v.item(p)
-		if err != nil {
-			return err
-		}
-		isDir = ok && it.Kind == cdb.ItemDir
-	}
-	if isDir {
-		judged = strings.TrimSuffix(p, "/") + "/"
-	} else {
-		dirSegs = segs[:len(segs)-1]
-	}
-	rights, src, err := v.checker.Effective(v.who.Public32(), judged)
-	if err != nil {
-		return err
-	}
-	out := aclShowJSON{Path: p, As: v.who.Key(), Rights: rights, Source: src, Rules: []aclRuleJSON{}}
-	// The nearest .acl's rules, then the admin rules of those above it,
-	// nearest first.
-	for i := len(dirSegs); i >= 0; i-- {
-		_, ap, err := aclPathOf(tree.JoinPath(dirSegs[:i]))
-		if err != nil {
-			return err
-		}
-		a, ok, err := readACL(v, ap)
-		if err != nil {
-			return err
-		}
-		nearest := src.ACL == ap
-		for _, r := range a.Rules {
-			if ok && (nearest || r.Rights.Has(acl.Admin)) {
-				out.Rules = append(out.Rules, aclRuleJSON{ACL: ap, Who: r.Who, Rights: r.Rights})
-			}
-		}
+// showACL prints what coal acl show prints.
+func (e *env) showACL(sh client.ACLShow) error {
+	out := aclShowJSON{Path: sh.Path, As: sh.As, Rights: sh.Rights, Source: sh.Source, Rules: []aclRuleJSON{}}
+	for _, r := range sh.Rules {
+		out.Rules = append(out.Rules, aclRuleJSON{ACL: r.ACL, Who: r.Who, Rights: r.Rights})
 	}
 	if e.json {
 		return e.printJSON(out)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "path %s\nas %s\nrights %s\nsource %s\n", out.Path, s.whoText(acl.Key(v.who.Public32())), out.Rights, out.Source)
-	for _, r := range out.Rules {
-		fmt.Fprintf(&b, "rule %s %s %s\n", r.ACL, r.Rights, s.whoText(r.Who))
+	as := out.As
+	if name := sh.Names[as]; name != "" {
+		as += " (" + name + ")"
 	}
-	_, err = fmt.Fprint(e.stdout, b.String())
+	fmt.Fprintf(&b, "path %s\nas %s\nrights %s\nsource %s\n", out.Path, as, out.Rights, out.Source)
+	for _, r := range out.Rules {
+		fmt.Fprintf(&b, "rule %s %s %s\n", r.ACL, r.Rights, whoText(r.Who, sh.Names))
+	}
+	_, err := fmt.Fprint(e.stdout, b.String())
 	return err
+}
+
+// whoText is the text form of who, followed by the local name of its key
+// in parentheses when names (from the node: the home's keys) has one.
+func whoText(who acl.Who, names map[string]string) string {
+	s := who.String()
+	if who.Kind == acl.KeyWho && names[s] != "" {
+		return s + " (" + names[s] + ")"
+	}
+	return s
 }

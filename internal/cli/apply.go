@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coalescent/coal/api"
-	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/errs"
 )
 
@@ -37,44 +36,52 @@ Unknown ops and fields are errors; errors name the op as ops[I].`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
-			ops, err := readOps(name, e.stdin)
+			data, n, err := readOps(name, e.stdin)
 			if err != nil {
 				return err
 			}
 			if msg == "" {
-				msg = fmt.Sprintf("apply %s (%d ops)", name, len(ops))
+				msg = fmt.Sprintf("apply %s (%d ops)", name, n)
 			}
-			err = e.withWorld(func(s *session) error {
-				return e.commit(s, ops, msg)
-			})
-			if err != nil && name != "-" {
-				return fmt.Errorf("%s: %w", name, err)
+			c, err := e.api()
+			if err != nil {
+				return err
 			}
-			return err
+			id, err := c.ApplyJSON(e.ctx, e.remoteWorld(), data, msg)
+			if err != nil {
+				if name != "-" {
+					return fmt.Errorf("%s: %w", name, err)
+				}
+				return err
+			}
+			return e.printCommit(id)
 		},
 	}
 	cmd.Flags().StringVarP(&msg, "message", "m", "", "the commit message")
 	return cmd
 }
 
-// readOps reads and checks an OPS.json file (- for stdin).
-func readOps(name string, stdin io.Reader) ([]cdb.Op, error) {
+// readOps reads and checks an OPS.json file (- for stdin): its bytes,
+// sent to the node as they are, and its number of ops. Errors in the file
+// are found here, naming it.
+func readOps(name string, stdin io.Reader) ([]byte, int, error) {
 	var r io.Reader = stdin
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		defer f.Close()
 		r = f
 	}
 	data, err := io.ReadAll(io.LimitReader(r, maxOpsFile+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, 0, fmt.Errorf("%s: %w", name, err)
 	}
 	if len(data) > maxOpsFile {
-		return nil, errs.E(errs.Limit, errs.Path(name), fmt.Sprintf("more than %d bytes", maxOpsFile))
+		return nil, 0, errs.E(errs.Limit, errs.Path(name), fmt.Sprintf("more than %d bytes", maxOpsFile))
 	}
 	// One parser of OPS.json serves the CLI and the API's transactions.
-	return api.ParseOps(name, data)
+	ops, err := api.ParseOps(name, data)
+	return data, len(ops), err
 }

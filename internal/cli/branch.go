@@ -41,7 +41,7 @@ branch (or at --at) without switching to it; nothing is printed (with
 			if len(args) == 1 {
 				b, err := c.NewBranch(e.ctx, e.remoteWorld(), args[0], at)
 				if err != nil || !e.json {
-					return flagError(err, "at", "--at")
+					return flagError(err, "at")
 				}
 				return e.printJSON(branchJSON(b))
 			}

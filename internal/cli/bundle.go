@@ -71,7 +71,7 @@ receiver knows they are missing by design. With --json: {"header": {...},
 			err = writeFileAtomic(args[0], func(f *os.File) error {
 				var err error
 				st, err = c.CreateBundle(e.ctx, e.remoteWorld(), since, head, f)
-				return flagError(flagError(err, "since", "--since"), "head", "--head")
+				return flagError(flagError(err, "since"), "head")
 			})
 			if err != nil {
 				return err

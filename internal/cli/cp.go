@@ -3,7 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/api/client"
 )
 
 func init() { register(newCpCmd) }
@@ -20,9 +20,7 @@ A directory is copied with everything under it; copies share storage.`,
 			if msg == "" {
 				msg = "cp " + args[0] + " " + args[1]
 			}
-			return e.withWorld(func(s *session) error {
-				return e.commit(s, []cdb.Op{{Path: args[1], Kind: cdb.Copy, From: args[0]}}, msg)
-			})
+			return e.apply([]client.Op{{Op: "copy", Path: args[1], From: args[0]}}, msg)
 		},
 	}
 	cmd.Flags().StringVarP(&msg, "message", "m", "", "the commit message")

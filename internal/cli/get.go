@@ -2,12 +2,10 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
-	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
 )
@@ -33,7 +31,7 @@ type blobJSON struct {
 
 func newGetCmd(e *env) *cobra.Command {
 	var at string
-	var raw bool
+	var raw, source bool
 	cmd := &cobra.Command{
 		Use:   "get PATH",
 		Short: "Print the value at a path",
@@ -45,69 +43,74 @@ A value prints as one line of JSON (docs/coda.md, "JSON mapping"); --raw
 prints its canonical bytes instead (the schema id, then the body). A blob
 (a file stored with coal put --file or coal import) streams its bytes, with
 or without --raw. With --json, a value prints as
-{"path", "id", "schema", "value"} and a blob as {"path", "id", "kind", "size"}.`,
+{"path", "id", "schema", "value"} and a blob as {"path", "id", "kind", "size"}.
+--source prints the readable Co source of a program (coal prog add).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkRevFlag(cmd, "at", at); err != nil {
 				return err
 			}
-			if c := e.node(); c != nil && !raw {
-				v, err := c.Get(e.ctx, e.remoteWorld(), args[0], at)
-				if err != nil {
-					return err
-				}
-				if e.json {
-					return e.printJSON(getJSON(v))
-				}
-				_, err = fmt.Fprintf(e.stdout, "%s\n", v.Value)
+			if source {
+				return e.getSource(args[0], at)
+			}
+			c, err := e.api()
+			if err != nil {
 				return err
 			}
-			return e.withWorld(func(s *session) error {
-				v, err := e.view(s)
-				if err != nil {
-					return err
-				}
-				rev, err := s.resolveIn(v, "--at", at)
-				if err != nil {
-					return err
-				}
-				it, err := v.Get(rev, args[0])
-				if err != nil {
-					return err
-				}
-				switch it.Kind {
-				case cdb.ItemDir:
-					return errs.E(errs.Invalid, errs.Path(it.Path), "is a directory (list it with coal ls)")
-				case cdb.ItemBlob:
-					if e.json {
-						return e.printJSON(blobJSON{Path: it.Path, ID: it.ID, Kind: string(it.Kind), Size: it.Size})
-					}
-					b, err := v.OpenBlob(rev, args[0])
-					if err != nil {
-						return err
-					}
-					defer b.Close()
-					_, err = io.Copy(e.stdout, b)
-					return err
-				}
-				if raw {
-					_, err := e.stdout.Write(it.Raw)
-					return err
-				}
-				j, err := s.valueJSON(rev, it)
-				if err != nil {
-					return err
-				}
+			world := e.remoteWorld()
+			if raw {
 				if e.json {
-					return e.printJSON(getJSON{Path: it.Path, ID: it.ID, Schema: it.Schema.ID, Value: j})
+					// --json describes a blob; a value's bytes are
+					// printed all the same.
+					v, err := c.Get(e.ctx, world, args[0], at)
+					if err == nil && v.Kind == "blob" {
+						return e.printJSON(blobJSON{Path: v.Path, ID: v.ID, Kind: v.Kind, Size: v.Size})
+					}
 				}
-				_, err = fmt.Fprintf(e.stdout, "%s\n", j)
+				// A value's canonical bytes or a blob's bytes, as the
+				// node answers them.
+				r, err := c.OpenRaw(e.ctx, world, args[0], at)
+				if err != nil {
+					return flagError(err, "at")
+				}
+				defer r.Close()
+				_, err = io.Copy(e.stdout, r)
 				return err
-			})
+			}
+			if e.json {
+				v, err := c.Get(e.ctx, world, args[0], at)
+				if err != nil {
+					return flagError(err, "at")
+				}
+				switch v.Kind {
+				case "dir":
+					return isDirError(v.Path)
+				case "blob":
+					return e.printJSON(blobJSON{Path: v.Path, ID: v.ID, Kind: v.Kind, Size: v.Size})
+				}
+				return e.printJSON(getJSON{Path: v.Path, ID: v.ID, Schema: v.Schema, Value: v.Value})
+			}
+			// One request: a value's JSON line or a blob's bytes,
+			// copied as they come.
+			kind, body, err := c.Open(e.ctx, world, args[0], at)
+			if err != nil {
+				return flagError(err, "at")
+			}
+			defer body.Close()
+			if kind == "dir" {
+				return isDirError(canonPath(args[0]))
+			}
+			_, err = io.Copy(e.stdout, body)
+			return err
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&at, "at", "", "read the tree of this commit (default: the head)")
 	f.BoolVar(&raw, "raw", false, "print the value's canonical bytes instead of JSON")
+	f.BoolVar(&source, "source", false, "print a program's readable Co source")
 	return cmd
+}
+
+func isDirError(path string) error {
+	return errs.E(errs.Invalid, errs.Path(path), "is a directory (list it with coal ls)")
 }

@@ -7,9 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coalescent/coal/acl"
-	"github.com/coalescent/coal/cdb"
-	"github.com/coalescent/coal/cdb/tree"
-	"github.com/coalescent/coal/errs"
+	"github.com/coalescent/coal/api/client"
 )
 
 func init() { register(newGroupCmd) }
@@ -45,9 +43,15 @@ cycle.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.withWorld(func(s *session) error {
-				return e.changeGroup(s, args[0], args[1:], true)
-			})
+			c, err := e.api()
+			if err != nil {
+				return err
+			}
+			id, err := c.GroupAdd(e.ctx, e.remoteWorld(), args[0], args[1:])
+			if err != nil {
+				return err
+			}
+			return e.printCommit(id)
 		},
 	}, &cobra.Command{
 		Use:   "rm NAME [KEY...]",
@@ -62,9 +66,15 @@ error, and nothing changes.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.withWorld(func(s *session) error {
-				return e.changeGroup(s, args[0], args[1:], false)
-			})
+			c, err := e.api()
+			if err != nil {
+				return err
+			}
+			id, err := c.GroupRemove(e.ctx, e.remoteWorld(), args[0], args[1:])
+			if err != nil {
+				return err
+			}
+			return e.printCommit(id)
 		},
 	}, &cobra.Command{
 		Use:   "ls [NAME]",
@@ -75,155 +85,42 @@ parentheses when this home holds it) or group:NAME. With --json, a list of
 {"name", "members"}.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return e.withWorld(func(s *session) error {
-				return e.listGroups(s, args)
-			})
+			return e.listGroups(args)
 		},
 	})
 	return cmd
 }
 
-// groupPath returns the path of the group name, refusing a bad name.
-func groupPath(name string) (string, error) {
-	if !tree.ValidName(name) {
-		return "", errs.E(errs.Invalid, fmt.Sprintf("bad group name %q: a group name is a path segment", name))
-	}
-	return acl.GroupsDir + "/" + name, nil
-}
-
-// readGroup returns the group at path as v shows it, and whether it
-// exists (for v: a group v may not read does not).
-func readGroup(v *aclView, path string) (acl.Group, bool, error) {
-	it, ok, err := v.item(path)
-	if !ok {
-		return acl.Group{}, false, err
-	}
-	if it.Kind != cdb.ItemValue {
-		return acl.Group{}, false, errs.E(errs.Invalid, errs.Path(path), "not a group")
-	}
-	g, err := acl.DecodeGroup(it.Raw)
-	if err != nil {
-		return acl.Group{}, false, errs.E(errs.Invalid, errs.Path(path), err)
-	}
-	return g, true, nil
-}
-
-// changeGroup adds members to (add) or removes members from the group
-// name, at the head, in one commit; removing no members deletes the group.
-func (e *env) changeGroup(s *session, name string, members []string, add bool) error {
-	p, err := groupPath(name)
-	if err != nil {
-		return err
-	}
-	head, err := s.world.Head()
-	if err != nil {
-		return err
-	}
-	v, err := e.aclView(s, head)
-	if err != nil {
-		return err
-	}
-	g, exists, err := readGroup(v, p)
-	if err != nil {
-		return err
-	}
-	var whos []acl.Who
-	for _, m := range members {
-		w, err := s.parseWho(m)
-		if err != nil {
-			return err
-		}
-		if w.Kind == acl.AnyoneWho {
-			return errs.E(errs.Invalid, "anyone cannot be a group member (grant to anyone instead)")
-		}
-		whos = append(whos, w)
-	}
-	var op cdb.Op
-	var msg string
-	switch {
-	case add:
-		g.Add(whos...)
-		if err := acl.CheckGroup(v.Reader, name, g); err != nil {
-			return err
-		}
-		raw, err := g.Encode()
-		if err != nil {
-			return err
-		}
-		op = cdb.Op{Kind: cdb.Put, Path: p, Raw: raw}
-		msg = "group add " + name + " " + strings.Join(members, " ")
-	case !exists:
-		return errs.E(errs.NotExist, errs.Path(p), fmt.Sprintf("no group %s", name))
-	case len(whos) == 0:
-		op = cdb.Op{Kind: cdb.Delete, Path: p}
-		msg = "group rm " + name
-	default:
-		for i, w := range whos {
-			if !g.Remove(w) {
-				return errs.E(errs.NotExist, errs.Path(p), fmt.Sprintf("%s is not a member of group %s", members[i], name))
-			}
-		}
-		raw, err := g.Encode()
-		if err != nil {
-			return err
-		}
-		op = cdb.Op{Kind: cdb.Put, Path: p, Raw: raw}
-		msg = "group rm " + name + " " + strings.Join(members, " ")
-	}
-	return e.commit(s, []cdb.Op{op}, msg)
-}
-
 // listGroups prints the groups (args empty) or the group args[0].
-func (e *env) listGroups(s *session, args []string) error {
-	head, err := s.world.Head()
+func (e *env) listGroups(args []string) error {
+	c, err := e.api()
 	if err != nil {
 		return err
 	}
-	r, err := e.aclView(s, head)
-	if err != nil {
-		return err
-	}
-	var names []string
+	var gs []client.Group
 	if len(args) == 1 {
-		p, err := groupPath(args[0])
+		g, err := c.Group(e.ctx, e.remoteWorld(), args[0])
 		if err != nil {
 			return err
 		}
-		if _, ok, err := readGroup(r, p); err != nil {
-			return err
-		} else if !ok {
-			return errs.E(errs.NotExist, errs.Path(p), fmt.Sprintf("no group %s", args[0]))
-		}
-		names = args
-	} else {
-		ents, err := r.view.List(head, acl.GroupsDir)
-		if err != nil && !errs.Is(err, errs.NotExist) {
-			return err
-		}
-		for _, d := range ents {
-			if d.Kind == cdb.ItemValue {
-				names = append(names, d.Name)
-			}
-		}
+		gs = []client.Group{g}
+	} else if gs, err = c.Groups(e.ctx, e.remoteWorld()); err != nil {
+		return err
 	}
-	out := make([]groupJSON, 0, len(names))
-	for _, n := range names {
-		g, _, err := readGroup(r, acl.GroupsDir+"/"+n)
-		if err != nil {
-			return err
-		}
+	out := make([]groupJSON, 0, len(gs))
+	for _, g := range gs {
 		if g.Members == nil {
 			g.Members = []acl.Who{}
 		}
-		out = append(out, groupJSON{Name: n, Members: g.Members})
+		out = append(out, groupJSON{Name: g.Name, Members: g.Members})
 	}
 	if e.json {
 		return e.printJSON(out)
 	}
 	var b strings.Builder
 	if len(args) == 1 {
-		for _, m := range out[0].Members {
-			fmt.Fprintln(&b, s.whoText(m))
+		for _, m := range gs[0].Members {
+			fmt.Fprintln(&b, whoText(m, gs[0].Names))
 		}
 	} else {
 		for _, g := range out {

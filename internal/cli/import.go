@@ -1,17 +1,21 @@
 package cli
 
 import (
+	"archive/tar"
+	"bufio"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
 )
 
 func init() { register(newImportCmd) }
@@ -34,37 +38,46 @@ special files are skipped. On a terminal, a progress bar is drawn on
 standard error.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			fi, err := os.Stat(args[0])
+			dir := args[0]
+			fi, err := os.Stat(dir)
 			if err != nil {
 				return err
 			}
 			if !fi.IsDir() {
-				return fmt.Errorf("import %s: not a directory", args[0])
+				return fmt.Errorf("import %s: not a directory", dir)
 			}
-			return e.withWorld(func(s *session) error {
-				who, err := e.author(s)
-				if err != nil {
-					return err
-				}
-				bar := newProgressBar(e.stderr)
-				var total int64
-				if bar.w != nil {
-					total = countFiles(args[0]) // for the bar only: a terminal is watching
-				}
-				var files, bytes int64
-				c, err := s.world.Import(e.ctx, who, args[0], to, func(n int, b int64) {
-					files, bytes = int64(n), b
-					bar.update(files, total, bytes)
-				})
-				bar.done()
-				if err != nil {
-					return err
-				}
-				if e.json {
-					return e.printJSON(importJSON{Commit: c.ID, Files: files, Bytes: bytes})
-				}
-				return e.printCommit(c.ID)
-			})
+			files, err := importList(dir)
+			if err != nil {
+				return err
+			}
+			c, err := e.api()
+			if err != nil {
+				return err
+			}
+			// The files go to the node as a tar archive, written as it is
+			// sent; the node stores each file as it arrives. The bar
+			// shows what was sent.
+			bar := newProgressBar(e.stderr)
+			pr, pw := io.Pipe()
+			werr := make(chan error, 1)
+			go func() {
+				err := writeTar(pw, dir, files, func(n, b int64) { bar.update(n, int64(len(files)), b) })
+				pw.CloseWithError(err)
+				werr <- err
+			}()
+			res, err := c.Import(e.ctx, e.remoteWorld(), to, pr, "")
+			pr.CloseWithError(io.ErrClosedPipe) // stops the writer if the node answered early
+			if terr := <-werr; terr != nil && terr != io.ErrClosedPipe && err != nil {
+				err = terr // what went wrong here, not how the request ended
+			}
+			bar.done()
+			if err != nil {
+				return err
+			}
+			if e.json {
+				return e.printJSON(importJSON{Commit: res.Commit, Files: res.Files, Bytes: res.Bytes})
+			}
+			return e.printCommit(res.Commit)
 		},
 	}
 	f := cmd.Flags()
@@ -73,17 +86,70 @@ standard error.`,
 	return cmd
 }
 
-// countFiles counts the regular files under dir, as Import will store
-// them; errors count as nothing (Import reports them).
-func countFiles(dir string) int64 {
-	var n int64
-	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			n++
+// importList returns the regular files under dir, slash-separated and
+// relative to it, in path order, as cdb.Import takes them: symbolic links
+// and special files are skipped.
+func importList(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			rel, err := filepath.Rel(dir, p)
+			if err != nil {
+				return err
+			}
+			files = append(files, filepath.ToSlash(rel))
 		}
 		return nil
 	})
-	return n
+	if err != nil {
+		return nil, errs.E(errs.Path(dir), err)
+	}
+	if len(files) == 0 {
+		return nil, errs.E(errs.Invalid, errs.Path(dir), "no files to import")
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// writeTar writes the files (relative to dir) to w as a tar archive of
+// regular files, calling progress after each with the files and bytes
+// written.
+func writeTar(w io.Writer, dir string, files []string, progress func(files, bytes int64)) error {
+	// Small files are mostly tar headers and padding: buffered, they
+	// travel in large writes.
+	bw := bufio.NewWriterSize(w, 256<<10)
+	tw := tar.NewWriter(bw)
+	var total int64
+	for i, rel := range files {
+		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return err
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return err
+		}
+		h := &tar.Header{Typeflag: tar.TypeReg, Name: rel, Size: fi.Size(), Mode: 0o644, ModTime: fi.ModTime()}
+		if err := tw.WriteHeader(h); err != nil {
+			f.Close()
+			return fmt.Errorf("%s: %w", f.Name(), err)
+		}
+		n, err := io.CopyN(tw, f, fi.Size())
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: read %d of %d bytes: %w", f.Name(), n, fi.Size(), err)
+		}
+		total += n
+		progress(int64(i+1), total)
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 // isTerminal reports whether w is a terminal (a character device).

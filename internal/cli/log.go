@@ -43,7 +43,7 @@ With --json, a list of {"id", "parents", "tree", "author", "time", "hlc",
 			}
 			cs, err := c.Log(e.ctx, e.remoteWorld(), from, path, n)
 			if err != nil {
-				return flagError(err, "from", "--from")
+				return flagError(err, "from")
 			}
 			if e.json {
 				out := make([]commitSummaryJSON, 0, len(cs))

@@ -5,9 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
-	"github.com/coalescent/coal/errs"
 )
 
 func init() { register(newLsCmd) }
@@ -43,69 +41,35 @@ directories with a trailing slash. With --json, a list of
 			if err := checkRevFlag(cmd, "at", at); err != nil {
 				return err
 			}
-			if c := e.node(); c != nil {
-				ents, err := c.List(e.ctx, e.remoteWorld(), path, at)
-				if err != nil {
-					return err
-				}
-				if e.json {
-					out := make([]lsJSON, 0, len(ents))
-					for _, d := range ents {
-						out = append(out, lsJSON(d))
-					}
-					return e.printJSON(out)
-				}
-				for _, d := range ents {
-					name := d.Name
-					if d.Dir {
-						name += "/"
-					}
-					if _, err := fmt.Fprintln(e.stdout, name); err != nil {
-						return err
-					}
-				}
-				return nil
+			c, err := e.api()
+			if err != nil {
+				return err
 			}
-			return e.withWorld(func(s *session) error {
-				v, err := e.view(s)
-				if err != nil {
-					return err
-				}
-				rev, err := s.resolveIn(v, "--at", at)
-				if err != nil {
-					return err
-				}
-				ents, err := v.List(rev, path)
-				if errs.Is(err, errs.NotExist) {
-					if it, gerr := v.Get(rev, path); gerr == nil && it.Kind != cdb.ItemDir {
-						return errs.E(errs.Invalid, errs.Path(it.Path), "not a directory (read it with coal get)")
-					}
-				}
-				if err != nil {
-					return err
-				}
-				if e.json {
-					out := make([]lsJSON, 0, len(ents))
-					for _, d := range ents {
-						j := lsJSON{Name: d.Name, Dir: d.Kind == cdb.ItemDir, Kind: string(d.Kind)}
-						if !j.Dir {
-							j.ID, j.Size, j.Withheld = d.ID, d.Size, d.Withheld
-						}
-						out = append(out, j)
-					}
-					return e.printJSON(out)
-				}
+			ents, err := c.List(e.ctx, e.remoteWorld(), path, at)
+			if err != nil {
+				return flagError(err, "at")
+			}
+			if e.json {
+				out := make([]lsJSON, 0, len(ents))
 				for _, d := range ents {
-					name := d.Name
-					if d.Kind == cdb.ItemDir {
-						name += "/"
+					j := lsJSON{Name: d.Name, Dir: d.Dir, Kind: d.Kind}
+					if !j.Dir {
+						j.ID, j.Size, j.Withheld = d.ID, d.Size, d.Withheld
 					}
-					if _, err := fmt.Fprintln(e.stdout, name); err != nil {
-						return err
-					}
+					out = append(out, j)
 				}
-				return nil
-			})
+				return e.printJSON(out)
+			}
+			for _, d := range ents {
+				name := d.Name
+				if d.Dir {
+					name += "/"
+				}
+				if _, err := fmt.Fprintln(e.stdout, name); err != nil {
+					return err
+				}
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&at, "at", "", "list the tree of this commit (default: the head)")

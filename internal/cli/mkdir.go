@@ -3,7 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/api/client"
 )
 
 func init() { register(newMkdirCmd) }
@@ -22,9 +22,7 @@ directory then needs no --schema. Print the commit's id.`,
 			if msg == "" {
 				msg = "mkdir " + args[0]
 			}
-			return e.withWorld(func(s *session) error {
-				return e.commit(s, []cdb.Op{{Path: args[0], Kind: cdb.Mkdir, Schema: schema}}, msg)
-			})
+			return e.apply([]client.Op{{Op: "mkdir", Path: args[0], Schema: schema}}, msg)
 		},
 	}
 	f := cmd.Flags()

@@ -3,7 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/api/client"
 )
 
 func init() { register(newMvCmd) }
@@ -20,9 +20,7 @@ A directory moves with everything under it.`,
 			if msg == "" {
 				msg = "mv " + args[0] + " " + args[1]
 			}
-			return e.withWorld(func(s *session) error {
-				return e.commit(s, []cdb.Op{{Path: args[1], Kind: cdb.Move, From: args[0]}}, msg)
-			})
+			return e.apply([]client.Op{{Op: "move", Path: args[1], From: args[0]}}, msg)
 		},
 	}
 	cmd.Flags().StringVarP(&msg, "message", "m", "", "the commit message")

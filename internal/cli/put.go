@@ -2,11 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
 
-	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
 )
 
@@ -54,7 +54,12 @@ Here --json takes the value, so the global --json switch is spelled
 				return usageError{fmt.Errorf("put %s: --schema applies to --json values only (files are blobs)", args[0])}
 			}
 			path := args[0]
-			op := cdb.Op{Path: path, Kind: cdb.Put, Schema: schema}
+			if msg == "" {
+				msg = "put " + path
+			}
+			e.json = e.json || jsonOut
+			var blob io.Reader
+			size := int64(-1)
 			switch {
 			case file != "":
 				f, err := os.Open(file)
@@ -69,32 +74,26 @@ Here --json takes the value, so the global --json switch is spelled
 				if !fi.Mode().IsRegular() {
 					return fmt.Errorf("--file %s: not a regular file", file)
 				}
-				op.Kind, op.Blob, op.Size = cdb.PutBlob, f, fi.Size()
+				blob, size = f, fi.Size()
 			case stdin:
-				op.Kind, op.Blob, op.Size = cdb.PutBlob, e.stdin, -1
-			default:
-				op.JSON = []byte(value)
+				blob = e.stdin
 			}
-			if msg == "" {
-				msg = "put " + path
+			c, err := e.api()
+			if err != nil {
+				return err
 			}
-			e.json = e.json || jsonOut
-			if c := e.node(); c != nil {
-				var id coda.ID
-				var err error
-				if op.Kind == cdb.PutBlob {
-					id, err = c.PutBlob(e.ctx, e.remoteWorld(), path, op.Blob, op.Size, msg)
-				} else {
-					id, err = c.Put(e.ctx, e.remoteWorld(), path, op.JSON, schema, msg)
-				}
-				if err != nil {
-					return err
-				}
-				return e.printCommit(id)
+			var id coda.ID
+			if blob != nil {
+				// Streamed to the node, which stores it as it arrives
+				// (docs/api.md, "Uploads").
+				id, err = c.PutBlob(e.ctx, e.remoteWorld(), path, blob, size, msg)
+			} else {
+				id, err = c.Put(e.ctx, e.remoteWorld(), path, []byte(value), schema, msg)
 			}
-			return e.withWorld(func(s *session) error {
-				return e.commit(s, []cdb.Op{op}, msg)
-			})
+			if err != nil {
+				return err
+			}
+			return e.printCommit(id)
 		},
 	}
 	f := cmd.Flags()

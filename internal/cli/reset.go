@@ -25,7 +25,7 @@ COMMIT stay in history, and the reset itself can be reverted.`,
 			}
 			r, err := c.Reset(e.ctx, e.remoteWorld(), to)
 			if err != nil {
-				return flagError(err, "to", "--to")
+				return flagError(err, "to")
 			}
 			return e.printCommit(r.Commit)
 		},

@@ -4,9 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/coalescent/coal/cdb"
-	"github.com/coalescent/coal/coda"
 )
 
 func init() { register(newRmCmd) }
@@ -25,22 +22,20 @@ tombstones, so a merge cannot bring the value back.`,
 			if msg == "" {
 				msg = "rm " + args[0]
 			}
-			if c := e.node(); c != nil {
-				id, err := c.Delete(e.ctx, e.remoteWorld(), args[0], recursive, msg)
-				if err != nil {
-					return err
-				}
-				return e.printCommit(id)
+			c, err := e.api()
+			if err != nil {
+				return err
 			}
-			return e.withWorld(func(s *session) error {
-				err := e.commit(s, []cdb.Op{{Path: args[0], Kind: cdb.Delete, Recursive: recursive}}, msg)
-				if err != nil && !recursive {
-					if it, gerr := s.world.Get(coda.ID{}, args[0]); gerr == nil && it.Kind == cdb.ItemDir {
+			id, err := c.Delete(e.ctx, e.remoteWorld(), args[0], recursive, msg)
+			if err != nil {
+				if !recursive {
+					if it, gerr := c.Get(e.ctx, e.remoteWorld(), args[0], ""); gerr == nil && it.Kind == "dir" {
 						return fmt.Errorf("%w (coal rm -r deletes a directory)", err)
 					}
 				}
 				return err
-			})
+			}
+			return e.printCommit(id)
 		},
 	}
 	f := cmd.Flags()

@@ -6,9 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
-	"github.com/coalescent/coal/errs"
 )
 
 func init() { register(newSchemaCmd) }
@@ -28,7 +26,7 @@ type schemaAddJSON struct {
 func newSchemaCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "schema",
-		Short: "Add and list the schemas of a world",
+		Short: "Add, list and show the schemas of a world",
 		Long: `A world's schemas live in its tree, at /sys/schemas/NAME (docs/coda.md for
 the language). Values are checked against them when written.`,
 	}
@@ -45,24 +43,22 @@ Compile errors are printed as FILE:LINE:COL: message.`,
 			if err != nil {
 				return err
 			}
-			return e.withWorld(func(s *session) error {
-				who, err := e.author(s)
-				if err != nil {
-					return err
+			c, err := e.api()
+			if err != nil {
+				return err
+			}
+			res, err := c.AddSchemas(e.ctx, e.remoteWorld(), args[0], src)
+			if err != nil {
+				return err
+			}
+			if e.json {
+				j := schemaAddJSON{Commit: res.Commit, Schemas: []schemaJSON{}}
+				for _, sc := range res.Schemas {
+					j.Schemas = append(j.Schemas, schemaJSON{sc.Name, sc.ID})
 				}
-				c, list, err := s.world.AddSchemas(e.ctx, who, args[0], src)
-				if err != nil {
-					return err
-				}
-				if e.json {
-					j := schemaAddJSON{Commit: c.ID, Schemas: []schemaJSON{}}
-					for _, sc := range list {
-						j.Schemas = append(j.Schemas, schemaJSON{sc.Name, sc.ID})
-					}
-					return e.printJSON(j)
-				}
-				return e.printCommit(c.ID)
-			})
+				return e.printJSON(j)
+			}
+			return e.printCommit(res.Commit)
 		},
 	}
 	var at string
@@ -77,38 +73,59 @@ list is empty.`,
 			if err := checkRevFlag(cmd, "at", at); err != nil {
 				return err
 			}
-			return e.withWorld(func(s *session) error {
-				v, err := e.view(s)
-				if err != nil {
+			c, err := e.api()
+			if err != nil {
+				return err
+			}
+			list, err := c.Schemas(e.ctx, e.remoteWorld(), at)
+			if err != nil {
+				return flagError(err, "at")
+			}
+			out := make([]schemaJSON, 0, len(list))
+			for _, sc := range list {
+				out = append(out, schemaJSON{sc.Name, sc.ID})
+			}
+			if e.json {
+				return e.printJSON(out)
+			}
+			for _, sc := range out {
+				if _, err := fmt.Fprintf(e.stdout, "%s %s\n", sc.Name, sc.ID); err != nil {
 					return err
 				}
-				rev, err := s.resolveIn(v, "--at", at)
-				if err != nil {
-					return err
-				}
-				out := []schemaJSON{}
-				ents, err := v.List(rev, cdb.SchemasDir)
-				if err != nil && !errs.Is(err, errs.NotExist) {
-					return err
-				}
-				for _, d := range ents {
-					if d.Kind != cdb.ItemDir {
-						out = append(out, schemaJSON{d.Name, d.ID})
-					}
-				}
-				if e.json {
-					return e.printJSON(out)
-				}
-				for _, sc := range out {
-					if _, err := fmt.Fprintf(e.stdout, "%s %s\n", sc.Name, sc.ID); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+			}
+			return nil
 		},
 	}
 	ls.Flags().StringVar(&at, "at", "", "list the schemas of this commit (default: the head)")
-	cmd.AddCommand(add, ls)
+	var showAt string
+	show := &cobra.Command{
+		Use:   "show NAME",
+		Short: "Print a schema of /sys/schemas in the schema language",
+		Long: `Print the schema NAME of /sys/schemas at the head (or at --at) in the schema
+language (docs/coda.md), one field or variant a line, every variant with its
+tag: with the schemas it names, the text compiles to the same id. With
+--json: {"name", "id", "text"}.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkRevFlag(cmd, "at", showAt); err != nil {
+				return err
+			}
+			c, err := e.api()
+			if err != nil {
+				return err
+			}
+			sc, err := c.Schema(e.ctx, e.remoteWorld(), args[0], showAt)
+			if err != nil {
+				return flagError(err, "at")
+			}
+			if e.json {
+				return e.printJSON(sc)
+			}
+			_, err = fmt.Fprint(e.stdout, sc.Text)
+			return err
+		},
+	}
+	show.Flags().StringVar(&showAt, "at", "", "read the schema of this commit (default: the head)")
+	cmd.AddCommand(add, ls, show)
 	return cmd
 }

@@ -91,9 +91,9 @@ func (w *World) CommitCall(ctx context.Context, author Identity, cc CallCommit) 
 		return CommitInfo{}, errs.E(op, errs.Limit, fmt.Sprintf("commit message of %d bytes, more than %d", len(cc.Message), MaxMessage))
 	}
 	branch := w.Branch()
-	w.wmu.Lock()
-	c, err := w.buildCall(ctx, author, branch, cc)
-	w.wmu.Unlock()
+	var c *Commit
+	var err error
+	w.exclusively(func() { c, err = w.buildCall(ctx, author, branch, cc) })
 	if err != nil {
 		return CommitInfo{}, errs.E(op, err)
 	}

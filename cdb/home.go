@@ -74,10 +74,15 @@ type Options struct {
 // Home is an open coal home: the node key, config and store. Close it when
 // done. A Home is safe for concurrent use.
 type Home struct {
-	dir    string
-	log    *slog.Logger
-	store  store.Store
-	tree   *tree.Tree
+	dir   string
+	log   *slog.Logger
+	store store.Store
+	tree  *tree.Tree // over store, uncached: what fsck and replay check
+	// nodes caches the decoded tree nodes read from store; cached (over
+	// cstore, a tree.CachingStore) is the Tree of reads and writes.
+	nodes  *tree.NodeCache
+	cstore cachedStore
+	cached *tree.Tree
 	clock  *hlc.Clock
 	skew   time.Duration
 	key    Identity
@@ -291,6 +296,9 @@ func open(dir string, opts Options, creating bool) (*Home, error) {
 		cfg:    *cfg,
 		worlds: make(map[coda.ID]*World),
 	}
+	h.nodes = tree.NewNodeCache(nodeCacheBytes)
+	h.cstore = cachedStore{s: st, nodes: h.nodes, objs: newObjectCache(objectCacheBytes)}
+	h.cached = tree.New(h.cstore)
 	if h.skew == 0 {
 		h.skew = DefaultSkew
 	}

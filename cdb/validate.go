@@ -191,7 +191,7 @@ func replayOps(tr *tree.Tree, base coda.ID, c *Commit) (coda.ID, error) {
 		}
 		ops[i] = tree.Op{Path: o.Path, Meta: o.Meta, Entry: e, Raw: true}
 	}
-	return tr.Apply(base, ops)
+	return tr.ApplyDry(base, ops)
 }
 
 // computeMerge builds the merge commit of parents (two, any order): the

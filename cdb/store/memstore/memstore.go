@@ -286,7 +286,14 @@ func (s *Store) PutChunk(id coda.ID, data []byte) error {
 // PutManifest implements store.Chunked.
 func (s *Store) PutManifest(m store.Manifest) error {
 	m.Chunks = slices.Clone(m.Chunks)
-	if err := store.CheckChunks(&m, s.getChunkShared); err != nil {
+	read := func(id coda.ID, f func([]byte) error) error {
+		data, err := s.getChunkShared(id)
+		if err != nil {
+			return err
+		}
+		return f(data)
+	}
+	if err := store.CheckAssembled(&m, read, nil); err != nil {
 		return err
 	}
 	return s.putValue(store.Value{ID: m.ID, Size: m.Size, Manifest: &m})

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/coalescent/coal/api"
+	"github.com/coalescent/coal/api/webui"
 	"github.com/coalescent/coal/node"
 )
 
@@ -76,9 +77,18 @@ exchanges peer lists with the peers it meets.`,
 	return cmd
 }
 
-// apiHandler is the node's API: package api over the node's home, tokens
-// and metrics (node sits below api in the layers, so the CLI wires them).
+// apiHandler is the node's API, package api under /v1 over the node's
+// home, tokens and metrics, and the web UI at / (package api/webui);
+// node sits below api in the layers, so the CLI wires them.
 func apiHandler(n *node.Node) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", apiOnly(n))
+	mux.Handle("/", webui.Handler()) // the web UI (docs/webui.md)
+	return mux
+}
+
+// apiOnly is package api's handler, everything under /v1.
+func apiOnly(n *node.Node) http.Handler {
 	return api.New(n.Home(), api.Options{
 		Tokens:  n.Tokens(),
 		Logger:  n.Logger(),

@@ -43,6 +43,7 @@ var layers = map[string]int{
 	"api/message":  10,
 	"api/client":   10,
 	"api":          11,
+	"api/webui":    11,
 	"internal/cli": 12,
 	"cmd/coal":     13,
 	"internal":     13,

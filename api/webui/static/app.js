@@ -17,7 +17,7 @@ function h(tag, attrs, ...kids) {
     else if (k === "value") e.value = v;
     else e.setAttribute(k, v === true ? "" : v);
   }
-  for (const k of kids.flat()) if (k !== null && k !== undefined) e.append(k instanceof Node ? k : String(k));
+  for (const k of kids.flat(Infinity)) if (k !== null && k !== undefined) e.append(k instanceof Node ? k : String(k));
   return e;
 }
 
@@ -119,9 +119,9 @@ function startWatch() {
     if (ev.event !== "commit") return;
     let c = {};
     try { c = JSON.parse(ev.data); } catch (e) { return; }
-    const paths = (c.ops || []).map(o => o.path).join(", ");
+    const ops = Array.isArray(c.ops) ? c.ops.length : (c.ops || 0);
     list.prepend(h("li", { class: "live-commit", "data-id": c.id },
-      link("commit", { id: c.id }, short(c.id)), " ", c.message || "", " ", h("span", { class: "muted" }, paths)));
+      link("commit", { id: c.id }, short(c.id)), " ", c.message || "", " ", h("span", { class: "muted" }, ops + (ops === 1 ? " op" : " ops"))));
     while (list.children.length > 50) list.lastChild.remove();
     const r = route();
     if ((r.page === "tree" || r.page === "history") && !r.params.at && !editing()) render();
@@ -210,7 +210,7 @@ function editForm(path, value, schemaHint) {
       h("label", { class: "inline", for: "use-json" }, useJSON, " send the JSON below"), json),
     h("label", { for: "edit-schema" }, "Schema (optional)"), schema,
     h("label", { for: "edit-message" }, "Commit message"), msg,
-    h("p", {}, h("button", { class: "primary", type: "submit" }, "Put")), err, result);
+    h("p", {}, h("button", { class: "primary", type: "submit", id: "put" }, "Put")), err, result);
   form.addEventListener("submit", async ev => {
     ev.preventDefault();
     err.textContent = ""; result.textContent = "";
@@ -265,7 +265,7 @@ function newValueForm(dir) {
     h("label", { for: "new-name" }, "Name"), name,
     h("label", { for: "new-schema" }, "Schema (optional)"), schema,
     h("label", { for: "new-json" }, "Value (JSON)"), json,
-    h("p", {}, h("button", { type: "submit" }, "Put")), err);
+    h("p", {}, h("button", { type: "submit", id: "new-put" }, "Put")), err);
 }
 
 async function treePage({ path = "/", at = "" }) {

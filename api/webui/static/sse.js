@@ -53,7 +53,10 @@ export function watch(url, token, onEvent, onState) {
         if (lastId) headers["Last-Event-ID"] = lastId;
         const r = await fetch(url, { headers, signal: ctl.signal, cache: "no-store" });
         if (!r.ok) throw new Error("watch: HTTP " + r.status);
-        const p = new SSEParser(ev => { if (ev.id) lastId = ev.id; onEvent(ev); },
+        const p = new SSEParser(ev => {
+          if (ev.id) lastId = ev.id;
+          try { onEvent(ev); } catch (e) { console.error("watch event", e); }
+        },
           c => { if (c === "watching") { onState("live"); delay = 500; } });
         const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
         for (;;) {

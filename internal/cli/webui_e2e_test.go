@@ -233,13 +233,28 @@ func TestWebUIEndToEnd(t *testing.T) {
 	e.until("the live event", fmt.Sprintf(`!!document.querySelector('#live li[data-id=%q]')`, put.Commit))
 	e.shot("08-live")
 
+	// A program: its source highlighted, a call run from the page.
+	hello, err := os.ReadFile(filepath.Join("..", "..", "examples", "co", "hello.co"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := e.do("POST", "/v1/worlds/default/programs/progs/hello?filename=hello.co", "text/plain", hello, nil); st != 201 {
+		t.Fatalf("POST programs/progs/hello: %d", st)
+	}
+	e.goTo("#/programs?path=/progs/hello", `!!document.querySelector("#source .hl-kw") && !!document.querySelector("#source .hl-com")`)
+	e.run("call", chromedp.Click(chromedp.CSS("#call-form button")))
+	e.until("the call's answer", `document.getElementById("call-result").textContent.length > 0`)
+	if r := e.value(`document.getElementById("call-result").textContent`); strings.Contains(r, "cdb") || !strings.Contains(r, "steps") {
+		t.Errorf("call result: %q", r)
+	}
+	e.shot("13-programs")
+
 	// The other pages render without an error; screenshots of each.
 	for _, pg := range []struct{ hash, name, ready string }{
 		{"#/branches", "09-branches", `!!document.querySelector("main table")`},
 		{"#/conflicts", "10-conflicts", `document.querySelector("main h1").textContent === "Conflicts"`},
 		{"#/acl?path=/b", "11-permissions", `!!document.getElementById("rights")`},
 		{"#/peers", "12-peers", `document.querySelector("main h1").textContent === "Peers and sync"`},
-		{"#/programs", "13-programs", `!!document.getElementById("ppath")`},
 		{"#/query", "14-query", `!!document.querySelector(".placeholder")`},
 		{"#/modules", "15-modules", `!!document.querySelector(".placeholder")`},
 	} {

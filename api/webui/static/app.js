@@ -425,32 +425,33 @@ async function peersPage() {
     kids.push(h("h2", {}, "World " + state.world), h("dl", { class: "value" }, h("dt", {}, "Branch"), h("dd", {}, st.branch), h("dt", {}, "Head"), h("dd", { class: "id" }, st.head)));
     kids.push(h("table", {}, h("caption", {}, "Sync status per peer"), h("thead", {}, h("tr", {}, ...["Peer", "Head", "In sync", "Seen"].map(t => h("th", { scope: "col" }, t)))),
       h("tbody", {}, (st.peers || []).map(p => h("tr", {}, h("td", { class: "id" }, short(p.peer)), h("td", { class: "id" }, short(p.head)), h("td", {}, p.in_sync ? "yes" : "no"), h("td", {}, p.seen || ""))))));
-    if (!(st.peers || []).length) kids.push(h("p", { class: "muted" }, "No peer shows this world (or only the node key sees peers)."));
+    if (!(st.peers || []).length) kids.push(h("p", { class: "muted" }, "No peer shows this world (peers are shown to the node key's identity only)."));
   } catch (e) { kids.push(errorBox(e)); }
   try {
     const ps = await api("GET", "/peers");
     kids.push(h("h2", {}, "Peers"), h("table", {}, h("thead", {}, h("tr", {}, ...["Id", "Connected", "Source", "Latency", "Addresses"].map(t => h("th", { scope: "col" }, t)))),
       h("tbody", {}, (ps || []).map(p => h("tr", {}, h("td", { class: "id" }, p.id), h("td", {}, p.connected ? "yes" : "no"), h("td", {}, p.source || ""),
         h("td", {}, p.latency_ms ? p.latency_ms + " ms" : ""), h("td", {}, (p.addrs || []).join(" ")))))));
+    if (!(ps || []).length) kids.push(h("p", { class: "muted" }, "No peers known."));
   } catch (e) { kids.push(h("h2", {}, "Peers"), errorBox(e)); }
   setPage("Peers and sync", ...kids);
 }
 
 // ---- programs ----
 
-const KW = /\b(fn|func|let|var|if|else|while|for|return|import|export|schema|type|true|false|nil|entry|const|struct|match|break|continue)\b/;
-// highlight splits Co source into spans: comments, strings, numbers, keywords.
+// highlight splits Co source (docs/programs.md: a Forth-like assembly)
+// into spans: ( comments ), "strings", numbers, labels and words
+// (#label &label >call ~call : ;), upper-case opcodes. The rest is text.
 function highlight(src) {
   const pre = h("pre", { id: "source" });
-  const re = /(\/\/[^\n]*|#[^\n]*)|("(?:[^"\\\n]|\\.)*")|(\b\d[\d_]*(?:\.\d+)?\b)|(\b[A-Za-z_]\w*\b)/g;
+  const re = /(\(\s[^)]*\))|("(?:[^"\\\n]|\\.)*")|(\b(?:0x[0-9a-fA-F]+|\d+)\b)|((?:^|(?<=\s))[#&>~:;+][\w.\-%]*)|(\b[A-Z][A-Z0-9]+\b)/g;
+  const cls = [null, "hl-com", "hl-str", "hl-num", "hl-lbl", "hl-kw"];
   let last = 0, m;
   while ((m = re.exec(src))) {
+    if (m[0] === "") { re.lastIndex++; continue; }
     pre.append(src.slice(last, m.index));
-    if (m[1]) pre.append(h("span", { class: "hl-com" }, m[1]));
-    else if (m[2]) pre.append(h("span", { class: "hl-str" }, m[2]));
-    else if (m[3]) pre.append(h("span", { class: "hl-num" }, m[3]));
-    else if (KW.test(m[4]) && m[4].match(KW)[0] === m[4]) pre.append(h("span", { class: "hl-kw" }, m[4]));
-    else pre.append(m[4]);
+    const i = m.findIndex((x, j) => j > 0 && x !== undefined);
+    pre.append(h("span", { class: cls[i] }, m[0]));
     last = re.lastIndex;
   }
   pre.append(src.slice(last));
@@ -470,7 +471,7 @@ async function programsPage({ path = "", at = "" }) {
     const schema = h("input", { id: "cschema" });
     const input = h("textarea", { id: "cinput", rows: 3 }, "");
     const out = h("div", { role: "status", id: "call-result" });
-    kids.push(h("form", { onsubmit: async ev => {
+    kids.push(h("form", { id: "call-form", onsubmit: async ev => {
       ev.preventDefault(); out.replaceChildren();
       const body = {};
       if (entry.value.trim()) body.entry = entry.value.trim();
@@ -479,7 +480,7 @@ async function programsPage({ path = "", at = "" }) {
       try {
         const r = await api("POST", W() + "/call/" + enc(path), body);
         out.replaceChildren(h("p", {}, r.commit ? ["Committed ", link("commit", { id: r.commit }, short(r.commit))] : "No writes, no commit", ` · ${r.steps} steps, ${r.writes} writes`),
-          h("pre", {}, JSON.stringify(r.output_value !== undefined ? r.output_value : r.output, null, 2)));
+          h("pre", {}, JSON.stringify(r, null, 2)));
       } catch (e) { out.replaceChildren(errorBox(e)); }
     } }, h("h2", {}, "Run a call"),
       h("label", { for: "centry" }, "Entry (optional)"), entry,

@@ -388,6 +388,14 @@ func (s *Store) GetChunk(id coda.ID) ([]byte, error) {
 	return out, err
 }
 
+// AppendChunk appends the bytes of chunk id to dst, or returns
+// errs.NotExist: GetChunk without a copy of its own, for servers that
+// encode chunks into a message buffer.
+func (s *Store) AppendChunk(dst []byte, id coda.ID) ([]byte, error) {
+	err := s.chunk(id, func(v []byte) error { dst = append(dst, v...); return nil })
+	return dst, err
+}
+
 // HasChunk implements store.Chunked.
 func (s *Store) HasChunk(id coda.ID) (bool, error) {
 	err := s.get(key(prefixChunk, id), func([]byte) error { return nil })

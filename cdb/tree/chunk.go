@@ -82,7 +82,11 @@ func (w *op) write(n *node) (coda.ID, error) {
 		}
 	} else {
 		var err error
-		if id, err = w.t.s.Put(encodeNode(n)); err != nil {
+		put := w.t.s.Put
+		if os, ok := w.t.s.(OwningStore); ok {
+			put = os.PutOwned
+		}
+		if id, err = put(encodeNode(n)); err != nil {
 			return id, errs.E(errs.Op("tree: write node"), err)
 		}
 		memo.add(k, id, n)

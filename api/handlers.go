@@ -117,8 +117,8 @@ func (s *server) newWorld(w http.ResponseWriter, r *http.Request, c *call) error
 func (s *server) audit(w http.ResponseWriter, r *http.Request, c *call) error {
 	// The audit log says who read what: only the node's own identity
 	// reads it.
-	if !bytes.Equal(c.who.Public, s.h.NodeKey().Public) {
-		return errs.E(errs.Permission, "audit: only the node key reads the audit log")
+	if err := s.nodeOnly(c, "audit: only the node key reads the audit log"); err != nil {
+		return err
 	}
 	n, err := intParam(r, "n")
 	if err != nil {
@@ -155,11 +155,7 @@ func (s *server) status(w http.ResponseWriter, r *http.Request, c *call) error {
 }
 
 func (s *server) get(w http.ResponseWriter, r *http.Request, c *call) error {
-	v, err := s.view(r, c)
-	if err != nil {
-		return err
-	}
-	at, err := rev(v, "at", r.URL.Query().Get("at"))
+	v, at, err := s.viewAt(r, c)
 	if err != nil {
 		return err
 	}
@@ -618,11 +614,7 @@ func (s *server) merge(w http.ResponseWriter, r *http.Request, c *call) error {
 }
 
 func (s *server) schemas(w http.ResponseWriter, r *http.Request, c *call) error {
-	v, err := s.view(r, c)
-	if err != nil {
-		return err
-	}
-	at, err := rev(v, "at", r.URL.Query().Get("at"))
+	v, at, err := s.viewAt(r, c)
 	if err != nil {
 		return err
 	}

@@ -178,11 +178,7 @@ func (s *server) programSchemas(r *http.Request, c *call, wd *cdb.World) (*coda.
 // programSource returns the readable Co source of the program at the path
 // (GET .../source/PATH).
 func (s *server) programSource(w http.ResponseWriter, r *http.Request, c *call) error {
-	v, err := s.view(r, c)
-	if err != nil {
-		return err
-	}
-	at, err := rev(v, "at", r.URL.Query().Get("at"))
+	v, at, err := s.viewAt(r, c)
 	if err != nil {
 		return err
 	}

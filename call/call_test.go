@@ -290,6 +290,41 @@ func TestTamper(t *testing.T) {
 	}
 }
 
+// TestUnknownProgram: a call record naming a program nobody sent (not
+// received, not stored, not withheld) cannot be re-executed, and is
+// refused rather than taken on its signature.
+func TestUnknownProgram(t *testing.T) {
+	h, w, w2, id := callAndClone(t)
+	honest, err := w.LoadCommit(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := bundle.Create(w, h.NodeKey(), &buf, bundle.CreateOptions{Since: honest.Parents[0]}); err != nil {
+		t.Fatal(err)
+	}
+	_, base, err := bundle.Read(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(base, id)
+	nobody := coda.Sum([]byte("a program no one has"))
+	c, objs := forge(t, h, w, id, func(c *cdb.Commit, _ map[coda.ID][]byte) { c.Call.Program = nobody })
+	for k, v := range base {
+		if objs[k] == nil {
+			objs[k] = v
+		}
+	}
+	before := head(t, w2)
+	_, err = w2.Receive(ctx, cdb.Incoming{Objects: objs, Head: c.ID, Maker: h.NodeKey().Public}, "")
+	if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "names program "+nobody.String()) {
+		t.Fatalf("receive of a call naming an unknown program: %v, want invalid naming the program", err)
+	}
+	if head(t, w2) != before {
+		t.Fatal("the forged commit moved the head")
+	}
+}
+
 func counterObject(t testing.TB, w *cdb.World, n uint64) []byte {
 	t.Helper()
 	reg, err := w.Schemas(coda.ID{})

@@ -226,12 +226,51 @@ func (c *Commit) CallObjects() []coda.ID {
 	return ids
 }
 
-// markCallObjects marks the call objects of c received in objs as used
-// (Receive: what was received must hold nothing else).
-func markCallObjects(c *Commit, objs map[coda.ID][]byte, used map[coda.ID]bool) {
+// checkCallObjects marks the call objects of c received in objs as used
+// (Receive: what was received must hold nothing else) and, for a commit
+// new here (fresh), refuses a call record this node could not check for
+// want of what it names rather than by right: its program must be
+// received, stored here, or withheld from this node (listed by the
+// sender, or recorded before: World.Withheld), and its input and output,
+// which travel with the commit whoever reads them, received or stored.
+// A record naming code no one sent is not taken on trust.
+func checkCallObjects(wh *World, c *Commit, objs map[coda.ID][]byte, used, withheld map[coda.ID]bool, fresh bool) error {
 	for _, id := range c.CallObjects() {
 		if _, ok := objs[id]; ok {
 			used[id] = true
 		}
 	}
+	if c.Call == nil || !fresh {
+		return nil
+	}
+	present := func(id coda.ID) (bool, error) {
+		if _, ok := objs[id]; ok {
+			return true, nil
+		}
+		return wh.h.store.Has(id)
+	}
+	ok, err := present(c.Call.Program)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		ok = withheld[c.Call.Program]
+	}
+	if !ok {
+		if _, ok, err = wh.Withheld(c.Call.Program); err != nil {
+			return err
+		}
+	}
+	if !ok {
+		return errs.E(errs.Invalid, fmt.Sprintf("commit %s: its call record names program %s, which was neither received, nor stored here, nor withheld from this node", c.ID, c.Call.Program))
+	}
+	for _, id := range c.CallObjects() {
+		if ok, err := present(id); err != nil || !ok {
+			if err != nil {
+				return err
+			}
+			return errs.E(errs.Invalid, fmt.Sprintf("commit %s: its call record names object %s (input or output), which was not received", c.ID, id))
+		}
+	}
+	return nil
 }

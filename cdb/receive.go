@@ -514,7 +514,9 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 			}
 			return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: its tree: %w", c.ID, err))
 		}
-		markCallObjects(c, objs, used)
+		if err := checkCallObjects(wh, c, objs, used, withheld, fresh[c.ID]); err != nil {
+			return nil, err
+		}
 	}
 	ids := slices.SortedFunc(maps.Keys(objs), func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
 	for _, id := range ids {

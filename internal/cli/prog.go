@@ -92,7 +92,7 @@ func (e *env) getSource(path, at string) error {
 	}
 	res, err := c.ProgramSource(e.ctx, e.remoteWorld(), path, at)
 	if err != nil {
-		return err
+		return flagError(err, "at")
 	}
 	if e.json {
 		return e.printJSON(res)

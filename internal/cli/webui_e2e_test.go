@@ -111,7 +111,7 @@ func (e *uiEnv) value(expr string) string {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
 	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
 		e.t.Fatalf("evaluate %s: %v", expr, err)
 	}
@@ -178,6 +178,24 @@ func TestWebUIEndToEnd(t *testing.T) {
 	e.until("the watch is live", `document.getElementById("live-state").textContent === "(live)"`)
 	// Revert asks for confirmation; the test says yes beforehand.
 	e.run("no confirm", eval(`sessionStorage.setItem("coal.noconfirm", "1")`))
+
+	// The SSE parser, in the page: events split across chunks anywhere,
+	// CRLF and CR line ends, comments, multi-line data, no space after ':'.
+	parsed := e.value(`(async () => {
+		const { SSEParser } = await import("/ui/sse.js");
+		const text = ": watching\r\nid: a1\r\nevent: commit\r\ndata: {\"x\":1}\r\n\r\nid:b2\rdata: l1\rdata: l2\r\r: keep-alive\n\n";
+		const runs = new Set();
+		for (let n = 1; n <= 8; n++) {
+			const out = [], com = [];
+			const p = new SSEParser(ev => out.push(ev.id + "|" + ev.event + "|" + ev.data), c => com.push(c));
+			for (let i = 0; i < text.length; i += n) p.push(text.slice(i, i + n));
+			runs.add(JSON.stringify([out, com]));
+		}
+		return [...runs].join("\n");
+	})()`)
+	if want := `[["a1|commit|{\"x\":1}","b2|message|l1\nl2"],["watching","keep-alive"]]`; parsed != want {
+		t.Errorf("SSEParser: %s, want %s", parsed, want)
+	}
 
 	// Put a value through the page; see it in the tree.
 	e.run("put a value",

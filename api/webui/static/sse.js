@@ -14,6 +14,8 @@ export class SSEParser {
     this.buf += text;
     let i;
     while ((i = this.buf.search(/\r\n|\r|\n/)) >= 0) {
+      // A CR at the end may be the first half of a CRLF: wait for more.
+      if (this.buf[i] === "\r" && i === this.buf.length - 1) break;
       const line = this.buf.slice(0, i);
       const nl = this.buf[i] === "\r" && this.buf[i + 1] === "\n" ? 2 : 1;
       this.buf = this.buf.slice(i + nl);

@@ -173,9 +173,19 @@ func TestWebUIEndToEnd(t *testing.T) {
 	// Sign in.
 	e.run("open", chromedp.Navigate(e.url+"/"), chromedp.WaitVisible(chromedp.CSS("#token")))
 	e.shot("01-signin")
-	e.run("sign in", chromedp.SendKeys(chromedp.CSS("#token"), e.token), chromedp.Click(chromedp.CSS("#signin-title + form button")))
+	// By keyboard: the token, then Enter.
+	e.run("sign in", chromedp.SendKeys(chromedp.CSS("#token"), e.token+"\r"))
 	e.until("signed in: the tree", `!document.getElementById("nav").hidden && !!document.querySelector("#new-name")`)
 	e.until("the watch is live", `document.getElementById("live-state").textContent === "(live)"`)
+	// Tab moves the focus to a control, and the focus is visible; the
+	// skip link is the first thing Tab reaches on a fresh page.
+	e.run("tab", chromedp.KeyEvent("\t"))
+	if f := e.value(`(() => { const a = document.activeElement; return a.tagName + " " + getComputedStyle(a).outlineStyle + " " + getComputedStyle(a).outlineWidth })()`); !strings.HasSuffix(f, " solid 3px") || strings.HasPrefix(f, "BODY") {
+		t.Errorf("after Tab: focused %q, want a control with a 3px solid outline", f)
+	}
+	if f := e.value(`document.querySelector("a, button, input, select, textarea").className`); f != "skip" {
+		t.Errorf("the first focusable element is %q, want the skip link", f)
+	}
 	// Revert asks for confirmation; the test says yes beforehand.
 	e.run("no confirm", eval(`sessionStorage.setItem("coal.noconfirm", "1")`))
 

@@ -65,6 +65,9 @@ type Options struct {
 	// NoWorld makes Init create no world (a home cloned from a bundle
 	// gets its world from the bundle).
 	NoWorld bool
+	// Derive, if not nil, adds derived leaves (query indexes: query.With)
+	// to every commit and checks them in every commit validated.
+	Derive Deriver
 }
 
 // Home is an open coal home: the node key, config and store. Close it when
@@ -79,6 +82,7 @@ type Home struct {
 	key    Identity
 	schema *commitSchemas
 	policy Policy
+	derive Deriver
 	audit  Auditor
 	alog   auditLog
 
@@ -281,6 +285,7 @@ func open(dir string, opts Options, creating bool) (*Home, error) {
 		key:    key,
 		schema: schemas,
 		policy: opts.Policy,
+		derive: opts.Derive,
 		audit:  opts.Audit,
 		cfg:    *cfg,
 		worlds: make(map[coda.ID]*World),

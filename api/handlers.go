@@ -57,6 +57,7 @@ func (s *server) handlers() map[string]handler {
 		"POST /v1/worlds/{world}/sync":             s.sync,
 	}
 	maps.Copy(hs, s.historyHandlers())
+	maps.Copy(hs, s.queryHandlers())
 	return hs
 }
 

@@ -99,4 +99,12 @@ var Routes = []Route{
 	{"POST", "/v1/keys", "make a key", nil, "NewKeyRequest", "Key", 201},
 	{"POST", "/v1/keys/import", "store an exported key", nil, "ImportKeyRequest", "Key", 201},
 	{"GET", "/v1/keys/{name}/export", "a key in its export form, private part included", []Param{{"name", "path", "string", "a key's name"}}, "", "KeyExport", 0},
+	{"POST", "/v1/worlds/{world}/query", "run a query (docs/query.md): one JSON line per value, then a last line with end, next cursor and stats", []Param{pWorld}, "QueryRequest", "ndjson", 0},
+	{"GET", "/v1/worlds/{world}/indexes", "the indexes on a directory, or on every directory", []Param{pWorld, pAt,
+		{"dir", "query", "string", "only the indexes on this directory"}}, "", "[]Index", 0},
+	{"POST", "/v1/worlds/{world}/indexes", "declare an index on a directory's field (its entries are built in the same commit)", []Param{pWorld}, "IndexRequest", "CommitResult", 201},
+	{"DELETE", "/v1/worlds/{world}/indexes", "drop an index", []Param{pWorld,
+		{"dir", "query", "string", "the directory"},
+		{"field", "query", "string", "the field"},
+		{"message", "query", "string", "the commit message"}}, "", "CommitResult", 0},
 }

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -35,6 +36,9 @@ func With(opts cdb.Options) cdb.Options {
 
 // IndexPath is the directory of the index of field on dir.
 func IndexPath(dir, field string) string {
+	if segs, err := tree.SplitPath(dir); err == nil {
+		dir = tree.JoinPath(segs)
+	}
 	if dir == "/" {
 		return "/" + IndexDir + "/" + field
 	}
@@ -110,7 +114,7 @@ func (d *deriver) ops() []tree.Op {
 
 // declared returns the fields indexed on dir in root (live declarations).
 func (d *deriver) declared(root coda.ID, dir string) ([]string, error) {
-	ents, err := d.env.Tree.List(root, IndexPath(dir, "")[:len(IndexPath(dir, ""))-1])
+	ents, err := d.env.Tree.List(root, strings.TrimSuffix(IndexPath(dir, ""), "/"))
 	if errs.Is(err, errs.NotExist) {
 		return nil, nil
 	}
@@ -386,4 +390,24 @@ func (Indexer) MergeFix(env cdb.DeriveEnv, a, b, merged coda.ID, s tree.Stamp) (
 		}
 	}
 	return d.ops(), nil
+}
+
+// CheckIndex reports whether field of schema s can be indexed (and
+// ordered by): a field of a keyed type (docs/query.md §4). The error names
+// the field and the schema.
+func CheckIndex(s *coda.Schema, field string) error {
+	if s == nil || s.Kind != coda.KindStruct {
+		return errs.E(errs.Invalid, fmt.Sprintf("index: the directory has %s: an index is on a field of a struct schema (mkdir --schema)", schemaName(s)))
+	}
+	i := s.FieldIndex(field)
+	if i < 0 {
+		return errs.E(errs.Invalid, fmt.Sprintf("index: no field %q in %s", field, schemaName(s)))
+	}
+	if !keyable(&s.Fields[i].Type) {
+		return errs.E(errs.Invalid, fmt.Sprintf("index: field %q of %s is a %s: only numbers, bools, strings, bytes, links, enums without payloads and optionals of these are indexed", field, schemaName(s), s.Fields[i].Type.String()))
+	}
+	if strings.Contains(field, "/") || field == "" || field == "." || field == ".." {
+		return errs.E(errs.Invalid, fmt.Sprintf("index: bad field name %q", field))
+	}
+	return nil
 }

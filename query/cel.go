@@ -83,7 +83,7 @@ func native(t *coda.Type, v coda.Value) any {
 		return v.AsBytes()
 	case t.Kind == coda.KindOptional:
 		if !v.IsSome() {
-			return nil
+			return types.NullValue
 		}
 		return native(t.Elem, v.Index(0))
 	case t.Kind == coda.KindList:

@@ -114,6 +114,10 @@ type runner struct {
 	stats  Stats
 
 	readable map[coda.ID]bool // ids held at readable paths (links), built on first use
+
+	checked  map[coda.ID]error // checkSchema's answers
+	fitted   bool              // some value's schema passed checkSchema
+	misfit   error             // the first checkSchema error of a value skipped
 }
 
 // match is a value that passed the filter.
@@ -145,7 +149,7 @@ func fingerprint(q Query) string {
 func run(ctx context.Context, v *cdb.View, q Query, emit func(Row) error) (Result, error) {
 	op := errs.Op("query")
 	w := v.World()
-	r := &runner{ctx: ctx, v: v, w: w, tr: w.Home().Tree(), st: w.Home().Store(), q: q, filts: map[coda.ID]*filter{}}
+	r := &runner{ctx: ctx, v: v, w: w, tr: w.Home().Tree(), st: w.Home().Store(), q: q, filts: map[coda.ID]*filter{}, checked: map[coda.ID]error{}}
 	if q.Limit < 0 || q.Depth < 0 || q.Depth > maxDepth {
 		return Result{}, errs.E(op, errs.Invalid, fmt.Sprintf("limit must be ≥ 0 and depth within 0…%d", maxDepth))
 	}
@@ -209,6 +213,9 @@ func run(ctx context.Context, v *cdb.View, q Query, emit func(Row) error) (Resul
 		ms, err = r.history(prefix)
 	} else {
 		ms, err = r.scan(prefix, cur)
+	}
+	if err == nil && !r.fitted && r.misfit != nil {
+		err = r.misfit
 	}
 	res := Result{At: at, Stats: r.stats}
 	if err != nil {
@@ -361,9 +368,25 @@ func (r *runner) test(path string, id coda.ID) (match, bool, error) {
 		return match{}, false, nil
 	}
 	r.stats.Read++
-	if err := r.checkSchema(s); err != nil {
-		return match{}, false, err
+	err, done := r.checked[s.ID]
+	if !done {
+		err = r.checkSchema(s)
+		r.checked[s.ID] = err
 	}
+	if err != nil {
+		// The directory's own schema must fit the query; a value of
+		// another schema (a recursive query, a directory without one)
+		// that does not is skipped, and the error is the query's only if
+		// no value fits.
+		if r.dir != nil && s.ID == r.dir.ID {
+			return match{}, false, err
+		}
+		if r.misfit == nil {
+			r.misfit = err
+		}
+		return match{}, false, nil
+	}
+	r.fitted = true
 	f, _ := r.filterFor(s)
 	if f != nil && !f.match(s, v, path, id) {
 		return match{}, false, nil

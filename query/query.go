@@ -115,9 +115,9 @@ type runner struct {
 
 	readable map[coda.ID]bool // ids held at readable paths (links), built on first use
 
-	checked  map[coda.ID]error // checkSchema's answers
-	fitted   bool              // some value's schema passed checkSchema
-	misfit   error             // the first checkSchema error of a value skipped
+	checked map[coda.ID]error // checkSchema's answers
+	fitted  bool              // some value's schema passed checkSchema
+	misfit  error             // the first checkSchema error of a value skipped
 }
 
 // match is a value that passed the filter.

@@ -24,7 +24,10 @@ func TestErrorsNamePositionAndSchema(t *testing.T) {
 	e := newEnv(t)
 	e.commit(t, person("/people/a", basic("a", 1)))
 	v := e.w.As(e.h.NodeKey().Public)
-	for _, c := range []struct{ q query.Query; want []string }{
+	for _, c := range []struct {
+		q    query.Query
+		want []string
+	}{
 		{query.Query{Prefix: "/people", Where: "age > 1 && agee < 3"}, []string{"where:1:12:", "agee", "schema Person"}},
 		{query.Query{Prefix: "/people", Where: "age >"}, []string{"where:1:6:", "schema Person"}},
 		{query.Query{Prefix: "/people", Where: "name + 1"}, []string{"where:1:", "schema Person"}},

@@ -14,9 +14,10 @@ import (
 // Indexes live in the tree (docs/query.md §5):
 //
 //	D/.index/F/            metadata leaf: the declaration (a DirMeta, as mkdir writes)
-//	D/.index/F/K/NAME      an entry: the id of the value at D/NAME, whose field F has key K
+//	D/.index/F/K.NAME      an entry: the id of the value at D/NAME, whose field F has key K
+//	D/.index/F/K/NAME      the entry of a NAME longer than 133 bytes
 //
-// K is the lowercase hex of the field's key (key.go), cut at 240 characters.
+// K is the lowercase hex of the field's key (key.go), cut at 120 characters.
 // Entries are derived leaves: Indexer.Derive writes them in the commit that
 // changes D/NAME, and every node that validates the commit derives them
 // again.
@@ -175,6 +176,9 @@ func (d *deriver) entryKey(root coda.ID, e tree.Entry, field string) (string, er
 }
 
 func entryPath(dir, field, key, name string) string {
+	if len(name) <= maxFlatName {
+		return IndexPath(dir, field) + "/" + key + "." + name
+	}
 	return IndexPath(dir, field) + "/" + key + "/" + name
 }
 

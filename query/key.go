@@ -30,10 +30,15 @@ const (
 	keyBytes  = 0x06
 )
 
-// maxKeyHex is the longest index key segment: longer keys are cut
-// (docs/query.md §4), which keeps the order (a prefix sorts first) and
+// maxKeyHex is the longest key in an index entry's name: longer keys are
+// cut (docs/query.md §5), which keeps the order (a prefix sorts first) and
 // makes a lookup return a superset that the filter then narrows.
-const maxKeyHex = 240
+const maxKeyHex = 120
+
+// maxFlatName is the longest value name whose entry is one leaf
+// "KEY.NAME" (120 + 1 + 133 = 254 bytes, within a segment's 255); the
+// entry of a longer name is the leaf NAME in the directory KEY.
+const maxFlatName = 133
 
 // keyable reports whether values of t have a key.
 func keyable(t *coda.Type) bool {

@@ -580,14 +580,17 @@ outer:
 		}
 		for _, e := range ents {
 			from = e.Name
-			if b.hi != nil && e.Name > hi {
+			k, name, flat := strings.Cut(e.Name, ".")
+			if b.hi != nil && k > hi {
 				break outer
 			}
-			if e.Kind != tree.KindDir {
-				continue
-			}
-			if err := r.listAll(idx+"/"+e.Name, func(name string) { names[name] = true }); err != nil {
-				return err
+			switch {
+			case flat && e.Kind == tree.KindValue:
+				names[name] = true
+			case !flat && e.Kind == tree.KindDir:
+				if err := r.listAll(idx+"/"+e.Name, func(name string) { names[name] = true }); err != nil {
+					return err
+				}
 			}
 		}
 	}

@@ -310,3 +310,28 @@ func TestEntriesAreDerivedOnly(t *testing.T) {
 		t.Fatalf("forged entry: %v", err)
 	}
 }
+
+// TestLongNamesAndKeys: a name too long for a one-leaf entry and keys
+// longer than an entry keeps are still found (the index answers a
+// superset that the filter narrows).
+func TestLongNamesAndKeys(t *testing.T) {
+	e := newEnv(t)
+	long := strings.Repeat("n", 200)
+	k1, k2 := strings.Repeat("k", 100)+"1", strings.Repeat("k", 100)+"2"
+	e.commit(t, cdb.Op{Kind: cdb.Mkdir, Path: query.IndexPath("/people", "name")}, cdb.Op{Kind: cdb.Mkdir, Path: query.IndexPath("/people", "age")})
+	e.commit(t, person("/people/"+long, basic(k1, 7)), person("/people/short", basic(k2, 7)))
+	v := e.w.As(e.h.NodeKey().Public)
+	for _, c := range []struct {
+		where string
+		want  []string
+	}{
+		{fmt.Sprintf("name == %q", k1), []string{"/people/" + long}},
+		{fmt.Sprintf("name >= %q", k2), []string{"/people/short"}},
+		{"age == 7", []string{"/people/" + long, "/people/short"}},
+	} {
+		rows, res := run(t, v, query.Query{Prefix: "/people", Where: c.where})
+		if !slices.Equal(paths(rows), c.want) || !strings.HasPrefix(res.Stats.Plan, "index") {
+			t.Fatalf("%s: got %v (%s), want %v", c.where, paths(rows), res.Stats.Plan, c.want)
+		}
+	}
+}

@@ -10,3 +10,7 @@ import "github.com/coalescent/coal/coda"
 func (v *View) Record(action, path string, commit coda.ID, err error) error {
 	return v.record(action, path, commit, err)
 }
+
+// Root returns the tree root of commit rev (zero: the head), without
+// loading the commit's ops as LoadCommit does.
+func (w *World) Root(rev coda.ID) (coda.ID, error) { return w.root(rev) }

@@ -2,6 +2,7 @@ package query_test
 
 import (
 	"bytes"
+	"flag"
 	"context"
 	"fmt"
 	"os"
@@ -27,7 +28,10 @@ import (
 // index) for the scan. Built once per test binary run, removed by
 // TestMain.
 
-const bigN = 1_000_000
+// bigN is the number of values (-query.n; 1,000,000 for docs/perf.md).
+var bigN = 1_000_000
+
+func init() { flag.IntVar(&bigN, "query.n", bigN, "values in the query benchmarks' world (a multiple of 100,000)") }
 
 const bigCoda = `schema Row { name: string  n: u32  age: u32  city: string  score: f64 }`
 
@@ -96,7 +100,7 @@ func buildBig() error {
 	if _, err := big.w.Commit(ctx, key, []cdb.Op{{Kind: cdb.Mkdir, Path: "/big", Schema: "Row"}}, "mkdir"); err != nil {
 		return err
 	}
-	const batch = 100_000
+	batch := min(100_000, bigN)
 	for lo := 0; lo < bigN; lo += batch {
 		ops := make([]cdb.Op, 0, batch)
 		for i := lo; i < lo+batch; i++ {
@@ -138,8 +142,8 @@ func BenchmarkQuery1M(b *testing.B) {
 		q    query.Query
 		want int
 	}{
-		{"index-eq", query.Query{Prefix: "/big", Where: `name == "p0123457"`}, 1},
-		{"index-range", query.Query{Prefix: "/big", Where: `n >= 500000 && n < 501000`}, 1000},
+		{"index-eq", query.Query{Prefix: "/big", Where: fmt.Sprintf(`name == "p%07d"`, bigN/8+1)}, 1},
+		{"index-range", query.Query{Prefix: "/big", Where: fmt.Sprintf(`n >= %d && n < %d`, bigN/2, bigN/2+1000)}, 1000},
 		{"scan", query.Query{Prefix: "/big", Where: `age == 42 && city == "c3"`, NoIndex: true}, scanMatches()},
 	} {
 		b.Run(c.name, func(b *testing.B) {

@@ -180,11 +180,10 @@ func run(ctx context.Context, v *cdb.View, q Query, emit func(Row) error) (Resul
 		at = h
 	}
 	r.at = at
-	c, err := w.LoadCommit(at)
-	if err != nil {
+	var err error
+	if r.root, err = w.Root(at); err != nil {
 		return Result{At: at}, errs.E(op, err)
 	}
-	r.root = c.Tree
 	if r.reg, err = w.Schemas(at); err != nil {
 		return Result{At: at}, errs.E(op, err)
 	}

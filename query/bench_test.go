@@ -2,8 +2,8 @@ package query_test
 
 import (
 	"bytes"
-	"flag"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -31,7 +31,9 @@ import (
 // bigN is the number of values (-query.n; 1,000,000 for docs/perf.md).
 var bigN = 1_000_000
 
-func init() { flag.IntVar(&bigN, "query.n", bigN, "values in the query benchmarks' world (a multiple of 100,000)") }
+func init() {
+	flag.IntVar(&bigN, "query.n", bigN, "values in the query benchmarks' world (a multiple of 100,000)")
+}
 
 const bigCoda = `schema Row { name: string  n: u32  age: u32  city: string  score: f64 }`
 

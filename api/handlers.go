@@ -55,6 +55,14 @@ func (s *server) handlers() map[string]handler {
 		"POST /v1/peers":                           s.connectPeer,
 		"DELETE /v1/peers/{id}":                    s.removePeer,
 		"POST /v1/worlds/{world}/sync":             s.sync,
+		"POST /v1/worlds/{world}/call/{path...}":   s.callProgram,
+		"POST /v1/worlds/{world}/triggers":         s.setTrigger,
+
+		// Programs and the code library (api/programs.go).
+		"POST /v1/worlds/{world}/programs/{path...}": s.addProgram,
+		"GET /v1/worlds/{world}/source/{path...}":    s.programSource,
+		"GET /v1/worlds/{world}/lib":                 s.libList,
+		"GET /v1/worlds/{world}/lib/{id}":            s.libShow,
 	}
 	maps.Copy(hs, s.historyHandlers())
 	maps.Copy(hs, s.queryHandlers())
@@ -110,8 +118,8 @@ func (s *server) newWorld(w http.ResponseWriter, r *http.Request, c *call) error
 func (s *server) audit(w http.ResponseWriter, r *http.Request, c *call) error {
 	// The audit log says who read what: only the node's own identity
 	// reads it.
-	if !bytes.Equal(c.who.Public, s.h.NodeKey().Public) {
-		return errs.E(errs.Permission, "audit: only the node key reads the audit log")
+	if err := s.nodeOnly(c, "audit: only the node key reads the audit log"); err != nil {
+		return err
 	}
 	n, err := intParam(r, "n")
 	if err != nil {
@@ -148,11 +156,7 @@ func (s *server) status(w http.ResponseWriter, r *http.Request, c *call) error {
 }
 
 func (s *server) get(w http.ResponseWriter, r *http.Request, c *call) error {
-	v, err := s.view(r, c)
-	if err != nil {
-		return err
-	}
-	at, err := rev(v, "at", r.URL.Query().Get("at"))
+	v, at, err := s.viewAt(r, c)
 	if err != nil {
 		return err
 	}
@@ -435,6 +439,7 @@ func (s *server) show(w http.ResponseWriter, r *http.Request, c *call) error {
 	for _, k := range cm.Conflicts {
 		d.Conflicts = append(d.Conflicts, ConflictRef{Path: k.Path, Meta: k.Meta, Winner: k.Winner, Loser: k.Loser})
 	}
+	d.Call = callRecord(full.Call)
 	return writeJSON(w, 0, d)
 }
 
@@ -610,11 +615,7 @@ func (s *server) merge(w http.ResponseWriter, r *http.Request, c *call) error {
 }
 
 func (s *server) schemas(w http.ResponseWriter, r *http.Request, c *call) error {
-	v, err := s.view(r, c)
-	if err != nil {
-		return err
-	}
-	at, err := rev(v, "at", r.URL.Query().Get("at"))
+	v, at, err := s.viewAt(r, c)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -47,8 +46,8 @@ const connectTimeout = 30 * time.Second
 // network returns the node's network for a request acting as c: only
 // the node key manages peers (they hold the addresses of other machines).
 func (s *server) network(c *call, what string) (Network, error) {
-	if !bytes.Equal(c.who.Public, s.h.NodeKey().Public) {
-		return nil, errs.E(errs.Permission, fmt.Sprintf("%s: only the node key manages peers", what))
+	if err := s.nodeOnly(c, what+": only the node key manages peers"); err != nil {
+		return nil, err
 	}
 	if s.opts.Network == nil {
 		return nil, errs.E(errs.Unavailable, fmt.Sprintf("%s: the node runs without a network", what))

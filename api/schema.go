@@ -20,11 +20,7 @@ type SchemaText = message.SchemaText
 // schema answers one schema of /sys/schemas, read through the caller's
 // view (a schema it may not read does not exist for it), as text.
 func (s *server) schema(w http.ResponseWriter, r *http.Request, c *call) error {
-	v, err := s.view(r, c)
-	if err != nil {
-		return err
-	}
-	at, err := rev(v, "at", r.URL.Query().Get("at"))
+	v, at, err := s.viewAt(r, c)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -40,8 +39,8 @@ const syncTimeout = 5 * time.Minute
 // syncer returns the node's sync for a request acting as c: only the node
 // key runs sync rounds and sees peers (they name other machines).
 func (s *server) syncer(c *call, what string) (Syncer, error) {
-	if !bytes.Equal(c.who.Public, s.h.NodeKey().Public) {
-		return nil, errs.E(errs.Permission, fmt.Sprintf("%s: only the node key syncs with peers", what))
+	if err := s.nodeOnly(c, what+": only the node key syncs with peers"); err != nil {
+		return nil, err
 	}
 	if s.opts.Sync == nil {
 		return nil, errs.E(errs.Unavailable, fmt.Sprintf("%s: the node runs without a network", what))

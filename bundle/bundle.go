@@ -338,6 +338,11 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		if err != nil {
 			return Stats{}, errs.E(op, fmt.Errorf("tree of commit %s: %w", c.ID, err))
 		}
+		for _, id := range c.CallObjects() { // a call's input and output (issue 8)
+			if ok, err := st.Has(id); err == nil && ok {
+				values[id] = true
+			}
+		}
 	}
 	if len(later) > 0 {
 		atHead, err := headValues(plain, headRoot, later)

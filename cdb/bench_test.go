@@ -346,7 +346,7 @@ func buildBigWorld() error {
 		return err
 	}
 	petSchema, _ := reg.Lookup("Pet")
-	_, err = big.w.write(ctx, big.h.NodeKey(), "fill", false, func(tx *txn) error {
+	_, err = big.w.write(ctx, big.h.NodeKey(), "fill", rerunNever, func(tx *txn) error {
 		ops := make([]tree.Op, bigN)
 		for i := range bigN {
 			obj, err := coda.EncodeObject(petSchema, pet(fmt.Sprint(i)))

@@ -124,7 +124,7 @@ func (w *World) Diff(a, b coda.ID, fn func(tree.Change) error) error {
 	if err != nil {
 		return errs.E(op, err)
 	}
-	return w.h.tree.Diff(ra, rb, fn)
+	return w.h.cached.Diff(ra, rb, fn)
 }
 
 // Revert makes a new commit undoing exactly the ops of commit c (for a
@@ -149,10 +149,10 @@ func (w *World) Revert(ctx context.Context, author Identity, c coda.ID) (CommitI
 	if rc.Message != "" {
 		msg += ": " + firstLine(rc.Message)
 	}
-	out, err := w.write(ctx, author, msg, false, func(tx *txn) error {
+	out, err := w.write(ctx, author, msg, rerunRebuild, func(tx *txn) error {
 		skipped = skipped[:0]
 		for _, o := range rc.Ops {
-			after, err := leafAt(w.h.tree, rc.Tree, o.Path, o.Meta)
+			after, err := leafAt(w.h.cached, rc.Tree, o.Path, o.Meta)
 			if err != nil {
 				return err
 			}
@@ -164,7 +164,7 @@ func (w *World) Revert(ctx context.Context, author Identity, c coda.ID) (CommitI
 				skipped = append(skipped, metaPath(o.Path, o.Meta))
 				continue
 			}
-			old, err := leafAt(w.h.tree, before.Tree, o.Path, o.Meta)
+			old, err := leafAt(w.h.cached, before.Tree, o.Path, o.Meta)
 			if err != nil {
 				return err
 			}
@@ -213,7 +213,7 @@ func (w *World) Reset(ctx context.Context, author Identity, to coda.ID) (CommitI
 	if err != nil {
 		return CommitInfo{}, errs.E(op, err)
 	}
-	c, err := w.write(ctx, author, "reset to "+to.Short(), false, func(tx *txn) error {
+	c, err := w.write(ctx, author, "reset to "+to.Short(), rerunRebuild, func(tx *txn) error {
 		return tx.tr.Diff(tx.root, tc.Tree, func(ch tree.Change) error {
 			var e tree.Entry
 			switch {

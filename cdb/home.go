@@ -56,6 +56,10 @@ type Options struct {
 	// replay, received), writes the genesis leaves of new worlds, and
 	// filters reads of World.As views (package acl: acl.With(opts)).
 	Policy Policy
+	// Calls, if not nil, re-executes the call of every commit that
+	// records one (package call: call.With(opts)). Nil: such commits are
+	// refused.
+	Calls CallChecker
 	// Audit, if not nil, receives every read made through a World.As view
 	// and every write (commit, merge, receive). Nil: the home's own audit
 	// log in DIR/audit (package cdb/audit), unless NoAudit.
@@ -73,15 +77,21 @@ type Options struct {
 // Home is an open coal home: the node key, config and store. Close it when
 // done. A Home is safe for concurrent use.
 type Home struct {
-	dir    string
-	log    *slog.Logger
-	store  store.Store
-	tree   *tree.Tree
+	dir   string
+	log   *slog.Logger
+	store store.Store
+	tree  *tree.Tree // over store, uncached: what fsck and replay check
+	// nodes caches the decoded tree nodes read from store; cached (over
+	// cstore, a tree.CachingStore) is the Tree of reads and writes.
+	nodes  *tree.NodeCache
+	cstore cachedStore
+	cached *tree.Tree
 	clock  *hlc.Clock
 	skew   time.Duration
 	key    Identity
 	schema *commitSchemas
 	policy Policy
+	calls  CallChecker
 	derive Deriver
 	audit  Auditor
 	alog   auditLog
@@ -285,11 +295,15 @@ func open(dir string, opts Options, creating bool) (*Home, error) {
 		key:    key,
 		schema: schemas,
 		policy: opts.Policy,
+		calls:  opts.Calls,
 		derive: opts.Derive,
 		audit:  opts.Audit,
 		cfg:    *cfg,
 		worlds: make(map[coda.ID]*World),
 	}
+	h.nodes = tree.NewNodeCache(nodeCacheBytes)
+	h.cstore = cachedStore{s: st, nodes: h.nodes, objs: newObjectCache(objectCacheBytes)}
+	h.cached = tree.New(h.cstore)
 	if h.skew == 0 {
 		h.skew = DefaultSkew
 	}

@@ -193,7 +193,7 @@ func (w *World) ImportStream(ctx context.Context, author Identity, to string, ne
 		message = fmt.Sprintf("import %d files to %s", len(files), to)
 	}
 	// Only puts of blobs already stored: a moved head is retried.
-	c, err := w.write(ctx, author, message, true, func(tx *txn) error {
+	c, err := w.write(ctx, author, message, rerunAlways, func(tx *txn) error {
 		if ds, err := tx.dirSchema(to); err != nil {
 			return err
 		} else if ds != nil && ds.ID != blobSchemaID() {

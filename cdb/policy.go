@@ -125,15 +125,35 @@ func (a *auditLog) close() error {
 	return err
 }
 
-// Record appends e to the log.
+// Record appends e to the log and returns once it is synced.
 func (a *auditLog) Record(e AuditEvent) error {
 	l, err := a.open()
 	if err != nil {
 		return err
 	}
+	return l.Append(auditRecord(e))
+}
+
+// RecordLater appends e without waiting for the sync (audit.AppendLater):
+// reads are logged this way, so that a read costs no fsync of its own.
+func (a *auditLog) RecordLater(e AuditEvent) error {
+	l, err := a.open()
+	if err != nil {
+		return err
+	}
+	return l.AppendLater(auditRecord(e))
+}
+
+// laterAuditor is an Auditor that can also record without waiting for
+// the record to be durable; reads use it when the home's auditor has it.
+type laterAuditor interface {
+	RecordLater(e AuditEvent) error
+}
+
+func auditRecord(e AuditEvent) audit.Record {
 	r := audit.Record{Action: e.Action, World: e.World, Path: e.Path, Commit: e.Commit, Result: e.Result}
 	if e.Actor != nil {
 		r.Actor = KeyString(e.Actor)
 	}
-	return l.Append(r)
+	return r
 }

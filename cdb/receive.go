@@ -193,6 +193,7 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	if p := h.policy; p != nil {
 		env.Rights = func(c *Commit, parents []*Commit) error { return p.CheckCommit(vs, c, parents) }
 	}
+	h.callHook(&env, vs)
 	var maxT hlc.Time
 	for _, c := range order {
 		if err := ctx.Err(); err != nil {
@@ -512,6 +513,9 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 				return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: %w", c.ID, err))
 			}
 			return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: its tree: %w", c.ID, err))
+		}
+		if err := checkCallObjects(wh, c, objs, used, withheld, fresh[c.ID]); err != nil {
+			return nil, err
 		}
 	}
 	ids := slices.SortedFunc(maps.Keys(objs), func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })

@@ -47,7 +47,7 @@ func copyRegistry(r *coda.Registry) *coda.Registry {
 // schemasAt returns the registry of root's /sys/schemas, shared through
 // a cache: never add to it.
 func (w *World) schemasAt(root coda.ID) (*coda.Registry, error) {
-	r, err := schemasWithout(w.h.store, root, func(id coda.ID) bool {
+	r, err := schemasWithout(w.h.cstore, root, func(id coda.ID) bool {
 		_, ok, err := w.Withheld(id)
 		return err == nil && ok
 	})
@@ -182,7 +182,7 @@ func schemasWithout(ts tree.Store, root coda.ID, withheld func(coda.ID) bool) (*
 func (w *World) AddSchemas(ctx context.Context, author Identity, filename string, src []byte) (CommitInfo, []*coda.Schema, error) {
 	op := errs.Op("cdb.AddSchemas")
 	var out []*coda.Schema
-	c, err := w.write(ctx, author, "schema add "+filename, true, func(tx *txn) error {
+	c, err := w.write(ctx, author, "schema add "+filename, rerunAlways, func(tx *txn) error {
 		reg := copyRegistry(tx.reg)
 		list, err := reg.Compile(filename, src)
 		if err != nil {

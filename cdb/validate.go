@@ -199,7 +199,7 @@ func replayOps(tr *tree.Tree, base coda.ID, c *Commit) (coda.ID, error) {
 		}
 		ops[i] = tree.Op{Path: o.Path, Meta: o.Meta, Entry: e, Raw: true}
 	}
-	return tr.Apply(base, ops)
+	return tr.ApplyDry(base, ops)
 }
 
 // computeMerge builds the merge commit of parents (two, any order): the
@@ -372,6 +372,7 @@ func (w *World) validateEnv(st tree.Store, clock bool) ValidateEnv {
 	if p := w.h.policy; p != nil {
 		env.Rights = func(c *Commit, parents []*Commit) error { return p.CheckCommit(st, c, parents) }
 	}
+	w.h.callHook(&env, st)
 	if clock {
 		env.Now = w.h.clock.Wall()
 	}

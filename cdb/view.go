@@ -59,7 +59,7 @@ func (v *View) filter(roots ...coda.ID) (func(string) bool, error) {
 		if r == head && len(fs) > 0 {
 			continue
 		}
-		fs = append(fs, p.ReadFilter(v.w.h.store, v.w.id, r, v.reader))
+		fs = append(fs, p.ReadFilter(v.w.h.cstore, v.w.id, r, v.reader))
 	}
 	return func(path string) bool {
 		for _, f := range fs {
@@ -97,7 +97,14 @@ func (v *View) record(action, path string, commit coda.ID, err error) error {
 	if err != nil {
 		res = errs.KindOf(err).String()
 	}
-	if aerr := a.Record(AuditEvent{Actor: v.reader, Action: action, World: v.w.id, Path: path, Commit: commit, Result: res}); aerr != nil && err == nil {
+	e := AuditEvent{Actor: v.reader, Action: action, World: v.w.id, Path: path, Commit: commit, Result: res}
+	var aerr error
+	if la, ok := a.(laterAuditor); ok {
+		aerr = la.RecordLater(e)
+	} else {
+		aerr = a.Record(e)
+	}
+	if aerr != nil && err == nil {
 		return errs.E(errs.Internal, fmt.Errorf("audit: %w", aerr))
 	}
 	return err
@@ -155,7 +162,7 @@ func (v *View) hidden(rev coda.ID, path string) (bool, error) {
 	if err != nil {
 		return false, nil
 	}
-	e, err := v.w.h.tree.Get(root, p)
+	e, err := v.w.h.cached.Get(root, p)
 	if err != nil {
 		return false, nil
 	}
@@ -366,9 +373,9 @@ func (v *View) diff(a, b coda.ID, fn func(tree.Change) error) error {
 		return errs.E(op, err)
 	}
 	if fa == nil {
-		return v.w.h.tree.Diff(ra, rb, fn)
+		return v.w.h.cached.Diff(ra, rb, fn)
 	}
-	return v.w.h.tree.Diff(ra, rb, func(ch tree.Change) error {
+	return v.w.h.cached.Diff(ra, rb, func(ch tree.Change) error {
 		p := changePath(ch.Path, ch.Meta)
 		if !fa(p) {
 			ch.A = tree.Entry{}

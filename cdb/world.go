@@ -21,11 +21,87 @@ type World struct {
 	name string
 	id   coda.ID
 
-	// wmu serialises the local commits of this world (write): each builds
-	// on the one before it, applied but perhaps not yet synced, and waits
-	// for its fsync outside wmu, so concurrent writers share fsyncs (group
-	// commit, docs/node.md) instead of racing for the branch head.
-	wmu sync.Mutex
+	// The local commits of this world are built one at a time, each on
+	// the one before it, perhaps not yet validated, applied or synced
+	// (writeOnce): bq queues the commits to build, and the writer that
+	// finds building false starts a goroutine that builds them all
+	// (buildQueued). They are
+	// validated, applied (in order) and synced outside, so concurrent
+	// writers share fsyncs (group commit, docs/node.md) instead of racing
+	// for the branch head. bmu guards bq and building.
+	bmu      sync.Mutex
+	bq       []*buildReq
+	building bool
+	// tips holds, by branch, the last commit built on it (pending until
+	// its done is closed); only the builder uses it.
+	tips map[string]*pending
+	seq  uint64 // build sequence number of the last commit built
+
+	// Readers see only durable commits: dmu guards unsynced, the commits
+	// writeOnce applied and does not yet know synced (by id: branch and
+	// build sequence), and synced, by branch, the newest commit known
+	// durable. Head returns synced's commit where the store's ref names
+	// an unsynced one.
+	dmu      sync.Mutex
+	unsynced map[coda.ID]unsyncedCommit
+	synced   map[string]unsyncedCommit
+}
+
+type unsyncedCommit struct {
+	id     coda.ID
+	branch string
+	seq    uint64
+}
+
+// durable maps the head id of branch, as the store's ref holds it, to the
+// newest durable commit: id itself unless writeOnce applied it and its
+// sync has not returned.
+func (w *World) durable(branch string, id coda.ID) coda.ID {
+	w.dmu.Lock()
+	defer w.dmu.Unlock()
+	if _, ok := w.unsynced[id]; ok {
+		if s, ok := w.synced[branch]; ok {
+			return s.id
+		}
+	}
+	return id
+}
+
+// applying records that p is about to be applied (not yet synced).
+func (w *World) applying(p *pending, branch string) {
+	w.dmu.Lock()
+	defer w.dmu.Unlock()
+	if w.unsynced == nil {
+		w.unsynced = make(map[coda.ID]unsyncedCommit)
+		w.synced = make(map[string]unsyncedCommit)
+	}
+	w.unsynced[p.c.ID] = unsyncedCommit{p.c.ID, branch, p.seq}
+	if _, ok := w.synced[branch]; !ok {
+		// The first commit applied on branch is built on a durable one.
+		w.synced[branch] = unsyncedCommit{p.head, branch, 0}
+	}
+}
+
+// applyFailed forgets p, which was not applied after all.
+func (w *World) applyFailed(p *pending) {
+	w.dmu.Lock()
+	defer w.dmu.Unlock()
+	delete(w.unsynced, p.c.ID)
+}
+
+// durableNow records that p is synced, and with it every commit applied
+// on its branch before it (applied in build order, so of smaller seq).
+func (w *World) durableNow(p *pending, branch string) {
+	w.dmu.Lock()
+	defer w.dmu.Unlock()
+	for id, u := range w.unsynced {
+		if u.branch == branch && u.seq <= p.seq {
+			delete(w.unsynced, id)
+		}
+	}
+	if s := w.synced[branch]; s.seq < p.seq {
+		w.synced[branch] = unsyncedCommit{p.c.ID, branch, p.seq}
+	}
 }
 
 // ID returns the world's id: the id of its genesis commit.
@@ -45,9 +121,15 @@ func headRef(world coda.ID, branch string) string {
 	return "head/" + world.String() + "/" + branch
 }
 
-// Head returns the head commit of the current branch.
+// Head returns the head commit of the current branch: the newest durable
+// one (a commit applied but not yet synced is not shown to readers).
 func (w *World) Head() (coda.ID, error) {
-	return w.branchHead(w.Branch())
+	branch := w.Branch()
+	id, err := w.branchHead(branch)
+	if err != nil {
+		return id, err
+	}
+	return w.durable(branch, id), nil
 }
 
 func (w *World) branchHead(branch string) (coda.ID, error) {
@@ -129,7 +211,7 @@ func (w *World) resolveBase(rev string, visible func(*Commit) (bool, error)) (co
 		return w.Head()
 	}
 	if id, err := w.h.store.GetRef(headRef(w.id, rev)); err == nil {
-		return id, nil
+		return w.durable(rev, id), nil
 	}
 	if len(rev) == coda.IDTextLen {
 		id, err := coda.ParseID(rev)
@@ -339,7 +421,7 @@ func (w *World) Get(rev coda.ID, path string) (Item, error) {
 }
 
 func (w *World) getAt(root coda.ID, path string) (Item, error) {
-	e, err := w.h.tree.Get(root, path)
+	e, err := w.h.cached.Get(root, path)
 	if err != nil {
 		return Item{}, err
 	}
@@ -410,7 +492,7 @@ func (w *World) OpenBlob(rev coda.ID, path string) (store.Blob, error) {
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	e, err := w.h.tree.Get(root, path)
+	e, err := w.h.cached.Get(root, path)
 	if err != nil {
 		return nil, errs.E(op, errs.Path(path), err)
 	}
@@ -444,9 +526,9 @@ func (w *World) List(rev coda.ID, path string) ([]DirEntry, error) {
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	ents, err := w.h.tree.List(root, path)
+	ents, err := w.h.cached.List(root, path)
 	if errs.Is(err, errs.NotExist) {
-		if e, gerr := w.h.tree.Get(root, path); gerr == nil && e.Kind == tree.KindValue {
+		if e, gerr := w.h.cached.Get(root, path); gerr == nil && e.Kind == tree.KindValue {
 			return nil, errs.E(op, errs.Invalid, errs.Path(path), "not a directory (a value: read it with Get)")
 		}
 	}

@@ -3,10 +3,13 @@ package cdb
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/coalescent/coal/cdb/hlc"
 	"github.com/coalescent/coal/cdb/store"
@@ -145,11 +148,121 @@ type staging struct {
 	s   tree.Store
 	b   store.Batch
 	mem map[coda.ID][]byte
+	// nodes caches the decoded nodes of mem (nil: none are cached), over
+	// a store that caches nodes; once the batch is committed they may go
+	// to the store's cache.
+	nodes *tree.NodeCache
+}
+
+// nodeCacheBytes and objectCacheBytes bound a home's caches of decoded
+// tree nodes and of small objects.
+const (
+	nodeCacheBytes   = 64 << 20
+	objectCacheBytes = 8 << 20
+)
+
+// cachedStore is the home's store as a tree.CachingStore: Trees over it
+// (and over a staging over it) cache the nodes they read in the home's
+// NodeCache. Only nodes read from the store itself are cached.
+type cachedStore struct {
+	s     store.Store
+	nodes *tree.NodeCache
+	objs  *objectCache
+}
+
+// Get returns the object id, from the cache of small objects if it is
+// there (ACLs, directory metadata, schemas: what every write and read
+// looks up again).
+func (c cachedStore) Get(id coda.ID) ([]byte, error) {
+	if b, ok := c.objs.get(id); ok {
+		return b, nil
+	}
+	b, err := c.s.Get(id)
+	if err == nil {
+		c.objs.add(id, b)
+	}
+	return b, err
+}
+
+func (c cachedStore) Put(data []byte) (coda.ID, error)     { return c.s.Put(data) }
+func (c cachedStore) NodeCache(id coda.ID) *tree.NodeCache { return c.nodes }
+
+// objectCache holds small objects read from the store, by id, in two
+// generations of at most max bytes each (the older is dropped when the
+// newer is full). Get returns copies: callers may keep or change them.
+type objectCache struct {
+	mu       sync.Mutex
+	cur, old map[coda.ID][]byte
+	size     int
+	max      int
+}
+
+// maxCachedObject is the size of the largest object objectCache keeps.
+const maxCachedObject = 16 << 10
+
+func newObjectCache(maxBytes int) *objectCache {
+	return &objectCache{cur: make(map[coda.ID][]byte), max: max(maxBytes/2, maxCachedObject)}
+}
+
+func (c *objectCache) get(id coda.ID) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.cur[id]
+	if !ok {
+		if b, ok = c.old[id]; ok {
+			c.addLocked(id, b)
+		}
+	}
+	if !ok {
+		return nil, false
+	}
+	return bytes.Clone(b), true
+}
+
+func (c *objectCache) add(id coda.ID, b []byte) {
+	if len(b) > maxCachedObject {
+		return
+	}
+	b = bytes.Clone(b)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.addLocked(id, b)
+}
+
+func (c *objectCache) addLocked(id coda.ID, b []byte) {
+	if _, ok := c.cur[id]; ok {
+		return
+	}
+	if c.size+len(b) > c.max {
+		c.old, c.cur, c.size = c.cur, make(map[coda.ID][]byte, len(c.cur)), 0
+	}
+	c.cur[id] = b
+	c.size += len(b) + 64
+}
+
+// NodeCache implements tree.CachingStore: the cache of what st reads
+// through, nil for an object written in this staging (which may yet be
+// discarded).
+func (st *staging) NodeCache(id coda.ID) *tree.NodeCache {
+	if _, ok := st.mem[id]; ok {
+		return st.nodes
+	}
+	if cs, ok := st.s.(tree.CachingStore); ok {
+		return cs.NodeCache(id)
+	}
+	return nil
 }
 
 func newStaging(s tree.Store, b store.Batch) *staging {
-	return &staging{s: s, b: b, mem: make(map[coda.ID][]byte)}
+	st := &staging{s: s, b: b, mem: make(map[coda.ID][]byte)}
+	if _, ok := s.(tree.CachingStore); ok && b != nil {
+		st.nodes = tree.NewNodeCache(stagedNodeBytes)
+	}
+	return st
 }
+
+// stagedNodeBytes bounds the decoded nodes a write keeps of those it made.
+const stagedNodeBytes = 16 << 20
 
 func (st *staging) Get(id coda.ID) ([]byte, error) {
 	if b, ok := st.mem[id]; ok {
@@ -194,6 +307,13 @@ type txn struct {
 
 	schemaRoot coda.ID                 // the root schemas caches dirSchema for
 	schemas    map[string]*coda.Schema // dirSchema's answers at schemaRoot
+
+	// puts holds, while every op applied is a plain put of a value
+	// (notPut false), the id each path was last set to: then the commit's
+	// ops are these puts, in path order, without a diff of the trees
+	// (ValidateCommit's replay checks that they give the tree).
+	puts   map[string]coda.ID
+	notPut bool
 }
 
 // apply applies the pending tree ops to the open batch, with the errors
@@ -211,8 +331,13 @@ func (tx *txn) apply() error {
 	for _, o := range tx.pending {
 		if o.Meta || o.Raw || o.Recursive || o.Entry.Kind != tree.KindValue {
 			tx.other = true
+			tx.notPut = true
 		} else {
 			tx.putPaths[o.Path] = struct{}{}
+			if tx.puts == nil {
+				tx.puts = make(map[string]coda.ID)
+			}
+			tx.puts[o.Path] = o.Entry.ID
 		}
 	}
 	tx.pending = tx.pending[:0]
@@ -266,10 +391,28 @@ func (tx *txn) flushFor(dir string) error {
 	return tx.flush()
 }
 
+// rerun says when write may run a commit's fn again.
+type rerun uint8
+
+const (
+	// rerunNever: fn cannot run twice (it consumes a reader).
+	rerunNever rerun = iota
+	// rerunRebuild: fn may run again on the state it was built on: when
+	// the pending commit it was built on failed (writeOnce), which leaves
+	// the branch as if that commit had never been made.
+	rerunRebuild
+	// rerunAlways: fn depends on nothing of the old state (puts, mkdirs),
+	// so it may also run again on a head that moved.
+	rerunAlways
+)
+
+// rebuildLimit bounds how often write rebuilds a commit whose parent
+// failed.
+const rebuildLimit = 64
+
 // write runs fn against the head of the current branch and commits the
-// result as one signed commit by author. With retry, a moved head (a
-// concurrent commit) makes it run fn again on the new head.
-func (w *World) write(ctx context.Context, author Identity, message string, retry bool, fn func(tx *txn) error) (*Commit, error) {
+// result as one signed commit by author, rerunning fn as mode allows.
+func (w *World) write(ctx context.Context, author Identity, message string, mode rerun, fn func(tx *txn) error) (*Commit, error) {
 	if !author.CanSign() {
 		return nil, errs.E(errs.Invalid, fmt.Sprintf("identity %q cannot sign", author.Name))
 	}
@@ -277,12 +420,17 @@ func (w *World) write(ctx context.Context, author Identity, message string, retr
 		return nil, errs.E(errs.Limit, fmt.Sprintf("commit message of %d bytes, more than %d", len(message), MaxMessage))
 	}
 	branch := w.Branch()
-	for attempt := 0; ; attempt++ {
+	for attempt, rebuilds := 0, 0; ; {
 		if err := ctx.Err(); err != nil {
 			return nil, errs.E(errs.Canceled, err)
 		}
-		c, err := w.writeOnce(ctx, author, message, branch, fn)
-		if errs.Is(err, errs.Conflict) && retry && attempt < commitRetries {
+		c, err := w.writeOnce(ctx, author, message, branch, rebuilds > 0, fn)
+		if errors.Is(err, errParentFailed) && mode >= rerunRebuild && rebuilds < rebuildLimit {
+			rebuilds++
+			continue
+		}
+		if errs.Is(err, errs.Conflict) && mode == rerunAlways && attempt < commitRetries {
+			attempt++
 			w.h.log.Debug("cdb: branch head moved; retrying", "world", w.name, "branch", branch)
 			continue
 		}
@@ -290,29 +438,225 @@ func (w *World) write(ctx context.Context, author Identity, message string, retr
 	}
 }
 
-// writeOnce builds one commit on the head of branch under the world's
-// write lock and applies it unsynced, then waits for the store's sync
-// outside the lock and only then returns (acknowledges) it. Writers that
-// queue on the lock meanwhile build on this commit, so the commits of a
-// busy world form a chain whose fsyncs are shared: one sync makes every
-// commit applied before it durable (the store's log is written in order),
-// so a commit is never durable without its parent.
-func (w *World) writeOnce(ctx context.Context, author Identity, message, branch string, fn func(tx *txn) error) (*Commit, error) {
-	w.wmu.Lock()
-	c, err := w.buildOnce(ctx, author, message, branch, fn)
-	w.wmu.Unlock()
+// errParentFailed is the cause of the errs.Conflict error of a commit
+// built on a pending commit that failed.
+var errParentFailed = errors.New("the commit it was built on failed")
+
+// writeOnce makes one commit on the head of branch, in three steps:
+//
+//  1. build, one commit at a time (buildQueued): the tree, the ops, the
+//     signed commit, built on the branch's tip — the last commit built on it,
+//     which may still be pending (steps 2 and 3 not done), in which case
+//     its objects are read from its staging area;
+//  2. validate (ValidateCommit: signature, replay, rights), outside the
+//     lock, so that the commits of concurrent writers are validated in
+//     parallel while the next one is built;
+//  3. apply, in build order: once the commit it is built on is applied,
+//     its batch (objects, the head's compare-and-swap, the clock) is
+//     committed to the store, unsynced.
+//
+// Then it waits for the store's sync and only then returns (acknowledges)
+// the commit. The commits of a busy world form a chain whose fsyncs are
+// shared: one sync makes every commit applied before it durable (the
+// store's log is written in order), so a commit is never durable without
+// its parent. If the commit built on fails (refused by validation, say),
+// this one fails with errs.Conflict, as if the head had moved (write
+// retries it when it may); nothing is applied out of order.
+//
+// The commit's audit record is appended (group-committed with the records
+// of other writers) while the store syncs, not after: the two fsyncs
+// overlap. If the store's sync fails, a second record says so.
+func (w *World) writeOnce(ctx context.Context, author Identity, message, branch string, settled bool, fn func(tx *txn) error) (*Commit, error) {
+	req := &buildReq{ctx: ctx, author: author, message: message, branch: branch, settled: settled, fn: fn, done: make(chan struct{})}
+	w.bmu.Lock()
+	w.bq = append(w.bq, req)
+	lead := !w.building
+	w.building = true
+	w.bmu.Unlock()
+	if lead {
+		// A goroutine of its own: the builder may wait for a pending
+		// commit to settle (a rebuild), which must not be one whose
+		// writer is the builder.
+		go w.buildQueued()
+	}
+	<-req.done
+	p, err := req.p, req.err
 	if err != nil {
 		return nil, err
 	}
-	if err := w.h.syncStore(); err != nil {
+	err = w.finish(ctx, p, author, branch)
+	p.err = err
+	if err == nil {
+		// p's objects (and those of the commits it was built on) are
+		// in the store now. A failed p keeps its overlay: commits built
+		// on it may still be reading it before they fail in turn.
+		if p.st.nodes != nil {
+			w.h.nodes.AddFrom(p.st.nodes)
+		}
+		p.ov.release(w.h.cstore)
+	}
+	p.st, p.b, p.parent, p.obj = nil, nil, nil, nil
+	close(p.done)
+	if err != nil {
 		return nil, err
 	}
+	c := p.c
+	audited := make(chan struct{})
+	go func() {
+		w.h.recordWrite(author.Public, "commit", w.id, c.ID, nil)
+		close(audited)
+	}()
+	err = w.h.syncStore()
+	<-audited
+	if err != nil {
+		return nil, w.h.recordWrite(author.Public, "commit", w.id, c.ID, err)
+	}
+	w.durableNow(p, branch)
 	w.h.notify(w.id)
-	return c, w.h.recordWrite(author.Public, "commit", w.id, c.ID, nil)
+	return c, nil
+}
+
+// buildReq is a commit waiting to be built (writeOnce): the writers of a
+// world queue their commits and one goroutine builds every queued one in
+// turn, rather than each writer taking a lock (a convoy when many wait)
+// and building its own.
+type buildReq struct {
+	ctx     context.Context
+	author  Identity
+	message string
+	branch  string
+	settled bool
+	fn      func(tx *txn) error
+	done    chan struct{} // closed once p or err is set (or excl ran)
+	p       *pending
+	err     error
+	// excl, if not nil, is run by the builder instead of a build, once
+	// no commit of the world is pending (exclusively).
+	excl func()
+}
+
+// exclusively runs fn in the builder's turn, once every commit built
+// before is applied or failed and while none is built: fn sees the
+// branches' heads settled in the store and may move one itself (a commit
+// built outside writeOnce, as CommitCall's is).
+func (w *World) exclusively(fn func()) {
+	req := &buildReq{excl: fn, done: make(chan struct{})}
+	w.bmu.Lock()
+	w.bq = append(w.bq, req)
+	lead := !w.building
+	w.building = true
+	w.bmu.Unlock()
+	if lead {
+		go w.buildQueued()
+	}
+	<-req.done
+}
+
+// buildQueued builds the queued commits, in order, until none is left.
+func (w *World) buildQueued() {
+	for {
+		w.bmu.Lock()
+		q := w.bq
+		w.bq = nil
+		if len(q) == 0 {
+			w.building = false
+			w.bmu.Unlock()
+			return
+		}
+		w.bmu.Unlock()
+		for _, r := range q {
+			if r.excl != nil {
+				// Every commit built before is applied or failed once
+				// the last one built on each branch is.
+				for _, p := range w.tips {
+					<-p.done
+				}
+				r.excl()
+				close(r.done)
+				continue
+			}
+			r.p, r.err = w.build(r.ctx, r.author, r.message, r.branch, r.settled, r.fn)
+			if r.err == nil {
+				if w.tips == nil {
+					w.tips = make(map[string]*pending)
+				}
+				w.tips[r.branch] = r.p
+			}
+			close(r.done)
+		}
+	}
+}
+
+// pending is a commit built and not yet applied (writeOnce).
+type pending struct {
+	seq    uint64 // build sequence number (World.seq)
+	c      *Commit
+	obj    []byte // its object
+	parent *Commit
+	head   coda.ID // parent's id
+	b      store.Batch
+	st     *staging
+	ov     *overlay // st's objects, for commits built on this one
+	prev   *pending // the pending commit this one is built on, or nil
+	done   chan struct{}
+	err    error // set before done is closed
+}
+
+// storeRef holds a tree.Store in an atomic.Pointer.
+type storeRef struct{ s tree.Store }
+
+// overlay is what a commit built on a pending one reads through: the
+// pending commit's objects, then what it read through itself. Once the
+// pending commit is applied its objects are in the store, and release
+// cuts the overlay down to the store, so that a busy world does not
+// accumulate a chain of them.
+type overlay struct {
+	objs  atomic.Pointer[map[coda.ID][]byte]
+	nodes *tree.NodeCache // the decoded nodes of objs (nil: none)
+	next  atomic.Pointer[storeRef]
+}
+
+func newOverlay(objs map[coda.ID][]byte, nodes *tree.NodeCache, next tree.Store) *overlay {
+	ov := &overlay{nodes: nodes}
+	ov.objs.Store(&objs)
+	ov.next.Store(&storeRef{next})
+	return ov
+}
+
+func (ov *overlay) release(base tree.Store) {
+	ov.objs.Store(nil)
+	ov.next.Store(&storeRef{base})
+}
+
+func (ov *overlay) Get(id coda.ID) ([]byte, error) {
+	if m := ov.objs.Load(); m != nil {
+		if b, ok := (*m)[id]; ok {
+			return bytes.Clone(b), nil
+		}
+	}
+	return ov.next.Load().s.Get(id)
+}
+
+func (ov *overlay) Put(data []byte) (coda.ID, error) {
+	return coda.ID{}, errs.E(errs.Internal, "cdb: a write to a pending commit's objects")
+}
+
+// NodeCache implements tree.CachingStore: the pending commit's nodes are
+// in its own cache (it may yet fail), not the home's.
+func (ov *overlay) NodeCache(id coda.ID) *tree.NodeCache {
+	if m := ov.objs.Load(); m != nil {
+		if _, ok := (*m)[id]; ok {
+			return ov.nodes
+		}
+	}
+	if cs, ok := ov.next.Load().s.(tree.CachingStore); ok {
+		return cs.NodeCache(id)
+	}
+	return nil
 }
 
 // syncStore makes everything applied to the store durable, if the store
-// has a Sync method (pebblestore); for a store without one, buildOnce
+// has a Sync method (pebblestore); for a store without one, finish
 // commits synced.
 func (h *Home) syncStore() error {
 	if s, ok := h.store.(interface{ Sync() error }); ok {
@@ -321,19 +665,48 @@ func (h *Home) syncStore() error {
 	return nil
 }
 
-func (w *World) buildOnce(ctx context.Context, author Identity, message, branch string, fn func(tx *txn) error) (*Commit, error) {
-	head, err := w.branchHead(branch)
-	if err != nil {
-		return nil, err
+// build is step 1 of writeOnce, by the one builder (buildQueued): it builds and signs the
+// commit on the tip of branch. With settled, it first waits for the
+// pending tip to be applied or to fail, and builds on what the store
+// holds: a commit rebuilt because the one it was built on failed does not
+// build on another pending one, so that writers whose commits are refused
+// cannot make it fail over and over.
+func (w *World) build(ctx context.Context, author Identity, message, branch string, settled bool, fn func(tx *txn) error) (_ *pending, err error) {
+	var (
+		head   coda.ID
+		parent *Commit
+		base   tree.Store = w.h.cstore
+	)
+	prev := w.tips[branch]
+	if prev != nil && settled {
+		<-prev.done
 	}
-	parent, err := w.parentCommit(head)
-	if err != nil {
-		return nil, err
+	if prev != nil {
+		select {
+		case <-prev.done:
+			// Applied or failed: build on what the store holds.
+			prev = nil
+		default:
+		}
+	}
+	if prev != nil {
+		head, parent, base = prev.c.ID, prev.c, prev.ov
+	} else {
+		if head, err = w.branchHead(branch); err != nil {
+			return nil, err
+		}
+		if parent, err = w.parentCommit(head); err != nil {
+			return nil, err
+		}
 	}
 	t := w.h.clock.After(parent.Time)
 	b := w.h.store.NewBatch()
-	defer b.Discard()
-	st := newStaging(w.h.store, b)
+	defer func() {
+		if err != nil {
+			b.Discard()
+		}
+	}()
+	st := newStaging(base, b)
 	reg, err := schemasIn(st, parent.Tree)
 	if err == nil {
 		reg = w.h.withPolicySchemas(reg)
@@ -349,7 +722,12 @@ func (w *World) buildOnce(ctx context.Context, author Identity, message, branch 
 	if err := tx.flush(); err != nil {
 		return nil, err
 	}
-	ops, err := diffOps(tx.tr, parent.Tree, tx.root)
+	var ops []Change
+	if !tx.notPut && len(tx.puts) > 0 {
+		ops, err = putOps(tx.puts)
+	} else {
+		ops, err = diffOps(tx.tr, parent.Tree, tx.root)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -366,43 +744,88 @@ func (w *World) buildOnce(ctx context.Context, author Identity, message, branch 
 	if err != nil {
 		return nil, err
 	}
-	if err := ValidateCommit(w.validateEnv(st, false), c, []*Commit{parent}); err != nil {
-		if errs.Is(err, errs.Permission) || errs.Is(err, errs.Invalid) && w.h.policy != nil {
+	w.seq++
+	return &pending{seq: w.seq, c: c, obj: obj, parent: parent, head: head, b: b, st: st, ov: newOverlay(st.mem, st.nodes, base),
+		prev: prev, done: make(chan struct{})}, nil
+}
+
+// finish is steps 2 and 3 of writeOnce: validate p, wait for the commit
+// it is built on, apply p. On error p's batch is discarded.
+func (w *World) finish(ctx context.Context, p *pending, author Identity, branch string) error {
+	b := p.b
+	defer b.Discard()
+	verr := ValidateCommit(w.validateEnv(p.st, false), p.c, []*Commit{p.parent})
+	if p.prev != nil {
+		<-p.prev.done
+		if p.prev.err != nil {
+			return errs.E(errs.Conflict, fmt.Errorf("branch %s: commit %s: %w", branch, p.prev.c.ID.Short(), errParentFailed))
+		}
+	}
+	if verr != nil {
+		if errs.Is(verr, errs.Permission) || errs.Is(verr, errs.Invalid) && w.h.policy != nil {
 			// The policy refused it: the author's rights, or what
 			// an .acl or group holds.
-			return nil, w.h.recordWrite(author.Public, "commit", w.id, c.ID, err)
+			return w.h.recordWrite(author.Public, "commit", w.id, p.c.ID, verr)
 		}
-		return nil, errs.E(errs.Internal, fmt.Errorf("cdb: a commit built here fails validation: %w", err))
+		return errs.E(errs.Internal, fmt.Errorf("cdb: a commit built here fails validation: %w", verr))
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, errs.E(errs.Canceled, err)
+		return errs.E(errs.Canceled, err)
 	}
-	if _, err := b.Put(obj); err != nil {
-		return nil, err
+	if _, err := b.Put(p.obj); err != nil {
+		return err
 	}
-	if err := b.SwapRef(headRef(w.id, branch), head, c.ID); err != nil {
-		return nil, err
+	if err := b.SwapRef(headRef(w.id, branch), p.head, p.c.ID); err != nil {
+		return err
 	}
 	if err := b.SetRef(clockRef, clockID(w.h.clock.Last())); err != nil {
-		return nil, err
+		return err
 	}
-	// Unsynced: writeOnce syncs after releasing the write lock.
+	// Unsynced: writeOnce syncs after this. Until then, readers see the
+	// head before it.
+	w.applying(p, branch)
 	if err := b.Commit(!w.h.canSync()); err != nil {
+		w.applyFailed(p)
 		if errs.Is(err, errs.Conflict) {
-			return nil, errs.E(errs.Conflict, fmt.Errorf("branch %s moved during the commit: %w", branch, err))
+			return errs.E(errs.Conflict, fmt.Errorf("branch %s moved during the commit: %w", branch, err))
 		}
-		return nil, err
+		return err
 	}
 	// The next commit on this branch needs c as its parent: cache it
 	// rather than decode it again (all of its ops) from the store.
-	w.h.commits.put(c)
-	return c, nil
+	w.h.commits.put(p.c)
+	return nil
 }
 
 // canSync reports whether the store syncs on request (syncStore).
 func (h *Home) canSync() bool {
 	_, ok := h.store.(interface{ Sync() error })
 	return ok
+}
+
+// putOps returns the ops of a commit whose only changes are the puts
+// puts (path → value id): a put always changes its leaf (its stamp is
+// new), and makes no other leaf (an implicit directory has none), so
+// these are the ops diffOps would find, in path order.
+func putOps(puts map[string]coda.ID) ([]Change, error) {
+	type keyed struct {
+		k  []string
+		ch Change
+	}
+	ks := make([]keyed, 0, len(puts))
+	for p, id := range puts {
+		segs, err := tree.SplitPath(p)
+		if err != nil {
+			return nil, err
+		}
+		ks = append(ks, keyed{opKey(segs, false), Change{Path: p, ID: id}})
+	}
+	slices.SortFunc(ks, func(a, b keyed) int { return comparePathKeys(a.k, b.k) })
+	ops := make([]Change, len(ks))
+	for i := range ks {
+		ops[i] = ks[i].ch
+	}
+	return ops, nil
 }
 
 // diffOps returns the ops of a commit from parent root a to root b: every
@@ -434,24 +857,34 @@ func (w *World) Commit(ctx context.Context, author Identity, ops []Op, message s
 	if len(ops) == 0 {
 		return CommitInfo{}, errs.E(op, errs.Invalid, "no ops")
 	}
-	retry := true
 	ops = slices.Clone(ops)
 	for i := range ops {
 		if err := checkOp(&ops[i]); err != nil {
 			return CommitInfo{}, errs.E(op, err)
 		}
+	}
+	// Puts and mkdirs may run again on a moved head; anything else only
+	// on the state it was built on; a blob only if it can be read again.
+	mode := rerunAlways
+	var blobs []io.Seeker
+	for i := range ops {
 		switch ops[i].Kind {
 		case Put, Mkdir:
 		case PutBlob:
 			if inMemory(ops[i].Blob) {
-				// Read under the lock, it costs nothing.
-				retry = false
+				// Read while the commit is built, it costs nothing; a
+				// rerun rewinds it.
+				if sk, ok := ops[i].Blob.(io.Seeker); ok {
+					blobs = append(blobs, sk)
+				} else {
+					mode = rerunNever
+				}
 				break
 			}
-			// A blob is stored before the commit takes the world's
-			// write lock: reading it (an upload, say) holds up no other
-			// writer, and a moved head can be retried. If the commit
-			// fails, the blob stays unreachable in the store.
+			// A blob is stored before the commit is built: reading it
+			// (an upload, say) holds up no other writer, and a moved
+			// head can be retried. If the commit fails, the blob stays
+			// unreachable in the store.
 			if len(ops) == 1 {
 				// Alone, it is judged on the head as it is now.
 				if err := w.precheckBlobs(ops[i].Path, false); err != nil {
@@ -464,10 +897,15 @@ func (w *World) Commit(ctx context.Context, author Identity, ops []Op, message s
 			}
 			ops[i].staged, ops[i].blobID = true, id
 		default:
-			retry = false
+			mode = min(mode, rerunRebuild)
 		}
 	}
-	c, err := w.write(ctx, author, message, retry, func(tx *txn) error {
+	c, err := w.write(ctx, author, message, mode, func(tx *txn) error {
+		for _, b := range blobs {
+			if _, err := b.Seek(0, io.SeekStart); err != nil {
+				return err
+			}
+		}
 		for i := range ops {
 			if err := tx.do(&ops[i]); err != nil {
 				return err
@@ -584,7 +1022,7 @@ func (w *World) dirSchema(root coda.ID, p string) (*coda.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	return w.dirSchemaIn(w.h.store, reg, root, p)
+	return w.dirSchemaIn(w.h.cstore, reg, root, p)
 }
 
 func (w *World) dirSchemaIn(ts tree.Store, reg *coda.Registry, root coda.ID, dir string) (*coda.Schema, error) {

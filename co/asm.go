@@ -60,6 +60,14 @@ func Assemble(file string, src []byte, opts Options) ([]byte, error) {
 type Program struct {
 	ROM   []byte
 	Spans []Span // in address order, not overlapping
+
+	// Routines are the routines of the program: those linked into the ROM,
+	// in layout order, then those linked by content id (<name, @name),
+	// which are not in the ROM, in the order they were first referenced.
+	Routines []Routine
+	// Links are the address fields of the ROM that name a routine linked
+	// by content id, to be filled when the program is loaded.
+	Links []Ref
 }
 
 // A Span is a run of ROM bytes assembled from one source token.
@@ -97,7 +105,7 @@ func AssembleProgram(file string, src []byte, opts Options) (*Program, error) {
 	a := &assembler{
 		resolver: opts.Resolver,
 		mods:     map[string]*module{},
-		linked:   map[*routine]*body{},
+		linked:   map[linkKey]*body{},
 	}
 	if a.resolver == nil {
 		a.resolver = StdLib()
@@ -107,7 +115,9 @@ func AssembleProgram(file string, src []byte, opts Options) (*Program, error) {
 		a.errs.RemoveMultiples()
 		return nil, a.errs
 	}
-	return &Program{ROM: rom, Spans: a.spans}, nil
+	p := &Program{ROM: rom, Spans: a.spans}
+	a.describe(p)
+	return p, nil
 }
 
 type assembler struct {
@@ -115,9 +125,10 @@ type assembler struct {
 	resolver Resolver
 	mods     map[string]*module // loaded modules by import path
 	main     *module
-	bodies   []*body // the entry, then routines in layout order
-	linked   map[*routine]*body
+	bodies   []*body // the entry, then routines in layout order, then dynamic ones
+	linked   map[linkKey]*body
 	queue    []*routine // routines linked but not yet expanded
+	queueb   []*body    // their bodies
 	nitems   int
 	nexp     int
 	ntok     int
@@ -129,9 +140,19 @@ type assembler struct {
 // A body is the code of the entry or of one routine, expanded.
 type body struct {
 	r       *routine // nil for the entry
+	dyn     bool     // linked by content id: not in the ROM
 	items   []item
 	anchors map[string]int // anchor name → index in items
 	addr    int
+	size    int
+	code    []byte
+	index   int // in Program.Routines
+}
+
+// linkKey names a routine linked into the ROM (dyn false) or by content id.
+type linkKey struct {
+	r   *routine
+	dyn bool
 }
 
 type itemKind uint8
@@ -207,13 +228,14 @@ func (a *assembler) assemble(file string, src []byte) []byte {
 	entry := &body{anchors: map[string]int{}}
 	a.bodies = append(a.bodies, entry)
 	for _, r := range a.main.order {
-		a.link(r)
+		a.link(r, false)
 	}
 	a.expand(entry, a.main.entry, &scope{mod: a.main, active: map[*macro]bool{}})
 	for len(a.queue) > 0 && !a.stop {
 		r := a.queue[0]
 		a.queue = a.queue[1:]
-		b := a.linked[r]
+		b := a.queueb[0]
+		a.queueb = a.queueb[1:]
 		a.expand(b, r.body, &scope{mod: r.mod, active: map[*macro]bool{}})
 		b.items = append(b.items, item{kind: iOp, pos: r.pos, op: coins.RTN})
 	}
@@ -229,15 +251,18 @@ func (a *assembler) assemble(file string, src []byte) []byte {
 	return a.layout()
 }
 
-// link adds a routine to the program (once) and returns its body.
-func (a *assembler) link(r *routine) *body {
-	if b, ok := a.linked[r]; ok {
+// link adds a routine to the program (once) and returns its body: in the
+// ROM, or (dyn) among the routines linked by content id.
+func (a *assembler) link(r *routine, dyn bool) *body {
+	k := linkKey{r, dyn}
+	if b, ok := a.linked[k]; ok {
 		return b
 	}
-	b := &body{r: r, anchors: map[string]int{}}
-	a.linked[r] = b
+	b := &body{r: r, dyn: dyn, anchors: map[string]int{}}
+	a.linked[k] = b
 	a.bodies = append(a.bodies, b)
 	a.queue = append(a.queue, r)
+	a.queueb = append(a.queueb, b)
 	return b
 }
 
@@ -466,9 +491,30 @@ func (a *assembler) expand(b *body, toks []token, sc *scope) {
 			if t.kind == kAddr {
 				k = iAddr
 			}
-			a.add(b, item{kind: k, pos: t.pos, from: sc.from, name: s, target: a.link(r)})
+			a.add(b, item{kind: k, pos: t.pos, from: sc.from, name: s, target: a.link(r, b.dyn)})
 		case kExtCall, kExtAddr:
-			a.errorf(t.pos, sc.from, "%s: linking exported routines by content id is not supported yet; import the routine and use >%s or $%s", t, t.text, t.text)
+			s, mod, ok := a.subst(t.text, sc, t)
+			if !ok {
+				continue
+			}
+			if msg := validName(s); msg != "" {
+				a.errorf(t.pos, sc.from, "%s", msg)
+				continue
+			}
+			r := a.lookupRoutine(mod, s)
+			if r == nil {
+				a.errorf(t.pos, sc.from, "undefined routine %s", s)
+				continue
+			}
+			if !r.exported {
+				a.errorf(t.pos, sc.from, "%s: routine %s is local (defined with ':'); only exported routines (^) are linked by content id", t, s)
+				continue
+			}
+			k := iCall
+			if t.kind == kExtAddr {
+				k = iAddr
+			}
+			a.add(b, item{kind: k, pos: t.pos, from: sc.from, name: s, target: a.link(r, true)})
 		case kAnchor, kAbs, kRel:
 			s, _, ok := a.subst(t.text, sc, t)
 			if !ok {
@@ -620,34 +666,17 @@ func parseNumber(s string, n int) (v uint64, msg string, isNum bool) {
 	return u, "", true
 }
 
-// layout assigns addresses and writes the ROM.
+// layout assigns addresses and writes the ROM. Bodies in the ROM are laid
+// out one after the other from address 0; each body linked by content id
+// is laid out on its own from address 0 (its addresses are offsets).
 func (a *assembler) layout() []byte {
 	addr := 0
 	for _, b := range a.bodies {
-		b.addr = addr
-		for i := range b.items {
-			it := &b.items[i]
-			it.addr = addr
-			switch it.kind {
-			case iOp:
-				it.size = 1 + it.op.ImmLen()
-			case iData:
-				it.size = len(it.data)
-			case iAbs, iAddr:
-				it.size = 3
-			case iRel:
-				it.size = 2
-			case iCall:
-				it.size = 4
-			case iPad:
-				if it.pad < addr {
-					a.errorf(it.pos, it.from, "padding to 0x%04x, but already at 0x%04x", it.pad, addr)
-					it.pad = addr
-				}
-				it.size = it.pad - addr
-			}
-			addr += it.size
+		if b.dyn {
+			a.place(b, 0)
+			continue
 		}
+		addr = a.place(b, addr)
 	}
 	if addr > MaxROM {
 		a.errs.Addf(Pos{File: a.main.path}, "program too large: %d bytes (instruction RAM holds %d)", addr, MaxROM)
@@ -663,53 +692,113 @@ func (a *assembler) layout() []byte {
 				name = b.r.mod.path + " " + name
 			}
 		}
-		for _, it := range b.items {
-			if it.size > 0 && it.kind != iPad && it.pos.IsValid() {
-				a.spans = append(a.spans, Span{Addr: it.addr, Len: it.size, Pos: it.pos, From: it.from, Routine: name})
-			}
-			switch it.kind {
-			case iOp:
-				rom = append(rom, byte(it.op))
-				for k := 0; k < it.op.ImmLen(); k++ {
-					rom = append(rom, byte(it.imm>>(8*k)))
-				}
-			case iData:
-				rom = append(rom, it.data...)
-			case iPad:
-				rom = append(rom, make([]byte, it.size)...)
-			case iCall, iAddr:
-				rom = append(rom, byte(coins.LIT16), byte(it.target.addr), byte(it.target.addr>>8))
-				if it.kind == iCall {
-					rom = append(rom, byte(coins.CAL16))
-				}
-			case iAbs, iRel:
-				target, ok := b.anchorAddr(it.name)
-				if !ok {
-					target, ok = entry.anchorAddr(it.name)
-				}
-				if !ok {
-					a.errorf(it.pos, it.from, "undefined anchor %s", it.name)
-					continue
-				}
-				if it.kind == iAbs {
-					rom = append(rom, byte(coins.LIT16), byte(target), byte(target>>8))
-					continue
-				}
-				// The relative jump is meant to follow the LIT8 at once:
-				// offsets count from the instruction after it.
-				off := target - (it.addr + 3)
-				if off < -128 || off > 127 {
-					a.errorf(it.pos, it.from, "anchor %s is %d bytes away, too far for a relative address (-128..127); use *%s", it.name, off, it.name)
-					continue
-				}
-				rom = append(rom, byte(coins.LIT8), byte(int8(off)))
-			}
+		if b.dyn {
+			b.code = a.emit(nil, b, entry, name)
+			continue
 		}
+		start := len(rom)
+		rom = a.emit(rom, b, entry, name)
+		b.code = rom[start:len(rom):len(rom)]
 	}
 	if len(a.errs) > 0 {
 		return nil
 	}
 	return rom
+}
+
+// place gives the items of b their addresses from addr and returns the
+// address after them.
+func (a *assembler) place(b *body, addr int) int {
+	b.addr = addr
+	for i := range b.items {
+		it := &b.items[i]
+		it.addr = addr
+		switch it.kind {
+		case iOp:
+			it.size = 1 + it.op.ImmLen()
+		case iData:
+			it.size = len(it.data)
+		case iAbs, iAddr:
+			it.size = 3
+		case iRel:
+			it.size = 2
+		case iCall:
+			it.size = 4
+		case iPad:
+			if b.dyn {
+				a.errorf(it.pos, it.from, "routine %s is linked by content id and cannot pad to an absolute address", b.r.name)
+				it.pad = addr
+			}
+			if it.pad < addr {
+				a.errorf(it.pos, it.from, "padding to 0x%04x, but already at 0x%04x", it.pad, addr)
+				it.pad = addr
+			}
+			it.size = it.pad - addr
+		}
+		addr += it.size
+	}
+	b.size = addr - b.addr
+	return addr
+}
+
+// emit appends the bytes of body b to out. Routine addresses in a body
+// linked by content id, and addresses of routines linked by content id,
+// are written as zero: they are filled in when the program is loaded.
+func (a *assembler) emit(out []byte, b, entry *body, name string) []byte {
+	for _, it := range b.items {
+		if !b.dyn && it.size > 0 && it.kind != iPad && it.pos.IsValid() {
+			a.spans = append(a.spans, Span{Addr: it.addr, Len: it.size, Pos: it.pos, From: it.from, Routine: name})
+		}
+		switch it.kind {
+		case iOp:
+			out = append(out, byte(it.op))
+			for k := 0; k < it.op.ImmLen(); k++ {
+				out = append(out, byte(it.imm>>(8*k)))
+			}
+		case iData:
+			out = append(out, it.data...)
+		case iPad:
+			out = append(out, make([]byte, it.size)...)
+		case iCall, iAddr:
+			target := it.target.addr
+			if it.target.dyn {
+				target = 0
+			}
+			out = append(out, byte(coins.LIT16), byte(target), byte(target>>8))
+			if it.kind == iCall {
+				out = append(out, byte(coins.CAL16))
+			}
+		case iAbs, iRel:
+			target, ok := b.anchorAddr(it.name)
+			if !ok {
+				target, ok = entry.anchorAddr(it.name)
+				if ok && b.dyn {
+					a.errorf(it.pos, it.from, "routine %s is linked by content id and cannot refer to anchor %s of the top-level code", b.r.name, it.name)
+					continue
+				}
+			}
+			if !ok {
+				a.errorf(it.pos, it.from, "undefined anchor %s", it.name)
+				continue
+			}
+			if it.kind == iAbs {
+				if b.dyn {
+					target -= b.addr
+				}
+				out = append(out, byte(coins.LIT16), byte(target), byte(target>>8))
+				continue
+			}
+			// The relative jump is meant to follow the LIT8 at once:
+			// offsets count from the instruction after it.
+			off := target - (it.addr + 3)
+			if off < -128 || off > 127 {
+				a.errorf(it.pos, it.from, "anchor %s is %d bytes away, too far for a relative address (-128..127); use *%s", it.name, off, it.name)
+				continue
+			}
+			out = append(out, byte(coins.LIT8), byte(int8(off)))
+		}
+	}
+	return out
 }
 
 func (b *body) anchorAddr(name string) (int, bool) {

@@ -47,6 +47,10 @@ type Options struct {
 	// machine, the instruction's address and its opcode. It must not
 	// change the machine.
 	Trace func(m *Machine, pc uint16, op Opcode)
+	// Start is the address execution starts at: 0, the ROM's first
+	// byte, unless a host runs one of a program's named entry points
+	// (docs/calls.md).
+	Start uint16
 }
 
 // A Machine is one Core: its state and its devices. It is not safe for
@@ -99,6 +103,7 @@ func New(rom []byte, opts Options) (*Machine, error) {
 	}
 	m := &Machine{
 		maxSteps: opts.MaxSteps,
+		pc:       uint32(opts.Start),
 		debug:    opts.Debug,
 		trace:    opts.Trace,
 	}

@@ -169,9 +169,12 @@ func (c *Client) FetchValue(ctx context.Context, peers []peer.ID, w Want, id cod
 		if ok, err := cs.HasChunk(ch.ID); err != nil {
 			return errs.E(op, err)
 		} else if !ok {
-			items = append(items, &item{id: ch.ID, size: int64(ch.Len)})
+			items = append(items, &item{id: ch.ID, size: int64(ch.Len), storeChecks: true})
 		}
 	}
+	// PutChunk checks each chunk against its id (store.Chunked), so the
+	// replies are not hashed twice: a chunk it refuses as corrupt counts
+	// against the peer that sent it, as a failed check in reply would.
 	err = c.fetch(ctx, peers, w, items, func(it *item, r reply) error {
 		return cs.PutChunk(it.id, r.data)
 	})
@@ -189,7 +192,11 @@ type item struct {
 	id         coda.ID
 	size       int64
 	manifestOK bool // a Manifest may answer it
-	tried      []peer.ID
+	// storeChecks: deliver checks a Block against the id (store.Chunked's
+	// PutChunk), answering errs.Corrupt or errs.Limit for the sender's
+	// fault; reply does not hash it again.
+	storeChecks bool
+	tried       []peer.ID
 }
 
 func (it *item) triedBy(p peer.ID) bool {
@@ -426,6 +433,16 @@ func (f *fetch) receive(conn *relay.Conn, p peer.ID, b []*item) bool {
 			n = int64(len(b))
 		}
 		if err := f.deliver(it, r); err != nil {
+			if k := errs.KindOf(err); it.storeChecks && (k == errs.Corrupt || k == errs.Limit) {
+				f.c.count(p, func(r *Received) { r.Invalid++ })
+				f.c.log.Info("ctp: invalid reply", "peer", p, "err", err)
+				if f.c.opts.OnInvalid != nil {
+					f.c.opts.OnInvalid(p, err)
+				}
+				back = append(back, b[i:]...)
+				ok = false
+				break
+			}
 			f.fail(err)
 			back = append(back, b[i:]...)
 			ok = false
@@ -461,6 +478,12 @@ func (f *fetch) reply(conn *relay.Conn, it *item) (reply, error) {
 			return reply{}, errs.E(errs.Invalid, fmt.Sprintf("ctp: a manifest of %s in the place of %s", r.manifest.ID, it.id))
 		}
 	case replyBlock:
+		if it.storeChecks {
+			if int64(len(r.data)) != it.size { // the manifest's length
+				return reply{}, errs.E(errs.Corrupt, fmt.Sprintf("ctp: chunk %s: %d bytes, its manifest says %d", it.id, len(r.data), it.size))
+			}
+			break // deliver checks the id
+		}
 		if got := coda.Sum(r.data); got != it.id {
 			return reply{}, errs.E(errs.Corrupt, fmt.Sprintf("ctp: object %s: its %d bytes hash to %s", it.id, len(r.data), got))
 		}

@@ -142,9 +142,19 @@ func encodeBlock(data []byte) []byte { return appendBlock(nil, data) }
 
 // appendBlock appends the object bytes of Block{data} to b.
 func appendBlock(b, data []byte) []byte {
+	return append(appendBlockHeader(b, len(data)), data...)
+}
+
+// appendBlockHeader appends what precedes a Block's n data bytes.
+func appendBlockHeader(b []byte, n int) []byte {
 	b = append(b, blockSchema.ID[:]...)
-	b = binary.AppendUvarint(b, uint64(len(data)))
-	return append(b, data...)
+	return binary.AppendUvarint(b, uint64(n))
+}
+
+// blockHeaderLen returns the length of the header of the encoded Block msg.
+func blockHeaderLen(msg []byte) int64 {
+	_, k := binary.Uvarint(msg[coda.IDSize:])
+	return int64(coda.IDSize + k)
 }
 
 // encodeManifest returns the object bytes of a Manifest.

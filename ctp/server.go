@@ -14,6 +14,7 @@ package ctp
 import (
 	"context"
 	"crypto/ed25519"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -47,6 +48,15 @@ type Object struct {
 // It is called concurrently.
 type Source interface {
 	Object(ctx context.Context, asker ed25519.PublicKey, w Want, id coda.ID) (Object, error)
+}
+
+// blockAppender is implemented by Sources (WorldSource) that can encode
+// some Blocks straight into the server's buffer: appendBlock appends the
+// Block for id to dst and reports ok, or reports !ok for an id it leaves to
+// Object (then dst is unchanged). An error with ok is the object's: the
+// server answers Missing after asking Object.
+type blockAppender interface {
+	appendBlock(dst []byte, asker ed25519.PublicKey, w Want, id coda.ID) ([]byte, bool, error)
 }
 
 // ServerOptions configure a Server. The zero value uses the defaults.
@@ -215,6 +225,7 @@ func (s *Server) Handle(st network.Stream) {
 
 func (s *Server) serve(c *relay.Conn, p peer.ID, ps *peerState, asker ed25519.PublicKey) error {
 	var scratch []byte // Blocks are encoded here: SendObject copies them out
+	ba, _ := s.src.(blockAppender)
 	for {
 		obj, err := c.RecvObject()
 		if err == io.EOF {
@@ -229,6 +240,27 @@ func (s *Server) serve(c *relay.Conn, p peer.ID, ps *peerState, asker ed25519.Pu
 		}
 		s.count(ps, func(st *Stats) { st.Wants++ })
 		for _, id := range w.IDs {
+			// A chunk goes from the store into scratch and from there
+			// into the wire frame: two copies (appendBlock).
+			if ba != nil {
+				msg, ok, err := ba.appendBlock(scratch[:0], asker, w, id)
+				if ok && err == nil {
+					scratch = msg
+					size := int64(len(msg)) - blockHeaderLen(msg)
+					n := int64(len(msg))
+					s.acquire(ps, n)
+					err = c.SendObject(msg)
+					s.release(ps, n)
+					if err != nil {
+						return err
+					}
+					s.count(ps, func(st *Stats) { st.Objects++; st.Bytes += size })
+					continue
+				}
+				if ok && !errs.Is(err, errs.NotExist) {
+					s.log.Warn("ctp: source", "peer", p, "id", id, "err", err)
+				}
+			}
 			o, err := s.src.Object(s.ctx, asker, w, id)
 			if err != nil {
 				if !errs.Is(err, errs.NotExist) {
@@ -297,7 +329,7 @@ type resolved struct {
 	err      error
 	value    coda.ID
 	manifest *store.Manifest
-	chunks   map[coda.ID]bool
+	chunks   map[coda.ID]uint32 // the manifest's chunks and their lengths
 }
 
 const maxResolved = 256
@@ -382,9 +414,9 @@ func (ws *worldSource) lookup(world *cdb.World, asker ed25519.PublicKey, w Want)
 		switch {
 		case err == nil:
 			r.manifest = &m
-			r.chunks = make(map[coda.ID]bool, len(m.Chunks))
+			r.chunks = make(map[coda.ID]uint32, len(m.Chunks))
 			for _, ch := range m.Chunks {
-				r.chunks[ch.ID] = true
+				r.chunks[ch.ID] = ch.Len
 			}
 		case errs.Is(err, errs.NotExist):
 			return missing
@@ -405,9 +437,48 @@ func (ws *worldSource) Object(ctx context.Context, asker ed25519.PublicKey, w Wa
 	case id == r.value:
 		b, err := st.Get(id)
 		return Object{Data: b}, err
-	case r.chunks[id]:
+	}
+	if _, ok := r.chunks[id]; ok {
 		b, err := st.(store.Chunked).GetChunk(id)
 		return Object{Data: b}, err
 	}
 	return Object{}, errs.E(errs.NotExist, errs.Op("ctp"), errs.Path(w.Path), "no such object")
+}
+
+// chunkAppender is implemented by stores that can append a chunk's bytes
+// to a buffer straight from their own (pebblestore), without a copy of
+// their own.
+type chunkAppender interface {
+	AppendChunk(dst []byte, id coda.ID) ([]byte, error)
+}
+
+// appendBlock implements blockAppender: for a chunk of the value the
+// asker may read, and a store that can append chunks, it appends the
+// Block's encoding to dst, the chunk's bytes read from the store straight
+// after the header. It handles nothing else (ok false), which Object
+// answers.
+func (ws *worldSource) appendBlock(dst []byte, asker ed25519.PublicKey, w Want, id coda.ID) (out []byte, ok bool, err error) {
+	r := ws.resolve(asker, w)
+	if r.err != nil {
+		return dst, false, nil
+	}
+	n, ok := r.chunks[id]
+	if !ok {
+		return dst, false, nil
+	}
+	ca, ok := ws.h.Store().(chunkAppender)
+	if !ok {
+		return dst, false, nil
+	}
+	start := len(dst)
+	dst = appendBlockHeader(dst, int(n))
+	body := len(dst)
+	dst, err = ca.AppendChunk(dst, id)
+	if err == nil && len(dst)-body != int(n) {
+		err = errs.E(errs.Corrupt, fmt.Sprintf("ctp: chunk %s: %d bytes stored, its manifest says %d", id, len(dst)-body, n))
+	}
+	if err != nil {
+		return dst[:start], true, err
+	}
+	return dst, true, nil
 }

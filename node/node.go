@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/coalescent/coal/acl"
+	"github.com/coalescent/coal/call"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/ctp"
 	"github.com/coalescent/coal/errs"
@@ -82,7 +83,7 @@ func Open(dir string, opts Options) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	copts := query.With(acl.With(cdb.Options{Logger: log}))
+	copts := query.With(call.With(acl.With(cdb.Options{Logger: log})))
 	created := false
 	h, err := cdb.Open(dir, copts)
 	if errs.Is(err, errs.NotExist) {
@@ -149,6 +150,8 @@ func (n *Node) Close() error {
 // if not nil, is called with the API's URL once it accepts connections.
 func (n *Node) Serve(ctx context.Context, ready func(url string)) error {
 	defer n.home.Close()
+	// Triggers (call): stopped after the API, with a last pass.
+	defer call.NewTriggers(n.home, []cdb.Identity{n.home.NodeKey()}, n.log).Start(ctx)()
 	defer n.stopSwarm()   // before the home: peers may be reading it
 	defer n.stopReplica() // before the swarm
 	addr := n.opts.API

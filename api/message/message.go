@@ -127,6 +127,7 @@ type CommitDetail struct {
 	Signature string        `json:"signature"`
 	Ops       []Change      `json:"ops"`
 	Conflicts []ConflictRef `json:"conflicts"`
+	Call      *CallRecord   `json:"call,omitempty"` // a call's commit (docs/calls.md)
 }
 
 // DiffEntry is one entry of GET .../diff (coal diff --json).

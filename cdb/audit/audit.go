@@ -19,8 +19,14 @@
 //	      ("-" without one).
 //
 // Appends write the lines and fsync the log, then replace head (write,
-// fsync, rename): a crash leaves at most a torn or unacknowledged tail
-// after the record head names, which Open cuts off. Verify finds any edited,
+// fsync, rename, fsync of the directory; head.tmp is written while the
+// log syncs, and renamed only after both): a crash leaves at most a torn or unacknowledged tail
+// after the record head names, which Open cuts off. Concurrent appends
+// are group-committed (one write and two fsyncs for everything queued
+// while the previous group synced). Append returns once its records are
+// synced; AppendLater (reads) returns at once and its records go out
+// with the next group, so a crash may lose the records of the reads
+// served in the last group's time (see docs/security.md §13). Verify finds any edited,
 // removed, inserted or reordered record (the chain breaks at it) and a log
 // cut short or extended past head (head does not match), and names the
 // first bad record. Someone who can rewrite the whole log and head at will
@@ -96,11 +102,13 @@ type Log struct {
 	qmu   sync.Mutex // guards queue and busy
 	queue []*appendReq
 	busy  bool
+	// lateErr is the first failure to write records of AppendLater.
+	lateErr error
 }
 
 type appendReq struct {
 	recs []Record
-	done chan error
+	done chan error // nil for AppendLater
 }
 
 func lineHash(line []byte) string {
@@ -207,7 +215,8 @@ func (l *Log) readHead() (uint64, string, error) {
 	return seq, f[2], nil
 }
 
-func (l *Log) writeHead(seq uint64, hash string) error {
+// prepareHead writes and syncs head.tmp, the head naming record seq.
+func (l *Log) prepareHead(seq uint64, hash string) error {
 	sig := "-"
 	if len(l.opts.Key) == ed25519.PrivateKeySize {
 		sig = base64.StdEncoding.EncodeToString(ed25519.Sign(l.opts.Key, l.headMessage(seq, hash)))
@@ -225,10 +234,24 @@ func (l *Log) writeHead(seq uint64, hash string) error {
 		f.Close()
 		return err
 	}
-	if err := f.Close(); err != nil {
+	return f.Close()
+}
+
+// renameHead moves head.tmp to head and syncs the directory, so that the
+// new head survives a crash of the machine.
+func (l *Log) renameHead() error {
+	if err := os.Rename(filepath.Join(l.dir, "head.tmp"), filepath.Join(l.dir, "head")); err != nil {
 		return err
 	}
-	return os.Rename(tmp, filepath.Join(l.dir, "head"))
+	d, err := os.Open(l.dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // encode returns the line of r (without "\n").
@@ -244,33 +267,93 @@ func (l *Log) Append(recs ...Record) error {
 		return nil
 	}
 	req := &appendReq{recs: recs, done: make(chan error, 1)}
+	if l.enqueue(req) {
+		l.lead()
+	}
+	return <-req.done
+}
+
+// AppendLater adds records without waiting for them: they are written and
+// synced with the next group (at once if no sync is running, else right
+// after the running one), in the order of the calls. It returns the error
+// of an earlier AppendLater whose records could not be written, if any:
+// once records are lost, every later call fails (a node must not serve
+// what it cannot log). A crash loses at most the records queued or being
+// written at that moment. Flush and Close wait for them.
+func (l *Log) AppendLater(recs ...Record) error {
 	l.qmu.Lock()
+	err := l.lateErr
+	l.qmu.Unlock()
+	if err != nil {
+		return err
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	if l.enqueue(&appendReq{recs: recs}) {
+		go l.lead()
+	}
+	return nil
+}
+
+// Flush returns once every record appended before it is synced.
+func (l *Log) Flush() error {
+	req := &appendReq{done: make(chan error, 1)}
+	if l.enqueue(req) {
+		l.lead()
+	}
+	if err := <-req.done; err != nil {
+		return err
+	}
+	l.qmu.Lock()
+	defer l.qmu.Unlock()
+	return l.lateErr
+}
+
+// enqueue queues req and reports whether the caller must lead (no
+// leader is running).
+func (l *Log) enqueue(req *appendReq) bool {
+	l.qmu.Lock()
+	defer l.qmu.Unlock()
 	l.queue = append(l.queue, req)
 	leader := !l.busy
 	l.busy = true
-	l.qmu.Unlock()
-	if leader {
-		for {
-			l.qmu.Lock()
-			q := l.queue
-			l.queue = nil
-			if len(q) == 0 {
-				l.busy = false
-				l.qmu.Unlock()
-				break
-			}
+	return leader
+}
+
+// lead writes and syncs what is queued, group by group, until the queue
+// is empty, and hands each waiter its result.
+func (l *Log) lead() {
+	for {
+		l.qmu.Lock()
+		q := l.queue
+		l.queue = nil
+		if len(q) == 0 {
+			l.busy = false
 			l.qmu.Unlock()
-			var all []Record
-			for _, r := range q {
-				all = append(all, r.recs...)
-			}
-			err := l.appendSync(all)
-			for _, r := range q {
+			return
+		}
+		l.qmu.Unlock()
+		var all []Record
+		for _, r := range q {
+			all = append(all, r.recs...)
+		}
+		var err error
+		if len(all) > 0 {
+			err = l.appendSync(all)
+		}
+		for _, r := range q {
+			if r.done != nil {
 				r.done <- err
+			} else if err != nil {
+				l.qmu.Lock()
+				if l.lateErr == nil {
+					l.lateErr = fmt.Errorf("audit: records appended without waiting were lost: %w", err)
+				}
+				l.qmu.Unlock()
 			}
 		}
 	}
-	return <-req.done
 }
 
 // appendSync writes recs and syncs the log and head.
@@ -297,10 +380,19 @@ func (l *Log) appendSync(recs []Record) error {
 	if _, err := l.f.Write(buf.Bytes()); err != nil {
 		return errs.E(errs.Op("audit.Append"), err)
 	}
-	if err := l.f.Sync(); err != nil {
-		return errs.E(errs.Op("audit.Append"), err)
+	// The log's fsync and head.tmp's write and fsync overlap; head.tmp
+	// becomes head only once both are done, so head never names a
+	// record that is not durable.
+	herr := make(chan error, 1)
+	go func() { herr <- l.prepareHead(seq, hash) }()
+	err := l.f.Sync()
+	if e := <-herr; err == nil {
+		err = e
 	}
-	if err := l.writeHead(seq, hash); err != nil {
+	if err == nil {
+		err = l.renameHead()
+	}
+	if err != nil {
 		return errs.E(errs.Op("audit.Append"), err)
 	}
 	l.seq, l.hash = seq, hash
@@ -309,6 +401,9 @@ func (l *Log) appendSync(recs []Record) error {
 
 // List returns the last n records (n <= 0: all), oldest first.
 func (l *Log) List(n int) ([]Record, error) {
+	if err := l.Flush(); err != nil {
+		return nil, errs.E(errs.Op("audit.List"), err)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, err := os.ReadFile(filepath.Join(l.dir, "log"))
@@ -338,6 +433,9 @@ func (l *Log) List(n int) ([]Record, error) {
 // naming the first bad record (line and seq) and what is wrong.
 func (l *Log) Verify() (int, error) {
 	op := errs.Op("audit.Verify")
+	if err := l.Flush(); err != nil {
+		return 0, errs.E(op, err)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, err := os.ReadFile(filepath.Join(l.dir, "log"))
@@ -393,8 +491,9 @@ func (l *Log) Verify() (int, error) {
 	return n, nil
 }
 
-// Close closes the log.
+// Close syncs what AppendLater queued and closes the log.
 func (l *Log) Close() error {
+	ferr := l.Flush()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil {
@@ -402,5 +501,8 @@ func (l *Log) Close() error {
 	}
 	err := l.f.Close()
 	l.f = nil
+	if ferr != nil {
+		return ferr
+	}
 	return err
 }

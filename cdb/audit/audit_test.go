@@ -118,3 +118,80 @@ func TestForgedHead(t *testing.T) {
 		t.Fatalf("Verify with an unsigned head = %v, want corrupt", err)
 	}
 }
+
+// TestAppendLater checks the records appended without waiting: concurrent
+// AppendLater and Append calls all end up in the log, each caller's in
+// its order, the chain verifies; List, Flush and Close see every one of
+// them; after a failed write, AppendLater fails.
+func TestAppendLater(t *testing.T) {
+	l, dir, opts := testLog(t)
+	const callers, each = 8, 50
+	done := make(chan error, callers)
+	for g := range callers {
+		go func() {
+			for i := range each {
+				r := Record{Action: "get", Path: "/g" + strings.Repeat("x", g) + "/" + string(rune('a'+i%26)), Result: "ok"}
+				var err error
+				if g%2 == 0 {
+					err = l.AppendLater(r)
+				} else {
+					err = l.Append(r)
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range callers {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := l.List(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 5 + callers*each; len(recs) != want {
+		t.Fatalf("List after AppendLater: %d records, want %d", len(recs), want)
+	}
+	// Each caller's records are in its order.
+	next := map[string]int{}
+	for _, r := range recs[5:] {
+		g := r.Path[:strings.LastIndexByte(r.Path, '/')]
+		if want := string(rune('a' + next[g]%26)); r.Path[len(g)+1:] != want {
+			t.Fatalf("record %d: %s, want %s/%s (out of order)", r.Seq, r.Path, g, want)
+		}
+		next[g]++
+	}
+	if err := l.AppendLater(Record{Action: "get", Path: "/last", Result: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l2, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := l2.Verify(); err != nil || n != 5+callers*each+1 {
+		t.Fatalf("after Close and reopen: Verify = %d, %v; want %d (Close must write what AppendLater queued)", n, err, 5+callers*each+1)
+	}
+	// A write that fails (the log closed under it) makes later calls fail.
+	l2.mu.Lock()
+	f := l2.f
+	l2.f = nil
+	l2.mu.Unlock()
+	f.Close()
+	if err := l2.AppendLater(Record{Action: "get", Result: "ok"}); err != nil {
+		t.Fatalf("first AppendLater on a broken log: %v (it cannot know yet)", err)
+	}
+	if err := l2.Flush(); err == nil {
+		t.Fatal("Flush after a lost AppendLater: no error")
+	}
+	if err := l2.AppendLater(Record{Action: "get", Result: "ok"}); err == nil {
+		t.Fatal("AppendLater after lost records: no error")
+	}
+}

@@ -134,3 +134,104 @@ func CheckChunk(id coda.ID, data []byte) error {
 	}
 	return nil
 }
+
+// CutClass says where a chunk may stand in a canonical manifest. Because
+// Cut's gear hash starts afresh in every chunk, whether a chunk's
+// boundaries are the ones Cut gives depends only on the chunk's own bytes
+// and on whether it is the value's last chunk, so it can be decided once,
+// when the chunk arrives (ClassifyChunk), and looked up when its manifest
+// is checked (CheckAssembled).
+type CutClass uint8
+
+const (
+	// CutBad: Cut ends a chunk inside these bytes; no canonical manifest
+	// holds them as one chunk.
+	CutBad CutClass = iota
+	// CutLast: the bytes hold no cut point and do not end at one (or are at
+	// most MinChunk long): only the last chunk of a value may be them.
+	CutLast
+	// CutAny: the bytes end exactly at Cut's first cut point (or are
+	// MaxChunk long with none before): the chunk may stand anywhere.
+	CutAny
+)
+
+// ClassifyChunk returns the CutClass of a chunk's bytes: one gear-hash pass
+// over them, the same work as Cut.
+func ClassifyChunk(data []byte) CutClass {
+	n := len(data)
+	switch {
+	case n == 0 || n > MaxChunk:
+		return CutBad
+	case n <= MinChunk:
+		return CutLast
+	case Cut(data) != n:
+		return CutBad
+	case n == MaxChunk || endsAtCut(data):
+		return CutAny
+	}
+	return CutLast
+}
+
+// endsAtCut reports whether Cut's condition holds at the last byte of data
+// (len(data) > MinChunk). Each byte's gear value is shifted out of the
+// 64-bit hash after 64 more bytes, so the hash there is that of the last 64
+// bytes (or of those from MinChunk on, if fewer).
+func endsAtCut(data []byte) bool {
+	n := len(data)
+	var h uint64
+	for _, b := range data[max(MinChunk, n-64):] {
+		h = h<<1 + gear[b]
+	}
+	mask := maskL
+	if n-1 < AvgChunk {
+		mask = maskS
+	}
+	return h&mask == 0
+}
+
+// CheckAssembled checks a manifest whose chunks are already stored and were
+// each checked against their id when they were (CheckChunk): m's structure
+// (Check), each chunk's length, that every chunk's CutClass allows its place
+// (so Cut gives exactly m's boundaries), and that the chunks in order hash
+// to m.ID. It reads each chunk once, through chunk, which calls f with the
+// bytes (valid only during f) or returns an error (returned as it is, e.g.
+// errs.NotExist for the first missing chunk). class returns a chunk's
+// CutClass if it is known (ClassifyChunk ran when the chunk was put);
+// otherwise CheckAssembled classifies the bytes itself. class may be nil.
+//
+// What it does not do is re-hash each chunk: the store trusts its stored
+// bytes on read (docs/store.md "Verification policy"), and PutChunk hashed
+// them on the way in. Verify, which distrusts the medium, runs CheckChunks.
+func CheckAssembled(m *Manifest, chunk func(id coda.ID, f func([]byte) error) error, class func(id coda.ID) (CutClass, bool)) error {
+	if err := m.Check(); err != nil {
+		return fmt.Errorf("object %s: %w", m.ID, err)
+	}
+	whole := coda.NewHasher()
+	last := len(m.Chunks) - 1
+	for i, c := range m.Chunks {
+		err := chunk(c.ID, func(data []byte) error {
+			if len(data) != int(c.Len) {
+				return errs.E(errs.Corrupt, fmt.Sprintf("store: chunk %d (%s) of object %s: %d bytes, manifest says %d", i, c.ID, m.ID, len(data), c.Len))
+			}
+			k, ok := CutBad, false
+			if class != nil {
+				k, ok = class(c.ID)
+			}
+			if !ok {
+				k = ClassifyChunk(data)
+			}
+			if k == CutBad || (k == CutLast && i != last) {
+				return errs.E(errs.Corrupt, fmt.Sprintf("store: object %s: chunk %d (%d bytes) does not end where chunking would", m.ID, i, c.Len))
+			}
+			whole.Write(data)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if got := whole.ID(); got != m.ID {
+		return errs.E(errs.Corrupt, fmt.Sprintf("store: object %s: chunks hash to %s", m.ID, got))
+	}
+	return nil
+}

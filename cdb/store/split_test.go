@@ -20,7 +20,7 @@ func (s shortReader) Read(p []byte) (int, error) { return s.r.Read(p[:min(len(p)
 // FuzzSplit checks, for values built from the fuzzer's bytes (repeated up to
 // a size that straddles the chunking threshold), that SplitBytes and
 // SplitReader agree, that the chunks reassemble to the value, and that the
-// manifest round-trips and passes CheckChunks.
+// manifest round-trips and passes CheckChunks and CheckAssembled.
 func FuzzSplit(f *testing.F) {
 	f.Add([]byte("a"), uint32(ChunkThreshold+1), uint16(1000))
 	f.Add([]byte("the quick brown fox"), uint32(3*MaxChunk), uint16(7))
@@ -80,6 +80,10 @@ func FuzzSplit(f *testing.F) {
 		}
 		get := func(id coda.ID) ([]byte, error) { return chunks[id], nil }
 		if err := CheckChunks(&m, get); err != nil {
+			t.Fatal(err)
+		}
+		read := func(id coda.ID, f func([]byte) error) error { return f(chunks[id]) }
+		if err := CheckAssembled(&m, read, nil); err != nil {
 			t.Fatal(err)
 		}
 		b := NewChunkedBlob(&m, get)

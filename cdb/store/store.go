@@ -135,13 +135,15 @@ type Chunked interface {
 	HasChunk(id coda.ID) (bool, error)
 	// PutChunk stores a chunk received from elsewhere after checking that
 	// coda.Sum(data) == id (errs.Corrupt otherwise) and its size
-	// (errs.Limit above MaxChunk).
+	// (errs.Limit above MaxChunk). It need not look the chunk up first:
+	// callers ask HasChunk before fetching one.
 	PutChunk(id coda.ID, data []byte) error
 	// PutManifest stores a chunked object whose chunks are all present
-	// (errs.NotExist naming the first missing one). It re-reads the chunks
-	// and checks that they hash to m.ID and that chunking the value gives
-	// exactly m's chunks (errs.Corrupt otherwise), so one value has one
-	// manifest everywhere.
+	// (errs.NotExist naming the first missing one). It checks, as
+	// CheckAssembled does, each chunk's length, that the chunks in order
+	// hash to m.ID, and that Cut gives exactly m's boundaries (errs.Corrupt
+	// otherwise), so one value has one manifest everywhere. It does not
+	// re-hash each chunk: PutChunk did.
 	PutManifest(m Manifest) error
 }
 

@@ -61,6 +61,19 @@ func (t *Tree) Apply(root coda.ID, ops []Op) (coda.ID, error) {
 	return b.flush()
 }
 
+// ApplyDry is Apply without writing: it returns the root Apply would,
+// computing node ids only (validation recomputes trees this way).
+func (t *Tree) ApplyDry(root coda.ID, ops []Op) (coda.ID, error) {
+	b := t.newBatch(root)
+	b.o.dry = true
+	for i := range ops {
+		if err := b.apply(&ops[i]); err != nil {
+			return root, errs.E(errs.Op("tree.Apply"), err)
+		}
+	}
+	return b.flush()
+}
+
 // Batch is an Apply in steps, for callers that learn their ops one at a
 // time: each Apply checks and applies its ops at once, with the errors
 // Tree.Apply would give, but nodes are written only by Flush, so that k

@@ -78,6 +78,14 @@ func (w *op) write(n *node) (coda.ID, error) {
 	if w.cache != nil {
 		w.cache[id] = n
 	}
+	if !w.dry && w.t.cs != nil {
+		// A store that caches nodes gets the node it was just given,
+		// decoded (its cache for a node it has only staged may be one
+		// of its own).
+		if nc := w.t.cs.NodeCache(id); nc != nil {
+			nc.add(id, n, nodeCost(n))
+		}
+	}
 	return id, nil
 }
 

@@ -33,11 +33,16 @@ var emptyNode = &node{}
 // Store: it is safe for concurrent use if the Store is, and the zero Tree
 // is not usable (use New).
 type Tree struct {
-	s Store
+	s  Store
+	cs CachingStore // s, if it lets nodes be cached
 }
 
-// New returns a Tree over s.
-func New(s Store) *Tree { return &Tree{s: s} }
+// New returns a Tree over s. If s is a CachingStore, the Tree caches the
+// nodes it reads in s's NodeCache.
+func New(s Store) *Tree {
+	cs, _ := s.(CachingStore)
+	return &Tree{s: s, cs: cs}
+}
 
 // op is the context of one operation: the nodes it has read or written
 // (when caching) and whether writes are dry (ids only).
@@ -68,6 +73,17 @@ func (o *op) load(id coda.ID) (*node, error) {
 	if n, ok := o.cache[id]; ok {
 		return n, nil
 	}
+	var nc *NodeCache
+	if o.t.cs != nil {
+		if nc = o.t.cs.NodeCache(id); nc != nil {
+			if n, ok := nc.get(id); ok {
+				if o.cache != nil {
+					o.cache[id] = n
+				}
+				return n, nil
+			}
+		}
+	}
 	b, err := o.t.s.Get(id)
 	if err != nil {
 		if errs.Is(err, errs.NotExist) {
@@ -83,6 +99,9 @@ func (o *op) load(id coda.ID) (*node, error) {
 	}
 	if o.cache != nil {
 		o.cache[id] = n
+	}
+	if nc != nil {
+		nc.add(id, n, nodeCost(n))
 	}
 	return n, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/coalescent/coal/api"
 	"github.com/coalescent/coal/api/client"
+	"github.com/coalescent/coal/call"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/errs"
 )
@@ -142,7 +143,9 @@ func serveInProcess(h *cdb.Home, who cdb.Identity) (*client.Client, func()) {
 		DisableCompression:  true,
 	}
 	c := client.New("http://coal.in-process", token, client.Options{HTTPClient: &http.Client{Transport: tr}})
+	triggers := call.NewTriggers(h, []cdb.Identity{h.NodeKey(), who}, nil) // coal on: run as the trigger's author
 	stop := func() {
+		triggers.Pass(context.Background()) // the triggers of this command's commits
 		tr.CloseIdleConnections()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

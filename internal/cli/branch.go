@@ -56,16 +56,11 @@ branch (or at --at) without switching to it; nothing is printed (with
 			if e.json {
 				return e.printJSON(out)
 			}
-			for _, b := range out {
-				mark := " "
-				if b.Current {
-					mark = "*"
-				}
-				if _, err := fmt.Fprintf(e.stdout, "%s %s %s\n", mark, b.Name, b.Head); err != nil {
-					return err
-				}
+			rows := make([]markedRow, len(out))
+			for i, b := range out {
+				rows[i] = markedRow{b.Current, b.Name, b.Head.String()}
 			}
-			return nil
+			return e.printMarked(rows)
 		},
 	}
 	cmd.Flags().StringVar(&at, "at", "", "make the branch at this commit (default: the head)")

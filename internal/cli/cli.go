@@ -163,3 +163,25 @@ func (e *env) printJSON(v any) error {
 	enc := json.NewEncoder(e.stdout)
 	return enc.Encode(v)
 }
+
+// markedRow is a line of a list in which one entry is the current one
+// (coal branch, coal world ls).
+type markedRow struct {
+	marked   bool
+	name, id string
+}
+
+// printMarked prints rows as "* NAME ID" for the marked one and
+// "  NAME ID" for the others.
+func (e *env) printMarked(rows []markedRow) error {
+	for _, r := range rows {
+		mark := " "
+		if r.marked {
+			mark = "*"
+		}
+		if _, err := fmt.Fprintf(e.stdout, "%s %s %s\n", mark, r.name, r.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}

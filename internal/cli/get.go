@@ -31,7 +31,7 @@ type blobJSON struct {
 
 func newGetCmd(e *env) *cobra.Command {
 	var at string
-	var raw bool
+	var raw, source bool
 	cmd := &cobra.Command{
 		Use:   "get PATH",
 		Short: "Print the value at a path",
@@ -43,11 +43,15 @@ A value prints as one line of JSON (docs/coda.md, "JSON mapping"); --raw
 prints its canonical bytes instead (the schema id, then the body). A blob
 (a file stored with coal put --file or coal import) streams its bytes, with
 or without --raw. With --json, a value prints as
-{"path", "id", "schema", "value"} and a blob as {"path", "id", "kind", "size"}.`,
+{"path", "id", "schema", "value"} and a blob as {"path", "id", "kind", "size"}.
+--source prints the readable Co source of a program (coal prog add).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkRevFlag(cmd, "at", at); err != nil {
 				return err
+			}
+			if source {
+				return e.getSource(args[0], at)
 			}
 			c, err := e.api()
 			if err != nil {
@@ -103,6 +107,7 @@ or without --raw. With --json, a value prints as
 	f := cmd.Flags()
 	f.StringVar(&at, "at", "", "read the tree of this commit (default: the head)")
 	f.BoolVar(&raw, "raw", false, "print the value's canonical bytes instead of JSON")
+	f.BoolVar(&source, "source", false, "print a program's readable Co source")
 	return cmd
 }
 

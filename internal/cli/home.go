@@ -12,6 +12,7 @@ import (
 
 	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/api/client"
+	"github.com/coalescent/coal/call"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
@@ -29,7 +30,7 @@ import (
 // made through a view and every write. query.With maintains the indexes
 // (docs/query.md).
 func (e *env) options() cdb.Options {
-	return query.With(acl.With(cdb.Options{}))
+	return query.With(call.With(acl.With(cdb.Options{})))
 }
 
 // openHome opens the coal home named by --home (or COAL_HOME, or ~/.coal)

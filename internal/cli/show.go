@@ -46,6 +46,7 @@ type showJSON struct {
 	Signature string            `json:"signature"`
 	Ops       []opJSON          `json:"ops"`
 	Conflicts []conflictRefJSON `json:"conflicts"`
+	Call      *callJSON         `json:"call,omitempty"` // a call's commit (docs/calls.md)
 }
 
 // commitSummaryJSON is a commit in coal log --json.
@@ -74,6 +75,7 @@ characters, or a branch name):
 	time 2006-01-02T15:04:05.000Z (hlc N)
 	signature good|bad|none (merge)
 	message TEXT
+	call program ID entry NAME input ID|- output ID|- steps N   (a call's commit)
 	ops N
 	  put PATH ID | delete PATH    (PATH/ for a directory's metadata)
 	conflicts N            (merge commits)
@@ -114,7 +116,7 @@ func (e *env) show(c *client.Client, rev string) error {
 	if e.json {
 		j := showJSON{ID: d.ID, World: d.World, Parents: d.Parents, Tree: d.Tree, Author: d.Author,
 			Time: d.Time, HLC: d.HLC, Message: d.Message, Signature: d.Signature,
-			Ops: []opJSON{}, Conflicts: []conflictRefJSON{}}
+			Ops: []opJSON{}, Conflicts: []conflictRefJSON{}, Call: d.Call}
 		if j.Parents == nil {
 			j.Parents = []coda.ID{}
 		}
@@ -141,8 +143,11 @@ func (e *env) show(c *client.Client, rev string) error {
 		if d.Author != "" {
 			fmt.Fprintf(&b, " %s", d.Author)
 		}
-		fmt.Fprintf(&b, "\ntime %s (hlc %d)\nsignature %s\nmessage %s\nops %d\n",
-			d.Time, d.HLC, sig, d.Message, len(d.Ops))
+		fmt.Fprintf(&b, "\ntime %s (hlc %d)\nsignature %s\nmessage %s\n", d.Time, d.HLC, sig, d.Message)
+		if k := d.Call; k != nil {
+			fmt.Fprintf(&b, "call program %s entry %s input %s output %s steps %d\n", k.Program, k.Entry, idOrDash(k.Input), idOrDash(k.Output), k.Steps)
+		}
+		fmt.Fprintf(&b, "ops %d\n", len(d.Ops))
 		for _, o := range d.Ops {
 			fmt.Fprintf(&b, "  %s\n", opText(cdb.Change{Path: o.Path, Meta: o.Meta, Delete: o.Change == "delete", ID: o.ID}))
 		}

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/coalescent/coal/coda"
@@ -77,16 +75,11 @@ name and id.`,
 			if e.json {
 				return e.printJSON(out)
 			}
-			for _, w := range out {
-				mark := " "
-				if w.Default {
-					mark = "*"
-				}
-				if _, err := fmt.Fprintf(e.stdout, "%s %s %s\n", mark, w.Name, w.ID); err != nil {
-					return err
-				}
+			rows := make([]markedRow, len(out))
+			for i, w := range out {
+				rows[i] = markedRow{w.Default, w.Name, w.ID.String()}
 			}
-			return nil
+			return e.printMarked(rows)
 		},
 	})
 	return cmd

@@ -275,6 +275,16 @@ func (s *Store) HasChunk(id coda.ID) (bool, error) {
 	return err == nil, err
 }
 
+// AppendChunk appends the bytes of chunk id to dst, or returns
+// errs.NotExist (as pebblestore's, for servers encoding chunks in place).
+func (s *Store) AppendChunk(dst []byte, id coda.ID) ([]byte, error) {
+	data, err := s.getChunkShared(id)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, data...), nil
+}
+
 // PutChunk implements store.Chunked.
 func (s *Store) PutChunk(id coda.ID, data []byte) error {
 	if err := store.CheckChunk(id, data); err != nil {
@@ -286,7 +296,14 @@ func (s *Store) PutChunk(id coda.ID, data []byte) error {
 // PutManifest implements store.Chunked.
 func (s *Store) PutManifest(m store.Manifest) error {
 	m.Chunks = slices.Clone(m.Chunks)
-	if err := store.CheckChunks(&m, s.getChunkShared); err != nil {
+	read := func(id coda.ID, f func([]byte) error) error {
+		data, err := s.getChunkShared(id)
+		if err != nil {
+			return err
+		}
+		return f(data)
+	}
+	if err := store.CheckAssembled(&m, read, nil); err != nil {
 		return err
 	}
 	return s.putValue(store.Value{ID: m.ID, Size: m.Size, Manifest: &m})

@@ -97,6 +97,8 @@ type Store struct {
 	// refMu serializes commits that change refs, so that SwapRef's check
 	// and the write are atomic with respect to every other ref update.
 	refMu sync.Mutex
+
+	cuts cutCache // chunk classes from PutChunk, for PutManifest
 }
 
 var (
@@ -386,6 +388,14 @@ func (s *Store) GetChunk(id coda.ID) ([]byte, error) {
 	return out, err
 }
 
+// AppendChunk appends the bytes of chunk id to dst, or returns
+// errs.NotExist: GetChunk without a copy of its own, for servers that
+// encode chunks into a message buffer.
+func (s *Store) AppendChunk(dst []byte, id coda.ID) ([]byte, error) {
+	err := s.chunk(id, func(v []byte) error { dst = append(dst, v...); return nil })
+	return dst, err
+}
+
 // HasChunk implements store.Chunked.
 func (s *Store) HasChunk(id coda.ID) (bool, error) {
 	err := s.get(key(prefixChunk, id), func([]byte) error { return nil })
@@ -407,21 +417,42 @@ func (s *Store) Chunks(id coda.ID) (store.Manifest, error) {
 	return *m, nil
 }
 
-// PutChunk implements store.Chunked.
+// PutChunk implements store.Chunked. It hashes and classifies the chunk
+// (store.ClassifyChunk, remembered for PutManifest) in the caller's
+// goroutine, so that fetches running in parallel check in parallel, and
+// writes it unsynced without first looking it up: callers fetching a value
+// ask HasChunk before fetching, and storing a chunk twice is harmless.
 func (s *Store) PutChunk(id coda.ID, data []byte) error {
 	if err := store.CheckChunk(id, data); err != nil {
 		return err
 	}
-	w := s.newChunkWriter()
-	if err := w.put(id, data); err != nil {
+	class := store.ClassifyChunk(data)
+	b := s.db.NewBatch()
+	defer b.Close()
+	op := b.SetDeferred(1+coda.IDSize, len(data))
+	op.Key[0] = prefixChunk
+	copy(op.Key[1:], id[:])
+	copy(op.Value, data)
+	if err := op.Finish(); err != nil {
 		return err
 	}
-	return w.flush()
+	if err := s.enter(); err != nil {
+		return err
+	}
+	err := b.Commit(pebble.NoSync)
+	s.leave()
+	if err != nil {
+		return kind(err)
+	}
+	s.cuts.note(id, class)
+	return nil
 }
 
-// PutManifest implements store.Chunked.
+// PutManifest implements store.Chunked: store.CheckAssembled, reading each
+// chunk once and hashing the whole, with the chunk classes PutChunk noted.
 func (s *Store) PutManifest(m store.Manifest) error {
-	if err := store.CheckChunks(&m, s.GetChunk); err != nil {
+	err := store.CheckAssembled(&m, s.chunk, s.cuts.get)
+	if err != nil {
 		return err
 	}
 	b := s.NewBatch().(*batch)
@@ -429,7 +460,47 @@ func (s *Store) PutManifest(m store.Manifest) error {
 	if err := b.setManifest(&m); err != nil {
 		return err
 	}
-	return b.Commit(false)
+	if err := b.Commit(false); err != nil {
+		return err
+	}
+	s.cuts.forget(&m)
+	return nil
+}
+
+// cutCache remembers the store.CutClass of chunks PutChunk stored, until
+// their manifest is put: a class is a function of the bytes, which the id
+// names, so it never goes stale. It is bounded; when full it is emptied,
+// and PutManifest classifies the chunks it does not find again.
+type cutCache struct {
+	mu sync.Mutex
+	m  map[coda.ID]store.CutClass
+}
+
+// maxCuts bounds cutCache: the chunks of a 16 GiB value of 64 KiB chunks.
+const maxCuts = 1 << 18
+
+func (c *cutCache) note(id coda.ID, k store.CutClass) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCuts {
+		c.m = make(map[coda.ID]store.CutClass)
+	}
+	c.m[id] = k
+}
+
+func (c *cutCache) get(id coda.ID) (store.CutClass, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.m[id]
+	return k, ok
+}
+
+func (c *cutCache) forget(m *store.Manifest) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, ch := range m.Chunks {
+		delete(c.m, ch.ID)
+	}
 }
 
 // Verify implements store.Verifier: it re-hashes the object, or each of its

@@ -90,12 +90,13 @@ func splitLeaf(p string) (dir, name string) {
 type deriver struct {
 	env   cdb.DeriveEnv
 	regs  map[coda.ID]*coda.Registry
+	vals  map[[2]coda.ID]decoded // (root, id) → decoded, for rebuilds of several indexes
 	out   map[string]tree.Op
 	order []string
 }
 
 func newDeriver(env cdb.DeriveEnv) *deriver {
-	return &deriver{env: env, regs: map[coda.ID]*coda.Registry{}, out: map[string]tree.Op{}}
+	return &deriver{env: env, regs: map[coda.ID]*coda.Registry{}, out: map[string]tree.Op{}, vals: map[[2]coda.ID]decoded{}}
 }
 
 func (d *deriver) emit(p string, e tree.Entry) {
@@ -140,6 +141,22 @@ func (d *deriver) declared(root coda.ID, dir string) ([]string, error) {
 // root; a nil schema for objects with no entry (blobs, unknown schemas,
 // enums). A missing object is an errs.NotExist error.
 func (d *deriver) decode(root, id coda.ID) (*coda.Schema, coda.Value, error) {
+	if x, ok := d.vals[[2]coda.ID{root, id}]; ok {
+		return x.s, x.v, nil
+	}
+	s, v, err := d.decodeOnce(root, id)
+	if err == nil && d.vals != nil {
+		d.vals[[2]coda.ID{root, id}] = decoded{s, v}
+	}
+	return s, v, err
+}
+
+type decoded struct {
+	s *coda.Schema
+	v coda.Value
+}
+
+func (d *deriver) decodeOnce(root, id coda.ID) (*coda.Schema, coda.Value, error) {
 	b, err := d.env.Store.Get(id)
 	if err != nil {
 		return nil, coda.Value{}, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/cdb/store/memstore"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
 	"github.com/coalescent/coal/query"
@@ -333,5 +334,39 @@ func TestLongNamesAndKeys(t *testing.T) {
 		if !slices.Equal(paths(rows), c.want) || !strings.HasPrefix(res.Stats.Plan, "index") {
 			t.Fatalf("%s: got %v (%s), want %v", c.where, paths(rows), res.Stats.Plan, c.want)
 		}
+	}
+}
+
+type recorder struct{ events []cdb.AuditEvent }
+
+func (r *recorder) Record(e cdb.AuditEvent) error { r.events = append(r.events, e); return nil }
+
+// TestAuditRecordsQuery: a query is one audit event, action "query" on
+// the prefix, with the asker and the commit queried.
+func TestAuditRecordsQuery(t *testing.T) {
+	rec := &recorder{}
+	h, err := cdb.Init(t.TempDir()+"/home", query.With(acl.With(cdb.Options{Store: memstore.New(), Audit: rec})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	w, _ := h.World("")
+	if _, _, err := w.AddSchemas(context.Background(), h.NodeKey(), "p.coda", []byte(schemas)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(context.Background(), h.NodeKey(), []cdb.Op{{Kind: cdb.Mkdir, Path: "/people", Schema: "Person"}}, "m"); err != nil {
+		t.Fatal(err)
+	}
+	head, _ := w.Head()
+	rec.events = nil
+	run(t, w.As(h.NodeKey().Public), query.Query{Prefix: "/people", Where: "age > 1"})
+	var q []cdb.AuditEvent
+	for _, e := range rec.events {
+		if e.Action == "query" {
+			q = append(q, e)
+		}
+	}
+	if len(q) != 1 || q[0].Path != "/people" || q[0].Commit != head || q[0].Result != "ok" || string(q[0].Actor) != string(h.NodeKey().Public) {
+		t.Fatalf("audit: %+v", rec.events)
 	}
 }

@@ -130,7 +130,9 @@ func (s *server) serve(route string, stream bool, fn handler) http.Handler {
 			if s.opts.Metrics != nil {
 				s.opts.Metrics.ObserveRequest(route, w.status, d)
 			}
-			s.log.Debug("api", "id", id, "route", route, "status", w.status, "dur", d)
+			if s.log.Enabled(r.Context(), slog.LevelDebug) {
+				s.log.Debug("api", "id", id, "route", route, "status", w.status, "dur", d)
+			}
 		}()
 		who, err := s.auth(r)
 		if err != nil {

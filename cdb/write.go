@@ -271,12 +271,20 @@ func (st *staging) Get(id coda.ID) ([]byte, error) {
 	return st.s.Get(id)
 }
 
-func (st *staging) Put(data []byte) (coda.ID, error) {
+func (st *staging) Put(data []byte) (coda.ID, error) { return st.put(data, false) }
+
+// PutOwned implements tree.OwningStore: Put keeping data, not a copy.
+func (st *staging) PutOwned(data []byte) (coda.ID, error) { return st.put(data, true) }
+
+func (st *staging) put(data []byte, own bool) (coda.ID, error) {
 	id := coda.Sum(data)
 	if _, ok := st.mem[id]; ok {
 		return id, nil
 	}
-	st.mem[id] = bytes.Clone(data)
+	if !own {
+		data = bytes.Clone(data)
+	}
+	st.mem[id] = data
 	if st.b != nil {
 		if _, err := st.b.Put(data); err != nil {
 			return coda.ID{}, err

@@ -135,6 +135,16 @@ func (c *Client) Fetch(ctx context.Context, peers []peer.ID, w Want, got func(id
 // fetch cut short resumes where it stopped), then the manifest, which the
 // store checks against the chunks. A value already in st is not fetched.
 func (c *Client) FetchValue(ctx context.Context, peers []peer.ID, w Want, id coda.ID, st store.Store) error {
+	return c.FetchValueJoin(ctx, peers, nil, w, id, st)
+}
+
+// FetchValueJoin is FetchValue with peers that join while it runs: each
+// peer received from more (nil: none) is asked for the chunks still
+// pending alongside the others, from when it arrives to the end of the
+// fetch. (Only the chunks are striped; the manifest comes from peers.)
+// The caller must send only peers that may be told w, as for peers: they
+// are sent w's world and path.
+func (c *Client) FetchValueJoin(ctx context.Context, peers []peer.ID, more <-chan peer.ID, w Want, id coda.ID, st store.Store) error {
 	op := errs.Op("ctp.FetchValue")
 	if ok, err := st.Has(id); err != nil || ok {
 		return err
@@ -175,7 +185,7 @@ func (c *Client) FetchValue(ctx context.Context, peers []peer.ID, w Want, id cod
 	// PutChunk checks each chunk against its id (store.Chunked), so the
 	// replies are not hashed twice: a chunk it refuses as corrupt counts
 	// against the peer that sent it, as a failed check in reply would.
-	err = c.fetch(ctx, peers, w, items, func(it *item, r reply) error {
+	err = c.fetchJoin(ctx, peers, more, w, items, func(it *item, r reply) error {
 		return cs.PutChunk(it.id, r.data)
 	})
 	if err != nil {
@@ -218,13 +228,20 @@ type fetch struct {
 	mu       sync.Mutex
 	cond     *sync.Cond
 	pending  []*item
-	left     int // items not delivered
-	inflight int // batches outstanding
-	alive    int // workers running
+	left     int           // items not delivered
+	inflight int           // batches outstanding
+	alive    int           // workers running
+	done     chan struct{} // closed when alive drops to 0
 	err      error
 }
 
 func (c *Client) fetch(ctx context.Context, peers []peer.ID, w Want, items []*item, deliver func(*item, reply) error) error {
+	return c.fetchJoin(ctx, peers, nil, w, items, deliver)
+}
+
+// fetchJoin stripes items over peers, and over each peer from more that
+// arrives before the fetch ends.
+func (c *Client) fetchJoin(ctx context.Context, peers []peer.ID, more <-chan peer.ID, w Want, items []*item, deliver func(*item, reply) error) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -250,11 +267,43 @@ func (c *Client) fetch(ctx context.Context, peers []peer.ID, w Want, items []*it
 		}
 	}
 	f.alive = len(list)
+	f.done = make(chan struct{})
 	for _, p := range list {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			f.work(ctx, p)
+		}()
+	}
+	if more != nil {
+		// The joiner holds a place in wg, so that adding workers never
+		// races with wg.Wait; it leaves when the last worker has.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				var p peer.ID
+				select {
+				case <-f.done:
+					return
+				case p = <-more:
+				}
+				f.mu.Lock()
+				join := f.alive > 0 && f.err == nil && f.left > 0 && !uniq[p]
+				if join {
+					uniq[p] = true
+					f.alive++
+					wg.Add(1)
+				}
+				f.mu.Unlock()
+				if join {
+					c.log.Debug("ctp: peer joins a fetch", "peer", p)
+					go func() {
+						defer wg.Done()
+						f.work(ctx, p)
+					}()
+				}
+			}
 		}()
 	}
 	wg.Wait()
@@ -335,6 +384,9 @@ func (f *fetch) work(ctx context.Context, p peer.ID) {
 	defer func() {
 		f.mu.Lock()
 		f.alive--
+		if f.alive == 0 {
+			close(f.done)
+		}
 		f.mu.Unlock()
 		f.cond.Broadcast()
 	}()

@@ -609,3 +609,44 @@ func TestCanceled(t *testing.T) {
 		t.Errorf("fetch with a failing got: %v, want boom", err)
 	}
 }
+
+// slowJoin is a source that is slow, and on its second object lets
+// another peer join the fetch.
+type slowJoin struct {
+	Source
+	n    atomic.Int32
+	join func()
+}
+
+func (s *slowJoin) Object(ctx context.Context, asker ed25519.PublicKey, w Want, id coda.ID) (Object, error) {
+	if s.n.Add(1) == 2 {
+		s.join()
+	}
+	time.Sleep(5 * time.Millisecond)
+	return s.Source.Object(ctx, asker, w, id)
+}
+
+// TestFetchValueJoin: a peer sent on more while a fetch runs is asked for
+// chunks too, and the value arrives whole.
+func TestFetchValueJoin(t *testing.T) {
+	more := make(chan peer.ID, 1)
+	var s *swarm
+	s = newSwarm(t, 2, 8<<20, func(i int, src Source) Source {
+		if i != 0 {
+			return src
+		}
+		return &slowJoin{Source: src, join: func() { more <- s.servers[1].ID() }}
+	})
+	c := NewClient(s.client, Options{MaxInFlight: 512 << 10})
+	st := memstore.New()
+	must(t, c.FetchValueJoin(ctxT(t), s.peers()[:1], more, s.wd.want("/pub/big"), s.wd.bigID, st))
+	checkValue(t, st, s.wd.bigID, s.wd.big)
+	got0, got1 := s.srv[0].Stats(s.client.ID()), s.srv[1].Stats(s.client.ID())
+	if got1.Objects == 0 {
+		t.Fatalf("the peer that joined served nothing (the first served %d objects)", got0.Objects)
+	}
+	if got0.Objects == 0 {
+		t.Fatalf("the first peer served nothing")
+	}
+	t.Logf("first peer: %d objects, joined peer: %d", got0.Objects, got1.Objects)
+}

@@ -83,6 +83,14 @@ type Fetcher interface {
 	FetchValue(ctx context.Context, peers []peer.ID, w ctp.Want, id coda.ID, st store.Store) error
 }
 
+// JoinFetcher is a Fetcher that takes peers joining a running fetch
+// (ctp.Client.FetchValueJoin): a large value's fetch also stripes over the
+// peers that announce heads of its world while it runs.
+type JoinFetcher interface {
+	Fetcher
+	FetchValueJoin(ctx context.Context, peers []peer.ID, more <-chan peer.ID, w ctp.Want, id coda.ID, st store.Store) error
+}
+
 // LargeValue is the size over which a puller with a Fetcher asks that
 // values be left to CTP: the values the store keeps as chunks.
 const LargeValue = store.ChunkThreshold
@@ -103,9 +111,12 @@ type Engine struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu     sync.Mutex
-	peers  map[peer.ID]*peerState
-	bad    map[peer.ID]bool
+	mu    sync.Mutex
+	peers map[peer.ID]*peerState
+	bad   map[peer.ID]bool
+	// joins are the running large-value fetches of each world (fetchLarge):
+	// a peer that announces a head of the world is sent on each.
+	joins  map[coda.ID]map[chan peer.ID]bool
 	worlds map[coda.ID]*worldState
 	notify *network.NotifyBundle
 }
@@ -417,6 +428,14 @@ func (e *Engine) heard(p peer.ID, m Heads) {
 		}
 		ps.heads[h.World] = h.Head
 		kick = append(kick, h.World)
+		if !e.bad[p] {
+			for ch := range e.joins[h.World] {
+				select {
+				case ch <- p:
+				default: // the fetch has peers enough waiting to join
+				}
+			}
+		}
 	}
 	e.mu.Unlock()
 	for _, w := range kick {
@@ -830,25 +849,68 @@ func (e *Engine) fetchLarge(ctx context.Context, p peer.ID, world coda.ID, vals 
 	if len(vals) == 0 {
 		return nil
 	}
-	peers := []peer.ID{p}
-	e.mu.Lock()
-	for q, ps := range e.peers {
-		if _, ok := ps.heads[world]; ok && q != p && !e.bad[q] {
-			peers = append(peers, q)
+	// The peers are p and every peer that has shown us a head of world, now
+	// or while the fetch runs (a peer that has not is never told the
+	// world or the path): registered in e.joins in the same critical
+	// section as the list is made, so that no announcement falls between.
+	jf, _ := e.opts.Fetcher.(JoinFetcher)
+	var more chan peer.ID
+	holders := func() []peer.ID { // with e.mu held
+		peers := []peer.ID{p}
+		for q, ps := range e.peers {
+			if _, ok := ps.heads[world]; ok && q != p && !e.bad[q] {
+				peers = append(peers, q)
+			}
 		}
+		return peers
+	}
+	e.mu.Lock()
+	peers := holders()
+	if jf != nil {
+		more = make(chan peer.ID, 64)
+		if e.joins == nil {
+			e.joins = map[coda.ID]map[chan peer.ID]bool{}
+		}
+		if e.joins[world] == nil {
+			e.joins[world] = map[chan peer.ID]bool{}
+		}
+		e.joins[world][more] = true
 	}
 	e.mu.Unlock()
+	if more != nil {
+		defer func() {
+			e.mu.Lock()
+			delete(e.joins[world], more)
+			if len(e.joins[world]) == 0 {
+				delete(e.joins, world)
+			}
+			e.mu.Unlock()
+		}()
+	}
 	seen := map[coda.ID]bool{}
-	for _, l := range vals {
+	for i, l := range vals {
 		if seen[l.ID] {
 			continue
 		}
 		seen[l.ID] = true
+		if i > 0 && more != nil {
+			// Peers that joined the last fetch are on the list now (the
+			// channel may hold them again: the fetch ignores repeats).
+			e.mu.Lock()
+			peers = holders()
+			e.mu.Unlock()
+		}
 		if l.Size <= large || l.Size > store.MaxValueSize {
 			return errs.E(errs.Invalid, fmt.Sprintf("replica: value %s left to CTP with a size of %d bytes (asked: over %d)", l.ID, l.Size, large))
 		}
 		want := ctp.Want{World: world, Commit: l.Commit, Path: l.Path}
-		if err := e.opts.Fetcher.FetchValue(ctx, peers, want, l.ID, e.home.Store()); err != nil {
+		var err error
+		if jf != nil {
+			err = jf.FetchValueJoin(ctx, peers, more, want, l.ID, e.home.Store())
+		} else {
+			err = e.opts.Fetcher.FetchValue(ctx, peers, want, l.ID, e.home.Store())
+		}
+		if err != nil {
 			if errs.Is(err, errs.Invalid) {
 				err = errs.E(errs.Unavailable, err) // ctp punished the peer that lied itself
 			}

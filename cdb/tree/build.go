@@ -128,7 +128,7 @@ func (b *Builder) push(d *chunker, level int, it item) error {
 }
 
 func (b *Builder) emit(d *chunker, level int) error {
-	ref, err := b.o.emit(level, d.levels[level])
+	ref, err := b.o.emit(level, d.levels[level], false)
 	if err != nil {
 		return err
 	}

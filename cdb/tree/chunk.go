@@ -15,6 +15,9 @@ package tree
 // top node; an empty directory is an empty leaf node.
 
 import (
+	"slices"
+	"sync"
+
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
 )
@@ -65,15 +68,28 @@ func (w *op) write(n *node) (coda.ID, error) {
 	if schemaErr != nil {
 		return coda.ID{}, schemaErr
 	}
-	obj := encodeNode(n)
+	k := memo.sum(n)
 	var id coda.ID
 	if w.dry {
-		id = coda.Sum(obj)
+		var ok bool
+		if id, ok = memo.lookup(k, n); !ok {
+			bp := encodeBufs.Get().(*[]byte)
+			*bp = append((*bp)[:0], NodeSchemaID[:]...)
+			*bp = appendBody(*bp, n)
+			id = coda.Sum(*bp)
+			encodeBufs.Put(bp)
+			memo.add(k, id, n)
+		}
 	} else {
 		var err error
-		if id, err = w.t.s.Put(obj); err != nil {
+		put := w.t.s.Put
+		if os, ok := w.t.s.(OwningStore); ok {
+			put = os.PutOwned
+		}
+		if id, err = put(encodeNode(n)); err != nil {
 			return id, errs.E(errs.Op("tree: write node"), err)
 		}
+		memo.add(k, id, n)
 	}
 	if w.cache != nil {
 		w.cache[id] = n
@@ -93,11 +109,14 @@ func (w *op) write(n *node) (coda.ID, error) {
 // chunks, writes every complete one and returns their references (items of
 // level+1). If final, the tail is written as the last chunk; otherwise it is
 // returned for the caller to continue.
-func (w *op) chunk(level int, items []item, final bool) (refs []item, tail []item, err error) {
+//
+// If own, the caller gives items up: their elements are never changed
+// afterwards, so the nodes may keep them rather than copies.
+func (w *op) chunk(level int, items []item, final, own bool) (refs []item, tail []item, err error) {
 	start := 0
 	for i := range items {
 		if i+1-start >= chunkMax || isBoundary(items[i].key, level) {
-			ref, err := w.emit(level, items[start:i+1])
+			ref, err := w.emit(level, items[start:i+1], own)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -107,7 +126,7 @@ func (w *op) chunk(level int, items []item, final bool) (refs []item, tail []ite
 	}
 	tail = items[start:]
 	if final && len(tail) > 0 {
-		ref, err := w.emit(level, tail)
+		ref, err := w.emit(level, tail, own)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -117,8 +136,19 @@ func (w *op) chunk(level int, items []item, final bool) (refs []item, tail []ite
 	return refs, tail, nil
 }
 
-func (w *op) emit(level int, items []item) (item, error) {
-	n := &node{level: level, items: append([]item(nil), items...)}
+// encodeBufs holds the buffers dry writes encode nodes into.
+var encodeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+// emit writes the node of items. If own, items is the caller's to give:
+// its elements are never changed afterwards, and the node keeps them
+// (capped, so that appending to the node could not reach past them).
+func (w *op) emit(level int, items []item, own bool) (item, error) {
+	n := &node{level: level}
+	if own {
+		n.items = items[:len(items):len(items)]
+	} else {
+		n.items = append([]item(nil), items...)
+	}
 	id, err := w.write(n)
 	if err != nil {
 		return item{}, err
@@ -132,7 +162,7 @@ func (w *op) top(level int, refs []item) (coda.ID, error) {
 	for len(refs) > 1 {
 		level++
 		var err error
-		if refs, _, err = w.chunk(level, refs, true); err != nil {
+		if refs, _, err = w.chunk(level, refs, true, true); err != nil {
 			return coda.ID{}, err
 		}
 	}
@@ -303,7 +333,7 @@ func (w *op) applyLevel(r *op, top *node, level int, edits []edit) (refs []item,
 			if len(n.items) > 0 {
 				dels = append(dels, edit{key: n.items[len(n.items)-1].key, del: true})
 			}
-			newRefs, tail, err := w.chunk(level, buf, last)
+			newRefs, tail, err := w.chunk(level, buf, last, true)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -334,6 +364,7 @@ func nextNodeHas(c *cursor, k key) bool {
 
 // mergeEdits appends to dst the items with the sorted edits applied.
 func mergeEdits(dst, items []item, edits []edit) []item {
+	dst = slices.Grow(dst, len(items)+len(edits))
 	i, j := 0, 0
 	for i < len(items) || j < len(edits) {
 		switch {

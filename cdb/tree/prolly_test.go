@@ -68,7 +68,7 @@ func TestProllyEdits(t *testing.T) {
 					}
 					slices.SortFunc(items, func(a, b item) int { return compareKeys(a.key, b.key) })
 					fresh := tr.newOp(false)
-					refs, _, err := fresh.chunk(0, items, true)
+					refs, _, err := fresh.chunk(0, items, true, false)
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -11,3 +11,11 @@ type Store interface {
 	Get(id coda.ID) ([]byte, error)
 	Put(data []byte) (coda.ID, error)
 }
+
+// OwningStore is a Store that can take ownership of what is put: PutOwned
+// is Put where the caller gives data up (never changes or reuses it), so
+// the store may keep it without a copy. The tree puts nodes it has just
+// encoded this way when it can.
+type OwningStore interface {
+	PutOwned(data []byte) (coda.ID, error)
+}

@@ -79,7 +79,7 @@ func (o *op) verifyDir(id coda.ID, segs []string) (uint64, error) {
 		return 0, errs.E(errs.Corrupt, errs.Path(p), err)
 	}
 	dry := &op{t: o.t, dry: true}
-	refs, _, err := dry.chunk(0, items, true)
+	refs, _, err := dry.chunk(0, items, true, false)
 	if err != nil {
 		return 0, err
 	}

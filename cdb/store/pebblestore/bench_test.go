@@ -8,6 +8,7 @@ package pebblestore_test
 import (
 	"bytes"
 	"encoding/binary"
+	"flag"
 	"io"
 	"testing"
 
@@ -299,4 +300,51 @@ func BenchmarkGet(b *testing.B) {
 			}
 		}
 	})
+}
+
+var assembleSize = flag.Int("assemble.size", 256<<20, "bytes of BenchmarkAssemble's value")
+
+// BenchmarkAssemble stores a value as a fetch over the network does:
+// PutChunk of each chunk (in order), then PutManifest, then one synced
+// commit; from an empty store, with Pebble's value separation (chunks in
+// blob files that compactions do not rewrite) and without.
+func BenchmarkAssemble(b *testing.B) {
+	data := storetest.Random(65, *assembleSize)
+	chunks := map[coda.ID][]byte{}
+	v, err := store.SplitBytes(data, func(id coda.ID, c []byte) error { chunks[id] = c; return nil })
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := v.Manifest
+	for _, sep := range []int{0, -1} {
+		name := "separated"
+		if sep < 0 {
+			name = "inline"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				b.StopTimer()
+				s, err := pebblestore.Open(b.TempDir(), pebblestore.Options{ValueSeparation: sep})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				for _, c := range m.Chunks {
+					if err := s.PutChunk(c.ID, chunks[c.ID]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := s.PutManifest(*m); err != nil {
+					b.Fatal(err)
+				}
+				if err := store.SetRef(s, "head", m.ID, true); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				s.Close()
+				b.StartTimer()
+			}
+		})
+	}
 }

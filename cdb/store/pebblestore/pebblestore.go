@@ -31,6 +31,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -80,7 +81,15 @@ type Options struct {
 	// errs.Corrupt error on a mismatch. It costs a BLAKE3 pass over every
 	// byte read; without it, Verify is what checks hashes.
 	VerifyReads bool
+	// ValueSeparation is the size from which values are kept in Pebble's
+	// blob files, outside the sstables, so that compactions do not rewrite
+	// them (docs/store.md, "Settings"). Zero means 8 KiB; negative turns
+	// value separation off.
+	ValueSeparation int
 }
+
+// defaultValueSeparation is Options.ValueSeparation's default.
+const defaultValueSeparation = 8 << 10
 
 // Store is a store.Store in a Pebble database. It implements store.Chunked
 // and store.Verifier and is safe for concurrent use.
@@ -146,6 +155,23 @@ func Open(dir string, o Options) (*Store, error) {
 		Logger:             pebbleLogger{logger},
 		// A 2-core machine: one compaction normally, a second when behind.
 		CompactionConcurrencyRange: func() (int, int) { return 1, 2 },
+	}
+	if o.ValueSeparation >= 0 {
+		// Chunks (16-256 KiB) go to blob files at flush and stay there:
+		// compactions move their keys and references, not their bytes.
+		minSize := o.ValueSeparation
+		if minSize == 0 {
+			minSize = defaultValueSeparation
+		}
+		popts.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
+			return pebble.ValueSeparationPolicy{
+				Enabled:               true,
+				MinimumSize:           minSize,
+				MaxBlobReferenceDepth: 10,
+				RewriteMinimumAge:     5 * time.Minute,
+				TargetGarbageRatio:    0.2,
+			}
+		}
 	}
 	for i := range popts.Levels {
 		// Has and Get of absent ids are common (dedup, sync); bloom

@@ -140,9 +140,6 @@ func checkDerived(d Deriver, st tree.Store, c *Commit, base coda.ID) error {
 		return err
 	}
 	if got != c.Tree {
-		if c.Call != nil {
-			return fmt.Errorf("a call's writes into an indexed directory are not supported yet (docs/query.md §9): its derived leaves (index entries) differ from their recomputation")
-		}
 		return fmt.Errorf("its derived leaves (index entries) differ from their recomputation (tree %s, want %s)", c.Tree, got)
 	}
 	return nil

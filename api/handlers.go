@@ -65,6 +65,7 @@ func (s *server) handlers() map[string]handler {
 		"GET /v1/worlds/{world}/lib/{id}":            s.libShow,
 	}
 	maps.Copy(hs, s.historyHandlers())
+	maps.Copy(hs, s.queryHandlers())
 	return hs
 }
 

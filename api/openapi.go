@@ -120,6 +120,8 @@ func OpenAPI(version string) map[string]any {
 		switch rt.Response {
 		case "sse":
 			content = map[string]any{"text/event-stream": map[string]any{"schema": map[string]any{"type": "string"}}}
+		case "ndjson":
+			content = map[string]any{"application/x-ndjson": map[string]any{"schema": bodySchema("QueryRow")}}
 		case "bytes":
 			content = map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
 		default:

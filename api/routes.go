@@ -107,4 +107,12 @@ var Routes = []Route{
 	{"GET", "/v1/worlds/{world}/source/{path...}", "the readable Co source of the program at a path", []Param{pWorld, pPath, pAt}, "", "ProgramSource", 0},
 	{"GET", "/v1/worlds/{world}/lib", "the world's code library: /lib names and library ids", []Param{pWorld}, "", "[]LibEntry", 0},
 	{"GET", "/v1/worlds/{world}/lib/{id}", "one library routine by id or unique prefix", []Param{pWorld, {"id", "path", "string", "a library id or unique prefix"}}, "", "LibRoutine", 0},
+	{"POST", "/v1/worlds/{world}/query", "run a query (docs/query.md): one JSON line per value, then a last line with end, next cursor and stats", []Param{pWorld}, "QueryRequest", "ndjson", 0},
+	{"GET", "/v1/worlds/{world}/indexes", "the indexes on a directory, or on every directory", []Param{pWorld, pAt,
+		{"dir", "query", "string", "only the indexes on this directory"}}, "", "[]Index", 0},
+	{"POST", "/v1/worlds/{world}/indexes", "declare an index on a directory's field (its entries are built in the same commit)", []Param{pWorld}, "IndexRequest", "CommitResult", 201},
+	{"DELETE", "/v1/worlds/{world}/indexes", "drop an index", []Param{pWorld,
+		{"dir", "query", "string", "the directory"},
+		{"field", "query", "string", "the field"},
+		{"message", "query", "string", "the commit message"}}, "", "CommitResult", 0},
 }

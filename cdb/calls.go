@@ -149,6 +149,13 @@ func (w *World) buildCall(ctx context.Context, author Identity, branch string, c
 	if len(ops) == 0 {
 		return nil, errs.E(errs.Invalid, "nothing to commit: the call changed nothing")
 	}
+	if w.h.derive != nil {
+		// The derived leaves (index entries) of the call's writes, as
+		// for any commit; the checker re-executes the writes alone.
+		if tx.root, ops, err = w.derive(tx, parent, ops); err != nil {
+			return nil, err
+		}
+	}
 	call := cc.Call
 	c := &Commit{World: w.id, Parents: []coda.ID{head}, Tree: tx.root, Time: t, Message: cc.Message, Ops: ops, Call: &call}
 	obj, err := w.h.schema.sign(c, author)
@@ -190,11 +197,29 @@ func (w *World) buildCall(ctx context.Context, author Identity, branch string, c
 	return c, nil
 }
 
-// callHook sets env.Call to the home's CallChecker, reading st.
+// callHook sets env.Call to the home's CallChecker, reading st. The
+// checker re-executes the call and compares its writes with the commit's
+// own changes: with a Deriver, the commit it is shown has the tree its
+// parent has with the commit's changes that are not derived (step 4b
+// checks the derived ones).
 func (h *Home) callHook(env *ValidateEnv, st tree.Store) {
 	if cc := h.calls; cc != nil {
-		p := h.policy
-		env.Call = func(c *Commit, parents []*Commit) error { return cc.CheckCall(st, p, c, parents) }
+		p, d := h.policy, h.derive
+		env.Call = func(c *Commit, parents []*Commit) error {
+			if d != nil && len(parents) == 1 {
+				user, derived := splitDerived(d, c.Ops)
+				if derived {
+					root, err := replayChanges(tree.New(st), parents[0].Tree, user, c.Stamp())
+					if err != nil {
+						return err
+					}
+					cu := *c
+					cu.Tree, cu.Ops = root, user
+					c = &cu
+				}
+			}
+			return cc.CheckCall(st, p, c, parents)
+		}
 	}
 }
 

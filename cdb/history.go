@@ -388,7 +388,7 @@ func (w *World) mergeOnce(cur string, other coda.ID) (CommitInfo, []tree.Conflic
 	b := w.h.store.NewBatch()
 	defer b.Discard()
 	st := newStaging(w.h.store, b)
-	mc, err := computeMerge(st, w.mergeBaseRoot, w.id, []*Commit{hc, oc})
+	mc, err := computeMerge(st, w.mergeBaseRoot, w.id, []*Commit{hc, oc}, w.h.derive)
 	if err != nil {
 		return CommitInfo{}, nil, err
 	}

@@ -69,6 +69,9 @@ type Options struct {
 	// NoWorld makes Init create no world (a home cloned from a bundle
 	// gets its world from the bundle).
 	NoWorld bool
+	// Derive, if not nil, adds derived leaves (query indexes: query.With)
+	// to every commit and checks them in every commit validated.
+	Derive Deriver
 }
 
 // Home is an open coal home: the node key, config and store. Close it when
@@ -89,6 +92,7 @@ type Home struct {
 	schema *commitSchemas
 	policy Policy
 	calls  CallChecker
+	derive Deriver
 	audit  Auditor
 	alog   auditLog
 
@@ -292,6 +296,7 @@ func open(dir string, opts Options, creating bool) (*Home, error) {
 		schema: schemas,
 		policy: opts.Policy,
 		calls:  opts.Calls,
+		derive: opts.Derive,
 		audit:  opts.Audit,
 		cfg:    *cfg,
 		worlds: make(map[coda.ID]*World),

@@ -189,7 +189,7 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 				return coda.ID{}, err
 			}
 			return c.Tree, nil
-		}}
+		}, Derive: h.derive}
 	if p := h.policy; p != nil {
 		env.Rights = func(c *Commit, parents []*Commit) error { return p.CheckCommit(vs, c, parents) }
 	}
@@ -288,7 +288,7 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 				return ReceiveResult{}, err
 			}
 			st := newStaging(vs, b)
-			mc, err := computeMerge(st, env.MergeBase, world, []*Commit{hc, oc})
+			mc, err := computeMerge(st, env.MergeBase, world, []*Commit{hc, oc}, env.Derive)
 			if err != nil {
 				return ReceiveResult{}, err
 			}

@@ -37,6 +37,8 @@ type ValidateEnv struct {
 	// Call re-executes c.Call and checks its ops, output and steps (step
 	// 6, issue 8). Nil: a commit with a call is refused.
 	Call func(c *Commit, parents []*Commit) error
+	// Derive, if not nil, derives the leaves of step 4b (docs/query.md).
+	Derive Deriver
 }
 
 // ErrHeld is the error of a commit whose time is too far ahead of the
@@ -122,7 +124,7 @@ func validateCommit(env ValidateEnv, c *Commit, parents []*Commit) error {
 		if env.MergeBase == nil {
 			return fmt.Errorf("cannot check a merge commit without history")
 		}
-		want, err := computeMerge(st, env.MergeBase, env.World, parents)
+		want, err := computeMerge(st, env.MergeBase, env.World, parents, env.Derive)
 		if err != nil {
 			return fmt.Errorf("recompute merge: %w", err)
 		}
@@ -160,6 +162,12 @@ func validateCommit(env ValidateEnv, c *Commit, parents []*Commit) error {
 		if root != c.Tree {
 			return fmt.Errorf("replaying its ops gives tree %s, not %s", root, c.Tree)
 		}
+		// 4b. Derived leaves (indexes).
+		if env.Derive != nil {
+			if err := checkDerived(env.Derive, st, c, base); err != nil {
+				return err
+			}
+		}
 	}
 	// 5. Rights (issue 5).
 	if env.Rights != nil {
@@ -196,7 +204,7 @@ func replayOps(tr *tree.Tree, base coda.ID, c *Commit) (coda.ID, error) {
 
 // computeMerge builds the merge commit of parents (two, any order): the
 // deterministic unsigned commit of docs/cdb.md.
-func computeMerge(st tree.Store, mergeBase func(a, b coda.ID) (coda.ID, error), world coda.ID, parents []*Commit) (*Commit, error) {
+func computeMerge(st tree.Store, mergeBase func(a, b coda.ID) (coda.ID, error), world coda.ID, parents []*Commit, derive Deriver) (*Commit, error) {
 	if len(parents) != 2 {
 		return nil, fmt.Errorf("merges of %d parents are not supported (only 2)", len(parents))
 	}
@@ -212,6 +220,9 @@ func computeMerge(st tree.Store, mergeBase func(a, b coda.ID) (coda.ID, error), 
 	tr := tree.New(st)
 	root, conflicts, err := tr.Merge(base, ps[0].Tree, ps[1].Tree)
 	if err != nil {
+		return nil, err
+	}
+	if root, err = mergeFix(derive, st, ps[0].Tree, ps[1].Tree, root, uint64(max(ps[0].Time, ps[1].Time))); err != nil {
 		return nil, err
 	}
 	ops, err := diffOps(tr, ps[0].Tree, root)
@@ -357,7 +368,7 @@ func isAncestorWith(load func(coda.ID) (*Commit, error), a, b coda.ID) (bool, er
 }
 
 func (w *World) validateEnv(st tree.Store, clock bool) ValidateEnv {
-	env := ValidateEnv{Store: st, World: w.id, Skew: w.h.skew, MergeBase: w.mergeBaseRoot}
+	env := ValidateEnv{Store: st, World: w.id, Skew: w.h.skew, MergeBase: w.mergeBaseRoot, Derive: w.h.derive}
 	if p := w.h.policy; p != nil {
 		env.Rights = func(c *Commit, parents []*Commit) error { return p.CheckCommit(st, c, parents) }
 	}

@@ -739,6 +739,11 @@ func (w *World) build(ctx context.Context, author Identity, message, branch stri
 	if err != nil {
 		return nil, err
 	}
+	if w.h.derive != nil {
+		if tx.root, ops, err = w.derive(tx, parent, ops); err != nil {
+			return nil, err
+		}
+	}
 	if len(ops) == 0 {
 		return nil, errs.E(errs.Invalid, "nothing to commit: the ops change nothing")
 	}

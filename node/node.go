@@ -22,6 +22,7 @@ import (
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/ctp"
 	"github.com/coalescent/coal/errs"
+	"github.com/coalescent/coal/query"
 	"github.com/coalescent/coal/replica"
 	"github.com/coalescent/coal/swarm"
 )
@@ -82,7 +83,7 @@ func Open(dir string, opts Options) (*Node, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	copts := call.With(acl.With(cdb.Options{Logger: log}))
+	copts := query.With(call.With(acl.With(cdb.Options{Logger: log})))
 	created := false
 	h, err := cdb.Open(dir, copts)
 	if errs.Is(err, errs.NotExist) {

@@ -16,6 +16,7 @@ import (
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
+	"github.com/coalescent/coal/query"
 )
 
 // This file holds what the commands share: opening the home (for the
@@ -26,9 +27,10 @@ import (
 // options are the options every command opens or creates a home with:
 // the ACL policy (rights of every commit, /.acl at genesis, read filters).
 // The home keeps its own audit log (HOME/audit), which receives every read
-// made through a view and every write.
+// made through a view and every write. query.With maintains the indexes
+// (docs/query.md).
 func (e *env) options() cdb.Options {
-	return call.With(acl.With(cdb.Options{}))
+	return query.With(call.With(acl.With(cdb.Options{})))
 }
 
 // openHome opens the coal home named by --home (or COAL_HOME, or ~/.coal)

@@ -31,6 +31,7 @@ var layers = map[string]int{
 	"cdb/audit":    3,
 	"cdb":          4,
 	"acl":          5,
+	"query":        5,
 	"bundle":       6,
 	"call":         6,
 	"relay":        6,

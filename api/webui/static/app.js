@@ -494,7 +494,7 @@ async function programsPage({ path = "", at = "" }) {
 // Query (issue 10) and modules (issue 9) have no API yet.
 function placeholderPage(name, issue) {
   setPage(name, h("div", { class: "placeholder", role: "note" },
-    h("p", {}, `Not built yet: the ${name.toLowerCase()} page comes with issue ${issue}, when the node has its API.`)));
+    h("p", {}, `Not built yet: the ${name.toLowerCase()} page comes with issue ${issue}.`)));
 }
 
 // ---- router ----

@@ -40,6 +40,7 @@ var layers = map[string]int{
 	"replica":      8,
 	"module":       9,
 	"trust":        9,
+	"collect":      9,
 	"node":         10,
 	"api/message":  10,
 	"api/client":   10,

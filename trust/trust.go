@@ -485,21 +485,21 @@ func (s *Store) Merge(from, self ed25519.PublicKey, ops []Opinion) error {
 
 // Row is one peer's line of the table (coal trust ls).
 type Row struct {
-	Key    string   `json:"key"`  // node key, ed25519:…
-	Peer   string   `json:"peer"` // libp2p peer id
-	Policy string   `json:"policy"`
+	Key    string    `json:"key"`  // node key, ed25519:…
+	Peer   string    `json:"peer"` // libp2p peer id
+	Policy string    `json:"policy"`
 	Kinds  []KindRow `json:"kinds"`
 }
 
 // KindRow is a peer's standing for one kind.
 type KindRow struct {
-	Kind      string  `json:"kind"`
-	Agree     uint64  `json:"agree"`
-	Disagree  uint64  `json:"disagree"`
-	Shared    float64 `json:"shared"` // weighted pseudo-evidence from others' opinions
-	Score     float64 `json:"score"`
-	RecheckP  float64 `json:"recheck_p"`
-	Counts    bool    `json:"counts"`
+	Kind     string  `json:"kind"`
+	Agree    uint64  `json:"agree"`
+	Disagree uint64  `json:"disagree"`
+	Shared   float64 `json:"shared"` // weighted pseudo-evidence from others' opinions
+	Score    float64 `json:"score"`
+	RecheckP float64 `json:"recheck_p"`
+	Counts   bool    `json:"counts"`
 }
 
 // List returns every peer's row, sorted by key.

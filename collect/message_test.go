@@ -18,7 +18,6 @@ import (
 	"github.com/coalescent/coal/relay"
 )
 
-
 func TestSchemaIDs(t *testing.T) {
 	got := SchemaIDs()
 	names := []string{"Ask", "Inventory", "Want", "Object", "Refuse"}

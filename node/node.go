@@ -73,6 +73,7 @@ type Node struct {
 	swarm   *swarm.Swarm    // nil with Options.NoSwarm
 	replica *replica.Engine // world sync; nil without a swarm
 	ctp     *ctp.Server     // object transfer for sync's large values; nil without a swarm
+	coll    *collectState   // trust table and module collect (node/collect.go)
 }
 
 // Open opens the home in dir, first creating it (with its node token) if
@@ -116,6 +117,12 @@ func Open(dir string, opts Options) (*Node, error) {
 		h.Close()
 		return nil, err
 	}
+	if err := n.startCollect(); err != nil {
+		n.stopReplica()
+		n.stopSwarm()
+		h.Close()
+		return nil, err
+	}
 	return n, nil
 }
 
@@ -138,6 +145,7 @@ func (n *Node) Created() bool { return n.created }
 // Close stops the swarm and closes the home without serving (Serve
 // closes them itself).
 func (n *Node) Close() error {
+	n.stopCollect()
 	n.stopReplica()
 	n.stopSwarm()
 	return n.home.Close()
@@ -154,6 +162,7 @@ func (n *Node) Serve(ctx context.Context, ready func(url string)) error {
 	defer call.NewTriggers(n.home, []cdb.Identity{n.home.NodeKey()}, n.log).Start(ctx)()
 	defer n.stopSwarm()   // before the home: peers may be reading it
 	defer n.stopReplica() // before the swarm
+	defer n.stopCollect() // before sync and the swarm
 	addr := n.opts.API
 	if addr == "" {
 		addr = DefaultAPI

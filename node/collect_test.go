@@ -1,0 +1,210 @@
+package node
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/coalescent/coal/acl"
+	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/collect"
+	"github.com/coalescent/coal/module"
+	"github.com/coalescent/coal/trust"
+)
+
+// openNet opens n nodes on 127.0.0.1 with their networks (no mDNS).
+func openNet(t *testing.T, names ...string) []*Node {
+	t.Helper()
+	opts := Options{API: "127.0.0.1:0", NoMDNS: true, Listen: []string{"/ip4/127.0.0.1/tcp/0"}}
+	var out []*Node
+	for _, name := range names {
+		n, err := Open(filepath.Join(t.TempDir(), name), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { n.Close() })
+		if n.Collector() == nil || n.Trust() == nil {
+			t.Fatal("no collect service with a swarm")
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// shareCatalog lets anyone read n's catalog (/mod).
+func shareCatalog(t *testing.T, n *Node) {
+	t.Helper()
+	w, err := n.Home().World("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a acl.ACL
+	a.Grant(acl.Key(n.Home().NodeKey().Public32()), acl.All)
+	a.Grant(acl.Anyone, acl.Read)
+	raw, err := a.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Commit(context.Background(), n.Home().NodeKey(), []cdb.Op{{Kind: cdb.Put, Path: module.Dir + "/.acl", Raw: raw}}, "share the catalog"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func connect(t *testing.T, ctx context.Context, from, to *Node) {
+	t.Helper()
+	if _, err := from.Swarm().Connect(ctx, to.Swarm().Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func world(t *testing.T, n *Node) *cdb.World {
+	t.Helper()
+	w, err := n.Home().World("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func entries(t *testing.T, n *Node, name string) map[coda.ID]module.Entry {
+	t.Helper()
+	w := world(t, n)
+	ents, err := module.Catalog(w.As(n.Home().NodeKey().Public), coda.ID{}, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[coda.ID]module.Entry{}
+	for _, e := range ents {
+		out[e.ID] = e
+	}
+	return out
+}
+
+const circle = "geometry::circle"
+
+// TestCollectThreeNodes: A publishes the circle module; B discovers it
+// from A and verifies it; C collects from B and gets B's verify Results,
+// re-checks them (B is new to C: p = 1) and trusts B more; a liar D that
+// signs an evaluate Result with a false step count loses C's trust when
+// C re-checks it, and the false Result is not stored on C.
+func TestCollectThreeNodes(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ns := openNet(t, "a", "b", "c", "d")
+	a, b, c, d := ns[0], ns[1], ns[2], ns[3]
+	pub, err := module.Publish(ctx, world(t, a), a.Home().NodeKey(), filepath.Join("..", "examples", "modules", "circle"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shareCatalog(t, a)
+	connect(t, ctx, b, a)
+
+	// B discovers the module from A.
+	reps, err := b.CollectNow(ctx, a.Swarm().ID().String(), circle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := reps[0]
+	if r.Listed != len(pub.Entries) || r.Imported != len(pub.Entries) || !r.Full {
+		t.Fatalf("discover: listed %d, imported %d, full %v; want %d entries", r.Listed, r.Imported, r.Full, len(pub.Entries))
+	}
+	if got, want := entries(t, b, circle), entries(t, a, circle); len(got) != len(want) {
+		t.Fatalf("B holds %d entries, A %d", len(got), len(want))
+	}
+	// Again: nothing new.
+	if reps, err = b.CollectNow(ctx, a.Swarm().ID().String(), ""); err != nil || reps[0].Wanted != 0 {
+		t.Fatalf("a second collect wanted %d objects (err %v), want 0", reps[0].Wanted, err)
+	}
+
+	// B verifies: one signed Result per impl.
+	vr, err := module.Verify(ctx, world(t, b), b.Home().NodeKey(), circle, module.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vr.Impls) == 0 {
+		t.Fatal("verify reported no impl")
+	}
+	shareCatalog(t, b)
+	connect(t, ctx, c, b)
+
+	// C collects from B: A's objects, B's Results (re-checked: B is new).
+	reps, err = c.CollectNow(ctx, b.Swarm().ID().String(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = reps[0]
+	t.Logf("C from B: %+v", r)
+	if r.Results.Received != len(vr.Impls) || r.Results.Rechecked != len(vr.Impls) || r.Results.Agreed != len(vr.Impls) || r.Results.Stored != len(vr.Impls) {
+		t.Fatalf("C's results from B: %+v; want %d received, re-checked, agreed and stored", r.Results, len(vr.Impls))
+	}
+	bKey := b.Home().NodeKey().Public
+	if c.Trust().Score(bKey, trust.Verdicts) <= 0.5 || c.Trust().RecheckP(bKey, trust.Verdicts) >= 1 {
+		t.Fatalf("C's trust in B's verdicts: score %v, recheck p %v; want raised", c.Trust().Score(bKey, trust.Verdicts), c.Trust().RecheckP(bKey, trust.Verdicts))
+	}
+	if got, want := len(entries(t, c, circle)), len(entries(t, b, circle)); got != want {
+		t.Fatalf("C holds %d entries, B %d", got, want)
+	}
+
+	// D lies: it takes the module from A and signs an evaluate Result
+	// claiming 1 step for the first impl on every bench.
+	connect(t, ctx, d, a)
+	if _, err := d.CollectNow(ctx, a.Swarm().ID().String(), circle); err != nil {
+		t.Fatal(err)
+	}
+	var impl, iface coda.ID
+	var benches []coda.ID
+	for id, e := range entries(t, d, circle) {
+		switch e.Kind {
+		case module.KindImpl:
+			if impl.IsZero() || id.String() < impl.String() {
+				impl = id
+			}
+		case module.KindInterface:
+			iface = id
+		case module.KindBench:
+			benches = append(benches, id)
+		}
+	}
+	lie := &module.Result{Node: d.Home().NodeKey().Public, Interface: iface, Impl: impl, Kind: module.ResultEvaluate,
+		Subjects: benches, Pass: true, Steps: 1, Machine: "liar", Time: time.Now().UnixNano()}
+	if err := lie.Sign(d.Home().NodeKey()); err != nil {
+		t.Fatal(err)
+	}
+	obj, err := lie.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := module.Import(ctx, world(t, d), d.Home().NodeKey(), [][]byte{obj}); err != nil {
+		t.Fatal(err)
+	}
+	shareCatalog(t, d)
+	connect(t, ctx, c, d)
+	dKey := d.Home().NodeKey().Public
+	before := c.Trust().Score(dKey, trust.Scores)
+	reps, err = c.CollectNow(ctx, d.Swarm().ID().String(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = reps[0]
+	t.Logf("C from D: %+v", r)
+	if r.Results.Rechecked != 1 || r.Results.Disagreed != 1 || r.Results.Stored != 0 {
+		t.Fatalf("C's results from D: %+v; want the lie re-checked, found false, not stored", r.Results)
+	}
+	if after := c.Trust().Score(dKey, trust.Scores); after >= before || c.Trust().Counts(dKey, trust.Scores) {
+		t.Fatalf("C's trust in D's scores: %v → %v; want lowered", before, after)
+	}
+	if _, ok := entries(t, c, circle)[coda.Sum(obj)]; ok {
+		t.Fatal("the false Result is in C's catalog")
+	}
+	// The trust survives a restart of C's table.
+	tr, err := trust.Open(filepath.Join(c.Home().Dir(), trust.FileName), trust.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Score(dKey, trust.Scores) != c.Trust().Score(dKey, trust.Scores) {
+		t.Fatal("C's trust file does not hold D's score")
+	}
+	_ = collect.Protocol
+}

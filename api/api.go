@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/trust"
 )
 
 // TokenVerifier maps a bearer token to the identity it acts as. The node
@@ -40,4 +41,9 @@ type Options struct {
 	// Sync is the node's world sync (POST .../sync, peers in .../status).
 	// Nil: the sync route answers unavailable.
 	Sync Syncer
+	// Trust is the node's trust table (/v1/trust); nil: HOME/trust is
+	// opened per request. Collector is its module collect (/v1/collect);
+	// nil: that route answers unavailable.
+	Trust     *trust.Store
+	Collector Collector
 }

@@ -90,12 +90,14 @@ func apiHandler(n *node.Node) http.Handler {
 // apiOnly is package api's handler, everything under /v1.
 func apiOnly(n *node.Node) http.Handler {
 	return api.New(n.Home(), api.Options{
-		Tokens:  n.Tokens(),
-		Logger:  n.Logger(),
-		Metrics: n.Metrics(),
-		Version: Version,
-		Network: network(n),
-		Sync:    syncer(n),
+		Tokens:    n.Tokens(),
+		Logger:    n.Logger(),
+		Metrics:   n.Metrics(),
+		Version:   Version,
+		Network:   network(n),
+		Sync:      syncer(n),
+		Trust:     n.Trust(),    // internal/cli/collect.go
+		Collector: collector(n), // internal/cli/collect.go
 	})
 }
 

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/coalescent/coal/cdb"
-	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
 	"github.com/coalescent/coal/module/check"
@@ -106,28 +105,15 @@ type verifier struct {
 	ctx   context.Context
 	m     *module
 	steps uint64
-	base  struct {
-		st   tree.Store
-		root coda.ID
-	}
 }
 
 func newVerifier(ctx context.Context, m *module, steps uint64) (*verifier, error) {
-	v := &verifier{ctx: ctx, m: m, steps: steps}
-	st, root, err := synthetic(m.reg, nil)
-	if err != nil {
-		return nil, err
-	}
-	v.base.st, v.base.root = st, root
-	return v, nil
+	return &verifier{ctx: ctx, m: m, steps: steps}, nil
 }
 
 // run runs program prog at fn on input.
 func (v *verifier) run(prog []byte, fn string, input []byte) outcome {
-	if err := v.ctx.Err(); err != nil {
-		return outcome{err: errs.E(errs.Canceled, err)}
-	}
-	return evalIn(v.base.st, v.base.root, prog, fn, input, v.steps)
+	return runProgram(v.ctx, v.m.reg, prog, fn, input, nil, v.steps)
 }
 
 // runWith runs prog with extra paths in its tree (a predicate).

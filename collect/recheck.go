@@ -4,11 +4,10 @@ import (
 	"context"
 
 	"github.com/coalescent/coal/cdb"
-	"github.com/coalescent/coal/errs"
 	"github.com/coalescent/coal/module"
 )
 
-// recheck is module.Recheck (not yet in package module: see the report).
+// recheck is module.Recheck.
 func recheck(ctx context.Context, w *cdb.World, as cdb.Identity, r *module.Result) (bool, string, error) {
-	return false, "", errs.E(errs.Unavailable, "module.Recheck is not available yet")
+	return module.Recheck(ctx, w, as, r)
 }

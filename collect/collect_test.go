@@ -1,0 +1,271 @@
+package collect
+
+import (
+	"context"
+	"crypto/ed25519"
+	"io"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/coalescent/coal/acl"
+	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/cdb/store/memstore"
+	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
+	"github.com/coalescent/coal/module"
+	"github.com/coalescent/coal/relay"
+	"github.com/coalescent/coal/relay/relaytest"
+	"github.com/coalescent/coal/trust"
+)
+
+var bg = context.Background()
+
+type side struct {
+	home  *cdb.Home
+	host  host.Host
+	trust *trust.Store
+	svc   *Service
+
+	mu      sync.Mutex
+	invalid []peer.ID
+}
+
+func (s *side) punished() []peer.ID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]peer.ID(nil), s.invalid...)
+}
+
+// newSides makes n homes on a mocknet, connected, each with a Service
+// (trust seeded 1).
+func newSides(t *testing.T, n int) []*side {
+	t.Helper()
+	var homes []*cdb.Home
+	var keys []ed25519Priv
+	for i := range n {
+		h, err := cdb.Init(filepath.Join(t.TempDir(), string(rune('a'+i))), acl.With(cdb.Options{Store: memstore.New(), NoAudit: true}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { h.Close() })
+		priv, err := relay.NodeKey(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		homes = append(homes, h)
+		keys = append(keys, priv)
+	}
+	_, hosts := relaytest.NetOf(t, keys...)
+	var out []*side
+	for i, h := range homes {
+		s := &side{home: h, host: hosts[i], trust: trust.New(trust.Options{Seed: 1})}
+		svc, err := New(h, hosts[i], s.trust, Options{Catalog: Modules(), OnInvalid: func(p peer.ID, err error) {
+			s.mu.Lock()
+			s.invalid = append(s.invalid, p)
+			s.mu.Unlock()
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { svc.Close() })
+		s.svc = svc
+		out = append(out, s)
+	}
+	return out
+}
+
+func defaultWorld(t *testing.T, h *cdb.Home) *cdb.World {
+	t.Helper()
+	w, err := h.World("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func publish(t *testing.T, s *side) module.Published {
+	t.Helper()
+	p, err := module.Publish(bg, defaultWorld(t, s.home), s.home.NodeKey(), filepath.Join("..", "examples", "modules", "circle"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// grant lets who read dir of s's default world.
+func grant(t *testing.T, s *side, dir string, who acl.Who) {
+	t.Helper()
+	var a acl.ACL
+	a.Grant(acl.Key(s.home.NodeKey().Public32()), acl.All)
+	a.Grant(who, acl.Read)
+	raw, err := a.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := defaultWorld(t, s.home).Commit(bg, s.home.NodeKey(), []cdb.Op{{Kind: cdb.Put, Path: dir + "/.acl", Raw: raw}}, "grant"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReadView: the answerer lists and sends only what the asker may
+// read; a second collect is incremental.
+func TestReadView(t *testing.T) {
+	ss := newSides(t, 2)
+	a, b := ss[0], ss[1]
+	pub := publish(t, a)
+	r, err := b.svc.Collect(bg, a.host.ID(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Listed != 0 || r.Imported != 0 {
+		t.Fatalf("without a grant: listed %d, imported %d; want nothing", r.Listed, r.Imported)
+	}
+	grant(t, a, module.Dir, acl.Key(b.home.NodeKey().Public32()))
+	r, err = b.svc.Collect(bg, a.host.ID(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Full || r.Listed != len(pub.Entries) || r.Imported != len(pub.Entries) {
+		t.Fatalf("after the grant: full %v, listed %d, imported %d; want incremental, %d", r.Full, r.Listed, r.Imported, len(pub.Entries))
+	}
+	// Nothing new: an empty inventory.
+	r, err = b.svc.Collect(bg, a.host.ID(), "")
+	if err != nil || r.Listed != 0 || r.Full {
+		t.Fatalf("third collect: %+v, %v; want an empty incremental inventory", r, err)
+	}
+	// A discover is full.
+	r, err = b.svc.Collect(bg, a.host.ID(), "geometry::circle")
+	if err != nil || !r.Full || r.Listed != len(pub.Entries) || r.Wanted != 0 {
+		t.Fatalf("discover: %+v, %v; want full, %d listed, none wanted", r, err, len(pub.Entries))
+	}
+	if got := a.trust.Score(b.home.NodeKey().Public, trust.Objects); got != 0.5 {
+		t.Fatalf("the answerer's trust in the asker moved: %v", got)
+	}
+	if b.trust.Score(a.home.NodeKey().Public, trust.Objects) <= 0.5 {
+		t.Fatal("clean sessions did not raise the asker's objects trust in the answerer")
+	}
+}
+
+// TestDeny: a denied peer is not asked, and is refused when it asks.
+func TestDeny(t *testing.T) {
+	ss := newSides(t, 2)
+	a, b := ss[0], ss[1]
+	b.trust.SetPolicy(a.home.NodeKey().Public, trust.Deny)
+	if _, err := b.svc.Collect(bg, a.host.ID(), ""); !errs.Is(err, errs.Permission) {
+		t.Fatalf("collect from a denied peer: %v, want permission", err)
+	}
+	a.trust.SetPolicy(b.home.NodeKey().Public, trust.Deny)
+	b.trust.SetPolicy(a.home.NodeKey().Public, trust.Auto)
+	if _, err := b.svc.Collect(bg, a.host.ID(), ""); !errs.Is(err, errs.Permission) {
+		t.Fatalf("collect from a peer that denies us: %v, want permission", err)
+	}
+	if len(b.punished()) != 0 || len(a.punished()) != 0 {
+		t.Fatal("a refusal punished someone")
+	}
+	if reps := b.svc.CollectAll(bg, []peer.ID{a.host.ID()}, ""); len(reps) != 1 || reps[0].Error == "" {
+		t.Fatalf("CollectAll: %+v; want one failed report", reps)
+	}
+}
+
+// hostile serves collect on h with one entry and the object bytes obj
+// (whose id is claimed to be id).
+func hostile(h host.Host, id coda.ID, obj []byte) {
+	h.SetStreamHandler(protocol.ID(Protocol), func(st network.Stream) {
+		c := relay.Accept(bg, st, []coda.ID{invSchema.ID, objSchema.ID, refuseSchema.ID}, schemaReg, relay.Options{})
+		defer c.Close()
+		if _, _, err := c.Recv(); err != nil {
+			return
+		}
+		c.Send(invSchema, Inventory{Head: id, Full: true, Entries: []Item{{Kind: KindSpec, Module: "x", ID: id}}}.value())
+		for {
+			if _, _, err := c.Recv(); err != nil {
+				break
+			}
+		}
+		c.Send(objSchema, Object{Data: obj}.value())
+		c.CloseWrite()
+		io.Copy(io.Discard, st)
+	})
+}
+
+// TestHostile: an object that does not hash to its id, or that hashes
+// right but is no valid module object, makes the sender invalid: the
+// asker punishes it, lowers its objects trust and stores nothing.
+func TestHostile(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		id   func(obj []byte) coda.ID
+		kind errs.Kind
+	}{
+		{"wrong hash", func([]byte) coda.ID { return coda.Sum([]byte("another")) }, errs.Corrupt},
+		{"not a module object", coda.Sum, errs.Invalid},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ss := newSides(t, 2)
+			a, b := ss[0], ss[1]
+			obj := append(make([]byte, 32), 1, 2, 3)
+			hostile(a.host, c.id(obj), obj)
+			_, err := b.svc.Collect(bg, a.host.ID(), "")
+			if !errs.Is(err, c.kind) {
+				t.Fatalf("collect: %v, want %v", err, c.kind)
+			}
+			if p := b.punished(); len(p) != 1 || p[0] != a.host.ID() {
+				t.Fatalf("punished %v, want the hostile peer", p)
+			}
+			if got := b.trust.Score(a.home.NodeKey().Public, trust.Objects); got >= 0.5 {
+				t.Fatalf("objects score of the hostile peer %v, want below 0.5", got)
+			}
+			ents, err := module.Catalog(defaultWorld(t, b.home).As(b.home.NodeKey().Public), coda.ID{}, "")
+			if err != nil || len(ents) != 0 {
+				t.Fatalf("the asker's catalog: %v, %v; want empty", ents, err)
+			}
+		})
+	}
+}
+
+// TestOpinions: the answerer's own evidence rides along and is merged,
+// weighted by the asker's score of the answerer.
+func TestOpinions(t *testing.T) {
+	ss := newSides(t, 2)
+	a, b := ss[0], ss[1]
+	x := ed25519Pub(t, 7)
+	for range 5 {
+		a.trust.Record(x, trust.Verdicts, true)
+	}
+	// b has no evidence about a yet: the opinion weighs nothing.
+	if _, err := b.svc.Collect(bg, a.host.ID(), ""); err != nil {
+		t.Fatal(err)
+	}
+	if b.trust.RecheckP(x, trust.Verdicts) != 1 {
+		t.Fatal("a stranger's opinion counted")
+	}
+	for range 3 {
+		b.trust.Record(a.home.NodeKey().Public, trust.Verdicts, true)
+	}
+	r, err := b.svc.Collect(bg, a.host.ID(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Opinions != 1 {
+		t.Fatalf("%d opinions received, want 1", r.Opinions)
+	}
+	if p := b.trust.RecheckP(x, trust.Verdicts); p >= 1 {
+		t.Fatalf("x's recheck p %v after a trusted peer vouched", p)
+	}
+
+}
+
+type ed25519Priv = ed25519.PrivateKey
+
+func ed25519Pub(t *testing.T, b byte) ed25519.PublicKey {
+	t.Helper()
+	seed := make([]byte, 32)
+	seed[0] = b
+	return ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+}

@@ -1,10 +1,15 @@
 package collect
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
+	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -268,4 +273,174 @@ func ed25519Pub(t *testing.T, b byte) ed25519.PublicKey {
 	seed := make([]byte, 32)
 	seed[0] = b
 	return ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+}
+
+// copyModule copies the circle example to dir with its interface named
+// name.
+func copyModule(t testing.TB, dir, name string) {
+	t.Helper()
+	src := filepath.Join("..", "examples", "modules", "circle")
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		to := filepath.Join(dir, rel)
+		if d.IsDir() {
+			return os.MkdirAll(to, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if rel == "interface.json" {
+			b = bytes.Replace(b, []byte(`"geometry::circle"`), []byte(strconv.Quote(name)), 1)
+		}
+		return os.WriteFile(to, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// BenchmarkCollect: one node collects N modules (the circle example
+// under N names: 15 objects each) from another over the mocknet, from
+// an empty catalog. Reports objects and bytes per collect.
+func BenchmarkCollect(b *testing.B) {
+	for _, n := range []int{1, 10, 50} {
+		b.Run(fmt.Sprintf("modules=%d", n), func(b *testing.B) {
+			src := newBenchSide(b, "src")
+			for i := range n {
+				dir := filepath.Join(b.TempDir(), fmt.Sprint(i))
+				copyModule(b, dir, fmt.Sprintf("bench::circle_%d", i))
+				if _, err := module.Publish(bg, defaultWorldB(b, src), src.NodeKey(), dir); err != nil {
+					b.Fatal(err)
+				}
+			}
+			grantB(b, src)
+			var objs int
+			var nbytes int64
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				dst := newBenchSide(b, "dst")
+				ss := servicesB(b, src, dst)
+				b.StartTimer()
+				r, err := ss[1].Collect(bg, ss[0].h.ID(), "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				if r.Imported == 0 {
+					b.Fatal("nothing imported")
+				}
+				objs, nbytes = r.Objects, r.Bytes
+				b.StopTimer()
+				ss[0].Close()
+				ss[1].Close()
+				dst.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(objs), "objects/op")
+			b.ReportMetric(float64(nbytes), "wire-B/op")
+		})
+	}
+}
+
+func newBenchSide(b *testing.B, name string) *cdb.Home {
+	h, err := cdb.Init(filepath.Join(b.TempDir(), name), acl.With(cdb.Options{NoAudit: true}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Close() })
+	return h
+}
+
+func defaultWorldB(b *testing.B, h *cdb.Home) *cdb.World {
+	w, err := h.World("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return w
+}
+
+func grantB(b *testing.B, h *cdb.Home) {
+	var a acl.ACL
+	a.Grant(acl.Key(h.NodeKey().Public32()), acl.All)
+	a.Grant(acl.Anyone, acl.Read)
+	raw, err := a.Encode()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := defaultWorldB(b, h).Commit(bg, h.NodeKey(), []cdb.Op{{Kind: cdb.Put, Path: module.Dir + "/.acl", Raw: raw}}, "grant"); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func servicesB(b *testing.B, homes ...*cdb.Home) []*Service {
+	var keys []ed25519.PrivateKey
+	for _, h := range homes {
+		k, err := relay.NodeKey(h)
+		if err != nil {
+			b.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	_, hosts := relaytest.NetOf(b, keys...)
+	var out []*Service
+	for i, h := range homes {
+		s, err := New(h, hosts[i], trust.New(trust.Options{Seed: 1}), Options{Catalog: Modules()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// BenchmarkImportLocal is BenchmarkCollect's baseline: the same objects
+// given to module.Import on the same machine, without the protocol.
+func BenchmarkImportLocal(b *testing.B) {
+	for _, n := range []int{1, 10, 50} {
+		b.Run(fmt.Sprintf("modules=%d", n), func(b *testing.B) {
+			src := newBenchSide(b, "src")
+			for i := range n {
+				dir := filepath.Join(b.TempDir(), fmt.Sprint(i))
+				copyModule(b, dir, fmt.Sprintf("bench::circle_%d", i))
+				if _, err := module.Publish(bg, defaultWorldB(b, src), src.NodeKey(), dir); err != nil {
+					b.Fatal(err)
+				}
+			}
+			w := defaultWorldB(b, src)
+			ents, err := module.Catalog(w.As(src.NodeKey().Public), coda.ID{}, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			seen := map[coda.ID]bool{}
+			var objs [][]byte
+			for _, e := range ents {
+				if seen[e.ID] || e.Kind > module.KindResult {
+					continue
+				}
+				seen[e.ID] = true
+				it, err := w.Get(coda.ID{}, e.Path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				objs = append(objs, it.Raw)
+			}
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				dst := newBenchSide(b, "dst")
+				b.StartTimer()
+				if _, err := module.Import(bg, defaultWorldB(b, dst), dst.NodeKey(), objs); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				dst.Close()
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(len(objs)), "objects/op")
+		})
+	}
 }

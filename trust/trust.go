@@ -574,3 +574,14 @@ func (s *Store) saveLocked() error {
 	}
 	return nil
 }
+
+// Trusts is Counts with the kind by name (objects, verdicts, scores), in
+// the shape of module.Options.Trust: pass s.Trusts to module.Evaluate,
+// Show and Build so a peer's verdicts count as this table says.
+func (s *Store) Trusts(node ed25519.PublicKey, kind string) bool {
+	k, err := ParseKind(kind)
+	if err != nil {
+		return false
+	}
+	return s.Counts(node, k)
+}

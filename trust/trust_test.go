@@ -285,3 +285,16 @@ func keyText(p ed25519.PublicKey) string {
 	r.SetPolicy(p, Auto)
 	return r.List()[0].Key[len("ed25519:"):]
 }
+
+func TestTrusts(t *testing.T) {
+	s := New(Options{Seed: 1})
+	p := key(1)
+	s.SetPolicy(p, Allow)
+	if !s.Trusts(p, "verdicts") || !s.Trusts(p, "scores") || s.Trusts(p, "nonsense") {
+		t.Fatal("Trusts does not follow Counts by kind name")
+	}
+	s.SetPolicy(p, Auto)
+	if s.Trusts(p, "verdicts") {
+		t.Fatal("a peer without evidence is trusted")
+	}
+}

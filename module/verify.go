@@ -448,7 +448,12 @@ func (v *verifier) crossCheck(states []*implState, n, budget int, node string) *
 		majority := func(x []byte, count bool) ([]byte, map[*implState][]byte) {
 			outs := map[*implState][]byte{}
 			tally := map[string]int{}
+			running := 0
 			for _, st := range live {
+				if st.fail != nil {
+					continue
+				}
+				running++
 				o := v.implRun(st.impl, fn, x)
 				if count {
 					st.add(o)
@@ -458,8 +463,11 @@ func (v *verifier) crossCheck(states []*implState, n, budget int, node string) *
 					tally[string(o.output)]++
 				}
 			}
+			if running < 3 {
+				return nil, outs
+			}
 			for out, c := range tally {
-				if 2*c > len(live) {
+				if 2*c > running {
 					return []byte(out), outs
 				}
 			}
@@ -488,7 +496,7 @@ func (v *verifier) crossCheck(states []*implState, n, budget int, node string) *
 					small, w, o = x, want, outs
 				}
 				st.fail = &Failure{Function: fn.Name, Input: small, Expected: w, Got: o[st],
-					Reason: fmt.Sprintf("cross-check input %d: the output differs from the majority of %d impls (shrunk)", i, len(live))}
+					Reason: fmt.Sprintf("cross-check input %d: the output differs from the majority of the impls (shrunk)", i)}
 				if spec == nil {
 					spec = &Spec{Interface: v.m.ifaceID, Name: "found by verify on " + node}
 				}

@@ -1,11 +1,11 @@
 package module
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
@@ -163,7 +163,7 @@ func Catalog(v *cdb.View, rev coda.ID, name string) ([]Entry, error) {
 		if a.Kind != b.Kind {
 			return a.Kind < b.Kind
 		}
-		return strings.Compare(a.ID.String(), b.ID.String()) < 0
+		return bytes.Compare(a.ID[:], b.ID[:]) < 0
 	})
 	return out, nil
 }
@@ -268,7 +268,7 @@ func sortedIDs[V any](m map[coda.ID]V) []coda.ID {
 	for id := range m {
 		out = append(out, id)
 	}
-	slices.SortFunc(out, func(a, b coda.ID) int { return strings.Compare(a.String(), b.String()) })
+	slices.SortFunc(out, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
 	return out
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/coalescent/coal/cdb"
@@ -122,7 +121,7 @@ func rank(rs []ImplReport) {
 		if rs[i].Steps != rs[j].Steps {
 			return rs[i].Steps < rs[j].Steps
 		}
-		return strings.Compare(rs[i].Impl.String(), rs[j].Impl.String()) < 0
+		return bytes.Compare(rs[i].Impl[:], rs[j].Impl[:]) < 0
 	})
 	for i := range rs {
 		rs[i].Rank = i + 1

@@ -2,6 +2,7 @@ package module_test
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/coalescent/coal/cdb"
@@ -72,6 +73,11 @@ func TestVerifyCircle(t *testing.T) {
 		}
 		c := circles(t, w, r.Failure.Input)
 		t.Logf("%s: counterexample %v: %s", n, c, r.Failure.Reason)
+		// docs/modules.md §13 names them: shrinking is deterministic.
+		want := map[string][]float64{"cheat": {0, 0, 0, 0, 0, 1}, "sloppy": {2, 0, 2, 0, 0, 0}}[n]
+		if !slices.Equal(c, want) {
+			t.Errorf("%s: counterexample %v, want %v", n, c, want)
+		}
 		// Shrunk: every number an integer of few digits.
 		for _, x := range c {
 			if x != float64(int(x)) || x > 40 || x < -40 {

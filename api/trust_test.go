@@ -1,0 +1,90 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/coalescent/coal/acl"
+	"github.com/coalescent/coal/api"
+	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/collect"
+	"github.com/coalescent/coal/trust"
+)
+
+type fakeCollector struct{ peer, module string }
+
+func (f *fakeCollector) CollectNow(_ context.Context, peer, module string) ([]collect.Report, error) {
+	f.peer, f.module = peer, module
+	return []collect.Report{{Peer: "12D3KooWpeer", Key: "ed25519:k", Listed: 3, Objects: 2, Imported: 2,
+		Results: collect.ResultsReport{Received: 1, Rechecked: 1, Disagreed: 1}}}, nil
+}
+
+// TestTrustAndCollect: the trust table through the API (without a node's
+// table: HOME/trust), by node key and by peer id; collect through a
+// Collector; both the node key's only; collect unavailable without one.
+func TestTrustAndCollect(t *testing.T) {
+	h, err := cdb.Init(t.TempDir(), acl.With(cdb.Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	bob, err := h.NewKey("bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := api.Options{Tokens: tokens{"node": h.NodeKey(), "bob": bob}, Version: "test"}
+	srv := httptest.NewServer(api.New(h, opts))
+	t.Cleanup(srv.Close)
+	e := &env{t: t, h: h, srv: srv, bob: bob, opts: opts}
+
+	if r := e.do("node", "GET", "/v1/trust", "", nil); r.status != 200 || strings.TrimSpace(string(r.body)) != "[]" {
+		t.Fatalf("GET /v1/trust: %d %s, want []", r.status, r.body)
+	}
+	r := e.do("node", "PUT", "/v1/trust/"+bob.Key(), "", []byte(`{"policy":"deny"}`))
+	var row api.TrustPeer
+	if err := json.Unmarshal(r.body, &row); err != nil || r.status != 200 || row.Policy != "deny" || row.Key != bob.Key() || len(row.Kinds) != 3 {
+		t.Fatalf("PUT trust: %d %s", r.status, r.body)
+	}
+	tr, err := trust.Open(h.Dir()+"/"+trust.FileName, trust.Options{})
+	if err != nil || tr.Policy(bob.Public) != trust.Deny {
+		t.Fatalf("HOME/trust after PUT: %v", err)
+	}
+	r = e.do("node", "PUT", "/v1/trust/"+row.Peer, "", []byte(`{"policy":"allow"}`))
+	if r.status != 200 || !strings.Contains(string(r.body), `"policy":"allow"`) {
+		t.Fatalf("PUT trust by peer id: %d %s", r.status, r.body)
+	}
+	for _, c := range []struct{ path, body, want string }{
+		{"/v1/trust/nobody", `{"policy":"deny"}`, "bad peer"},
+		{"/v1/trust/" + bob.Key(), `{"policy":"maybe"}`, "unknown policy"},
+	} {
+		if r := e.do("node", "PUT", c.path, "", []byte(c.body)); r.status != 400 || !strings.Contains(string(r.body), c.want) {
+			t.Errorf("PUT %s %s: %d %s, want 400 %q", c.path, c.body, r.status, r.body, c.want)
+		}
+	}
+	if r := e.do("bob", "GET", "/v1/trust", "", nil); r.status != 403 {
+		t.Errorf("bob's GET /v1/trust: %d, want 403", r.status)
+	}
+	if r := e.do("node", "POST", "/v1/collect", "", []byte(`{}`)); r.status != 503 {
+		t.Errorf("POST /v1/collect without a collector: %d %s, want 503", r.status, r.body)
+	}
+
+	fc := &fakeCollector{}
+	opts.Collector = fc
+	srv2 := httptest.NewServer(api.New(h, opts))
+	t.Cleanup(srv2.Close)
+	e2 := &env{t: t, h: h, srv: srv2, bob: bob, opts: opts}
+	r = e2.do("node", "POST", "/v1/collect", "", []byte(`{"peer":"12D3KooWpeer","module":"geometry::circle"}`))
+	var rep api.CollectReport
+	if err := json.Unmarshal(r.body, &rep); err != nil || r.status != 200 {
+		t.Fatalf("POST collect: %d %s %v", r.status, r.body, err)
+	}
+	if fc.peer != "12D3KooWpeer" || fc.module != "geometry::circle" || rep.Module != "geometry::circle" || len(rep.Peers) != 1 || rep.Peers[0].Results.Disagreed != 1 || rep.Peers[0].Imported != 2 {
+		t.Errorf("POST collect: %+v (asked %q %q)", rep, fc.peer, fc.module)
+	}
+	if r := e2.do("bob", "POST", "/v1/collect", "", []byte(`{}`)); r.status != 403 {
+		t.Errorf("bob's POST /v1/collect: %d, want 403", r.status)
+	}
+}

@@ -259,7 +259,11 @@ func (s *Service) serve(ctx context.Context, c *relay.Conn, remote peer.ID, key 
 	}
 	inv := Inventory{Head: head, Full: true}
 	if !ask.Since.IsZero() && ask.Module == "" {
-		if old, err := s.opts.Catalog.Entries(v, ask.Since, ""); err == nil {
+		// since must be a commit of this world (the asker had it from us as a head); else
+		// the answer is full.
+		if _, err := w.LoadCommit(ask.Since); err != nil {
+			// full
+		} else if old, err := s.opts.Catalog.Entries(v, ask.Since, ""); err == nil {
 			inv.Full = false
 			had := make(map[string]bool, len(old))
 			for _, e := range old {

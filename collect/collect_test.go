@@ -444,3 +444,19 @@ func BenchmarkImportLocal(b *testing.B) {
 		})
 	}
 }
+
+// TestUnknownSince: an Ask whose since the answerer does not know gets
+// the full catalog, marked full.
+func TestUnknownSince(t *testing.T) {
+	ss := newSides(t, 2)
+	a, b := ss[0], ss[1]
+	pub := publish(t, a)
+	grant(t, a, module.Dir, acl.Anyone)
+	b.svc.mu.Lock()
+	b.svc.since[a.host.ID()] = coda.Sum([]byte("no such commit"))
+	b.svc.mu.Unlock()
+	r, err := b.svc.Collect(bg, a.host.ID(), "")
+	if err != nil || !r.Full || r.Listed != len(pub.Entries) {
+		t.Fatalf("collect with an unknown since: %+v, %v; want full, %d listed", r, err, len(pub.Entries))
+	}
+}

@@ -268,7 +268,7 @@ func TestOpinions(t *testing.T) {
 
 type ed25519Priv = ed25519.PrivateKey
 
-func ed25519Pub(t *testing.T, b byte) ed25519.PublicKey {
+func ed25519Pub(t testing.TB, b byte) ed25519.PublicKey {
 	t.Helper()
 	seed := make([]byte, 32)
 	seed[0] = b

@@ -13,11 +13,13 @@ import (
 )
 
 // Generation limits (SPEC.md §2): below level softDepth, and once the
-// generator has made fuel values, containers are drawn minimal (empty,
-// absent, the cheapest variant), so recursive schemas stay finite.
+// generator has spent its fuel (one a value, one a byte of strings and
+// bytes), containers are drawn minimal (empty, absent, the cheapest
+// variant) and lists and maps end early, so values stay small and
+// recursive schemas finite.
 const (
 	softDepth = 16
-	fuel      = 1024
+	fuel      = 4096
 )
 
 // NewRand returns the generator every node uses for a seed: math/rand/v2's
@@ -116,6 +118,7 @@ func (g *generator) value(t *coda.Type, path string, depth int) (coda.Value, err
 			}
 			b = utf8.AppendRune(b, c)
 		}
+		g.fuel -= len(b)
 		return coda.String(string(b)), nil
 	case coda.KindBytes:
 		n := g.upTo(uint64(g.lim.length(path)))
@@ -123,12 +126,14 @@ func (g *generator) value(t *coda.Type, path string, depth int) (coda.Value, err
 		for i := range b {
 			b[i] = byte(g.below(256))
 		}
+		g.fuel -= len(b)
 		return coda.Bytes(b), nil
 	case coda.KindFixedBytes:
 		b := make([]byte, t.N)
 		for i := range b {
 			b[i] = byte(g.below(256))
 		}
+		g.fuel -= len(b)
 		return coda.FixedBytes(b), nil
 	case coda.KindLink:
 		var id coda.ID
@@ -141,13 +146,16 @@ func (g *generator) value(t *coda.Type, path string, depth int) (coda.Value, err
 		if !minimal && g.cost.typeCost(t.Elem) < inf {
 			n = g.upTo(uint64(g.lim.length(path)))
 		}
-		elems := make([]coda.Value, n)
-		for i := range elems {
+		var elems []coda.Value
+		for range n {
+			if g.fuel < 0 {
+				break // out of fuel: the list ends here
+			}
 			v, err := g.value(t.Elem, path, depth+1)
 			if err != nil {
 				return coda.Value{}, err
 			}
-			elems[i] = v
+			elems = append(elems, v)
 		}
 		return coda.List(elems...), nil
 	case coda.KindMap:
@@ -158,6 +166,9 @@ func (g *generator) value(t *coda.Type, path string, depth int) (coda.Value, err
 		var ents []coda.MapEntry
 	entries:
 		for range n {
+			if g.fuel < 0 {
+				break
+			}
 			key, err := g.value(t.Key, path, depth+1)
 			if err != nil {
 				return coda.Value{}, err

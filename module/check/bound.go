@@ -88,7 +88,38 @@ func compileBounds(s *coda.Schema, bounds []Bound) (limits, error) {
 		}
 		l[b.Field] = cur
 	}
+	// Every prefix of a bound's path is a key too (with no bound of its
+	// own), so that child can stop building paths no bound can match.
+	for f := range l {
+		for i := range len(f) {
+			if f[i] == '.' {
+				if _, ok := l[f[:i]]; !ok {
+					l[f[:i]] = limit{}
+				}
+			}
+		}
+	}
+	if _, ok := l[""]; !ok {
+		l[""] = limit{}
+	}
 	return l, nil
+}
+
+// noPath is the path of values below which no bound applies: paths are
+// only built while they can still match one.
+const noPath = "\x00"
+
+// child is the path of seg inside path, or noPath if no bound is at or
+// below it.
+func (l limits) child(path, seg string) string {
+	if path == noPath {
+		return noPath
+	}
+	p := join(path, seg)
+	if _, ok := l[p]; ok {
+		return p
+	}
+	return noPath
 }
 
 func splitPath(p string) []string {

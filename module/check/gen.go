@@ -210,7 +210,7 @@ func (g *generator) value(t *coda.Type, path string, depth int) (coda.Value, err
 			if v.Payload == nil {
 				return coda.Enum(v.Tag), nil
 			}
-			p, err := g.value(v.Payload, join(path, v.Name), depth+1)
+			p, err := g.value(v.Payload, g.lim.child(path, v.Name), depth+1)
 			if err != nil {
 				return coda.Value{}, err
 			}
@@ -219,7 +219,7 @@ func (g *generator) value(t *coda.Type, path string, depth int) (coda.Value, err
 		fields := make([]coda.Value, len(s.Fields))
 		for i := range s.Fields {
 			f := &s.Fields[i]
-			v, err := g.value(&f.Type, join(path, f.Name), depth+1)
+			v, err := g.value(&f.Type, g.lim.child(path, f.Name), depth+1)
 			if err != nil {
 				return coda.Value{}, err
 			}
@@ -275,7 +275,9 @@ func (g *generator) float(k coda.Kind, path string) (coda.Value, error) {
 	}
 	uniform := func() float64 {
 		u := g.unit()
-		return min(max(lo*(1-u)+hi*u, lo), hi)
+		// The conversions round each product: no fused multiply-add, so
+		// every platform draws the same floats.
+		return min(max(float64(lo*(1-u))+float64(hi*u), lo), hi)
 	}
 	var x float64
 	switch c := g.below(8); c {

@@ -97,12 +97,12 @@ func (sh *shrinker) node(t *coda.Type, path string, v coda.Value) *node {
 			n.tag = v.Tag()
 			if p, ok := v.Payload(); ok {
 				vr, _ := s.VariantByTag(n.tag)
-				n.kids = []*node{sh.node(vr.Payload, join(path, vr.Name), p)}
+				n.kids = []*node{sh.node(vr.Payload, sh.lim.child(path, vr.Name), p)}
 			}
 			break
 		}
 		for i := range s.Fields {
-			n.kids = append(n.kids, sh.node(&s.Fields[i].Type, join(path, s.Fields[i].Name), v.Index(i)))
+			n.kids = append(n.kids, sh.node(&s.Fields[i].Type, sh.lim.child(path, s.Fields[i].Name), v.Index(i)))
 		}
 	default:
 		n.leaf = v
@@ -340,7 +340,7 @@ func (sh *shrinker) candidatesTo(n *node, yield func(*node) bool) {
 			}
 			c := &node{t: n.t, path: n.path, tag: v.Tag}
 			if v.Payload != nil {
-				p := sh.minimal(v.Payload, join(n.path, v.Name), 1)
+				p := sh.minimal(v.Payload, sh.lim.child(n.path, v.Name), 1)
 				if p == nil {
 					continue
 				}
@@ -418,7 +418,7 @@ func (sh *shrinker) minimal(t *coda.Type, path string, depth int) *node {
 			v := sh.cost.cheapest(s)
 			n.tag = v.Tag
 			if v.Payload != nil {
-				p := sh.minimal(v.Payload, join(path, v.Name), depth+1)
+				p := sh.minimal(v.Payload, sh.lim.child(path, v.Name), depth+1)
 				if p == nil {
 					return nil
 				}
@@ -427,7 +427,7 @@ func (sh *shrinker) minimal(t *coda.Type, path string, depth int) *node {
 			break
 		}
 		for i := range s.Fields {
-			f := sh.minimal(&s.Fields[i].Type, join(path, s.Fields[i].Name), depth+1)
+			f := sh.minimal(&s.Fields[i].Type, sh.lim.child(path, s.Fields[i].Name), depth+1)
 			if f == nil {
 				return nil
 			}

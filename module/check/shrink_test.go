@@ -187,3 +187,29 @@ func TestShrinkBudgetAndDeterminism(t *testing.T) {
 		t.Errorf("garbage input changed")
 	}
 }
+
+// BenchmarkShrink shrinks a random All against a predicate on one deep
+// field, counting the predicate's calls.
+func BenchmarkShrink(b *testing.B) {
+	reg, s := compile(b, allTypes)
+	var ins [][]byte
+	for seed := range uint64(16) {
+		obj, err := Generate(NewRand(seed), s, reg, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ins = append(ins, obj)
+	}
+	calls := 0
+	fails := func(obj []byte) bool {
+		calls++
+		_, v, err := coda.DecodeObject(obj, coda.DecodeOptions{Resolver: reg})
+		return err == nil && v.Index(10).AsFloat() > 10 // f64 > 10
+	}
+	i := 0
+	for b.Loop() {
+		Shrink(ins[i%len(ins)], s, reg, nil, fails, 1000)
+		i++
+	}
+	b.ReportMetric(float64(calls)/float64(b.N), "calls/shrink")
+}

@@ -205,6 +205,9 @@ func (g *generator) value(t *coda.Type, path string, depth int) (coda.Value, err
 				v = g.cost.cheapest(s)
 			} else {
 				fin := g.cost.finite(s)
+				if len(fin) == 0 {
+					return coda.Value{}, errs.E(errs.Invalid, errs.Path(path), fmt.Sprintf("check: enum %s has no finite value", schemaName(s)))
+				}
 				v = fin[g.below(uint64(len(fin)))]
 			}
 			if v.Payload == nil {
@@ -340,10 +343,13 @@ type costTable map[*coda.Schema]int
 const inf = math.MaxInt32
 
 // costs computes the cost table of the schemas reachable from s and checks
-// that s has finite values and holds no `any`.
+// that s has finite values and holds no `any`. When that check fails the
+// table is returned with the error (Shrink still uses it); when a
+// reference is unresolved there is no table.
 func costs(s *coda.Schema) (costTable, error) {
 	c := costTable{}
 	var order []*coda.Schema
+	var anyAt error // the first any met
 	var visit func(t *coda.Type, path string, depth int) error
 	visit = func(t *coda.Type, path string, depth int) error {
 		if t == nil || depth > 4*coda.DefaultMaxDepth {
@@ -351,7 +357,10 @@ func costs(s *coda.Schema) (costTable, error) {
 		}
 		switch t.Kind {
 		case coda.KindAny:
-			return errs.E(errs.Invalid, errs.Path(path), fmt.Sprintf("check: values of type any are not generated (at %q): give the function a typed input", path))
+			if anyAt == nil {
+				anyAt = errs.E(errs.Invalid, errs.Path(path), fmt.Sprintf("check: values of type any are not generated (at %q): give the function a typed input", path))
+			}
+			return nil
 		case coda.KindList, coda.KindOptional, coda.KindLink:
 			if t.Kind == coda.KindLink {
 				return nil // a link's target is not part of the value
@@ -399,8 +408,11 @@ func costs(s *coda.Schema) (costTable, error) {
 			}
 		}
 	}
+	if anyAt != nil {
+		return c, anyAt
+	}
 	if c[s] >= inf {
-		return nil, errs.E(errs.Invalid, fmt.Sprintf("check: schema %s has no finite value (every value of it contains another)", schemaName(s)))
+		return c, errs.E(errs.Invalid, fmt.Sprintf("check: schema %s has no finite value (every value of it contains another)", schemaName(s)))
 	}
 	return c, nil
 }

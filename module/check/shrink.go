@@ -30,9 +30,9 @@ func Shrink(input []byte, s *coda.Schema, reg *coda.Registry, bounds []Bound, fa
 	if err != nil {
 		return input
 	}
-	c, err := costs(s)
-	if err != nil {
-		c = nil // an `any` inside: shrink what can be shrunk, never build minimal values of it
+	c, _ := costs(s) // with an `any` inside, the table still serves the rest
+	if c == nil {
+		return input // an unresolved reference
 	}
 	var opts coda.DecodeOptions
 	if reg != nil {
@@ -324,7 +324,7 @@ func (sh *shrinker) candidatesTo(n *node, yield func(*node) bool) {
 		}
 	case coda.KindRef, coda.KindRec:
 		s := n.t.Schema
-		if s.Kind != coda.KindEnum || sh.cost == nil {
+		if s.Kind != coda.KindEnum {
 			break
 		}
 		for i := range s.Variants {
@@ -411,7 +411,7 @@ func (sh *shrinker) minimal(t *coda.Type, path string, depth int) *node {
 	case coda.KindList, coda.KindMap, coda.KindOptional:
 	case coda.KindRef, coda.KindRec:
 		s := t.Schema
-		if sh.cost == nil || sh.cost.typeCost(t) >= inf {
+		if sh.cost.typeCost(t) >= inf {
 			return nil
 		}
 		if s.Kind == coda.KindEnum {

@@ -213,3 +213,20 @@ func BenchmarkShrink(b *testing.B) {
 	}
 	b.ReportMetric(float64(calls)/float64(b.N), "calls/shrink")
 }
+
+// TestShrinkAny: Generate refuses `any`, but Shrink takes inputs holding
+// one (a spec case) and shrinks around it.
+func TestShrinkAny(t *testing.T) {
+	reg, s := compile(t, `schema A { x: any  o: optional<any>  n: i64 } schema B { b: u8 }`)
+	bs, _ := reg.Lookup("B")
+	in := encodeT(t, s, coda.Struct(coda.AnyOf(bs, coda.Struct(coda.U8(7))), coda.Some(coda.AnyOf(bs, coda.Struct(coda.U8(9)))), coda.I64(-5000)))
+	calls := 0
+	got := Shrink(in, s, reg, nil, pred(t, reg, &calls, func(v coda.Value) bool { return v.Index(2).AsInt() < -100 }), 500)
+	v := decodeT(t, reg, got)
+	if v.Index(1).IsSome() || v.Index(2).AsInt() != -101 {
+		t.Errorf("shrunk to %v, want the optional absent and n = -101", v)
+	}
+	if p, _ := v.Index(0).Payload(); p.Index(0).AsUint() != 7 {
+		t.Errorf("the any changed: %v", v.Index(0))
+	}
+}

@@ -107,9 +107,6 @@ func (s *server) modPublish(w http.ResponseWriter, r *http.Request, c *call) err
 	if base == "" || base == "." || base == ".." || strings.ContainsAny(base, `/\`) || strings.ContainsRune(base, 0) {
 		return errs.E(errs.Invalid, fmt.Sprintf("dir: want the DIR's base name, got %q", base))
 	}
-	if len(req.Files) == 0 {
-		return errs.E(errs.Invalid, "files: none (want interface.json and the files it names)")
-	}
 	tmp, err := os.MkdirTemp("", "coal-publish-")
 	if err != nil {
 		return errs.E(errs.Internal, err)

@@ -342,7 +342,11 @@ func reportOf(wd *cdb.World, rep module.Report) ModuleReport {
 	var reg *coda.Registry
 	for _, x := range rep.Impls {
 		ir := ModuleImplReport{Impl: x.Impl, Name: x.Name, Pass: x.Pass, Runs: x.Runs, Steps: x.Steps, Wall: x.Wall,
-			Result: x.Result, Rank: x.Rank, Skipped: x.Skipped}
+			Rank: x.Rank, Skipped: x.Skipped}
+		if !x.Result.IsZero() {
+			id := x.Result
+			ir.Result = &id
+		}
 		if f := x.Failure; f != nil {
 			if reg == nil {
 				reg, _ = wd.Schemas(coda.ID{})

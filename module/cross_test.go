@@ -45,7 +45,10 @@ func circleCopy(t *testing.T, files map[string]string) string {
 func TestCrossCheck(t *testing.T) {
 	h, w := newHome(t)
 	me := h.NodeKey()
-	if _, err := module.Publish(ctx, w, me, circleCopy(t, nil)); err != nil {
+	given := `{"function": "intersects", "inputs": [
+		{"a": {"radius": 1, "center_x": 0, "center_y": 0}, "b": {"radius": 1, "center_x": 3, "center_y": 0}},
+		{"a": {"radius": 2, "center_x": 0, "center_y": 0}, "b": {"radius": 1, "center_x": 3, "center_y": 0}}]}`
+	if _, err := module.Publish(ctx, w, me, circleCopy(t, map[string]string{"benches/given.json": given})); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := module.Verify(ctx, w, me, circle, module.VerifyOptions{})
@@ -65,6 +68,14 @@ func TestCrossCheck(t *testing.T) {
 	}
 	if len(rep.NewSpecs) != 1 {
 		t.Fatalf("found specs %v, want 1", rep.NewSpecs)
+	}
+	// Two benches now: the generated one and two given inputs.
+	ev, err := module.Evaluate(ctx, w, me, circle, module.EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Impls[0].Name != "direct" || ev.Impls[0].Runs != 102 || ev.Impls[1].Name != "careful" || ev.Impls[2].Skipped == "" {
+		t.Fatalf("evaluate: %+v", ev.Impls)
 	}
 }
 

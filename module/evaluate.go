@@ -178,6 +178,9 @@ func Evaluate(ctx context.Context, w *cdb.World, as cdb.Identity, name string, o
 		ops = append(ops, cdb.Op{Kind: cdb.Put, Path: EntryPath(name, KindResult, rid), Raw: obj})
 		ranked = append(ranked, ImplReport{Impl: id, Name: x.Name, Pass: true, Runs: runs, Steps: steps, Wall: uint64(wall), Result: rid})
 	}
+	if err := ctx.Err(); err != nil {
+		return Report{}, errs.E(op, errs.Canceled, err)
+	}
 	rank(ranked)
 	rep.Impls = append(ranked, skipped...)
 	if opts.DryRun || len(ops) == 0 {

@@ -432,7 +432,7 @@ func checkBounds(what string, bs []Bound) error {
 		if math.IsNaN(b.Min) || math.IsNaN(b.Max) || b.Min > b.Max {
 			return invalid(what, "bound %d (%q): min %v > max %v", k, b.Field, b.Min, b.Max)
 		}
-		if b.MaxLen < math.MinInt32 || b.MaxLen > math.MaxInt32 {
+		if b.MaxLen < math.MinInt32 || b.MaxLen > MaxCount {
 			return invalid(what, "bound %d (%q): maxlen %d", k, b.Field, b.MaxLen)
 		}
 	}

@@ -283,6 +283,10 @@ func Verify(ctx context.Context, w *cdb.World, as cdb.Identity, name string, opt
 			}
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		// Runs cut short are no verdict: sign nothing.
+		return Report{}, errs.E(op, errs.Canceled, err)
+	}
 	wall := uint64(time.Since(start))
 	rep := Report{Module: name, Kind: "verify", NewSpecs: newSpecs}
 	allSpecs := sortedIDs(m.specs)

@@ -2,11 +2,13 @@ package module_test
 
 import (
 	"bytes"
+	"context"
 	"slices"
 	"testing"
 
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
 	"github.com/coalescent/coal/module"
 )
 
@@ -125,5 +127,24 @@ func TestVerifyCircle(t *testing.T) {
 	}
 	if g := byName(t, rep2); g["cheat"].Pass || g["sloppy"].Pass || !g["direct"].Pass || !g["careful"].Pass || len(rep2.NewSpecs) != 0 {
 		t.Fatalf("second verify: %+v", rep2)
+	}
+}
+
+// TestVerifyCanceled: a canceled verify signs and stores nothing.
+func TestVerifyCanceled(t *testing.T) {
+	h, w := newHome(t)
+	me := h.NodeKey()
+	publish(t, w, me)
+	before, _ := w.Head()
+	c, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := module.Verify(c, w, me, "geometry::circle", module.VerifyOptions{}); !errs.Is(err, errs.Canceled) {
+		t.Fatalf("canceled verify: %v", err)
+	}
+	if _, err := module.Evaluate(c, w, me, "geometry::circle", module.EvalOptions{}); err == nil {
+		t.Fatal("canceled evaluate: no error")
+	}
+	if after, _ := w.Head(); after != before {
+		t.Fatal("a canceled verify committed")
 	}
 }

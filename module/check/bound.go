@@ -16,6 +16,7 @@ const (
 	DefaultMin    = -1000
 	DefaultMax    = 1000
 	DefaultMaxLen = 8
+	MaxMaxLen     = 1 << 20 // the largest MaxLen a Bound may set
 )
 
 // Bound limits the values Generate draws, and the values Shrink may move
@@ -27,7 +28,8 @@ const (
 // and every element. Min and Max bound every number at the path, inclusive;
 // Min == Max == 0 means no numeric bound. MaxLen bounds every length at the
 // path: list elements, map entries, bytes, and the runes of a string;
-// 0 means DefaultMaxLen, a negative MaxLen means 0 (always empty).
+// 0 means DefaultMaxLen, a negative MaxLen means 0 (always empty); at most
+// MaxMaxLen.
 //
 // Two Bounds on one path merge: the later one's numeric range (if it has
 // one) and MaxLen (if nonzero) win.
@@ -78,12 +80,46 @@ func compileBounds(s *coda.Schema, bounds []Bound) (limits, error) {
 			}
 			cur.hasRange, cur.min, cur.max = true, b.Min, b.Max
 		}
+		if b.MaxLen > MaxMaxLen {
+			return nil, errs.E(errs.Invalid, errs.Path(b.Field), fmt.Sprintf("check: %s: MaxLen %d is above %d", where, b.MaxLen, MaxMaxLen))
+		}
 		if b.MaxLen != 0 {
 			cur.maxLen = b.MaxLen
 		}
 		l[b.Field] = cur
 	}
+	// Every prefix of a bound's path is a key too (with no bound of its
+	// own), so that child can stop building paths no bound can match.
+	for f := range l {
+		for i := range len(f) {
+			if f[i] == '.' {
+				if _, ok := l[f[:i]]; !ok {
+					l[f[:i]] = limit{}
+				}
+			}
+		}
+	}
+	if _, ok := l[""]; !ok {
+		l[""] = limit{}
+	}
 	return l, nil
+}
+
+// noPath is the path of values below which no bound applies: paths are
+// only built while they can still match one.
+const noPath = "\x00"
+
+// child is the path of seg inside path, or noPath if no bound is at or
+// below it.
+func (l limits) child(path, seg string) string {
+	if path == noPath {
+		return noPath
+	}
+	p := join(path, seg)
+	if _, ok := l[p]; ok {
+		return p
+	}
+	return noPath
 }
 
 func splitPath(p string) []string {

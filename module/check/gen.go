@@ -13,11 +13,13 @@ import (
 )
 
 // Generation limits (SPEC.md §2): below level softDepth, and once the
-// generator has made fuel values, containers are drawn minimal (empty,
-// absent, the cheapest variant), so recursive schemas stay finite.
+// generator has spent its fuel (one a value, one a byte of strings and
+// bytes), containers are drawn minimal (empty, absent, the cheapest
+// variant) and lists and maps end early, so values stay small and
+// recursive schemas finite.
 const (
 	softDepth = 16
-	fuel      = 1024
+	fuel      = 4096
 )
 
 // NewRand returns the generator every node uses for a seed: math/rand/v2's
@@ -116,6 +118,7 @@ func (g *generator) value(t *coda.Type, path string, depth int) (coda.Value, err
 			}
 			b = utf8.AppendRune(b, c)
 		}
+		g.fuel -= len(b)
 		return coda.String(string(b)), nil
 	case coda.KindBytes:
 		n := g.upTo(uint64(g.lim.length(path)))
@@ -123,12 +126,14 @@ func (g *generator) value(t *coda.Type, path string, depth int) (coda.Value, err
 		for i := range b {
 			b[i] = byte(g.below(256))
 		}
+		g.fuel -= len(b)
 		return coda.Bytes(b), nil
 	case coda.KindFixedBytes:
 		b := make([]byte, t.N)
 		for i := range b {
 			b[i] = byte(g.below(256))
 		}
+		g.fuel -= len(b)
 		return coda.FixedBytes(b), nil
 	case coda.KindLink:
 		var id coda.ID
@@ -141,13 +146,16 @@ func (g *generator) value(t *coda.Type, path string, depth int) (coda.Value, err
 		if !minimal && g.cost.typeCost(t.Elem) < inf {
 			n = g.upTo(uint64(g.lim.length(path)))
 		}
-		elems := make([]coda.Value, n)
-		for i := range elems {
+		var elems []coda.Value
+		for range n {
+			if g.fuel < 0 {
+				break // out of fuel: the list ends here
+			}
 			v, err := g.value(t.Elem, path, depth+1)
 			if err != nil {
 				return coda.Value{}, err
 			}
-			elems[i] = v
+			elems = append(elems, v)
 		}
 		return coda.List(elems...), nil
 	case coda.KindMap:
@@ -158,6 +166,9 @@ func (g *generator) value(t *coda.Type, path string, depth int) (coda.Value, err
 		var ents []coda.MapEntry
 	entries:
 		for range n {
+			if g.fuel < 0 {
+				break
+			}
 			key, err := g.value(t.Key, path, depth+1)
 			if err != nil {
 				return coda.Value{}, err
@@ -194,12 +205,15 @@ func (g *generator) value(t *coda.Type, path string, depth int) (coda.Value, err
 				v = g.cost.cheapest(s)
 			} else {
 				fin := g.cost.finite(s)
+				if len(fin) == 0 {
+					return coda.Value{}, errs.E(errs.Invalid, errs.Path(path), fmt.Sprintf("check: enum %s has no finite value", schemaName(s)))
+				}
 				v = fin[g.below(uint64(len(fin)))]
 			}
 			if v.Payload == nil {
 				return coda.Enum(v.Tag), nil
 			}
-			p, err := g.value(v.Payload, join(path, v.Name), depth+1)
+			p, err := g.value(v.Payload, g.lim.child(path, v.Name), depth+1)
 			if err != nil {
 				return coda.Value{}, err
 			}
@@ -208,7 +222,7 @@ func (g *generator) value(t *coda.Type, path string, depth int) (coda.Value, err
 		fields := make([]coda.Value, len(s.Fields))
 		for i := range s.Fields {
 			f := &s.Fields[i]
-			v, err := g.value(&f.Type, join(path, f.Name), depth+1)
+			v, err := g.value(&f.Type, g.lim.child(path, f.Name), depth+1)
 			if err != nil {
 				return coda.Value{}, err
 			}
@@ -264,7 +278,9 @@ func (g *generator) float(k coda.Kind, path string) (coda.Value, error) {
 	}
 	uniform := func() float64 {
 		u := g.unit()
-		return min(max(lo*(1-u)+hi*u, lo), hi)
+		// The conversions round each product: no fused multiply-add, so
+		// every platform draws the same floats.
+		return min(max(float64(lo*(1-u))+float64(hi*u), lo), hi)
 	}
 	var x float64
 	switch c := g.below(8); c {
@@ -327,10 +343,13 @@ type costTable map[*coda.Schema]int
 const inf = math.MaxInt32
 
 // costs computes the cost table of the schemas reachable from s and checks
-// that s has finite values and holds no `any`.
+// that s has finite values and holds no `any`. When that check fails the
+// table is returned with the error (Shrink still uses it); when a
+// reference is unresolved there is no table.
 func costs(s *coda.Schema) (costTable, error) {
 	c := costTable{}
 	var order []*coda.Schema
+	var anyAt error // the first any met
 	var visit func(t *coda.Type, path string, depth int) error
 	visit = func(t *coda.Type, path string, depth int) error {
 		if t == nil || depth > 4*coda.DefaultMaxDepth {
@@ -338,7 +357,10 @@ func costs(s *coda.Schema) (costTable, error) {
 		}
 		switch t.Kind {
 		case coda.KindAny:
-			return errs.E(errs.Invalid, errs.Path(path), fmt.Sprintf("check: values of type any are not generated (at %q): give the function a typed input", path))
+			if anyAt == nil {
+				anyAt = errs.E(errs.Invalid, errs.Path(path), fmt.Sprintf("check: values of type any are not generated (at %q): give the function a typed input", path))
+			}
+			return nil
 		case coda.KindList, coda.KindOptional, coda.KindLink:
 			if t.Kind == coda.KindLink {
 				return nil // a link's target is not part of the value
@@ -386,8 +408,11 @@ func costs(s *coda.Schema) (costTable, error) {
 			}
 		}
 	}
+	if anyAt != nil {
+		return c, anyAt
+	}
 	if c[s] >= inf {
-		return nil, errs.E(errs.Invalid, fmt.Sprintf("check: schema %s has no finite value (every value of it contains another)", schemaName(s)))
+		return c, errs.E(errs.Invalid, fmt.Sprintf("check: schema %s has no finite value (every value of it contains another)", schemaName(s)))
 	}
 	return c, nil
 }

@@ -252,3 +252,17 @@ func TestGenerateRecursive(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkGenerate(b *testing.B) {
+	reg, s := compile(b, allTypes)
+	r := NewRand(1)
+	n := 0
+	for b.Loop() {
+		obj, err := Generate(r, s, reg, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n += len(obj)
+	}
+	b.ReportMetric(float64(n)/float64(b.N), "bytes/object")
+}

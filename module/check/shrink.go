@@ -2,6 +2,7 @@ package check
 
 import (
 	"bytes"
+	"iter"
 	"math"
 	"slices"
 	"strconv"
@@ -29,9 +30,9 @@ func Shrink(input []byte, s *coda.Schema, reg *coda.Registry, bounds []Bound, fa
 	if err != nil {
 		return input
 	}
-	c, err := costs(s)
-	if err != nil {
-		c = nil // an `any` inside: shrink what can be shrunk, never build minimal values of it
+	c, _ := costs(s) // with an `any` inside, the table still serves the rest
+	if c == nil {
+		return input // an unresolved reference
 	}
 	var opts coda.DecodeOptions
 	if reg != nil {
@@ -96,12 +97,12 @@ func (sh *shrinker) node(t *coda.Type, path string, v coda.Value) *node {
 			n.tag = v.Tag()
 			if p, ok := v.Payload(); ok {
 				vr, _ := s.VariantByTag(n.tag)
-				n.kids = []*node{sh.node(vr.Payload, join(path, vr.Name), p)}
+				n.kids = []*node{sh.node(vr.Payload, sh.lim.child(path, vr.Name), p)}
 			}
 			break
 		}
 		for i := range s.Fields {
-			n.kids = append(n.kids, sh.node(&s.Fields[i].Type, join(path, s.Fields[i].Name), v.Index(i)))
+			n.kids = append(n.kids, sh.node(&s.Fields[i].Type, sh.lim.child(path, s.Fields[i].Name), v.Index(i)))
 		}
 	default:
 		n.leaf = v
@@ -168,7 +169,7 @@ func (sh *shrinker) walk(n *node) bool {
 
 // tryAll tries n's candidates in order and keeps the first that fails.
 func (sh *shrinker) tryAll(n *node) bool {
-	for _, c := range sh.candidates(n) {
+	for c := range sh.candidates(n) {
 		if sh.stop {
 			return false
 		}
@@ -228,39 +229,58 @@ func sortMaps(n *node) {
 
 // candidates lists the replacements of n to try, simplest first (SPEC.md
 // §3). Candidates equal to n are skipped by try (same bytes).
-func (sh *shrinker) candidates(n *node) []*node {
-	var out []*node
+func (sh *shrinker) candidates(n *node) iter.Seq[*node] {
+	return func(yield func(*node) bool) {
+		sh.candidatesTo(n, yield)
+	}
+}
+
+func (sh *shrinker) candidatesTo(n *node, yield func(*node) bool) {
 	if m := sh.minimal(n.t, n.path, 0); m != nil {
-		out = append(out, m)
+		if !yield(m) {
+			return
+		}
 	}
 	with := func(v coda.Value) *node { return &node{t: n.t, path: n.path, leaf: v} }
 	switch k := n.t.Kind; k {
 	case coda.KindU8, coda.KindU16, coda.KindU32, coda.KindU64, coda.KindI8, coda.KindI16, coda.KindI32, coda.KindI64:
 		for _, x := range sh.intCandidates(k, n.path, n.leaf.Bits()) {
 			if k.IsSigned() {
-				out = append(out, with(coda.Int(k, int64(x))))
+				if !yield(with(coda.Int(k, int64(x)))) {
+					return
+				}
 			} else {
-				out = append(out, with(coda.Uint(k, x)))
+				if !yield(with(coda.Uint(k, x))) {
+					return
+				}
 			}
 		}
 	case coda.KindF32, coda.KindF64:
 		for _, x := range sh.floatCandidates(k, n.path, n.leaf.AsFloat()) {
 			if k == coda.KindF32 {
-				out = append(out, with(coda.F32(float32(x))))
+				if !yield(with(coda.F32(float32(x)))) {
+					return
+				}
 			} else {
-				out = append(out, with(coda.F64(x)))
+				if !yield(with(coda.F64(x))) {
+					return
+				}
 			}
 		}
 	case coda.KindString:
 		rs := []rune(n.leaf.AsString())
 		for _, r := range removals(len(rs)) {
-			out = append(out, with(coda.String(string(slices.Delete(slices.Clone(rs), r[0], r[1])))))
+			if !yield(with(coda.String(string(slices.Delete(slices.Clone(rs), r[0], r[1]))))) {
+				return
+			}
 		}
 		for i, r := range rs {
 			if r != 'a' {
 				c := slices.Clone(rs)
 				c[i] = 'a'
-				out = append(out, with(coda.String(string(c))))
+				if !yield(with(coda.String(string(c)))) {
+					return
+				}
 			}
 		}
 	case coda.KindBytes, coda.KindFixedBytes:
@@ -270,14 +290,18 @@ func (sh *shrinker) candidates(n *node) []*node {
 			mk = coda.FixedBytes
 		} else {
 			for _, r := range removals(len(b)) {
-				out = append(out, with(mk(slices.Delete(slices.Clone(b), r[0], r[1]))))
+				if !yield(with(mk(slices.Delete(slices.Clone(b), r[0], r[1])))) {
+					return
+				}
 			}
 		}
 		for i, x := range b {
 			if x != 0 {
 				c := slices.Clone(b)
 				c[i] = 0
-				out = append(out, with(mk(c)))
+				if !yield(with(mk(c))) {
+					return
+				}
 			}
 		}
 	case coda.KindList, coda.KindMap:
@@ -288,15 +312,19 @@ func (sh *shrinker) candidates(n *node) []*node {
 		for _, r := range removals(len(n.kids) / per) {
 			c := *n
 			c.kids = slices.Delete(slices.Clone(n.kids), per*r[0], per*r[1])
-			out = append(out, &c)
+			if !yield(&c) {
+				return
+			}
 		}
 	case coda.KindOptional:
 		if n.some {
-			out = append(out, &node{t: n.t, path: n.path})
+			if !yield(&node{t: n.t, path: n.path}) {
+				return
+			}
 		}
 	case coda.KindRef, coda.KindRec:
 		s := n.t.Schema
-		if s.Kind != coda.KindEnum || sh.cost == nil {
+		if s.Kind != coda.KindEnum {
 			break
 		}
 		for i := range s.Variants {
@@ -312,12 +340,17 @@ func (sh *shrinker) candidates(n *node) []*node {
 			}
 			c := &node{t: n.t, path: n.path, tag: v.Tag}
 			if v.Payload != nil {
-				c.kids = []*node{sh.minimal(v.Payload, join(n.path, v.Name), 1)}
+				p := sh.minimal(v.Payload, sh.lim.child(n.path, v.Name), 1)
+				if p == nil {
+					continue
+				}
+				c.kids = []*node{p}
 			}
-			out = append(out, c)
+			if !yield(c) {
+				return
+			}
 		}
 	}
-	return out
 }
 
 // removals lists the ranges [i, j) to delete from a sequence of n: sizes
@@ -378,14 +411,14 @@ func (sh *shrinker) minimal(t *coda.Type, path string, depth int) *node {
 	case coda.KindList, coda.KindMap, coda.KindOptional:
 	case coda.KindRef, coda.KindRec:
 		s := t.Schema
-		if sh.cost == nil || sh.cost.typeCost(t) >= inf {
+		if sh.cost.typeCost(t) >= inf {
 			return nil
 		}
 		if s.Kind == coda.KindEnum {
 			v := sh.cost.cheapest(s)
 			n.tag = v.Tag
 			if v.Payload != nil {
-				p := sh.minimal(v.Payload, join(path, v.Name), depth+1)
+				p := sh.minimal(v.Payload, sh.lim.child(path, v.Name), depth+1)
 				if p == nil {
 					return nil
 				}
@@ -394,7 +427,7 @@ func (sh *shrinker) minimal(t *coda.Type, path string, depth int) *node {
 			break
 		}
 		for i := range s.Fields {
-			f := sh.minimal(&s.Fields[i].Type, join(path, s.Fields[i].Name), depth+1)
+			f := sh.minimal(&s.Fields[i].Type, sh.lim.child(path, s.Fields[i].Name), depth+1)
 			if f == nil {
 				return nil
 			}
@@ -593,7 +626,7 @@ func (sh *shrinker) bisectFloat(n *node, k coda.Kind) bool {
 		// Search e in (loE, hiE]: e = -1 is "before kt", e = hiE is x.
 		hiE := math.Abs(kx - kt)
 		loE := -1.0
-		if math.Round(t*p) == kt {
+		if kt == t*p {
 			loE = 0 // kt is the target: the minimal candidate tried it
 		}
 		accepted := false

@@ -187,3 +187,46 @@ func TestShrinkBudgetAndDeterminism(t *testing.T) {
 		t.Errorf("garbage input changed")
 	}
 }
+
+// BenchmarkShrink shrinks a random All against a predicate on one deep
+// field, counting the predicate's calls.
+func BenchmarkShrink(b *testing.B) {
+	reg, s := compile(b, allTypes)
+	var ins [][]byte
+	for seed := range uint64(16) {
+		obj, err := Generate(NewRand(seed), s, reg, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ins = append(ins, obj)
+	}
+	calls := 0
+	fails := func(obj []byte) bool {
+		calls++
+		_, v, err := coda.DecodeObject(obj, coda.DecodeOptions{Resolver: reg})
+		return err == nil && v.Index(10).AsFloat() > 10 // f64 > 10
+	}
+	i := 0
+	for b.Loop() {
+		Shrink(ins[i%len(ins)], s, reg, nil, fails, 1000)
+		i++
+	}
+	b.ReportMetric(float64(calls)/float64(b.N), "calls/shrink")
+}
+
+// TestShrinkAny: Generate refuses `any`, but Shrink takes inputs holding
+// one (a spec case) and shrinks around it.
+func TestShrinkAny(t *testing.T) {
+	reg, s := compile(t, `schema A { x: any  o: optional<any>  n: i64 } schema B { b: u8 }`)
+	bs, _ := reg.Lookup("B")
+	in := encodeT(t, s, coda.Struct(coda.AnyOf(bs, coda.Struct(coda.U8(7))), coda.Some(coda.AnyOf(bs, coda.Struct(coda.U8(9)))), coda.I64(-5000)))
+	calls := 0
+	got := Shrink(in, s, reg, nil, pred(t, reg, &calls, func(v coda.Value) bool { return v.Index(2).AsInt() < -100 }), 500)
+	v := decodeT(t, reg, got)
+	if v.Index(1).IsSome() || v.Index(2).AsInt() != -101 {
+		t.Errorf("shrunk to %v, want the optional absent and n = -101", v)
+	}
+	if p, _ := v.Index(0).Payload(); p.Index(0).AsUint() != 7 {
+		t.Errorf("the any changed: %v", v.Index(0))
+	}
+}

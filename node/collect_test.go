@@ -88,7 +88,8 @@ const circle = "geometry::circle"
 // from A and verifies it; C collects from B and gets B's verify Results,
 // re-checks them (the first surely: B is new to C) and trusts B more; a liar D that
 // signs an evaluate Result with a false step count loses C's trust when
-// C re-checks it, and the false Result is not stored on C.
+// C re-checks it, and so does one that signs a verify Result claiming
+// the cheating impl passes; the false Results are not stored on C.
 func TestCollectThreeNodes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -178,7 +179,37 @@ func TestCollectThreeNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := module.Import(ctx, world(t, d), d.Home().NodeKey(), [][]byte{obj}); err != nil {
+	// And a verify Result claiming the cheat (which knows the seed's
+	// cases only) passes every spec.
+	var cheat coda.ID
+	var specs []coda.ID
+	for id, e := range entries(t, d, circle) {
+		switch e.Kind {
+		case module.KindImpl:
+			it, err := world(t, d).Get(coda.ID{}, e.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if x, err := module.DecodeImpl(it.Raw); err == nil && x.Name == "cheat" {
+				cheat = id
+			}
+		case module.KindSpec:
+			specs = append(specs, id)
+		}
+	}
+	if cheat.IsZero() {
+		t.Fatal("no cheat impl in the circle module")
+	}
+	lie2 := &module.Result{Node: d.Home().NodeKey().Public, Interface: iface, Impl: cheat, Kind: module.ResultVerify,
+		Subjects: specs, Pass: true, Steps: 100, Machine: "liar", Time: time.Now().UnixNano()}
+	if err := lie2.Sign(d.Home().NodeKey()); err != nil {
+		t.Fatal(err)
+	}
+	obj2, err := lie2.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := module.Import(ctx, world(t, d), d.Home().NodeKey(), [][]byte{obj, obj2}); err != nil {
 		t.Fatal(err)
 	}
 	shareCatalog(t, d)
@@ -191,14 +222,19 @@ func TestCollectThreeNodes(t *testing.T) {
 	}
 	r = reps[0]
 	t.Logf("C from D: %+v", r)
-	if r.Results.Rechecked != 1 || r.Results.Disagreed != 1 || r.Results.Stored != 0 {
-		t.Fatalf("C's results from D: %+v; want the lie re-checked, found false, not stored", r.Results)
+	if r.Results.Rechecked != 2 || r.Results.Disagreed != 2 || r.Results.Stored != 0 {
+		t.Fatalf("C's results from D: %+v; want both lies re-checked, found false, not stored", r.Results)
+	}
+	if c.Trust().Score(dKey, trust.Verdicts) >= 0.5 {
+		t.Fatalf("C's trust in D's verdicts %v; want below a new peer's", c.Trust().Score(dKey, trust.Verdicts))
 	}
 	if after := c.Trust().Score(dKey, trust.Scores); after >= before || c.Trust().Counts(dKey, trust.Scores) {
 		t.Fatalf("C's trust in D's scores: %v → %v; want lowered", before, after)
 	}
-	if _, ok := entries(t, c, circle)[coda.Sum(obj)]; ok {
-		t.Fatal("the false Result is in C's catalog")
+	for _, o := range [][]byte{obj, obj2} {
+		if _, ok := entries(t, c, circle)[coda.Sum(o)]; ok {
+			t.Fatal("a false Result is in C's catalog")
+		}
 	}
 	// The trust survives a restart of C's table.
 	tr, err := trust.Open(filepath.Join(c.Home().Dir(), trust.FileName), trust.Options{})

@@ -319,7 +319,9 @@ func (s *Service) serve(ctx context.Context, c *relay.Conn, remote peer.ID, key 
 		}
 		it, err := v.Get(head, p)
 		if err != nil {
-			return errs.E(errs.Op("collect: serve"), err)
+			// Our own listing at head named it: a failure here is ours,
+			// never the asker's (no kind that would punish it).
+			return errs.E(errs.Internal, errs.Op("collect: serve"), errs.Path(p), err)
 		}
 		if len(it.Raw) > MaxObject {
 			return errs.E(errs.Internal, errs.Op("collect: serve"), errs.Path(p), fmt.Sprintf("object of %d bytes, over %d", len(it.Raw), MaxObject))
@@ -573,7 +575,7 @@ func (s *Service) ask(ctx context.Context, c *relay.Conn, p peer.ID, key ed25519
 			if errs.Is(err, errs.Invalid) {
 				return err // the peer's objects: invalid
 			}
-			return errs.E(errs.KindOf(err), fmt.Errorf("import: %w", err))
+			return local(fmt.Errorf("import: %w", err))
 		}
 		r.Imported += n
 	}
@@ -607,7 +609,7 @@ func (s *Service) ask(ctx context.Context, c *relay.Conn, p peer.ID, key ed25519
 	if len(keep) > 0 {
 		n, err := s.opts.Catalog.Import(ctx, w, s.home.NodeKey(), keep)
 		if err != nil {
-			return errs.E(errs.KindOf(err), fmt.Errorf("import results: %w", err))
+			return local(fmt.Errorf("import results: %w", err))
 		}
 		r.Imported += n
 		r.Results.Stored = len(keep)
@@ -618,6 +620,16 @@ func (s *Service) ask(ctx context.Context, c *relay.Conn, p peer.ID, key ed25519
 		s.mu.Unlock()
 	}
 	return nil
+}
+
+// local marks a failure on our side: its kind is kept unless it is one
+// that would make Collect punish the peer.
+func local(err error) error {
+	k := errs.KindOf(err)
+	if isInvalid(err) || k == errs.Other {
+		k = errs.Internal
+	}
+	return errs.E(k, err)
 }
 
 func pathKey(module string, kind uint8, id coda.ID) string {

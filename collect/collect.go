@@ -84,6 +84,9 @@ type Options struct {
 	Peers func(asker peer.ID) []peer.AddrInfo
 	// Learn is given the peers an answer shares; nil drops them.
 	Learn func(peer.AddrInfo)
+	// State is the file that keeps, across restarts, the catalog commit
+	// each peer last showed us (HOME/collect); "" keeps it in memory.
+	State string
 	// Timeout bounds one session; 0 is DefaultTimeout.
 	Timeout time.Duration
 	Logger  *slog.Logger
@@ -126,6 +129,7 @@ func New(home *cdb.Home, h host.Host, tr *trust.Store, opts Options) (*Service, 
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{home: home, h: h, trust: tr, opts: opts, log: log, self: home.NodeKey().Public,
 		ctx: ctx, cancel: cancel, since: map[peer.ID]coda.ID{}}
+	s.loadState()
 	h.SetStreamHandler(protocol.ID(Protocol), s.handle)
 	return s, nil
 }
@@ -617,6 +621,7 @@ func (s *Service) ask(ctx context.Context, c *relay.Conn, p peer.ID, key ed25519
 	if module == "" {
 		s.mu.Lock()
 		s.since[p] = inv.Head
+		s.saveStateLocked()
 		s.mu.Unlock()
 	}
 	return nil

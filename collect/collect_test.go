@@ -460,3 +460,41 @@ func TestUnknownSince(t *testing.T) {
 		t.Fatalf("collect with an unknown since: %+v, %v; want full, %d listed", r, err, len(pub.Entries))
 	}
 }
+
+// TestStateSurvivesRestart: with Options.State, the since of each peer
+// is kept across a new Service: the first session after it is
+// incremental.
+func TestStateSurvivesRestart(t *testing.T) {
+	ss := newSides(t, 2)
+	a, b := ss[0], ss[1]
+	publish(t, a)
+	grant(t, a, module.Dir, acl.Anyone)
+	state := filepath.Join(b.home.Dir(), StateFile)
+	b.svc.Close()
+	open := func() *Service {
+		svc, err := New(b.home, b.host, b.trust, Options{Catalog: Modules(), State: state})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return svc
+	}
+	svc := open()
+	if r, err := svc.Collect(bg, a.host.ID(), ""); err != nil || !r.Full || r.Imported == 0 {
+		t.Fatalf("first collect: %+v, %v", r, err)
+	}
+	svc.Close()
+	svc = open()
+	defer svc.Close()
+	if r, err := svc.Collect(bg, a.host.ID(), ""); err != nil || r.Full || r.Listed != 0 {
+		t.Fatalf("collect after a restart: %+v, %v; want incremental and empty", r, err)
+	}
+	// A broken state file costs a full session, nothing more.
+	if err := os.WriteFile(state, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	svc2 := open()
+	defer svc2.Close()
+	if r, err := svc2.Collect(bg, a.host.ID(), ""); err != nil || !r.Full {
+		t.Fatalf("collect with a broken state: %+v, %v; want full", r, err)
+	}
+}

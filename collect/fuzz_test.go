@@ -14,6 +14,7 @@ import (
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/cdb/store/memstore"
 	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
 	"github.com/coalescent/coal/module"
 	"github.com/coalescent/coal/relay"
 	"github.com/coalescent/coal/trust"
@@ -242,4 +243,29 @@ func sortIDs(ids []coda.ID) {
 			}
 		}
 	}
+}
+
+// FuzzState: the state file either decodes into peers that encode back
+// to a file decoding to the same, or fails as invalid.
+func FuzzState(f *testing.F) {
+	f.Add([]byte(`{"version":1,"since":{}}`))
+	f.Add([]byte(`{"version":1,"since":{"12D3KooWDQuLUKvbBg9rKGwyWaTWneAXP99y3CgnkmhkLrigvk5R":"aqzituwmr3xyl56t6cjpj7p53act3sleqnzy5pha72lqdr2z2mia"}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		since, err := decodeState(data)
+		if err != nil {
+			if !errs.Is(err, errs.Invalid) {
+				t.Fatalf("error %v is not invalid", err)
+			}
+			return
+		}
+		again, err := decodeState(encodeState(since))
+		if err != nil || len(again) != len(since) {
+			t.Fatalf("re-encoded state: %d peers, %v; want %d", len(again), err, len(since))
+		}
+		for p, id := range since {
+			if again[p] != id {
+				t.Fatalf("peer %s: %s, want %s", p, again[p], id)
+			}
+		}
+	})
 }

@@ -41,6 +41,7 @@ func (n *Node) startCollect() error {
 	sw := n.swarm
 	s, err := collect.New(n.home, sw.Host(), tr, collect.Options{
 		Catalog:   collect.Modules(),
+		State:     filepath.Join(n.home.Dir(), collect.StateFile),
 		OnInvalid: sw.Punish,
 		Logger:    n.log.With("part", "collect"),
 		Peers: func(asker peer.ID) []peer.AddrInfo {

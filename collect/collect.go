@@ -61,6 +61,10 @@ type Catalog interface {
 	// returning how many entries it added; an invalid object fails it
 	// (errs.Invalid naming the object), nothing stored.
 	Import(ctx context.Context, w *cdb.World, as cdb.Identity, objs [][]byte) (int, error)
+	// Validate checks one object on its own: a module object that
+	// decodes (a Result with a good signature) or a program. An error
+	// means the sender is invalid.
+	Validate(obj []byte) error
 	// Claim returns the signer of a Result object and the trust kind of
 	// its claim (verdicts for verify, scores for evaluate); ok is false
 	// for an object that is not a Result; err for a Result that does not
@@ -442,7 +446,7 @@ func (s *Service) Collect(ctx context.Context, p peer.ID, module string) (Report
 	_, r.Bytes = c.Counts()
 	r.Millis = time.Since(start).Milliseconds()
 	if err != nil {
-		if isInvalid(err) && !errors.Is(err, errRefused) {
+		if isInvalid(err) && !errors.Is(err, errRefused) && !errors.Is(err, errUnfit) {
 			s.invalid(p, key, err)
 		}
 		c.Reset()
@@ -452,6 +456,12 @@ func (s *Service) Collect(ctx context.Context, p peer.ID, module string) (Report
 }
 
 var errRefused = errors.New("collect: refused")
+
+// errUnfit marks objects that are each valid but that our catalog
+// refuses together (a program no impl names, an impl of an interface the
+// peer did not show us): the peer's catalog may be so for honest reasons
+// (its ACLs, a manual edit), so it is not punished.
+var errUnfit = errors.New("collect: the objects do not fit our catalog")
 
 func (s *Service) ask(ctx context.Context, c *relay.Conn, p peer.ID, key ed25519.PublicKey, w *cdb.World, module string, r *Report) error {
 	var since coda.ID
@@ -558,6 +568,11 @@ func (s *Service) ask(ctx context.Context, c *relay.Conn, p peer.ID, key ed25519
 	var plain [][]byte
 	var claims []claim
 	for _, obj := range objs {
+		if err := s.opts.Catalog.Validate(obj); err != nil {
+			return errs.E(errs.Invalid, fmt.Errorf("object %s: %w", coda.Sum(obj), err))
+		}
+	}
+	for _, obj := range objs {
 		signer, kind, ok, err := s.opts.Catalog.Claim(obj)
 		if err != nil {
 			return errs.E(errs.Invalid, fmt.Errorf("object %s: %w", coda.Sum(obj), err))
@@ -577,7 +592,7 @@ func (s *Service) ask(ctx context.Context, c *relay.Conn, p peer.ID, key ed25519
 		n, err := s.opts.Catalog.Import(ctx, w, s.home.NodeKey(), plain)
 		if err != nil {
 			if errs.Is(err, errs.Invalid) {
-				return err // the peer's objects: invalid
+				return errs.E(errs.Invalid, fmt.Errorf("%w: import: %w", errUnfit, err))
 			}
 			return local(fmt.Errorf("import: %w", err))
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -496,5 +497,32 @@ func TestStateSurvivesRestart(t *testing.T) {
 	defer svc2.Close()
 	if r, err := svc2.Collect(bg, a.host.ID(), ""); err != nil || !r.Full {
 		t.Fatalf("collect with a broken state: %+v, %v; want full", r, err)
+	}
+}
+
+// TestUnfit: a valid program no impl names is refused by our catalog,
+// but its sender is not punished (an honest catalog can hold one).
+func TestUnfit(t *testing.T) {
+	ss := newSides(t, 3)
+	a, b, src := ss[0], ss[1], ss[2]
+	pub := publish(t, src)
+	var code []byte
+	for _, e := range pub.Entries {
+		if e.Kind == module.KindCode {
+			it, err := defaultWorld(t, src.home).Get(coda.ID{}, e.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code = it.Raw
+			break
+		}
+	}
+	hostile(a.host, coda.Sum(code), code)
+	_, err := b.svc.Collect(bg, a.host.ID(), "")
+	if err == nil || !errors.Is(err, errUnfit) {
+		t.Fatalf("collect of an orphan program: %v, want refused as unfit", err)
+	}
+	if p := b.punished(); len(p) != 0 {
+		t.Fatalf("punished %v for an honest if odd catalog", p)
 	}
 }

@@ -41,12 +41,39 @@ func (modules) Import(ctx context.Context, w *cdb.World, as cdb.Identity, objs [
 	return len(im.Entries), nil
 }
 
-func (modules) Claim(obj []byte) (ed25519.PublicKey, trust.Kind, bool, error) {
-	var progID coda.ID
+func programSchema() coda.ID {
 	if s := prog.Schema(); s != nil {
-		progID = s.ID
+		return s.ID
 	}
-	if module.KindOfObject(obj, progID) != module.KindResult {
+	return coda.ID{}
+}
+
+func (modules) Validate(obj []byte) error {
+	var err error
+	switch k := module.KindOfObject(obj, programSchema()); k {
+	case module.KindInterface:
+		_, err = module.DecodeInterface(obj)
+	case module.KindSpec:
+		_, err = module.DecodeSpec(obj)
+	case module.KindImpl:
+		_, err = module.DecodeImpl(obj)
+	case module.KindBench:
+		_, err = module.DecodeBench(obj)
+	case module.KindResult:
+		_, err = module.DecodeResult(obj)
+	case module.KindCode:
+		_, err = prog.Decode(obj)
+	default:
+		err = fmt.Errorf("not a module object nor a program (%s)", k)
+	}
+	if err != nil {
+		return errs.E(errs.Invalid, err)
+	}
+	return nil
+}
+
+func (modules) Claim(obj []byte) (ed25519.PublicKey, trust.Kind, bool, error) {
+	if module.KindOfObject(obj, programSchema()) != module.KindResult {
 		return nil, 0, false, nil
 	}
 	r, err := module.DecodeResult(obj)

@@ -409,7 +409,7 @@ type ResultsReport struct {
 	Rechecked int `json:"rechecked"` // re-run
 	Agreed    int `json:"agreed"`
 	Disagreed int `json:"disagreed"` // found false: not stored, signer's trust lowered
-	Failed    int `json:"failed"`    // the re-check could not run: not stored
+	Failed    int `json:"failed"`    // the re-check could not run, or it does not fit our catalog: not stored
 	Stored    int `json:"stored"`
 }
 
@@ -627,11 +627,26 @@ func (s *Service) ask(ctx context.Context, c *relay.Conn, p peer.ID, key ed25519
 	}
 	if len(keep) > 0 {
 		n, err := s.opts.Catalog.Import(ctx, w, s.home.NodeKey(), keep)
-		if err != nil {
+		switch {
+		case err == nil:
+			r.Imported += n
+			r.Results.Stored = len(keep)
+		case errs.Is(err, errs.Invalid):
+			// One Result does not fit (its impl or interface is not in our
+			// catalog): store the others one by one.
+			for _, obj := range keep {
+				n, err := s.opts.Catalog.Import(ctx, w, s.home.NodeKey(), [][]byte{obj})
+				if err != nil {
+					r.Results.Failed++
+					s.log.Info("collect: a Result does not fit our catalog", "result", coda.Sum(obj), "err", err)
+					continue
+				}
+				r.Imported += n
+				r.Results.Stored++
+			}
+		default:
 			return local(fmt.Errorf("import results: %w", err))
 		}
-		r.Imported += n
-		r.Results.Stored = len(keep)
 	}
 	if module == "" {
 		s.mu.Lock()

@@ -21,6 +21,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -236,6 +237,7 @@ func (s *Service) refuse(c *relay.Conn, kind errs.Kind, reason string) error {
 	if len(reason) > MaxReasonLen {
 		reason = reason[:MaxReasonLen]
 	}
+	reason = strings.ToValidUTF8(reason, "?") // a cut rune, or bad bytes in an error
 	if err := c.Send(refuseSchema, Refuse{Kind: kind.String(), Reason: reason}.value()); err != nil {
 		return err
 	}

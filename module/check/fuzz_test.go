@@ -49,6 +49,9 @@ func FuzzGenerate(f *testing.F) {
 		}
 		k := byte(seed)
 		fails := func(b []byte) bool {
+			if _, _, err := coda.DecodeObject(b, coda.DecodeOptions{Resolver: reg}); err != nil {
+				t.Fatalf("Shrink tried a non-canonical input: %v", err)
+			}
 			sum := k
 			for _, c := range b {
 				sum += c
@@ -95,6 +98,9 @@ func FuzzShrink(f *testing.F) {
 		}()
 		in := append(s.ID[:len(s.ID):len(s.ID)], body...)
 		fails := func(b []byte) bool {
+			if _, _, err := coda.DecodeObject(b, coda.DecodeOptions{Resolver: reg}); err != nil {
+				t.Fatalf("Shrink tried a non-canonical input: %v", err)
+			}
 			sum := k
 			for _, c := range b {
 				sum ^= c

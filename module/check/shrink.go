@@ -15,7 +15,7 @@ import (
 // Shrink returns the smallest input it finds, starting from input (object
 // bytes of schema s), for which fails still holds: greedy, in passes over
 // the value (SPEC.md §3). Numbers move toward 0 (or the in-bounds value
-// nearest 0), to integers and to fewer decimals, by halving; lists, maps,
+// nearest 0), to integers and to fewer decimals, then by bisection; lists, maps,
 // strings and bytes get shorter, then their elements smaller; optionals
 // become absent; enums take earlier variants; struct fields shrink one by
 // one. Every candidate stays within bounds (the explicit ones: the default

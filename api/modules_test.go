@@ -202,3 +202,45 @@ func TestModuleRoutesACL(t *testing.T) {
 		t.Fatalf("bob's dry run: %s", r.body)
 	}
 }
+
+// FuzzPublish: a publish request with a fuzzed DIR name, a fuzzed file
+// (name and text) replacing or joining the circle's files, is stored
+// (200, 201) or refused as invalid, missing, conflicting or over a limit
+// — never an internal error, never a panic — and a refused one leaves
+// the head where it was.
+func FuzzPublish(f *testing.F) {
+	f.Add("circle", "interface.json", `{"name": "geometry::circle", "schemas": "circle.coda", "functions": []}`)
+	f.Add("circle", "specs/seed.json", `{"cases": [{"function": "intersects", "input": {}, "output": {}}]}`)
+	f.Add("c", "impls/x.co", "^ intersects LIT8 0 ;")
+	f.Add("c", "../x", "")
+	f.Add("..", "a/../b", "x")
+	f.Add("c", "circle.coda", "schema CirclePair { a: f64 }")
+	req, err := client.ReadModuleDir(filepath.Join("..", "examples", "modules", "circle"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	e := newEnv(f, api.Options{MaxJSON: 1 << 20})
+	f.Fuzz(func(t *testing.T, dir, name, text string) {
+		e.t = t
+		files := map[string]string{}
+		for k, v := range req.Files {
+			files[k] = v
+		}
+		files[name] = text
+		body, err := json.Marshal(api.PublishRequest{Dir: dir, Files: files})
+		if err != nil {
+			return
+		}
+		head := e.head()
+		r := e.do("node", "POST", "/v1/worlds/default/modules", "application/json", body)
+		switch r.status {
+		case 200, 201:
+		case 400, 404, 409, 413:
+			if e.head() != head {
+				t.Errorf("a refused publish (%d) moved the head: %s", r.status, r.body)
+			}
+		default:
+			t.Errorf("status %d: %s", r.status, r.body)
+		}
+	})
+}

@@ -27,7 +27,7 @@ func init() {
 // Collector is the node's module collect, as POST /v1/collect uses it;
 // *node.Node implements it.
 type Collector interface {
-	CollectNow(ctx context.Context, peer, module string) ([]collect.Report, error)
+	CollectNow(ctx context.Context, peer, module, world string) ([]collect.Report, error)
 }
 
 func (s *server) collect(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -41,7 +41,7 @@ func (s *server) collect(w http.ResponseWriter, r *http.Request, c *call) error 
 	if err := s.decodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	reps, err := s.opts.Collector.CollectNow(r.Context(), req.Peer, req.Module)
+	reps, err := s.opts.Collector.CollectNow(r.Context(), req.Peer, req.Module, req.World)
 	if err != nil {
 		return err
 	}

@@ -14,10 +14,10 @@ import (
 	"github.com/coalescent/coal/trust"
 )
 
-type fakeCollector struct{ peer, module string }
+type fakeCollector struct{ peer, module, world string }
 
-func (f *fakeCollector) CollectNow(_ context.Context, peer, module string) ([]collect.Report, error) {
-	f.peer, f.module = peer, module
+func (f *fakeCollector) CollectNow(_ context.Context, peer, module, world string) ([]collect.Report, error) {
+	f.peer, f.module, f.world = peer, module, world
 	return []collect.Report{{Peer: "12D3KooWpeer", Key: "ed25519:k", Listed: 3, Objects: 2, Imported: 2,
 		Results: collect.ResultsReport{Received: 1, Rechecked: 1, Disagreed: 1}}}, nil
 }
@@ -76,12 +76,12 @@ func TestTrustAndCollect(t *testing.T) {
 	srv2 := httptest.NewServer(api.New(h, opts))
 	t.Cleanup(srv2.Close)
 	e2 := &env{t: t, h: h, srv: srv2, bob: bob, opts: opts}
-	r = e2.do("node", "POST", "/v1/collect", "", []byte(`{"peer":"12D3KooWpeer","module":"geometry::circle"}`))
+	r = e2.do("node", "POST", "/v1/collect", "", []byte(`{"peer":"12D3KooWpeer","module":"geometry::circle","world":"other"}`))
 	var rep api.CollectReport
 	if err := json.Unmarshal(r.body, &rep); err != nil || r.status != 200 {
 		t.Fatalf("POST collect: %d %s %v", r.status, r.body, err)
 	}
-	if fc.peer != "12D3KooWpeer" || fc.module != "geometry::circle" || rep.Module != "geometry::circle" || len(rep.Peers) != 1 || rep.Peers[0].Results.Disagreed != 1 || rep.Peers[0].Imported != 2 {
+	if fc.peer != "12D3KooWpeer" || fc.module != "geometry::circle" || fc.world != "other" || rep.Module != "geometry::circle" || len(rep.Peers) != 1 || rep.Peers[0].Results.Disagreed != 1 || rep.Peers[0].Imported != 2 {
 		t.Errorf("POST collect: %+v (asked %q %q)", rep, fc.peer, fc.module)
 	}
 	if r := e2.do("bob", "POST", "/v1/collect", "", []byte(`{}`)); r.status != 403 {

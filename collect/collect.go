@@ -419,6 +419,13 @@ type ResultsReport struct {
 // module) that we lack, imported into our catalog. A peer that sends
 // invalid data is punished (Options.OnInvalid) and the error returned.
 func (s *Service) Collect(ctx context.Context, p peer.ID, module string) (Report, error) {
+	return s.CollectInto(ctx, p, module, "")
+}
+
+// CollectInto is Collect into the catalog of the world named world (""
+// the Service's). Only sessions into the Service's own catalog world are
+// incremental: the since of a peer is about what that world holds.
+func (s *Service) CollectInto(ctx context.Context, p peer.ID, module, world string) (Report, error) {
 	start := time.Now()
 	op := errs.Op("collect")
 	r := Report{Peer: p.String(), Module: module}
@@ -433,10 +440,17 @@ func (s *Service) Collect(ctx context.Context, p peer.ID, module string) (Report
 	if module != "" && !validModule(module) {
 		return r, errs.E(op, errs.Invalid, fmt.Sprintf("bad module name %q", module))
 	}
-	w, err := s.world()
+	own, err := s.world()
 	if err != nil {
 		return r, errs.E(op, err)
 	}
+	w := own
+	if world != "" {
+		if w, err = s.home.World(world); err != nil {
+			return r, errs.E(op, err)
+		}
+	}
+	incremental := module == "" && w.ID() == own.ID()
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
 	c, _, err := relay.Dial(ctx, s.h, p, []protocol.ID{Protocol}, []coda.ID{askSchema.ID, wantSchema.ID}, schemaReg, s.relayOpts())
@@ -444,7 +458,7 @@ func (s *Service) Collect(ctx context.Context, p peer.ID, module string) (Report
 		return r, errs.E(op, err)
 	}
 	defer c.Close()
-	err = s.ask(ctx, c, p, key, w, module, &r)
+	err = s.ask(ctx, c, p, key, w, module, incremental, &r)
 	_, r.Bytes = c.Counts()
 	r.Millis = time.Since(start).Milliseconds()
 	if err != nil {
@@ -465,9 +479,9 @@ var errRefused = errors.New("collect: refused")
 // (its ACLs, a manual edit), so it is not punished.
 var errUnfit = errors.New("collect: the objects do not fit our catalog")
 
-func (s *Service) ask(ctx context.Context, c *relay.Conn, p peer.ID, key ed25519.PublicKey, w *cdb.World, module string, r *Report) error {
+func (s *Service) ask(ctx context.Context, c *relay.Conn, p peer.ID, key ed25519.PublicKey, w *cdb.World, module string, incremental bool, r *Report) error {
 	var since coda.ID
-	if module == "" {
+	if incremental {
 		s.mu.Lock()
 		since = s.since[p]
 		s.mu.Unlock()
@@ -650,7 +664,7 @@ func (s *Service) ask(ctx context.Context, c *relay.Conn, p peer.ID, key ed25519
 			return local(fmt.Errorf("import results: %w", err))
 		}
 	}
-	if module == "" {
+	if incremental {
 		s.mu.Lock()
 		s.since[p] = inv.Head
 		s.saveStateLocked()
@@ -674,9 +688,10 @@ func pathKey(module string, kind uint8, id coda.ID) string {
 }
 
 // CollectAll runs a session with each of peers in turn (denied ones are
-// skipped) and returns one report per peer; a peer that fails has its
-// Error set. ctx bounds them all.
-func (s *Service) CollectAll(ctx context.Context, peers []peer.ID, module string) []Report {
+// skipped), into the catalog of world ("" the Service's), and returns one
+// report per peer; a peer that fails has its Error set. ctx bounds them
+// all.
+func (s *Service) CollectAll(ctx context.Context, peers []peer.ID, module, world string) []Report {
 	var out []Report
 	for _, p := range peers {
 		if p == s.h.ID() {
@@ -685,7 +700,7 @@ func (s *Service) CollectAll(ctx context.Context, peers []peer.ID, module string
 		if key, err := relay.PeerKey(p); err != nil || !s.trust.Accepts(key) {
 			continue
 		}
-		r, err := s.Collect(ctx, p, module)
+		r, err := s.CollectInto(ctx, p, module, world)
 		if err != nil {
 			r.Error = err.Error()
 		}

@@ -174,7 +174,7 @@ func TestDeny(t *testing.T) {
 	if len(b.punished()) != 0 || len(a.punished()) != 0 {
 		t.Fatal("a refusal punished someone")
 	}
-	if reps := b.svc.CollectAll(bg, []peer.ID{a.host.ID()}, ""); len(reps) != 1 || reps[0].Error == "" {
+	if reps := b.svc.CollectAll(bg, []peer.ID{a.host.ID()}, "", ""); len(reps) != 1 || reps[0].Error == "" {
 		t.Fatalf("CollectAll: %+v; want one failed report", reps)
 	}
 }
@@ -524,5 +524,36 @@ func TestUnfit(t *testing.T) {
 	}
 	if p := b.punished(); len(p) != 0 {
 		t.Fatalf("punished %v for an honest if odd catalog", p)
+	}
+}
+
+// TestCollectInto: a session into another world's catalog imports there,
+// is never incremental, and leaves the default world's since alone.
+func TestCollectInto(t *testing.T) {
+	ss := newSides(t, 2)
+	a, b := ss[0], ss[1]
+	pub := publish(t, a)
+	grant(t, a, module.Dir, acl.Anyone)
+	if _, err := b.home.NewWorld("other"); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		r, err := b.svc.CollectInto(bg, a.host.ID(), "", "other")
+		if err != nil || !r.Full || r.Listed != len(pub.Entries) {
+			t.Fatalf("collect into other: %+v, %v; want full, %d listed", r, err, len(pub.Entries))
+		}
+	}
+	w, err := b.home.World("other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ents, err := module.Catalog(w.As(b.home.NodeKey().Public), coda.ID{}, ""); err != nil || len(ents) != len(pub.Entries) {
+		t.Fatalf("other's catalog: %d entries, %v; want %d", len(ents), err, len(pub.Entries))
+	}
+	if ents, _ := module.Catalog(defaultWorld(t, b.home).As(b.home.NodeKey().Public), coda.ID{}, ""); len(ents) != 0 {
+		t.Fatalf("the default world's catalog got %d entries", len(ents))
+	}
+	if r, err := b.svc.Collect(bg, a.host.ID(), ""); err != nil || !r.Full || r.Imported != len(pub.Entries) {
+		t.Fatalf("collect into the default world after: %+v, %v; want full", r, err)
 	}
 }

@@ -206,7 +206,7 @@ func FuzzAsk(f *testing.F) {
 			log: slog.New(slog.DiscardHandler), self: h.NodeKey().Public, ctx: bg, since: map[peer.ID]coda.ID{}}
 		c := relay.NewConn(pipeRW{bytes.NewReader(data), io.Discard}, []coda.ID{askSchema.ID, wantSchema.ID}, schemaReg, relay.Options{MaxMessage: maxMessage, IdleTimeout: -1})
 		var r Report
-		err = s.ask(bg, c, "", answerer, w, "", &r)
+		err = s.ask(bg, c, "", answerer, w, "", true, &r)
 		// The first time the whole seed answer arrives (the home holds
 		// nothing yet) everything is imported; later, nothing is wanted.
 		if bytes.Equal(data, full) && first.CompareAndSwap(true, false) && (err != nil || r.Imported != len(pub.Entries)) {

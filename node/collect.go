@@ -92,15 +92,15 @@ func (n *Node) Collector() *collect.Service {
 // CollectNow runs collect sessions now: with the peer named by who (a
 // peer id, a node key, or a full multiaddr to connect to first), or with
 // every connected peer if who is ""; of one module (discover) or of all
-// ("" module). It reports per peer; without a network it is
-// errs.Unavailable.
-func (n *Node) CollectNow(ctx context.Context, who, module string) ([]collect.Report, error) {
+// ("" module); into the catalog of world ("" the default world). It
+// reports per peer; without a network it is errs.Unavailable.
+func (n *Node) CollectNow(ctx context.Context, who, module, world string) ([]collect.Report, error) {
 	s := n.Collector()
 	if s == nil {
 		return nil, errs.E(errs.Unavailable, "the node runs without a network")
 	}
 	if who == "" {
-		return s.CollectAll(ctx, n.swarm.Connected(), module), nil
+		return s.CollectAll(ctx, n.swarm.Connected(), module, world), nil
 	}
 	var p peer.ID
 	switch {
@@ -122,7 +122,7 @@ func (n *Node) CollectNow(ctx context.Context, who, module string) ([]collect.Re
 			return nil, errs.E(errs.Unavailable, errs.Path(who), fmt.Sprintf("not connected to peer %s (coal peers add ADDR, or give its full multiaddr)", p))
 		}
 	}
-	r, err := s.Collect(ctx, p, module)
+	r, err := s.CollectInto(ctx, p, module, world)
 	if err != nil {
 		return nil, err
 	}

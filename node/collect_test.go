@@ -103,7 +103,7 @@ func TestCollectThreeNodes(t *testing.T) {
 	connect(t, ctx, b, a)
 
 	// B discovers the module from A.
-	reps, err := b.CollectNow(ctx, a.Swarm().ID().String(), circle)
+	reps, err := b.CollectNow(ctx, a.Swarm().ID().String(), circle, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestCollectThreeNodes(t *testing.T) {
 		t.Fatalf("B holds %d entries, A %d", len(got), len(want))
 	}
 	// Again: nothing new.
-	if reps, err = b.CollectNow(ctx, a.Swarm().ID().String(), ""); err != nil || reps[0].Wanted != 0 {
+	if reps, err = b.CollectNow(ctx, a.Swarm().ID().String(), "", ""); err != nil || reps[0].Wanted != 0 {
 		t.Fatalf("a second collect wanted %d objects (err %v), want 0", reps[0].Wanted, err)
 	}
 
@@ -131,7 +131,7 @@ func TestCollectThreeNodes(t *testing.T) {
 	connect(t, ctx, c, b)
 
 	// C collects from B: A's objects, B's Results (re-checked: B is new).
-	reps, err = c.CollectNow(ctx, b.Swarm().ID().String(), "")
+	reps, err = c.CollectNow(ctx, b.Swarm().ID().String(), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func TestCollectThreeNodes(t *testing.T) {
 	// D lies: it takes the module from A and signs an evaluate Result
 	// claiming 1 step for the first impl on every bench.
 	connect(t, ctx, d, a)
-	if _, err := d.CollectNow(ctx, a.Swarm().ID().String(), circle); err != nil {
+	if _, err := d.CollectNow(ctx, a.Swarm().ID().String(), circle, ""); err != nil {
 		t.Fatal(err)
 	}
 	var impl, iface coda.ID
@@ -216,7 +216,7 @@ func TestCollectThreeNodes(t *testing.T) {
 	connect(t, ctx, c, d)
 	dKey := d.Home().NodeKey().Public
 	before := c.Trust().Score(dKey, trust.Scores)
-	reps, err = c.CollectNow(ctx, d.Swarm().ID().String(), "")
+	reps, err = c.CollectNow(ctx, d.Swarm().ID().String(), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}

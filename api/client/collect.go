@@ -17,9 +17,10 @@ type (
 
 // Collect collects modules now (POST /v1/collect; node key only): from
 // peer (a peer id, node key or full multiaddr; "" every connected peer),
-// of module ("" every module: collect; a name: discover).
-func (c *Client) Collect(ctx context.Context, peer, module string) (CollectReport, error) {
+// of module ("" every module: collect; a name: discover), into the
+// catalog of world ("" the node's default world).
+func (c *Client) Collect(ctx context.Context, peer, module, world string) (CollectReport, error) {
 	var out CollectReport
-	err := c.do(ctx, http.MethodPost, "/v1/collect", nil, CollectRequest{Peer: peer, Module: module}, &out)
+	err := c.do(ctx, http.MethodPost, "/v1/collect", nil, CollectRequest{Peer: peer, Module: module, World: world}, &out)
 	return out, err
 }

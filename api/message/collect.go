@@ -10,6 +10,9 @@ type CollectRequest struct {
 	Peer string `json:"peer,omitempty"`
 	// Module is one module's name (discover); "" every module.
 	Module string `json:"module,omitempty"`
+	// World names the world whose catalog receives the modules (coal
+	// --world); "" the node's default world.
+	World string `json:"world,omitempty"`
 }
 
 // CollectReport answers POST /v1/collect: one session per peer

@@ -98,7 +98,7 @@ With --json, POST /v1/collect's answer: {"peers": [{"peer", "key", "head",
 			if len(args) == 1 {
 				peer = args[0]
 			}
-			rep, err := c.Collect(e.ctx, peer, "")
+			rep, err := c.Collect(e.ctx, peer, "", e.remoteWorld())
 			if err != nil {
 				return err
 			}
@@ -123,7 +123,7 @@ collect's. Needs a running node.`,
 			if err != nil {
 				return err
 			}
-			rep, err := c.Collect(e.ctx, from, args[0])
+			rep, err := c.Collect(e.ctx, from, args[0], e.remoteWorld())
 			if err != nil {
 				return err
 			}

@@ -94,6 +94,9 @@ func Decode(data []byte) (map[[32]byte]*peerRow, error) {
 	if f.Version != fileVersion {
 		return nil, errs.E(errs.Invalid, op, fmt.Sprintf("version %d, want %d", f.Version, fileVersion))
 	}
+	if len(f.Peers) > 2*MaxPeers {
+		return nil, errs.E(errs.Invalid, op, fmt.Sprintf("%d peers, at most %d", len(f.Peers), 2*MaxPeers))
+	}
 	rows := make(map[[32]byte]*peerRow, len(f.Peers))
 	for i, p := range f.Peers {
 		at := func(field string) errs.Path { return errs.Path(fmt.Sprintf("peers[%d].%s", i, field)) }
@@ -146,6 +149,9 @@ func Decode(data []byte) (map[[32]byte]*peerRow, error) {
 				return nil, errs.E(errs.Invalid, op, sat, "a second opinion from "+sh.From+" on "+sh.Kind)
 			}
 			ev[k] = Evidence{Agree: sh.Agree, Disagree: sh.Disagree}
+			if len(r.shared) > MaxSharers {
+				return nil, errs.E(errs.Invalid, op, sat, fmt.Sprintf("more than %d sharers", MaxSharers))
+			}
 		}
 		rows[pk] = r
 	}

@@ -110,6 +110,12 @@ const (
 	// MaxShared caps the evidence one shared opinion carries: a sharer
 	// cannot outvote our own evidence by claiming huge counts.
 	MaxShared = 32
+	// MaxPeers bounds the rows opinions alone may create, and MaxSharers
+	// the sharers kept per row: a crowd of new identities cannot grow the
+	// table (and HOME/trust) without end. Our own evidence and policies
+	// always get a row.
+	MaxPeers   = 1 << 16
+	MaxSharers = 64
 )
 
 // Evidence counts claims of one kind found right (Agree) and wrong
@@ -462,12 +468,18 @@ func (s *Store) Merge(from, self ed25519.PublicKey, ops []Opinion) error {
 		if ak == fk || (len(self) == 32 && ak == [32]byte(self)) {
 			continue
 		}
+		if s.rows[ak] == nil && len(s.rows) >= MaxPeers {
+			continue
+		}
 		r := s.row(ak)
 		if r.shared == nil {
 			r.shared = map[[32]byte]*[numKinds]Evidence{}
 		}
 		sh := r.shared[fk]
 		if sh == nil {
+			if len(r.shared) >= MaxSharers {
+				continue
+			}
 			sh = &[numKinds]Evidence{}
 			r.shared[fk] = sh
 		}

@@ -298,3 +298,20 @@ func TestTrusts(t *testing.T) {
 		t.Fatal("a peer without evidence is trusted")
 	}
 }
+
+// TestMergeBounds: opinions alone do not grow the table past MaxSharers
+// sharers per peer.
+func TestMergeBounds(t *testing.T) {
+	s := New(Options{Seed: 1})
+	x := key(200)
+	for i := range MaxSharers + 10 {
+		sharer := make(ed25519.PublicKey, 32)
+		sharer[0], sharer[1] = byte(i), byte(i>>8)
+		sharer[2] = 1
+		s.Merge(sharer, nil, []Opinion{{About: x, Kind: Verdicts, Evidence: Evidence{Agree: 1}}})
+	}
+	pk := [32]byte(x)
+	if got := len(s.rows[pk].shared); got != MaxSharers {
+		t.Fatalf("%d sharers kept, want %d", got, MaxSharers)
+	}
+}

@@ -78,7 +78,7 @@ func (s *server) moduleHandlers() map[string]handler {
 // beyond the caller's own. (Trust in peers' verdicts and scores is wired
 // here when the node has a trust store: docs/trust.md.)
 func (s *server) modOptions() module.Options {
-	return module.Options{}
+	return module.Options{Trust: s.trustFunc()} // api/trust.go
 }
 
 // modName is the request's {name}, checked.

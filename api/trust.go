@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/ed25519"
 	"net/http"
 	"path/filepath"
 	"reflect"
@@ -91,4 +92,20 @@ func (s *server) trustSet(w http.ResponseWriter, r *http.Request, c *call) error
 		}
 	}
 	return errs.E(errs.Internal, "trust set: the row vanished")
+}
+
+// trustFunc is the node's trust table as module.Options.Trust: whether a
+// peer's verify (evaluate) Results count as verdicts (scores) without a
+// re-check of ours (docs/trust.md). Without Options.Trust it reads
+// HOME/trust; a table that cannot be read trusts nobody.
+func (s *server) trustFunc() func(node ed25519.PublicKey, kind string) bool {
+	tr := s.opts.Trust
+	if tr == nil {
+		var err error
+		if tr, err = trust.Open(filepath.Join(s.h.Dir(), trust.FileName), trust.Options{}); err != nil {
+			s.log.Warn("api: the trust table", "err", err)
+			return nil
+		}
+	}
+	return tr.Trusts
 }

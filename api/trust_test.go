@@ -10,7 +10,9 @@ import (
 	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/api"
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/collect"
+	"github.com/coalescent/coal/module"
 	"github.com/coalescent/coal/trust"
 )
 
@@ -86,5 +88,94 @@ func TestTrustAndCollect(t *testing.T) {
 	}
 	if r := e2.do("bob", "POST", "/v1/collect", "", []byte(`{}`)); r.status != 403 {
 		t.Errorf("bob's POST /v1/collect: %d, want 403", r.status)
+	}
+}
+
+// TestTrustedVerdicts: a peer's verify Result counts in the module table
+// once the node trusts the peer (PUT /v1/trust … allow), not before.
+func TestTrustedVerdicts(t *testing.T) {
+	h, err := cdb.Init(t.TempDir(), acl.With(cdb.Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	bob, err := h.NewKey("bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := api.Options{Tokens: tokens{"node": h.NodeKey(), "bob": bob}, Version: "test"}
+	srv := httptest.NewServer(api.New(h, opts))
+	t.Cleanup(srv.Close)
+	e := &env{t: t, h: h, srv: srv, bob: bob, opts: opts}
+	e.publishCircle(t)
+	w, err := h.World("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ents, err := module.Catalog(w.As(h.NodeKey().Public), coda.ID{}, "geometry::circle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var iface, direct coda.ID
+	var specs []coda.ID
+	for _, en := range ents {
+		it, err := w.Get(coda.ID{}, en.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch en.Kind {
+		case module.KindInterface:
+			iface = en.ID
+		case module.KindSpec:
+			specs = append(specs, en.ID)
+		case module.KindImpl:
+			if x, err := module.DecodeImpl(it.Raw); err == nil && x.Name == "direct" {
+				direct = en.ID
+			}
+		}
+	}
+	peerKey, err := cdb.NewIdentity("peer", make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := &module.Result{Node: peerKey.Public, Interface: iface, Impl: direct, Kind: module.ResultVerify,
+		Subjects: specs, Pass: true, Steps: 1000, Machine: "peer", Time: 1}
+	if err := res.Sign(peerKey); err != nil {
+		t.Fatal(err)
+	}
+	obj, err := res.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := module.Import(context.Background(), w, h.NodeKey(), [][]byte{obj}); err != nil {
+		t.Fatal(err)
+	}
+	verified := func() bool {
+		r := e.do("node", "GET", "/v1/worlds/default/modules/geometry::circle", "", nil)
+		var tab struct {
+			Rows []struct {
+				Impl     coda.ID `json:"impl"`
+				Verified bool    `json:"verified"`
+			} `json:"rows"`
+		}
+		if err := json.Unmarshal(r.body, &tab); err != nil || r.status != 200 {
+			t.Fatalf("show: %d %s %v", r.status, r.body, err)
+		}
+		for _, row := range tab.Rows {
+			if row.Impl == direct {
+				return row.Verified
+			}
+		}
+		t.Fatal("no row for direct")
+		return false
+	}
+	if verified() {
+		t.Fatal("a stranger's verdict counted")
+	}
+	if r := e.do("node", "PUT", "/v1/trust/"+peerKey.Key(), "", []byte(`{"policy":"allow"}`)); r.status != 200 {
+		t.Fatalf("PUT trust: %d %s", r.status, r.body)
+	}
+	if !verified() {
+		t.Fatal("an allowed peer's verdict did not count")
 	}
 }

@@ -29,6 +29,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
 
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
@@ -197,7 +199,8 @@ func (s *Service) handle(st network.Stream) {
 		c.Reset()
 		return
 	}
-	if err := s.serve(ctx, c, remote, key); err != nil {
+	loop := manet.IsIPLoopback(st.Conn().RemoteMultiaddr())
+	if err := s.serve(ctx, c, remote, key, loop); err != nil {
 		if isInvalid(err) {
 			s.invalid(remote, key, err)
 		} else {
@@ -244,8 +247,10 @@ func (s *Service) refuse(c *relay.Conn, kind errs.Kind, reason string) error {
 	return c.CloseWrite()
 }
 
-// serve answers an Ask on c from remote (node key key).
-func (s *Service) serve(ctx context.Context, c *relay.Conn, remote peer.ID, key ed25519.PublicKey) error {
+// serve answers an Ask on c from remote (node key key); loop says the
+// asker reached us over loopback (only then are loopback addresses
+// shared with it, as peer exchange does).
+func (s *Service) serve(ctx context.Context, c *relay.Conn, remote peer.ID, key ed25519.PublicKey, loop bool) error {
 	m, err := recv(c, askSchema)
 	if err != nil {
 		return err
@@ -309,7 +314,7 @@ func (s *Service) serve(ctx context.Context, c *relay.Conn, remote peer.ID, key 
 	}
 	sort.Slice(inv.Opinions, func(i, j int) bool { return cmpOpinion(inv.Opinions[i], inv.Opinions[j]) < 0 })
 	if s.opts.Peers != nil {
-		inv.Peers = sharable(s.opts.Peers(remote), remote)
+		inv.Peers = sharable(s.opts.Peers(remote), remote, loop)
 	}
 	if err := c.Send(invSchema, inv.value()); err != nil {
 		return err
@@ -354,8 +359,9 @@ func dedupItems(items []Item) []Item {
 	return out
 }
 
-// sharable keeps infos within the wire's bounds, never remote itself.
-func sharable(infos []peer.AddrInfo, remote peer.ID) []peer.AddrInfo {
+// sharable keeps infos within the wire's bounds, never remote itself;
+// loopback addresses only if loop.
+func sharable(infos []peer.AddrInfo, remote peer.ID, loop bool) []peer.AddrInfo {
 	var out []peer.AddrInfo
 	seen := map[peer.ID]bool{remote: true}
 	for _, ai := range infos {
@@ -370,7 +376,10 @@ func sharable(infos []peer.AddrInfo, remote peer.ID) []peer.AddrInfo {
 			if len(x.Addrs) >= MaxAddrs {
 				break
 			}
-			if a == nil || len(a.Bytes()) == 0 || len(a.Bytes()) > maxAddrLen {
+			if rest, last := ma.SplitLast(a); last != nil && last.Protocol().Code == ma.P_P2P {
+				a = rest
+			}
+			if a == nil || len(a.Bytes()) == 0 || len(a.Bytes()) > maxAddrLen || !loop && manet.IsIPLoopback(a) {
 				continue
 			}
 			x.Addrs = append(x.Addrs, a)

@@ -84,7 +84,7 @@ func FuzzServe(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var out bytes.Buffer
 		c := relayConn(pipeRW{bytes.NewReader(data), &out})
-		_ = s.serve(bg, c, "", asker)
+		_ = s.serve(bg, c, "", asker, false)
 		// What was sent must read back as Inventory/Refuse then Objects.
 		r := coda.NewWireReader(&out, coda.DecodeOptions{Resolver: schemaReg})
 		listed := map[coda.ID]bool{}

@@ -183,3 +183,19 @@ func readDoc(t *testing.T) string {
 	}
 	return string(b)
 }
+
+func TestSharable(t *testing.T) {
+	gp := goldenPeer(t)
+	other := peer.AddrInfo{ID: gp.ID, Addrs: []ma.Multiaddr{
+		ma.StringCast("/ip4/127.0.0.1/tcp/1"),
+		ma.StringCast("/ip4/192.0.2.7/tcp/2/p2p/" + gp.ID.String()),
+	}}
+	remote := peer.ID("remote")
+	got := sharable([]peer.AddrInfo{other, {ID: remote, Addrs: other.Addrs}}, remote, false)
+	if len(got) != 1 || len(got[0].Addrs) != 1 || got[0].Addrs[0].String() != "/ip4/192.0.2.7/tcp/2" {
+		t.Fatalf("sharable to a remote asker: %v; want the one public address, without /p2p", got)
+	}
+	if got := sharable([]peer.AddrInfo{other}, remote, true); len(got) != 1 || len(got[0].Addrs) != 2 {
+		t.Fatalf("sharable to a loopback asker: %v; want both addresses", got)
+	}
+}

@@ -208,7 +208,16 @@ func (cs *commitSchemas) encode(c *Commit) ([]byte, error) {
 }
 
 // sign sets c.Author and c.Signature for key and returns the object bytes.
+//
+// The signature verifies for c.Author by construction: ed25519 signing is
+// deterministic and a signature by a private key always verifies under
+// its public key, and key.Public is checked to be that key (Identity's
+// private key holds its public half). So World.finish need not verify
+// the commits build signed (ValidateEnv.signedHere).
 func (cs *commitSchemas) sign(c *Commit, key Identity) ([]byte, error) {
+	if key.CanSign() && !bytes.Equal(key.Public, key.priv[ed25519.SeedSize:]) {
+		return nil, errs.E(errs.Invalid, fmt.Sprintf("identity %q: public key is not its private key's", key.Name))
+	}
 	c.Author = key.Public
 	// The value is built once for both encodings: a commit of an import
 	// holds an op per file.

@@ -144,3 +144,41 @@ func TestOtherErrorsLeaveStore(t *testing.T) {
 		})
 	}
 }
+
+// TestSignedHere checks what lets World.finish skip verifying the
+// signature of a commit built here: sign refuses an identity whose public
+// key is not its private key's (a commit it signed would not verify), the
+// commits it signs verify, and validation outside finish (signedHere
+// unset) still refuses a bad signature.
+func TestSignedHere(t *testing.T) {
+	h := newHome(t)
+	w := defaultWorld(t, h)
+	withSchemas(t, w)
+	key := h.NodeKey()
+	other, err := NewIdentity("other", make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := key
+	bad.Public = other.Public
+	if _, err := w.Commit(ctx, bad, []Op{petOp("/x", "x")}, "m"); !errs.Is(err, errs.Invalid) {
+		t.Fatalf("commit by an identity with another's public key: %v, want invalid", err)
+	}
+	ci := mustCommit(t, w, petOp("/a", "a"))
+	c, err := w.LoadCommit(ci.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Verify(); err != nil {
+		t.Fatalf("a commit signed here does not verify: %v", err)
+	}
+	parent, err := w.LoadCommit(c.Parents[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Signature = append([]byte(nil), c.Signature...)
+	c.Signature[0] ^= 1
+	if err := ValidateCommit(w.validateEnv(h.Store(), false), c, []*Commit{parent}); !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "bad signature") {
+		t.Fatalf("validation of a bad signature: %v", err)
+	}
+}

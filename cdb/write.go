@@ -762,7 +762,10 @@ func (w *World) build(ctx context.Context, author Identity, message, branch stri
 func (w *World) finish(ctx context.Context, p *pending, author Identity, branch string) error {
 	b := p.b
 	defer b.Discard()
-	verr := ValidateCommit(w.validateEnv(p.st, false), p.c, []*Commit{p.parent})
+	env := w.validateEnv(p.st, false)
+	// build signed p.c itself: see ValidateEnv.signedHere.
+	env.signedHere = true
+	verr := ValidateCommit(env, p.c, []*Commit{p.parent})
 	if p.prev != nil {
 		<-p.prev.done
 		if p.prev.err != nil {

@@ -20,7 +20,8 @@
 //
 // Appends write the lines and fsync the log, then replace head (write,
 // fsync, rename, fsync of the directory; head.tmp is written while the
-// log syncs, and renamed only after both): a crash leaves at most a torn or unacknowledged tail
+// log syncs, and renamed only after both; on Linux head.tmp is kept, rewritten
+// in place and swapped with head instead): a crash leaves at most a torn or unacknowledged tail
 // after the record head names, which Open cuts off. Concurrent appends
 // are group-committed (one write and two fsyncs for everything queued
 // while the previous group synced). Append returns once its records are
@@ -104,6 +105,11 @@ type Log struct {
 	busy  bool
 	// lateErr is the first failure to write records of AppendLater.
 	lateErr error
+
+	// hf holds head and head.tmp open to swap them (nil: not yet, or
+	// noExchange: the system cannot swap files); guarded by mu.
+	hf         *headFiles
+	noExchange bool
 }
 
 type appendReq struct {
@@ -215,18 +221,83 @@ func (l *Log) readHead() (uint64, string, error) {
 	return seq, f[2], nil
 }
 
+// headFiles keeps head and head.tmp open where the two can be swapped
+// (exchangeHead, Linux): a group then rewrites head.tmp in place and
+// swaps it with head, instead of creating a file, renaming it over head
+// (which frees the old one) and opening the directory, every group.
+type headFiles struct {
+	head, tmp *os.File
+	tmpSize   int64 // head.tmp's size
+	dir       *os.File
+}
+
+func (hf *headFiles) close() {
+	hf.head.Close()
+	hf.tmp.Close()
+	hf.dir.Close()
+}
+
+// openHeadFiles opens head, head.tmp (creating it) and the directory,
+// or returns nil if head does not exist yet.
+func (l *Log) openHeadFiles() (*headFiles, error) {
+	head, err := os.OpenFile(filepath.Join(l.dir, "head"), os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	hf := &headFiles{head: head}
+	if hf.tmp, err = os.OpenFile(filepath.Join(l.dir, "head.tmp"), os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+		head.Close()
+		return nil, err
+	}
+	if hf.dir, err = os.Open(l.dir); err != nil {
+		head.Close()
+		hf.tmp.Close()
+		return nil, err
+	}
+	fi, err := hf.tmp.Stat()
+	if err != nil {
+		hf.close()
+		return nil, err
+	}
+	hf.tmpSize = fi.Size()
+	return hf, nil
+}
+
 // prepareHead writes and syncs head.tmp, the head naming record seq.
 func (l *Log) prepareHead(seq uint64, hash string) error {
 	sig := "-"
 	if len(l.opts.Key) == ed25519.PrivateKeySize {
 		sig = base64.StdEncoding.EncodeToString(ed25519.Sign(l.opts.Key, l.headMessage(seq, hash)))
 	}
-	tmp := filepath.Join(l.dir, "head.tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	line := fmt.Appendf(nil, "%s %d %s %s\n", headMagic, seq, hash, sig)
+	if l.hf == nil && !l.noExchange {
+		hf, err := l.openHeadFiles()
+		if err != nil {
+			return err
+		}
+		l.hf = hf
+	}
+	if hf := l.hf; hf != nil {
+		// head.tmp is no file's head: rewrite it in place.
+		if _, err := hf.tmp.WriteAt(line, 0); err != nil {
+			return err
+		}
+		if n := int64(len(line)); n != hf.tmpSize {
+			if err := hf.tmp.Truncate(n); err != nil {
+				return err
+			}
+			hf.tmpSize = n
+		}
+		return dataSync(hf.tmp)
+	}
+	f, err := os.OpenFile(filepath.Join(l.dir, "head.tmp"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintf(f, "%s %d %s %s\n", headMagic, seq, hash, sig); err != nil {
+	if _, err := f.Write(line); err != nil {
 		f.Close()
 		return err
 	}
@@ -238,8 +309,23 @@ func (l *Log) prepareHead(seq uint64, hash string) error {
 }
 
 // renameHead moves head.tmp to head and syncs the directory, so that the
-// new head survives a crash of the machine.
+// new head survives a crash of the machine. Where it can, it swaps the
+// two (head.tmp then holds the previous head, to be rewritten next).
 func (l *Log) renameHead() error {
+	if hf := l.hf; hf != nil {
+		err := exchangeHead(hf.dir, "head.tmp", "head")
+		if err == nil {
+			hf.head, hf.tmp = hf.tmp, hf.head
+			hf.tmpSize = -1 // unknown: truncate at the next write
+			return hf.dir.Sync()
+		}
+		// Not supported here (or failed): rename as below from now on.
+		hf.close()
+		l.hf, l.noExchange = nil, true
+		if !errors.Is(err, errNoExchange) {
+			return err
+		}
+	}
 	if err := os.Rename(filepath.Join(l.dir, "head.tmp"), filepath.Join(l.dir, "head")); err != nil {
 		return err
 	}
@@ -501,6 +587,10 @@ func (l *Log) Close() error {
 	}
 	err := l.f.Close()
 	l.f = nil
+	if l.hf != nil {
+		l.hf.close()
+		l.hf = nil
+	}
 	if ferr != nil {
 		return ferr
 	}

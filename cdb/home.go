@@ -106,6 +106,10 @@ type Home struct {
 	mu     sync.Mutex // guards cfg and the config file
 	cfg    config
 	worlds map[coda.ID]*World
+	// named holds the worlds found by name (Home.World): a world's ref
+	// is only ever created (NewWorld, Receive), never moved or removed,
+	// so a name once found keeps its world. Guarded by mu.
+	named map[string]*World
 }
 
 // config is config.json. Unknown fields are rejected.
@@ -565,13 +569,24 @@ func (h *Home) NewWorldAs(name string, creator Identity) (*World, error) {
 // is none, errs.Invalid if a prefix is ambiguous.
 func (h *Home) World(nameOrID string) (*World, error) {
 	op := errs.Op("cdb.World")
+	h.mu.Lock()
 	if nameOrID == "" {
-		h.mu.Lock()
 		nameOrID = h.cfg.DefaultWorld
-		h.mu.Unlock()
+	}
+	w, ok := h.named[nameOrID]
+	h.mu.Unlock()
+	if ok {
+		return w, nil
 	}
 	if id, err := h.store.GetRef(worldRef(nameOrID)); err == nil {
-		return h.world(nameOrID, id), nil
+		w := h.world(nameOrID, id)
+		h.mu.Lock()
+		if h.named == nil {
+			h.named = make(map[string]*World)
+		}
+		h.named[nameOrID] = w
+		h.mu.Unlock()
+		return w, nil
 	} else if !errs.Is(err, errs.NotExist) {
 		return nil, errs.E(op, err)
 	}

@@ -66,6 +66,8 @@ func (t *Tree) Apply(root coda.ID, ops []Op) (coda.ID, error) {
 func (t *Tree) ApplyDry(root coda.ID, ops []Op) (coda.ID, error) {
 	b := t.newBatch(root)
 	b.o.dry = true
+	b.o.arena = &itemArena{}
+	defer b.o.arena.release()
 	for i := range ops {
 		if err := b.apply(&ops[i]); err != nil {
 			return root, errs.E(errs.Op("tree.Apply"), err)

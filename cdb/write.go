@@ -285,7 +285,12 @@ func (st *staging) put(data []byte, own bool) (coda.ID, error) {
 		data = bytes.Clone(data)
 	}
 	st.mem[id] = data
-	if st.b != nil {
+	if sp, ok := st.b.(store.SummedPutter); ok {
+		// id is coda.Sum(data), just computed: not hashed again.
+		if err := sp.PutSummed(id, data); err != nil {
+			return coda.ID{}, err
+		}
+	} else if st.b != nil {
 		if _, err := st.b.Put(data); err != nil {
 			return coda.ID{}, err
 		}

@@ -2,15 +2,7 @@
 
 package audit
 
-import (
-	"errors"
-	"os"
-)
+import "os"
 
-// errNoExchange: the system or file system cannot swap two names.
-var errNoExchange = errors.New("audit: cannot exchange files here")
-
-// exchangeHead is not available here: the head is renamed instead.
-func exchangeHead(dir *os.File, a, b string) error { return errNoExchange }
-
+// dataSync syncs f (a head slot, rewritten in place).
 func dataSync(f *os.File) error { return f.Sync() }

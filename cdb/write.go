@@ -780,7 +780,7 @@ func (w *World) finish(ctx context.Context, p *pending, author Identity, branch 
 	if err := ctx.Err(); err != nil {
 		return errs.E(errs.Canceled, err)
 	}
-	if _, err := b.Put(p.obj); err != nil {
+	if err := putCommit(b, p.c, p.obj); err != nil {
 		return err
 	}
 	if err := b.SwapRef(headRef(w.id, branch), p.head, p.c.ID); err != nil {

@@ -1,13 +1,17 @@
 package replica
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coalescent/coal/acl"
+	"github.com/coalescent/coal/bundle"
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
 )
 
@@ -145,8 +149,51 @@ func TestReadRights(t *testing.T) {
 	if len(under) != 0 {
 		t.Errorf("sent to n1 under /p: %v; want none", under)
 	}
-	if !strings.Contains(strings.Join(held, " "), "/p/secret") || !strings.Contains(strings.Join(held, " "), "/p/later") {
-		t.Errorf("withheld from n1: %v; want /p/secret and /p/later", held)
+	// /p is opaque to n1: its values are not even named to it (the diffs
+	// do not enter /p), so nothing under /p is listed as withheld either.
+	if strings.Contains(strings.Join(held, " "), "/p/") {
+		t.Errorf("named to n1 as withheld: %v; want nothing under /p", held)
+	}
+	// n1 holds /p as an opaque subtree: its entry in /'s node, not its node.
+	w1 := n1.world(world)
+	opq, err := w1.OpaqueSubtrees()
+	must(t, err)
+	if _, ok := opq["/p"]; !ok || len(opq) != 1 {
+		t.Errorf("n1's opaque subtrees: %v; want /p", opq)
+	}
+	head1, err := w1.Resolve(cdb.DefaultBranch)
+	must(t, err)
+	c1, err := w1.LoadCommit(head1)
+	must(t, err)
+	e, err := tree.New(n1.h.Store()).Get(c1.Tree, "/p")
+	must(t, err)
+	if ok, err := n1.h.Store().Has(e.ID); e.Kind != tree.KindDir || err != nil || ok {
+		t.Errorf("n1: /p is %+v, its node held %v (%v); want a directory whose node n1 lacks", e, ok, err)
+	}
+	if fsckErr := w1.Fsck(func(p string) { t.Errorf("n1 fsck: %s", p) }); fsckErr != nil {
+		t.Errorf("n1 fsck: %v", fsckErr)
+	}
+	// What sync sends n1 (a bundle made as n1, from nothing): no tree node,
+	// no op group, no name from inside /p.
+	var answer bytes.Buffer
+	_, err = bundle.Create(n0.defaultWorld(t), n0.h.NodeKey(), &answer, bundle.CreateOptions{Reader: n1.h.NodeKey().Public})
+	must(t, err)
+	for _, name := range []string{"secret", "deep", "later", "n0 only"} {
+		if bytes.Contains(answer.Bytes(), []byte(name)) {
+			t.Errorf("the bundle for n1 holds %q, from inside /p", name)
+		}
+	}
+	hdr, _, err := bundle.Read(bytes.NewReader(answer.Bytes()))
+	must(t, err)
+	if !slices.Equal(hdr.Opaque, []string{"/p"}) {
+		t.Errorf("the bundle for n1: opaque %v, want [/p]", hdr.Opaque)
+	}
+	// A reader (n0 as itself) gets all of it.
+	answer.Reset()
+	_, err = bundle.Create(n0.defaultWorld(t), n0.h.NodeKey(), &answer, bundle.CreateOptions{})
+	must(t, err)
+	if !bytes.Contains(answer.Bytes(), []byte("deep")) {
+		t.Errorf("the bundle for n0 lacks /p/deep")
 	}
 	if !strings.Contains(strings.Join(sent, " "), "/pub/hello") {
 		t.Errorf("sent to n1: %v; want /pub/hello", sent)

@@ -124,6 +124,14 @@ func FuzzRead(f *testing.F) {
 	}
 	f.Add(b.Bytes())
 	f.Add([]byte("CODW\x01\x00\x00"))
+	// A header listing opaque subtrees and withheld ids (version 3).
+	hdr := Header{Version: Version, World: w.ID(), Name: "w", Branch: "main", Author: cdb.KeyString(h.NodeKey().Public),
+		Withheld: []coda.ID{coda.Sum([]byte("g"))}, Opaque: []string{"/a b", "/p", "/p0/q"}}
+	var ob bytes.Buffer
+	if _, err := write(&ob, hdr, nil); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(ob.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, objs, err := Read(bytes.NewReader(data))
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/cdb/tree"
+	"github.com/coalescent/coal/errs"
 )
 
 // TestOpaqueMerge: /q is alice's alone (opaque to bob). Two concurrent
@@ -88,5 +89,30 @@ func TestOpaqueMerge(t *testing.T) {
 	}
 	if opq, err := r.w.OpaqueSubtrees(); err != nil || len(opq) != 0 {
 		t.Errorf("alice's clone: opaque %v, %v; want none", opq, err)
+	}
+}
+
+// TestOpaqueHeader: the header's opaque list round-trips, and a list out
+// of order, repeated, naming the root or a non-canonical path is refused.
+func TestOpaqueHeader(t *testing.T) {
+	a := origin(t)
+	base := Header{Version: Version, World: a.w.ID(), Name: "w", Branch: "main", Author: a.key(t, "alice").Key()}
+	enc := func(opaque ...string) []byte {
+		h := base
+		h.Opaque = opaque
+		var b bytes.Buffer
+		_, err := write(&b, h, nil)
+		must(t, err)
+		return b.Bytes()
+	}
+	hdr, _, err := Read(bytes.NewReader(enc("/a", "/a/b", "/b")))
+	must(t, err)
+	if strings.Join(hdr.Opaque, " ") != "/a /a/b /b" {
+		t.Errorf("opaque %q", hdr.Opaque)
+	}
+	for _, bad := range [][]string{{"/b", "/a"}, {"/a", "/a"}, {"/"}, {"a"}, {"/a/"}, {"/a//b"}} {
+		if _, _, err := Read(bytes.NewReader(enc(bad...))); !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "opaque") {
+			t.Errorf("opaque %q: %v; want invalid", bad, err)
+		}
 	}
 }

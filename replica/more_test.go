@@ -277,3 +277,54 @@ func TestMerkleTransfer(t *testing.T) {
 		t.Errorf("one change moved %d objects, want 1..59", objs)
 	}
 }
+
+// TestOpaqueConverge: /p is n0's and n2's alone (opaque to n1). n0 and n2
+// change /p while cut apart; healed, n1 cannot merge their heads (both
+// changed /p), keeps its head, and follows the merge a reader makes: all
+// three converge on one head and root, n1 still without /p's node, its
+// fsck clean, the readers holding both writes.
+func TestOpaqueConverge(t *testing.T) {
+	nw := newNetwork(t, 3)
+	n0, n1, n2 := nw.nodes[0], nw.nodes[1], nw.nodes[2]
+	world := n0.defaultWorld(t).ID()
+	var two acl.ACL
+	two.Grant(acl.Key(n0.h.NodeKey().Public32()), acl.All)
+	two.Grant(acl.Key(n2.h.NodeKey().Public32()), acl.All)
+	n0.putACL(t, "/p", two)
+	n0.put(t, "/p/base", "readers only")
+	nw.start()
+	nw.connect()
+	nw.converged(world, 15*time.Second)
+	nw.cut(n2)
+	a := n0.put(t, "/p/a", "from n0").ID
+	b := n2.put(t, "/p/b", "from n2").ID
+	n1.put(t, "/pub/n1", "n1")
+	nw.converged(world, 15*time.Second, n0, n1)
+	nw.heal(n2)
+	head, _ := nw.converged(world, 20*time.Second)
+	for _, nd := range nw.nodes {
+		for _, c := range []coda.ID{a, b} {
+			if !nd.inHistory(t, world, c) {
+				t.Errorf("%s: commit %s missing", nd.name, c)
+			}
+		}
+	}
+	for _, nd := range []*node{n0, n2} {
+		for p, want := range map[string]string{"/p/a": "from n0", "/p/b": "from n2", "/pub/n1": "n1"} {
+			if got, err := nd.text(t, world, p); err != nil || got != want {
+				t.Errorf("%s: %s = %q, %v", nd.name, p, got, err)
+			}
+		}
+	}
+	w1 := n1.world(world)
+	c1, err := w1.LoadCommit(head)
+	must(t, err)
+	e, err := tree.New(n1.h.Store()).Get(c1.Tree, "/p")
+	must(t, err)
+	if ok, _ := n1.h.Store().Has(e.ID); ok {
+		t.Errorf("n1 holds /p's node")
+	}
+	if err := w1.Fsck(func(p string) { t.Errorf("n1 fsck: %s", p) }); err != nil {
+		t.Errorf("n1 fsck: %v", err)
+	}
+}

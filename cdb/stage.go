@@ -87,6 +87,9 @@ func (w *World) precheckBlobs(p string, under bool) error {
 	if dir == SchemasDir || strings.HasPrefix(dir, SchemasDir+"/") {
 		return errs.E(errs.Invalid, errs.Path(p), SchemasDir+" holds schemas, not blobs")
 	}
+	if !under && isMetaName(p) {
+		return nil // a directory's own metadata: its schema does not apply
+	}
 	ds, err := w.dirSchema(root, dir)
 	if err != nil {
 		return err

@@ -1093,8 +1093,24 @@ func (tx *txn) lookupSchema(p, name string) (*coda.Schema, error) {
 	return s, nil
 }
 
+// childSchema is the schema a value at p must have from its directory:
+// the directory's schema, except for entries whose name begins with "."
+// (.acl, .on, .index): those are the directory's own metadata, not its
+// children, and keep their own schemas (docs/cdb.md, "Directory schemas").
+func (tx *txn) childSchema(p string) (*coda.Schema, error) {
+	if isMetaName(p) {
+		return nil, nil
+	}
+	return tx.dirSchema(parentDir(p))
+}
+
+// isMetaName reports whether the last segment of p begins with ".".
+func isMetaName(p string) bool {
+	return strings.HasPrefix(p[strings.LastIndexByte(p, '/')+1:], ".")
+}
+
 func (tx *txn) put(p string, o *Op) error {
-	ds, err := tx.dirSchema(parentDir(p))
+	ds, err := tx.childSchema(p)
 	if err != nil {
 		return err
 	}
@@ -1190,7 +1206,7 @@ func schemaName(s *coda.Schema) string {
 }
 
 func (tx *txn) putBlob(p string, o *Op) error {
-	ds, err := tx.dirSchema(parentDir(p))
+	ds, err := tx.childSchema(p)
 	if err != nil {
 		return err
 	}
@@ -1245,7 +1261,7 @@ func (tx *txn) mkdir(p, schema string) error {
 			return err
 		}
 		for _, d := range ents {
-			if d.Kind == tree.KindDir {
+			if d.Kind == tree.KindDir || isMetaName(d.Name) {
 				continue
 			}
 			if err := tx.fits(tx.st, p+"/"+d.Name, d.ID, s); err != nil {
@@ -1312,7 +1328,7 @@ func (tx *txn) copy(p, from string, move bool) error {
 		return err
 	}
 	if e.Kind == tree.KindValue {
-		ds, err := tx.dirSchema(parentDir(p))
+		ds, err := tx.childSchema(p)
 		if err != nil {
 			return err
 		}
@@ -1325,7 +1341,7 @@ func (tx *txn) copy(p, from string, move bool) error {
 		err := tx.eachLeaf(from, func(rel string, meta bool, id coda.ID) error {
 			dst := p + rel
 			if !meta {
-				ds, err := tx.dirSchema(parentDir(dst))
+				ds, err := tx.childSchema(dst)
 				if err != nil {
 					return err
 				}

@@ -3,8 +3,10 @@
 // one CODA wire stream; Apply validates every commit of a bundle with the
 // receiving home's policy (cdb.World.Receive, the path sync will take too)
 // before storing anything, then stores all of it atomically; CloneBundle
-// starts a new home from one. The format is specified byte by byte in
-// docs/bundle.md.
+// starts a new home from one. What its maker may not read does not travel:
+// values as ids (withheld), directories it may read nothing in as their id
+// only (opaque subtrees, docs/sync.md). The format is specified byte by
+// byte in docs/bundle.md.
 package bundle
 
 // A bundle is one CODA wire stream (docs/coda.md §7):
@@ -12,7 +14,7 @@ package bundle
 //	"CODW" ‖ 0x01 ‖ uvarint(n) ‖ n × schema id      the wire context
 //	frame(Header)                                   k = 1: bundle.coda's Header
 //	frame(commit)*                                  parents before children
-//	frame(object)*                                  tree nodes and values, by id
+//	frame(object)*                                  tree nodes, op groups and values, by id
 //	0x00                                            end of stream
 //
 // The context lists Header's schema id first, then every other schema id
@@ -255,13 +257,15 @@ func policyPath(p string, meta bool) bool {
 
 // Create writes a bundle of w, made as the identity as, to out: every
 // commit reachable from the head (opts.Head, or the current branch's)
-// and not from opts.Since, parents first; every tree node of their trees;
-// every value they hold at a path as may read (cdb.View.Filter, judged at
-// each commit), and, whoever reads them, the .acl entries, groups and
-// directory metadata that validating the commits needs. An unreadable
-// value travels only as its id in the tree nodes: its name, stamps and id
-// do travel (so do the commits' ops, which the signatures cover), its
-// bytes do not, and the header lists its id as withheld.
+// and not from opts.Since, parents first, with its op groups; every tree
+// node of their diffs; every value they hold at a path as may read
+// (cdb.View.Filter, judged at each commit), and, whoever reads them, the
+// .acl entries, groups and directory metadata that validating the commits
+// needs. An unreadable value travels only as its id in the tree nodes (the
+// header lists it as withheld). A directory as may read nothing in (judged
+// on each commit's first parent) travels only as its entry in its parent's
+// node: the diff does not enter it, the header lists it as opaque, and the
+// op groups inside it as withheld (docs/sync.md, "Opaque subtrees").
 func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (Stats, error) {
 	op := errs.Op("bundle.Create")
 	head := opts.Head

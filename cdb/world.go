@@ -287,6 +287,8 @@ func (w *World) LoadCommit(id coda.ID) (*Commit, error) {
 	cp.Conflicts = slices.Clone(c.Conflicts)
 	cp.Author = slices.Clone(c.Author)
 	cp.Signature = slices.Clone(c.Signature)
+	cp.OpGroups = slices.Clone(c.OpGroups)
+	cp.Hidden = slices.Clone(c.Hidden)
 	if c.Call != nil {
 		call := *c.Call
 		cp.Call = &call
@@ -307,7 +309,9 @@ func (w *World) commit(id coda.ID) (*Commit, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.h.commits.put(c)
+	if !c.Opaque() { // its withheld groups may arrive later
+		w.h.commits.put(c)
+	}
 	return c, nil
 }
 

@@ -260,3 +260,35 @@ func TestOpGroupSeeds(t *testing.T) {
 		t.Errorf("empty group: %v; want invalid", err)
 	}
 }
+
+// TestOpaqueListRejects: Receive refuses opaque subtrees that are not
+// canonical paths below the root, or are /sys or under it, and a list
+// without the maker's key; nothing is stored.
+func TestOpaqueListRejects(t *testing.T) {
+	h := newHome(t)
+	w := defaultWorld(t, h)
+	head, err := w.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := h.NodeKey().Public
+	for _, tt := range []struct {
+		opaque []string
+		maker  []byte
+		want   string
+	}{
+		{[]string{"/"}, key, "not a canonical path"},
+		{[]string{"/a/"}, key, "not a canonical path"},
+		{[]string{"/sys/groups"}, key, "never opaque"},
+		{[]string{"/sys"}, key, "never opaque"},
+		{[]string{"/p"}, nil, "without the key"},
+	} {
+		_, err := w.Receive(t.Context(), Incoming{Objects: map[coda.ID][]byte{}, Head: head, Opaque: tt.opaque, Maker: tt.maker}, "")
+		if !errors.Is(err, errs.Invalid) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("opaque %q: %v; want invalid, %q", tt.opaque, err, tt.want)
+		}
+	}
+	if opq, err := w.OpaqueSubtrees(); err != nil || len(opq) != 0 {
+		t.Errorf("recorded %v, %v", opq, err)
+	}
+}

@@ -216,6 +216,10 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 		if err != nil || len(segs) == 0 || p != tree.JoinPath(segs) {
 			return ReceiveResult{}, errs.E(errs.Invalid, errs.Path(p), "an opaque subtree that is not a canonical path below the root")
 		}
+		if segs[0] == "sys" {
+			// Rights evaluation reads the groups: /sys always travels.
+			return ReceiveResult{}, errs.E(errs.Invalid, errs.Path(p), "/sys and what is under it are never opaque")
+		}
 		if len(opaquePrefix(world))+len(p) > store.MaxRefName {
 			return ReceiveResult{}, errs.E(errs.Invalid, errs.Path(p), fmt.Sprintf("an opaque subtree path longer than %d bytes cannot be recorded", store.MaxRefName-len(opaquePrefix(world))))
 		}

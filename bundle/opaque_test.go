@@ -116,3 +116,58 @@ func TestOpaqueHeader(t *testing.T) {
 		}
 	}
 }
+
+// TestOpaqueRevalidate: a clone whose node may not read /q accepts bob's
+// write to /q, made without the right, with its opaque parts (it cannot
+// check rights inside /q); when the same commit arrives whole (made as
+// alice), it is validated fully and refused, naming the path; an honest
+// history arriving whole is validated and no longer opaque.
+func TestOpaqueRevalidate(t *testing.T) {
+	a := origin(t)
+	a.putACL(t, "alice", "/q", grant(a.key(t, "alice"), acl.All))
+	a.put(t, "alice", "/q/base", "alice only")
+	g := a.head(t)
+	c := clone(t, a.bundle(t, "bob", CreateOptions{}), secured())
+	m := attacker(t, a)
+	m.put(t, "bob", "/q/evil", "bob has no right here")
+	if _, err := Apply(ctx, c.w, bytes.NewReader(m.bundle(t, "bob", CreateOptions{Since: g})), ""); err != nil {
+		t.Fatalf("bob's write, hidden in /q: %v (a node that may not read /q cannot check it)", err)
+	}
+	if c.head(t) != m.head(t) {
+		t.Fatalf("the clone's head %s, want m's %s", c.head(t), m.head(t))
+	}
+	before := state(t, c.h)
+	_, err := Apply(ctx, c.w, bytes.NewReader(m.bundle(t, "bob", CreateOptions{Since: g, Reader: a.key(t, "alice").Public})), "")
+	if !errs.Is(err, errs.Permission) || !strings.Contains(err.Error(), "/q/evil") {
+		t.Errorf("the same commit whole: %v; want a permission error naming /q/evil", err)
+	}
+	if after := state(t, c.h); after != before {
+		t.Errorf("something was stored:\nbefore %s\nafter  %s", before, after)
+	}
+	// An honest clone, then alice's whole history: validated, not opaque.
+	h := clone(t, a.bundle(t, "bob", CreateOptions{}), secured())
+	a.put(t, "alice", "/q/more", "alice only")
+	_, err = Apply(ctx, h.w, bytes.NewReader(a.bundle(t, "bob", CreateOptions{Since: g})), "")
+	must(t, err)
+	hc, err := h.w.LoadCommit(h.head(t))
+	must(t, err)
+	if !hc.Opaque() {
+		t.Fatalf("the honest clone's head is not opaque before alice's bundle")
+	}
+	res, err := Apply(ctx, h.w, bytes.NewReader(a.bundle(t, "alice", CreateOptions{})), "")
+	must(t, err)
+	if res.Revalidated == 0 {
+		t.Errorf("alice's bundle: %+v, want commits revalidated", res)
+	}
+	hc, err = h.w.LoadCommit(h.head(t))
+	must(t, err)
+	if hc.Opaque() {
+		t.Errorf("the head is still opaque after alice's bundle")
+	}
+	if got, err := h.text(t, "/q/more"); err != nil || got != "alice only" {
+		t.Errorf("/q/more: %q, %v", got, err)
+	}
+	if err := h.w.Fsck(func(p string) { t.Errorf("fsck: %s", p) }); err != nil {
+		t.Error(err)
+	}
+}

@@ -29,8 +29,11 @@ type ReceiveResult struct {
 	// node cannot merge; the received commits are stored, the branch is
 	// left where it was, and the merge is left to a node that may read
 	// the subtree (docs/sync.md, "Opaque subtrees").
-	Waiting   bool            `json:"waiting,omitempty"`
-	Conflicts []tree.Conflict `json:"-"`
+	Waiting bool `json:"waiting,omitempty"`
+	// Revalidated counts the commits held here with opaque parts that
+	// arrived whole and were validated fully (docs/sync.md).
+	Revalidated int             `json:"revalidated,omitempty"`
+	Conflicts   []tree.Conflict `json:"-"`
 }
 
 // Incoming is what Receive takes from elsewhere (a bundle, later sync).
@@ -263,6 +266,10 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 		}
 		maxT = max(maxT, c.Time)
 	}
+	revalidated, err := h.revalidate(ctx, w, env, objs, load)
+	if err != nil {
+		return ReceiveResult{}, err
+	}
 	isFresh := make(map[coda.ID]bool, len(fresh))
 	for _, c := range fresh {
 		isFresh[c.ID] = true
@@ -315,7 +322,7 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 			}
 		}
 	}
-	res := ReceiveResult{Commits: len(fresh), Objects: len(objs), Withheld: len(record), Head: head}
+	res := ReceiveResult{Commits: len(fresh), Objects: len(objs), Withheld: len(record), Head: head, Revalidated: revalidated}
 	if w == nil {
 		if err := b.SwapRef(worldRef(name), coda.ID{}, world); err != nil {
 			return ReceiveResult{}, err
@@ -753,4 +760,63 @@ func (w *World) opaqueRead(path string, err error) error {
 		}
 	}
 	return err
+}
+
+// revalidate validates fully, parents first, the commits held in w with
+// opaque parts (accepted without their withheld op groups) that arrive
+// whole in objs, from a sender that may read them: the first invalid one
+// fails the receive, naming it. One whose check needs a node still not
+// here (its parent's subtree) is left as it was. It returns how many were
+// validated.
+func (h *Home) revalidate(ctx context.Context, w *World, env ValidateEnv, objs map[coda.ID][]byte, load func(coda.ID) (*Commit, error)) (int, error) {
+	if w == nil {
+		return 0, nil
+	}
+	var whole []*Commit
+	for id, b := range objs {
+		if schemaOf(b) != h.schema.signed.ID {
+			continue
+		}
+		held, err := w.commit(id)
+		if err != nil || !held.Opaque() {
+			continue
+		}
+		c, err := load(id)
+		if err != nil {
+			return 0, err
+		}
+		if !c.Opaque() {
+			whole = append(whole, c)
+		}
+	}
+	n := 0
+	for _, c := range topoOrder(whole) {
+		if err := ctx.Err(); err != nil {
+			return 0, errs.E(errs.Canceled, err)
+		}
+		parents := make([]*Commit, len(c.Parents))
+		for i, p := range c.Parents {
+			pc, err := load(p)
+			if err != nil {
+				return 0, errs.E(errs.Invalid, fmt.Errorf("commit %s: parent: %w", c.ID, err))
+			}
+			parents[i] = pc
+		}
+		probe := &missing{s: env.Store}
+		penv := env
+		penv.Store, penv.Now = probe, 0
+		if p := h.policy; p != nil {
+			penv.Rights = func(c *Commit, parents []*Commit) error { return p.CheckCommit(probe, c, parents) }
+		}
+		h.callHook(&penv, probe)
+		err := ValidateCommit(penv, c, parents)
+		if err != nil && probe.missed {
+			continue // its parent's subtree is not here yet
+		}
+		if err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, nil
 }

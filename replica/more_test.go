@@ -183,10 +183,32 @@ func TestReadRights(t *testing.T) {
 			t.Errorf("the bundle for n1 holds %q, from inside /p", name)
 		}
 	}
-	hdr, _, err := bundle.Read(bytes.NewReader(answer.Bytes()))
+	hdr, objs, err := bundle.Read(bytes.NewReader(answer.Bytes()))
 	must(t, err)
 	if !slices.Equal(hdr.Opaque, []string{"/p"}) {
 		t.Errorf("the bundle for n1: opaque %v, want [/p]", hdr.Opaque)
+	}
+	// No tree node of /p is among its objects, but that of the commit
+	// that made /p with its .acl (judged on its parent, where /p did not
+	// exist and n1 could read there: it holds /p/.acl alone).
+	w0 := n0.defaultWorld(t)
+	log, err := w0.Log(coda.ID{}, "", 0)
+	must(t, err)
+	var versions []coda.ID // /p's node, oldest first
+	for _, ci := range slices.Backward(log) {
+		c, err := w0.LoadCommit(ci.ID)
+		must(t, err)
+		if e, err := tree.New(n0.h.Store()).Get(c.Tree, "/p"); err == nil && e.Kind == tree.KindDir && !slices.Contains(versions, e.ID) {
+			versions = append(versions, e.ID)
+		}
+	}
+	if len(versions) < 3 {
+		t.Fatalf("/p has %d versions at n0, want at least 3", len(versions))
+	}
+	for i, id := range versions {
+		if _, ok := objs[id]; ok != (i == 0) {
+			t.Errorf("the bundle for n1: /p's version %d (node %s) sent %v", i, id, ok)
+		}
 	}
 	// A reader (n0 as itself) gets all of it.
 	answer.Reset()

@@ -112,9 +112,13 @@ type Home struct {
 	named map[string]*World
 }
 
+// homeVersion is the version of the homes this coal makes and opens.
+const homeVersion = 2
+
 // config is config.json. Unknown fields are rejected.
 type config struct {
-	// Version is the config format version, 1.
+	// Version is the home format version, 2: commits of format 2 (op
+	// groups, docs/cdb.md). A version-1 home is refused.
 	Version int `json:"version"`
 	// DefaultWorld names the world used when none is given.
 	DefaultWorld string `json:"default_world"`
@@ -177,7 +181,7 @@ func Init(dir string, opts Options) (*Home, error) {
 	if err := writeFileSync(filepath.Join(tmp, "keys", "node.key"), priv.Seed(), 0o600); err != nil {
 		return nil, errs.E(op, errs.Path(dir), err)
 	}
-	cfg := config{Version: 1, DefaultWorld: DefaultWorld}
+	cfg := config{Version: homeVersion, DefaultWorld: DefaultWorld}
 	if err := writeConfig(tmp, &cfg); err != nil {
 		return nil, errs.E(op, errs.Path(dir), err)
 	}
@@ -378,7 +382,11 @@ func readConfig(dir string) (*config, error) {
 	if err := dec.Decode(&c); err != nil {
 		return nil, errs.E(errs.Invalid, errs.Path(filepath.Join(dir, "config.json")), err)
 	}
-	if c.Version != 1 {
+	if c.Version == 1 {
+		return nil, errs.E(errs.Invalid, errs.Path(filepath.Join(dir, "config.json")),
+			"home version 1: its commits are of format 1 (ops inline), this coal reads format 2 (op groups, docs/cdb.md): make the home again with this coal")
+	}
+	if c.Version != homeVersion {
 		return nil, errs.E(errs.Invalid, errs.Path(filepath.Join(dir, "config.json")), fmt.Sprintf("unknown config version %d", c.Version))
 	}
 	return &c, nil
@@ -543,7 +551,7 @@ func (h *Home) NewWorldAs(name string, creator Identity) (*World, error) {
 		return nil, errs.E(op, err)
 	}
 	id := coda.Sum(obj)
-	if _, err := b.Put(obj); err != nil {
+	if err := putCommit(b, c, obj); err != nil {
 		return nil, errs.E(op, err)
 	}
 	if err := b.SwapRef(worldRef(name), coda.ID{}, id); err != nil {

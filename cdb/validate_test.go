@@ -80,6 +80,9 @@ func TestReplayForgedMerge(t *testing.T) {
 	}
 	forged := coda.Sum(obj)
 	b := h.Store().NewBatch()
+	for _, g := range m.Groups() {
+		b.Put(g)
+	}
 	b.Put(obj)
 	b.SetRef(headRef(w.ID(), "M"), forged)
 	if err := b.Commit(true); err != nil {

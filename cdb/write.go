@@ -811,7 +811,7 @@ func (w *World) applyPending(ctx context.Context, p *pending, author Identity, b
 	if err := ctx.Err(); err != nil {
 		return errs.E(errs.Canceled, err)
 	}
-	if _, err := b.Put(p.obj); err != nil {
+	if err := putCommit(b, p.c, p.obj); err != nil {
 		return err
 	}
 	if err := b.SwapRef(headRef(w.id, branch), p.head, p.c.ID); err != nil {

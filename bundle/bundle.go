@@ -3,8 +3,10 @@
 // one CODA wire stream; Apply validates every commit of a bundle with the
 // receiving home's policy (cdb.World.Receive, the path sync will take too)
 // before storing anything, then stores all of it atomically; CloneBundle
-// starts a new home from one. The format is specified byte by byte in
-// docs/bundle.md.
+// starts a new home from one. What its maker may not read does not travel:
+// values as ids (withheld), directories it may read nothing in as their id
+// only (opaque subtrees, docs/sync.md). The format is specified byte by
+// byte in docs/bundle.md.
 package bundle
 
 // A bundle is one CODA wire stream (docs/coda.md §7):
@@ -12,7 +14,7 @@ package bundle
 //	"CODW" ‖ 0x01 ‖ uvarint(n) ‖ n × schema id      the wire context
 //	frame(Header)                                   k = 1: bundle.coda's Header
 //	frame(commit)*                                  parents before children
-//	frame(object)*                                  tree nodes and values, by id
+//	frame(object)*                                  tree nodes, op groups and values, by id
 //	0x00                                            end of stream
 //
 // The context lists Header's schema id first, then every other schema id
@@ -27,8 +29,10 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/coalescent/coal/cdb"
@@ -39,12 +43,16 @@ import (
 )
 
 // Version is the bundle format version in the header. Version 1 (whose
-// header did not list withheld values) is refused.
-const Version = 2
+// header did not list withheld values) and version 2 (commits of format 1,
+// no opaque subtrees) are refused.
+const Version = 3
 
-// headerV1 is the schema id of version 1's header, recognized only to
-// refuse such bundles clearly.
-var headerV1, _ = coda.ParseID("llx74lpwcmq5inkzk5erx55g7jphndymoyikyatdzwnh5zofqk3a")
+// headerV1 and headerV2 are the schema ids of versions 1's and 2's
+// headers, recognized only to refuse such bundles clearly.
+var (
+	headerV1, _ = coda.ParseID("llx74lpwcmq5inkzk5erx55g7jphndymoyikyatdzwnh5zofqk3a")
+	headerV2, _ = coda.ParseID("5kydpz7pe2wbotevyl2p2j34knj5e7e3owflluazrtvczu3ovacq")
+)
 
 //go:embed bundle.coda
 var bundleCoda []byte
@@ -92,8 +100,13 @@ type Header struct {
 	Commits uint64 `json:"commits"`
 	Objects uint64 `json:"objects"` // every object after the header, commits included
 	// Withheld lists, in ascending order, the values the bundled commits'
-	// trees hold that Author may not read: they do not travel.
+	// trees hold that Author may not read, and their op groups inside
+	// opaque subtrees: they do not travel.
 	Withheld []coda.ID `json:"withheld"`
+	// Opaque lists, in ascending byte order, the directories whose tree
+	// nodes do not travel: Author may read nothing in them (or the maker
+	// lacks them by design). Each travels as its id in its parent's node.
+	Opaque []string `json:"opaque"`
 }
 
 func (h Header) encode() ([]byte, error) {
@@ -113,9 +126,13 @@ func (h Header) encode() ([]byte, error) {
 	for i, id := range h.Withheld {
 		withheld[i] = coda.FixedBytes(id[:])
 	}
+	opaque := make([]coda.Value, len(h.Opaque))
+	for i, p := range h.Opaque {
+		opaque[i] = coda.String(p)
+	}
 	return coda.EncodeObject(s, coda.Struct(coda.U64(h.Version), coda.FixedBytes(h.World[:]), coda.String(h.Name),
 		coda.String(h.Branch), coda.FixedBytes(h.Head[:]), since, coda.FixedBytes(pub), coda.U64(h.Commits), coda.U64(h.Objects),
-		coda.List(withheld...)))
+		coda.List(withheld...), coda.List(opaque...)))
 }
 
 func decodeHeader(b []byte) (Header, error) {
@@ -125,6 +142,9 @@ func decodeHeader(b []byte) (Header, error) {
 	}
 	if len(b) >= coda.IDSize && coda.ID(b[:coda.IDSize]) == headerV1 {
 		return Header{}, errs.E(errs.Invalid, fmt.Sprintf("bundle: format version 1, this coal reads %d (version 1 does not list the values its maker withheld): make the bundle again with this coal", Version))
+	}
+	if len(b) >= coda.IDSize && coda.ID(b[:coda.IDSize]) == headerV2 {
+		return Header{}, errs.E(errs.Invalid, fmt.Sprintf("bundle: format version 2, this coal reads %d (version 2 holds commits of format 1, docs/cdb.md): make the bundle again with this coal", Version))
 	}
 	if len(b) < coda.IDSize || coda.ID(b[:coda.IDSize]) != s.ID {
 		return Header{}, errs.E(errs.Invalid, "bundle: the first object is not a bundle header")
@@ -147,6 +167,18 @@ func decodeHeader(b []byte) (Header, error) {
 			return Header{}, errs.E(errs.Invalid, "bundle: header: withheld ids not in strictly ascending order")
 		}
 		h.Withheld = append(h.Withheld, id)
+	}
+	list = v.Index(10)
+	for i := range list.Len() {
+		p := list.Index(i).AsString()
+		segs, err := tree.SplitPath(p)
+		if err != nil || len(segs) == 0 || p != tree.JoinPath(segs) {
+			return Header{}, errs.E(errs.Invalid, errs.Path(p), "bundle: header: an opaque subtree that is not a canonical path below the root")
+		}
+		if i > 0 && h.Opaque[i-1] >= p {
+			return Header{}, errs.E(errs.Invalid, "bundle: header: opaque paths not in strictly ascending order")
+		}
+		h.Opaque = append(h.Opaque, p)
 	}
 	if h.Version != Version {
 		return Header{}, errs.E(errs.Invalid, fmt.Sprintf("bundle: format version %d, this coal reads %d", h.Version, Version))
@@ -225,13 +257,15 @@ func policyPath(p string, meta bool) bool {
 
 // Create writes a bundle of w, made as the identity as, to out: every
 // commit reachable from the head (opts.Head, or the current branch's)
-// and not from opts.Since, parents first; every tree node of their trees;
-// every value they hold at a path as may read (cdb.View.Filter, judged at
-// each commit), and, whoever reads them, the .acl entries, groups and
-// directory metadata that validating the commits needs. An unreadable
-// value travels only as its id in the tree nodes: its name, stamps and id
-// do travel (so do the commits' ops, which the signatures cover), its
-// bytes do not, and the header lists its id as withheld.
+// and not from opts.Since, parents first, with its op groups; every tree
+// node of their diffs; every value they hold at a path as may read
+// (cdb.View.Filter, judged at each commit), and, whoever reads them, the
+// .acl entries, groups and directory metadata that validating the commits
+// needs. An unreadable value travels only as its id in the tree nodes (the
+// header lists it as withheld). A directory as may read nothing in (judged
+// on each commit's first parent) travels only as its entry in its parent's
+// node: the diff does not enter it, the header lists it as opaque, and the
+// op groups inside it as withheld (docs/sync.md, "Opaque subtrees").
 func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (Stats, error) {
 	op := errs.Op("bundle.Create")
 	head := opts.Head
@@ -271,7 +305,8 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	var headReadable func(string) bool
 	values := map[coda.ID]bool{}
 	unreadable := map[coda.ID]bool{}
-	left := map[coda.ID]bool{} // values the caller sends another way
+	left := map[coda.ID]bool{}       // values the caller sends another way
+	hiddenFrom := map[coda.ID]bool{} // op groups inside opaque subtrees
 	var later []candidate
 	// decide records whether the value id at path (p: as the filters
 	// take it) travels; at is a commit where the reader may read it there.
@@ -291,6 +326,62 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	trees := map[coda.ID]coda.ID{} // commit → tree
 	for _, c := range commits {
 		trees[c.ID] = c.Tree
+	}
+	// Opaque subtrees (docs/sync.md): directories the reader may read
+	// nothing in travel as their entry in their parent's node only; so do
+	// those the maker lacks by design.
+	makerOpaque, err := w.OpaqueSubtrees()
+	if err != nil {
+		return Stats{}, errs.E(op, err)
+	}
+	opaqueSent := map[string]bool{} // pruned by some diff: listed in the header
+	grants := map[[2]coda.ID]bool{} // (tree, directory node) → a .acl under it lets the reader read
+	// opaqueFor reports whether the directory p is opaque to the reader
+	// in a commit whose first parent has the tree root, where readable is
+	// the reader's filter (nil: a genesis, where nothing is opaque).
+	// Rights are judged on the parent, as the receiver judges them.
+	opaqueFor := func(root coda.ID, readable func(string) bool, p string) (bool, error) {
+		if _, ok := makerOpaque[p]; ok {
+			return true, nil
+		}
+		if readable == nil {
+			return false, nil
+		}
+		if p == "/sys" || strings.HasPrefix(p, "/sys/") {
+			return false, nil // groups: rights evaluation reads them
+		}
+		// Its listing, judged in it (its entry, judged in its parent,
+		// travels anyway: it is the id in the parent's node).
+		if readable(p+"/") || headReadable(p+"/") {
+			return false, nil
+		}
+		// Only the nearest .acl counts (docs/security.md §4): one below
+		// p may let the reader read there.
+		e, err := plain.Get(root, p)
+		if errs.Is(err, errs.NotExist) {
+			return true, nil // new here: judged by the .acl above, which denies
+		}
+		if err != nil || e.Kind != tree.KindDir {
+			return false, err
+		}
+		if g, ok := grants[[2]coda.ID{root, e.ID}]; ok {
+			return !g, nil
+		}
+		errGrant := errs.E(errs.Other, "grant")
+		err = plain.Walk(root, p, func(path string, _ tree.Entry) error {
+			if d, ok := strings.CutSuffix(path, "/"+aclName); ok && (readable(d+"/") || headReadable(d+"/")) {
+				return errGrant
+			}
+			return nil
+		})
+		if errs.Is(err, errs.NotExist) {
+			return false, nil // a subtree the maker lacks below: pruned there
+		}
+		if err != nil && err != errGrant {
+			return false, err
+		}
+		grants[[2]coda.ID{root, e.ID}] = err == errGrant
+		return err != errGrant, nil
 	}
 	for _, c := range commits {
 		base := tree.EmptyRoot
@@ -315,7 +406,26 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 				return Stats{}, errs.E(op, err)
 			}
 		}
-		err = tr.Diff(base, c.Tree, func(ch tree.Change) error {
+		var perr error
+		pruned := map[string]bool{}
+		// The reader's rights on the parent's tree alone (as the receiver
+		// judges them); no policy: everything is readable.
+		var parentReadable func(string) bool
+		if pol := w.Home().Policy(); len(c.Parents) > 0 && pol != nil {
+			parentReadable = pol.ReadFilter(st, w.ID(), base, reader)
+		}
+		prune := func(p string, _, _ tree.Entry) bool {
+			if perr != nil {
+				return true
+			}
+			o, err := opaqueFor(base, parentReadable, p)
+			if err != nil {
+				perr = err
+				return true
+			}
+			return o
+		}
+		err = tr.DiffPruned(base, c.Tree, prune, func(ch tree.Change) error {
 			if ch.B.Kind != tree.KindValue {
 				return nil
 			}
@@ -334,9 +444,36 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 			}
 			decide(c.ID, ch.Path, p, ch.B.ID, sent, policy)
 			return nil
+		}, func(p string, _, _ tree.Entry) error {
+			pruned[p], opaqueSent[p] = true, true
+			return nil
 		})
+		if err == nil {
+			err = perr
+		}
 		if err != nil {
 			return Stats{}, errs.E(op, fmt.Errorf("tree of commit %s: %w", c.ID, err))
+		}
+		// Its op groups inside opaque subtrees travel as ids only.
+		if len(pruned) > 0 || len(makerOpaque) > 0 {
+			dirs, err := c.GroupDirs()
+			if err != nil {
+				return Stats{}, errs.E(op, fmt.Errorf("commit %s: %w", c.ID, err))
+			}
+			for g, d := range dirs {
+				for a := d; a != "/"; a = parentDir(a) {
+					if pruned[a] {
+						hiddenFrom[g] = true
+						break
+					}
+					if o, err := opaqueFor(base, parentReadable, a); err != nil {
+						return Stats{}, errs.E(op, fmt.Errorf("commit %s: %w", c.ID, err))
+					} else if o {
+						hiddenFrom[g] = true
+						break
+					}
+				}
+			}
 		}
 		for _, id := range c.CallObjects() { // a call's input and output (issue 8)
 			if ok, err := st.Has(id); err == nil && ok {
@@ -362,6 +499,28 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	for id := range rec.seen {
 		if !isCommit[id] {
 			ids = append(ids, id)
+		}
+	}
+	// The commits' op groups (docs/cdb.md, "Redactable ops"); a group
+	// withheld from the maker travels as withheld too.
+	hiddenGroups := map[coda.ID]bool{}
+	for _, c := range commits {
+		for _, g := range c.Hidden {
+			hiddenGroups[g] = true
+		}
+	}
+	groupSeen := map[coda.ID]bool{}
+	for _, c := range commits {
+		for _, g := range c.OpGroups {
+			if groupSeen[g] || rec.seen[g] {
+				continue
+			}
+			groupSeen[g] = true
+			if hiddenGroups[g] || hiddenFrom[g] {
+				unreadable[g] = true
+				continue
+			}
+			ids = append(ids, g)
 		}
 	}
 	for id := range values {
@@ -397,7 +556,8 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	}
 	slices.SortFunc(withheld, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
 	hdr := Header{Version: Version, World: w.ID(), Name: w.Name(), Branch: w.Branch(), Head: head, Since: opts.Since,
-		Author: cdb.KeyString(reader), Commits: uint64(len(commits)), Objects: uint64(len(commits) + len(ids)), Withheld: withheld}
+		Author: cdb.KeyString(reader), Commits: uint64(len(commits)), Objects: uint64(len(commits) + len(ids)), Withheld: withheld,
+		Opaque: slices.Sorted(maps.Keys(opaqueSent))}
 	all := make([]coda.ID, 0, len(commits)+len(ids))
 	for _, c := range commits {
 		all = append(all, c.ID)
@@ -834,7 +994,7 @@ func incoming(hdr Header, objs map[coda.ID][]byte) (cdb.Incoming, error) {
 	if err != nil {
 		return cdb.Incoming{}, errs.E(errs.Invalid, fmt.Errorf("bundle: header: author: %w", err))
 	}
-	return cdb.Incoming{Objects: objs, Head: hdr.Head, Withheld: hdr.Withheld, Maker: maker}, nil
+	return cdb.Incoming{Objects: objs, Head: hdr.Head, Withheld: hdr.Withheld, Opaque: hdr.Opaque, Maker: maker}, nil
 }
 
 // ApplyHome applies a bundle to the world of h it belongs to, found by
@@ -916,4 +1076,17 @@ func CloneBundle(ctx context.Context, dir string, in io.Reader, opts cdb.Options
 		return fail(err)
 	}
 	return h, res, nil
+}
+
+// acl is the name of the leaf holding a directory's rights.
+const aclName = ".acl"
+
+// parentDir returns the directory holding the directory p ("/" for a
+// top-level one).
+func parentDir(p string) string {
+	i := strings.LastIndexByte(p, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return p[:i]
 }

@@ -51,7 +51,7 @@ func wrap(t *testing.T, h *cdb.Home) *open {
 }
 
 // origin is alice's home (she created the world) with bob, who may read
-// and write /pub; /secret is alice's alone.
+// and write /pub; /plans is alice's alone.
 func origin(t *testing.T) *open {
 	h, err := cdb.Init(t.TempDir()+"/alice", secured())
 	must(t, err)
@@ -61,7 +61,7 @@ func origin(t *testing.T) *open {
 	must(t, err)
 	o.keys["bob"] = bob
 	o.putACL(t, "alice", "/pub", grant(bob, acl.Read|acl.Write))
-	o.put(t, "alice", "/secret/plans", "alice only")
+	o.put(t, "alice", "/plans", "alice only")
 	o.put(t, "bob", "/pub/hello", "from bob")
 	return o
 }
@@ -136,7 +136,7 @@ func TestRoundTrip(t *testing.T) {
 	if c.w.ID() != a.w.ID() || c.head(t) != a.head(t) {
 		t.Fatalf("clone: world %s head %s, want %s %s", c.w.ID(), c.head(t), a.w.ID(), a.head(t))
 	}
-	for _, p := range []string{"/pub/hello", "/secret/plans"} {
+	for _, p := range []string{"/pub/hello", "/plans"} {
 		if _, err := c.text(t, p); err != nil {
 			t.Errorf("clone: %s: %v", p, err)
 		}
@@ -176,16 +176,16 @@ func mustExport(t *testing.T, h *cdb.Home, name string) []byte {
 }
 
 // TestUnreadableTravelsAsID: bob's bundle has every commit and tree node
-// but not the bytes of /secret/plans; the clone validates all of it.
+// but not the bytes of /plans; the clone validates all of it.
 func TestUnreadableTravelsAsID(t *testing.T) {
 	a := origin(t)
-	it, err := a.w.Get(coda.ID{}, "/secret/plans")
+	it, err := a.w.Get(coda.ID{}, "/plans")
 	must(t, err)
 	b := a.bundle(t, "bob", CreateOptions{})
 	_, objs, err := Read(bytes.NewReader(b))
 	must(t, err)
 	if _, ok := objs[it.ID]; ok {
-		t.Errorf("bob's bundle carries /secret/plans")
+		t.Errorf("bob's bundle carries /plans")
 	}
 	c := clone(t, b, secured())
 	if c.head(t) != a.head(t) {
@@ -194,8 +194,8 @@ func TestUnreadableTravelsAsID(t *testing.T) {
 	if _, err := c.text(t, "/pub/hello"); err != nil {
 		t.Errorf("/pub/hello: %v", err)
 	}
-	if _, err := c.text(t, "/secret/plans"); err == nil {
-		t.Errorf("/secret/plans is readable in bob's clone")
+	if _, err := c.text(t, "/plans"); err == nil {
+		t.Errorf("/plans is readable in bob's clone")
 	}
 }
 
@@ -235,6 +235,10 @@ func forge(t *testing.T, m *open, c *cdb.Commit, key cdb.Identity, tamper func(c
 	if tamper != nil {
 		tamper(c)
 		obj, err = cdb.EncodeCommit(c)
+		must(t, err)
+	}
+	for _, g := range c.Groups() { // its op groups (docs/cdb.md)
+		_, err := m.h.Store().Put(g)
 		must(t, err)
 	}
 	id, err := m.h.Store().Put(obj)
@@ -284,6 +288,9 @@ func TestAttacks(t *testing.T) {
 		make func(t *testing.T, a, m *open) (coda.ID, coda.ID)
 		want string // in the error
 		kind errs.Kind
+		// asAlice makes the bundle as alice (CreateOptions.Reader), who
+		// may read what bob may not: nothing is opaque to her.
+		asAlice bool
 	}
 	commitIn := func(t *testing.T, m *open, as string, ops ...cdb.Op) coda.ID {
 		must(t, m.commit(t, as, ops...))
@@ -293,7 +300,7 @@ func TestAttacks(t *testing.T) {
 		{"forged signature", func(t *testing.T, a, m *open) (coda.ID, coda.ID) {
 			c := child(t, m, "/pub/x", "x", nil, nil)
 			return forge(t, m, c, m.key(t, "bob"), func(c *cdb.Commit) { c.Message = "changed after signing" }), coda.ID{}
-		}, "bad signature", errs.Invalid},
+		}, "bad signature", errs.Invalid, false},
 		{"author/key mismatch", func(t *testing.T, a, m *open) (coda.ID, coda.ID) {
 			c := child(t, m, "/pub/x", "x", nil, nil)
 			alice := a.key(t, "alice")
@@ -305,18 +312,24 @@ func TestAttacks(t *testing.T) {
 				root, _ := tr.Apply(p.Tree, []tree.Op{{Path: "/pub/x", Entry: tree.Value(c.Ops[0].ID, c.Stamp())}})
 				c.Tree = root
 			}), coda.ID{}
-		}, "bad signature", errs.Invalid},
+		}, "bad signature", errs.Invalid, false},
 		{"write outside rights", func(t *testing.T, a, m *open) (coda.ID, coda.ID) {
 			return commitIn(t, m, "bob", putOp("/secret/mine", "bob was here")), coda.ID{}
-		}, "may not change this path", errs.Permission},
+		}, "may not change this path", errs.Permission, true},
+		// Made as bob, /secret is opaque to him: his op group there travels
+		// as its id; the receiver may read /secret and refuses to take it
+		// unchecked (docs/sync.md, "Opaque subtrees").
+		{"write outside rights, hidden in an opaque subtree", func(t *testing.T, a, m *open) (coda.ID, coda.ID) {
+			return commitIn(t, m, "bob", putOp("/secret/mine", "bob was here")), coda.ID{}
+		}, "listed as an opaque subtree, but", errs.Unavailable, false},
 		{"self-granting admin", func(t *testing.T, a, m *open) (coda.ID, coda.ID) {
 			return commitIn(t, m, "bob", aclOp(t, "/pub", grant(m.key(t, "bob"), acl.All))), coda.ID{}
-		}, "needs admin", errs.Permission},
+		}, "needs admin", errs.Permission, false},
 		{"editing /sys without admin", func(t *testing.T, a, m *open) (coda.ID, coda.ID) {
 			_, _, err := m.w.AddSchemas(ctx, m.key(t, "bob"), "x.coda", []byte("schema X { a: u8 }"))
 			must(t, err)
 			return m.head(t), coda.ID{}
-		}, "needs admin", errs.Permission},
+		}, "needs admin", errs.Permission, false},
 		{"replayed commit from another world", func(t *testing.T, a, m *open) (coda.ID, coda.ID) {
 			other, err := m.h.NewWorldAs("other", m.key(t, "bob"))
 			must(t, err)
@@ -325,16 +338,16 @@ func TestAttacks(t *testing.T) {
 			h, err := other.Head()
 			must(t, err)
 			return h, m.w.ID()
-		}, "not world", errs.Invalid},
+		}, "not world", errs.Invalid, false},
 		{"stamps not matching the commit", func(t *testing.T, a, m *open) (coda.ID, coda.ID) {
 			c := child(t, m, "/pub/x", "x", &tree.Stamp{Time: 1 << 60}, nil)
 			return forge(t, m, c, m.key(t, "bob"), nil), coda.ID{}
-		}, "replaying its ops gives tree", errs.Invalid},
+		}, "replaying its ops gives tree", errs.Invalid, false},
 		{"ops not matching the tree", func(t *testing.T, a, m *open) (coda.ID, coda.ID) {
 			other := coda.Sum([]byte("something else"))
 			c := child(t, m, "/pub/x", "x", nil, &other)
 			return forge(t, m, c, m.key(t, "bob"), nil), coda.ID{}
-		}, "replaying its ops gives tree", errs.Invalid},
+		}, "replaying its ops gives tree", errs.Invalid, false},
 	}
 	for _, at := range attacks {
 		t.Run(at.name, func(t *testing.T) {
@@ -347,7 +360,11 @@ func TestAttacks(t *testing.T) {
 				w, _ = m.h.World("other")
 			}
 			var b bytes.Buffer
-			_, err := Create(w, m.key(t, "bob"), &b, CreateOptions{Head: head, Since: since})
+			opts := CreateOptions{Head: head, Since: since}
+			if at.asAlice {
+				opts.Reader = a.key(t, "alice").Public
+			}
+			_, err := Create(w, m.key(t, "bob"), &b, opts)
 			if err != nil && !world.IsZero() {
 				b.Reset()
 				_, err = Create(w, m.key(t, "bob"), &b, CreateOptions{Head: head})
@@ -409,7 +426,16 @@ func TestRevocationRace(t *testing.T) {
 	since := a.head(t)
 	m.put(t, "bob", "/pub/late", "after the revocation")
 	before := state(t, a.h)
+	// As bob, /pub is opaque: the receiver, who may read it, refuses.
 	_, err = Apply(ctx, a.w, bytes.NewReader(m.bundle(t, "bob", CreateOptions{Since: since})), "")
+	if !errs.Is(err, errs.Unavailable) || !strings.Contains(err.Error(), "/pub: listed as an opaque subtree, but") {
+		t.Errorf("a write after the revocation, bundled as bob: got %v, want unavailable: /pub listed as opaque", err)
+	}
+	if after := state(t, a.h); after != before {
+		t.Errorf("something was stored:\nbefore %s\nafter  %s", before, after)
+	}
+	// As alice, the op travels and the rights check refuses it.
+	_, err = Apply(ctx, a.w, bytes.NewReader(m.bundle(t, "bob", CreateOptions{Since: since, Reader: a.key(t, "alice").Public})), "")
 	if !errs.Is(err, errs.Permission) || !strings.Contains(err.Error(), "/pub/late") {
 		t.Errorf("a write after the revocation: got %v, want a permission error naming /pub/late", err)
 	}

@@ -17,7 +17,7 @@ import (
 func TestHeaderSchemaID(t *testing.T) {
 	got := HeaderSchemaID().String()
 	t.Logf("Header schema id %s", got)
-	if want := "5kydpz7pe2wbotevyl2p2j34knj5e7e3owflluazrtvczu3ovacq"; got != want {
+	if want := "w7cbfccnupsp2oar5fo3jafezw7flrbxdvfikab4kqhjxtoo3f5a"; got != want {
 		t.Errorf("Header schema id %s, want %s (bundle.coda changed: a new format version)", got, want)
 	}
 }
@@ -124,6 +124,14 @@ func FuzzRead(f *testing.F) {
 	}
 	f.Add(b.Bytes())
 	f.Add([]byte("CODW\x01\x00\x00"))
+	// A header listing opaque subtrees and withheld ids (version 3).
+	hdr := Header{Version: Version, World: w.ID(), Name: "w", Branch: "main", Author: cdb.KeyString(h.NodeKey().Public),
+		Withheld: []coda.ID{coda.Sum([]byte("g"))}, Opaque: []string{"/a b", "/p", "/p0/q"}}
+	var ob bytes.Buffer
+	if _, err := write(&ob, hdr, nil); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(ob.Bytes())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, objs, err := Read(bytes.NewReader(data))
 		if err != nil {
@@ -150,7 +158,7 @@ func TestVersion1Refused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, err := Read(&b)
-	if want := "format version 1, this coal reads 2"; !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), want) {
+	if want := "format version 1, this coal reads 3"; !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), want) {
 		t.Errorf("Read: %v, want an invalid error with %q", err, want)
 	}
 }

@@ -26,8 +26,8 @@ func TestReaderKey(t *testing.T) {
 	if !bytes.Equal(b.Bytes(), full) {
 		t.Errorf("bundle made as bob's public key differs from bob's own (%d and %d bytes)", b.Len(), len(full))
 	}
-	if sent["/secret/plans"] || !sent["/pub/hello"] {
-		t.Errorf("OnValue: /secret/plans sent %v, /pub/hello sent %v; want false, true", sent["/secret/plans"], sent["/pub/hello"])
+	if sent["/plans"] || !sent["/pub/hello"] {
+		t.Errorf("OnValue: /plans sent %v, /pub/hello sent %v; want false, true", sent["/plans"], sent["/pub/hello"])
 	}
 	if _, err := Create(a.w, cdb.Identity{}, &b, CreateOptions{Reader: []byte{1, 2}}); err == nil {
 		t.Errorf("a 2-byte reader key: no error")
@@ -77,7 +77,7 @@ func TestHaves(t *testing.T) {
 // instead of failing.
 func TestRelayWithheld(t *testing.T) {
 	a := origin(t)
-	it, err := a.w.Get(coda.ID{}, "/secret/plans")
+	it, err := a.w.Get(coda.ID{}, "/plans")
 	must(t, err)
 	bobs := clone(t, a.bundle(t, "bob", CreateOptions{}), secured())
 	var b bytes.Buffer

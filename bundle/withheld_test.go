@@ -92,12 +92,12 @@ func TestTamperedValue(t *testing.T) {
 	}
 }
 
-// TestWithheld: bob's bundle lists /secret/plans as withheld; the clone
+// TestWithheld: bob's bundle lists /plans as withheld; the clone
 // records it, Get says why it is missing, fsck counts it apart from
 // problems, ls lists it; alice's bundle brings it later.
 func TestWithheld(t *testing.T) {
 	a := origin(t)
-	secret := a.id(t, "/secret/plans")
+	secret := a.id(t, "/plans")
 	data := a.bundle(t, "bob", CreateOptions{})
 	hdr, _, err := Read(bytes.NewReader(data))
 	must(t, err)
@@ -110,17 +110,18 @@ func TestWithheld(t *testing.T) {
 	if err != nil || !ok || !bytes.Equal(maker, bob.Public) {
 		t.Fatalf("Withheld(%s) = %x, %v, %v; want bob's key", secret, maker, ok, err)
 	}
-	_, err = c.w.Get(coda.ID{}, "/secret/plans")
-	want := "/secret/plans: value withheld by the bundle's maker (not readable by " + bob.Key() + "); not present on this node"
+	_, err = c.w.Get(coda.ID{}, "/plans")
+	want := "/plans: value withheld by the bundle's maker (not readable by " + bob.Key() + "); not present on this node"
 	if !errs.Is(err, errs.NotExist) || !strings.Contains(err.Error(), want) {
 		t.Errorf("Get: %v, want a not-exist error with %q", err, want)
 	}
-	if _, err := c.w.OpenBlob(coda.ID{}, "/secret/plans"); !errs.Is(err, errs.NotExist) || !strings.Contains(err.Error(), want) {
+	if _, err := c.w.OpenBlob(coda.ID{}, "/plans"); !errs.Is(err, errs.NotExist) || !strings.Contains(err.Error(), want) {
 		t.Errorf("OpenBlob: %v, want a not-exist error with %q", err, want)
 	}
-	ents, err := c.w.List(coda.ID{}, "/secret")
-	if err != nil || len(ents) != 1 || !ents[0].Withheld {
-		t.Errorf("List /secret: %+v, %v; want plans, withheld", ents, err)
+	ents, err := c.w.List(coda.ID{}, "/")
+	i := slices.IndexFunc(ents, func(e cdb.DirEntry) bool { return e.Name == "plans" })
+	if err != nil || i < 0 || !ents[i].Withheld {
+		t.Errorf("List /: %+v, %v; want plans, withheld", ents, err)
 	}
 	var lines []string
 	n, err := c.w.FsckReport(func(p string) { t.Errorf("fsck: %s", p) }, func(l string) { lines = append(lines, l) })
@@ -134,15 +135,15 @@ func TestWithheld(t *testing.T) {
 	if _, ok, _ := c.w.Withheld(secret); ok {
 		t.Errorf("still withheld after it arrived")
 	}
-	if got, err := c.text(t, "/secret/plans"); err != nil || got != "alice only" {
-		t.Errorf("/secret/plans: %q, %v", got, err)
+	if got, err := c.text(t, "/plans"); err != nil || got != "alice only" {
+		t.Errorf("/plans: %q, %v", got, err)
 	}
 }
 
 // TestWithheldList: what the header's list may and may not say.
 func TestWithheldList(t *testing.T) {
 	a := origin(t)
-	secret := a.id(t, "/secret/plans")
+	secret := a.id(t, "/plans")
 	bobs := a.bundle(t, "bob", CreateOptions{})
 	// A home holding the world up to its genesis only, to apply to.
 	genesis := func(t *testing.T) *open {

@@ -145,6 +145,9 @@ func forge(t *testing.T, h *cdb.Home, w *cdb.World, id coda.ID, change func(c *c
 		t.Fatal(err)
 	}
 	objs[c.ID] = obj
+	for _, g := range c.Groups() { // its op groups (docs/cdb.md)
+		objs[coda.Sum(g)] = g
+	}
 	return c, objs
 }
 

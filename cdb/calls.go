@@ -178,7 +178,7 @@ func (w *World) buildCall(ctx context.Context, author Identity, branch string, c
 			return nil, err
 		}
 	}
-	if _, err := b.Put(obj); err != nil {
+	if err := putCommit(b, c, obj); err != nil {
 		return nil, err
 	}
 	if err := b.SwapRef(headRef(w.id, branch), head, c.ID); err != nil {

@@ -6,7 +6,11 @@ package cdb
 //	Signed ‖ { commit: Commit, signature: optional<bytes[64]> }
 //
 // whose id is the commit id. The signature is ed25519 by commit.author over
-// the object bytes of the inner Commit (Commit's schema id ‖ its body).
+// the object bytes of the inner Commit (Commit's schema id ‖ its body). The
+// ops and conflicts are not in it: they are in Ops objects, one per
+// directory whose leaves the commit changed, which the Commit links by id
+// (sorted bytewise); so a directory's group can travel as its id alone
+// and the signature still covers it ("Redactable ops").
 
 import (
 	"bytes"
@@ -14,6 +18,7 @@ import (
 	_ "embed"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/coalescent/coal/cdb/hlc"
@@ -39,7 +44,23 @@ type Commit struct {
 	Call      *Call      // the program call that made the commit (issue 8)
 	Conflicts []Conflict // merge commits: the concurrent losers
 	Signature []byte     // nil in merge commits
+	// OpGroups are the ids of the commit's Ops objects, sorted bytewise:
+	// what its id and signature cover of Ops and Conflicts. Nil in a
+	// commit being built (encoding computes them from Ops and Conflicts).
+	OpGroups []coda.ID
+	// Hidden are the groups of OpGroups this node does not hold: withheld
+	// from it because they are inside subtrees it may not read (opaque,
+	// docs/sync.md). Ops and Conflicts then hold only the other groups'.
+	Hidden []coda.ID
+	// groups are the encoded Ops objects, set when the commit is encoded
+	// from its Ops, for its writer to store beside it; groupDirs their
+	// directories.
+	groups    [][]byte
+	groupDirs []string
 }
+
+// Opaque reports whether some of c's op groups are withheld from this node.
+func (c *Commit) Opaque() bool { return len(c.Hidden) > 0 }
 
 // IsMerge reports whether c is a merge commit (unsigned, no author).
 func (c *Commit) IsMerge() bool { return c.Author == nil }
@@ -91,7 +112,7 @@ type Conflict struct {
 type commitSchemas struct {
 	reg                               *coda.Registry
 	stamp, change, op, call, conflict *coda.Schema
-	commit, signed, dirMeta           *coda.Schema
+	commit, signed, dirMeta, ops      *coda.Schema
 	put, del                          uint32 // Change tags
 }
 
@@ -114,10 +135,10 @@ func loadCommitSchemas() (*commitSchemas, error) {
 			by[s.Name] = s
 		}
 		cs := &commitSchemas{reg: reg, stamp: by["Stamp"], change: by["Change"], op: by["Op"],
-			call: by["Call"], conflict: by["Conflict"], commit: by["Commit"], signed: by["Signed"], dirMeta: by["DirMeta"]}
+			call: by["Call"], conflict: by["Conflict"], commit: by["Commit"], signed: by["Signed"], dirMeta: by["DirMeta"], ops: by["Ops"]}
 		p, ok1 := cs.change.VariantByName("Put")
 		d, ok2 := cs.change.VariantByName("Delete")
-		if !ok1 || !ok2 || cs.signed == nil || cs.commit == nil {
+		if !ok1 || !ok2 || cs.signed == nil || cs.commit == nil || cs.ops == nil {
 			schemasErr = errs.E(errs.Internal, "cdb: commit.coda lacks a schema")
 			return
 		}
@@ -136,6 +157,15 @@ func CommitSchemaID() coda.ID {
 	return cs.signed.ID
 }
 
+// OpsSchemaID returns the schema id of a commit's op groups (Ops objects).
+func OpsSchemaID() coda.ID {
+	cs, err := loadCommitSchemas()
+	if err != nil {
+		return coda.ID{}
+	}
+	return cs.ops.ID
+}
+
 func stampValue(s tree.Stamp) coda.Value {
 	return coda.Struct(coda.U64(s.Time), coda.FixedBytes(s.Author[:]))
 }
@@ -147,8 +177,99 @@ func optID(id *coda.ID) coda.Value {
 	return coda.Some(coda.Link(*id))
 }
 
+// opDir returns the directory whose op group holds the leaf path (the
+// metadata leaf of the directory path, if meta).
+func opDir(path string, meta bool) string {
+	if meta {
+		return path
+	}
+	i := strings.LastIndexByte(path, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return path[:i]
+}
+
+// groupOps encodes c.Ops and c.Conflicts as Ops objects, one per
+// directory, and sets c.OpGroups (sorted bytewise) and c.groups.
+func (cs *commitSchemas) groupOps(c *Commit) error {
+	type group struct{ ops, confs []coda.Value }
+	by := map[string]*group{}
+	var dirs []string
+	get := func(d string) *group {
+		g := by[d]
+		if g == nil {
+			g = &group{}
+			by[d] = g
+			dirs = append(dirs, d)
+		}
+		return g
+	}
+	for _, o := range c.Ops {
+		ch := coda.Enum(cs.del)
+		if !o.Delete {
+			ch = coda.Enum(cs.put, coda.Link(o.ID))
+		}
+		g := get(opDir(o.Path, o.Meta))
+		g.ops = append(g.ops, coda.Struct(coda.String(o.Path), coda.Bool(o.Meta), ch))
+	}
+	for _, k := range c.Conflicts {
+		g := get(opDir(k.Path, k.Meta))
+		g.confs = append(g.confs, coda.Struct(coda.String(k.Path), coda.Bool(k.Meta), coda.Link(k.Winner), coda.Link(k.Loser),
+			stampValue(k.WinnerStamp), stampValue(k.LoserStamp)))
+	}
+	ids := make([]coda.ID, 0, len(dirs))
+	objs := make([][]byte, 0, len(dirs))
+	for _, d := range dirs {
+		g := by[d]
+		b, err := coda.EncodeObject(cs.ops, coda.Struct(coda.List(g.ops...), coda.List(g.confs...)))
+		if err != nil {
+			return errs.E(errs.Invalid, errs.Path(d), fmt.Errorf("cdb: encode the ops of a commit: %w", err))
+		}
+		ids = append(ids, coda.Sum(b))
+		objs = append(objs, b)
+	}
+	ord := make([]int, len(ids))
+	for i := range ord {
+		ord[i] = i
+	}
+	slices.SortFunc(ord, func(a, b int) int { return bytes.Compare(ids[a][:], ids[b][:]) })
+	c.OpGroups = make([]coda.ID, len(ids))
+	c.groups = make([][]byte, len(ids))
+	c.groupDirs = make([]string, len(ids))
+	for i, j := range ord {
+		c.OpGroups[i], c.groups[i], c.groupDirs[i] = ids[j], objs[j], dirs[j]
+	}
+	return nil
+}
+
+// GroupDirs returns the directory of each op group of c that this node
+// holds (those not in Hidden), by group id.
+func (c *Commit) GroupDirs() (map[coda.ID]string, error) {
+	cs, err := loadCommitSchemas()
+	if err != nil {
+		return nil, err
+	}
+	k := &Commit{Ops: c.Ops, Conflicts: c.Conflicts}
+	if err := cs.groupOps(k); err != nil {
+		return nil, err
+	}
+	out := make(map[coda.ID]string, len(k.OpGroups))
+	for i, g := range k.OpGroups {
+		out[g] = k.groupDirs[i]
+	}
+	return out, nil
+}
+
 // commitValue returns c (without signature) as a value of schema Commit.
-func (cs *commitSchemas) commitValue(c *Commit) coda.Value {
+// A commit whose ops are all here (Hidden nil) gets its OpGroups anew from
+// its Ops and Conflicts; one with withheld groups keeps its OpGroups.
+func (cs *commitSchemas) commitValue(c *Commit) (coda.Value, error) {
+	if c.Hidden == nil {
+		if err := cs.groupOps(c); err != nil {
+			return coda.Value{}, err
+		}
+	}
 	parents := make([]coda.Value, len(c.Parents))
 	for i, p := range c.Parents {
 		parents[i] = coda.Link(p)
@@ -157,23 +278,14 @@ func (cs *commitSchemas) commitValue(c *Commit) coda.Value {
 	if c.Author != nil {
 		author = coda.Some(coda.FixedBytes(c.Author))
 	}
-	ops := make([]coda.Value, len(c.Ops))
-	for i, o := range c.Ops {
-		ch := coda.Enum(cs.del)
-		if !o.Delete {
-			ch = coda.Enum(cs.put, coda.Link(o.ID))
-		}
-		ops[i] = coda.Struct(coda.String(o.Path), coda.Bool(o.Meta), ch)
+	ops := make([]coda.Value, len(c.OpGroups))
+	for i, g := range c.OpGroups {
+		ops[i] = coda.Link(g)
 	}
 	call := coda.None()
 	if c.Call != nil {
 		call = coda.Some(coda.Struct(coda.Link(c.Call.Program), coda.String(c.Call.Entry),
 			optID(c.Call.Input), optID(c.Call.Output), coda.U64(c.Call.Steps)))
-	}
-	confs := make([]coda.Value, len(c.Conflicts))
-	for i, k := range c.Conflicts {
-		confs[i] = coda.Struct(coda.String(k.Path), coda.Bool(k.Meta), coda.Link(k.Winner), coda.Link(k.Loser),
-			stampValue(k.WinnerStamp), stampValue(k.LoserStamp))
 	}
 	return coda.Struct(
 		coda.FixedBytes(c.World[:]),
@@ -184,23 +296,32 @@ func (cs *commitSchemas) commitValue(c *Commit) coda.Value {
 		coda.String(c.Message),
 		coda.List(ops...),
 		call,
-		coda.List(confs...),
-	)
+	), nil
 }
 
 // unsignedBytes returns the object bytes of the inner Commit: what the
 // signature covers.
 func (cs *commitSchemas) unsignedBytes(c *Commit) ([]byte, error) {
-	return coda.EncodeObject(cs.commit, cs.commitValue(c))
+	v, err := cs.commitValue(c)
+	if err != nil {
+		return nil, err
+	}
+	return coda.EncodeObject(cs.commit, v)
 }
 
-// encode returns the stored object bytes of c (schema Signed).
+// encode returns the stored object bytes of c (schema Signed). A commit
+// being built (no OpGroups) gets its op groups, which its writer stores
+// (Groups).
 func (cs *commitSchemas) encode(c *Commit) ([]byte, error) {
+	v, err := cs.commitValue(c)
+	if err != nil {
+		return nil, err
+	}
 	sig := coda.None()
 	if c.Signature != nil {
 		sig = coda.Some(coda.FixedBytes(c.Signature))
 	}
-	b, err := coda.EncodeObject(cs.signed, coda.Struct(cs.commitValue(c), sig))
+	b, err := coda.EncodeObject(cs.signed, coda.Struct(v, sig))
 	if err != nil {
 		return nil, errs.E(errs.Invalid, fmt.Errorf("cdb: encode commit: %w", err))
 	}
@@ -208,11 +329,29 @@ func (cs *commitSchemas) encode(c *Commit) ([]byte, error) {
 }
 
 // sign sets c.Author and c.Signature for key and returns the object bytes.
+//
+// The signature verifies for c.Author by construction: ed25519 signing is
+// deterministic and a signature by a private key always verifies under
+// its public key, and key.Public is checked to be that key (Identity's
+// private key holds its public half). So World.finish need not verify
+// the commits build signed (ValidateEnv.signedHere).
 func (cs *commitSchemas) sign(c *Commit, key Identity) ([]byte, error) {
+	if key.CanSign() && !bytes.Equal(key.Public, key.priv[ed25519.SeedSize:]) {
+		return nil, errs.E(errs.Invalid, fmt.Sprintf("identity %q: public key is not its private key's", key.Name))
+	}
 	c.Author = key.Public
-	// The value is built once for both encodings: a commit of an import
-	// holds an op per file.
-	v := cs.commitValue(c)
+	if c.Hidden != nil {
+		return nil, errs.E(errs.Invalid, "cdb: cannot sign a commit whose ops are partly withheld")
+	}
+	// The signer holds every op: the groups are always computed anew.
+	if err := cs.groupOps(c); err != nil {
+		return nil, err
+	}
+	// The value is built once for both encodings.
+	v, err := cs.commitValue(c)
+	if err != nil {
+		return nil, err
+	}
 	msg, err := coda.EncodeObject(cs.commit, v)
 	if err != nil {
 		return nil, errs.E(errs.Invalid, fmt.Errorf("cdb: encode commit: %w", err))
@@ -232,15 +371,23 @@ func (cs *commitSchemas) sign(c *Commit, key Identity) ([]byte, error) {
 
 // DecodeCommit decodes the object bytes of a commit. It checks everything
 // that needs no other object: canonical encoding, parents sorted without
-// duplicates, ops in strictly increasing path order with valid paths,
-// author and signature present together (and absent only with two or more
-// parents). It does not verify the signature (Commit.Verify does).
+// duplicates, op groups sorted without duplicates, author and signature
+// present together (and absent only with two or more parents). It does
+// not read the op groups (DecodeCommitWith does): Ops and Conflicts are
+// empty and every group is in Hidden. It does not verify the signature (Commit.Verify does).
 func DecodeCommit(data []byte) (*Commit, error) {
 	cs, err := loadCommitSchemas()
 	if err != nil {
 		return nil, err
 	}
-	return cs.decode(data)
+	c, err := cs.decode(data)
+	if err != nil {
+		return nil, err
+	}
+	if len(c.OpGroups) > 0 {
+		c.Hidden = slices.Clone(c.OpGroups) // not read
+	}
+	return c, nil
 }
 
 func (cs *commitSchemas) decode(data []byte) (*Commit, error) {
@@ -272,39 +419,17 @@ func (cs *commitSchemas) decode(data []byte) (*Commit, error) {
 	}
 	c.Time = hlc.Time(v.Index(4).AsUint())
 	c.Message = v.Index(5).AsString()
-	ops := v.Index(6)
-	c.Ops = make([]Change, 0, ops.Len())
-	var prev []string
-	for i := range ops.Len() {
-		o := ops.Index(i)
-		ch := Change{Path: o.Index(0).AsString(), Meta: o.Index(1).AsBool()}
-		segs, err := tree.SplitPath(ch.Path)
-		if err != nil {
-			return nil, bad("op %d: %w", i, err)
+	gs := v.Index(6)
+	c.OpGroups = make([]coda.ID, 0, gs.Len())
+	for i := range gs.Len() {
+		g := gs.Index(i).AsID()
+		if g.IsZero() {
+			return nil, bad("op group %d: the zero id", i)
 		}
-		if ch.Path != tree.JoinPath(segs) {
-			return nil, bad("op %d: path %q is not in canonical form %q", i, ch.Path, tree.JoinPath(segs))
+		if i > 0 && bytes.Compare(c.OpGroups[i-1][:], g[:]) >= 0 {
+			return nil, bad("op groups not sorted or repeated")
 		}
-		if len(segs) == 0 && !ch.Meta {
-			return nil, bad("op %d: the root is a directory", i)
-		}
-		k := opKey(segs, ch.Meta)
-		if i > 0 && comparePathKeys(prev, k) >= 0 {
-			return nil, bad("ops not in path order at %q", ch.Path)
-		}
-		prev = k
-		e := o.Index(2)
-		switch e.Tag() {
-		case cs.put:
-			p, _ := e.Payload()
-			ch.ID = p.AsID()
-			if ch.ID.IsZero() {
-				return nil, bad("op %d: put of the zero id", i)
-			}
-		default:
-			ch.Delete = true
-		}
-		c.Ops = append(c.Ops, ch)
+		c.OpGroups = append(c.OpGroups, g)
 	}
 	if cv := v.Index(7); cv.IsSome() {
 		p, _ := cv.Payload()
@@ -321,15 +446,6 @@ func (cs *commitSchemas) decode(data []byte) (*Commit, error) {
 		}
 		c.Call = call
 	}
-	confs := v.Index(8)
-	for i := range confs.Len() {
-		k := confs.Index(i)
-		c.Conflicts = append(c.Conflicts, Conflict{
-			Path: k.Index(0).AsString(), Meta: k.Index(1).AsBool(),
-			Winner: k.Index(2).AsID(), Loser: k.Index(3).AsID(),
-			WinnerStamp: stampOf(k.Index(4)), LoserStamp: stampOf(k.Index(5)),
-		})
-	}
 	if s := body.Index(1); s.IsSome() {
 		p, _ := s.Payload()
 		c.Signature = p.AsBytes()
@@ -339,12 +455,149 @@ func (cs *commitSchemas) decode(data []byte) (*Commit, error) {
 		return nil, bad("author and signature must be present together")
 	case c.Author == nil && len(c.Parents) < 2:
 		return nil, bad("an unsigned commit must be a merge of two or more parents")
-	case c.Author != nil && len(c.Conflicts) > 0:
-		return nil, bad("only merge commits have conflicts")
 	case len(c.Parents) == 0 && !c.World.IsZero():
 		return nil, bad("a genesis commit has the zero world")
 	case len(c.Parents) > 0 && c.World.IsZero():
 		return nil, bad("a commit with parents names its world")
+	}
+	return c, nil
+}
+
+// fill reads c's op groups through get and sets c.Ops and c.Conflicts
+// (in path order) from them. A group get reports as not existing (errs.NotExist)
+// is listed in c.Hidden, and its ops are not in c.Ops. Each group must
+// decode, be of one directory, hold its ops in path order, and hold at
+// least one op or conflict; two groups may not be of one directory; a
+// signed commit's groups hold no conflicts.
+func (cs *commitSchemas) fill(c *Commit, get func(coda.ID) ([]byte, error)) error {
+	bad := func(g coda.ID, format string, args ...any) error {
+		return errs.E(errs.Invalid, fmt.Errorf("cdb: bad commit: op group %s: "+format, append([]any{g}, args...)...))
+	}
+	c.Ops, c.Conflicts, c.Hidden = nil, nil, nil
+	dirs := map[string]bool{}
+	for _, g := range c.OpGroups {
+		data, err := get(g)
+		if errs.Is(err, errs.NotExist) {
+			c.Hidden = append(c.Hidden, g)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if coda.Sum(data) != g {
+			return bad(g, "its bytes hash to %s", coda.Sum(data))
+		}
+		if len(data) < coda.IDSize || coda.ID(data[:coda.IDSize]) != cs.ops.ID {
+			return bad(g, "not an op group (Ops) object")
+		}
+		body, err := coda.DecodeBody(cs.ops, data[coda.IDSize:], coda.DecodeOptions{Resolver: cs.reg})
+		if err != nil {
+			return bad(g, "%w", err)
+		}
+		ops, confs := body.Index(0), body.Index(1)
+		if ops.Len()+confs.Len() == 0 {
+			return bad(g, "empty")
+		}
+		dir := ""
+		same := func(path string, meta bool) error {
+			d := opDir(path, meta)
+			if dir == "" {
+				dir = d
+				if dirs[d] {
+					return bad(g, "a second group of directory %q", d)
+				}
+				dirs[d] = true
+			} else if d != dir {
+				return bad(g, "%q is not in directory %q", path, dir)
+			}
+			return nil
+		}
+		var prev []string
+		for i := range ops.Len() {
+			o := ops.Index(i)
+			ch := Change{Path: o.Index(0).AsString(), Meta: o.Index(1).AsBool()}
+			segs, err := tree.SplitPath(ch.Path)
+			if err != nil {
+				return bad(g, "op %d: %w", i, err)
+			}
+			if ch.Path != tree.JoinPath(segs) {
+				return bad(g, "op %d: path %q is not in canonical form %q", i, ch.Path, tree.JoinPath(segs))
+			}
+			if len(segs) == 0 && !ch.Meta {
+				return bad(g, "op %d: the root is a directory", i)
+			}
+			k := opKey(segs, ch.Meta)
+			if i > 0 && comparePathKeys(prev, k) >= 0 {
+				return bad(g, "ops not in path order at %q", ch.Path)
+			}
+			prev = k
+			if err := same(ch.Path, ch.Meta); err != nil {
+				return err
+			}
+			e := o.Index(2)
+			switch e.Tag() {
+			case cs.put:
+				p, _ := e.Payload()
+				ch.ID = p.AsID()
+				if ch.ID.IsZero() {
+					return bad(g, "op %d: put of the zero id", i)
+				}
+			default:
+				ch.Delete = true
+			}
+			c.Ops = append(c.Ops, ch)
+		}
+		if confs.Len() > 0 && c.Author != nil {
+			return bad(g, "only merge commits have conflicts")
+		}
+		for i := range confs.Len() {
+			k := confs.Index(i)
+			cf := Conflict{
+				Path: k.Index(0).AsString(), Meta: k.Index(1).AsBool(),
+				Winner: k.Index(2).AsID(), Loser: k.Index(3).AsID(),
+				WinnerStamp: stampOf(k.Index(4)), LoserStamp: stampOf(k.Index(5)),
+			}
+			if segs, err := tree.SplitPath(cf.Path); err != nil || cf.Path != tree.JoinPath(segs) {
+				return bad(g, "conflict %d: path %q is not canonical", i, cf.Path)
+			}
+			if err := same(cf.Path, cf.Meta); err != nil {
+				return err
+			}
+			c.Conflicts = append(c.Conflicts, cf)
+		}
+	}
+	if len(c.OpGroups) > 1 {
+		key := func(path string, meta bool) []string {
+			segs, _ := tree.SplitPath(path)
+			return opKey(segs, meta)
+		}
+		slices.SortStableFunc(c.Ops, func(a, b Change) int { return comparePathKeys(key(a.Path, a.Meta), key(b.Path, b.Meta)) })
+		slices.SortStableFunc(c.Conflicts, func(a, b Conflict) int {
+			return comparePathKeys(key(a.Path, a.Meta), key(b.Path, b.Meta))
+		})
+	}
+	return nil
+}
+
+// Groups returns the encoded op groups (Ops objects) of a commit built
+// here, by id, for its writer to store beside the commit object; nil for a
+// decoded commit (its groups are stored already, or travel apart).
+func (c *Commit) Groups() [][]byte { return c.groups }
+
+// DecodeCommitWith is DecodeCommit that also reads the commit's op groups
+// through get (a group get reports as errs.NotExist is listed in Hidden)
+// and fills Ops and Conflicts.
+func DecodeCommitWith(data []byte, get func(coda.ID) ([]byte, error)) (*Commit, error) {
+	cs, err := loadCommitSchemas()
+	if err != nil {
+		return nil, err
+	}
+	c, err := cs.decode(data)
+	if err != nil {
+		return nil, err
+	}
+	if err := cs.fill(c, get); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -412,4 +665,16 @@ func SignCommit(c *Commit, key Identity) ([]byte, error) {
 		return nil, err
 	}
 	return cs.sign(c, key)
+}
+
+// putCommit puts the commit object obj of c, built here, and its op groups.
+func putCommit(b interface{ Put([]byte) (coda.ID, error) }, c *Commit, obj []byte) error {
+	for _, g := range c.groups {
+		if _, err := b.Put(g); err != nil {
+			return err
+		}
+	}
+	c.groups, c.groupDirs = nil, nil
+	_, err := b.Put(obj)
+	return err
 }

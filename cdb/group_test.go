@@ -297,6 +297,41 @@ func TestGroupCommitRefused(t *testing.T) {
 	if _, err := w.Replay(nil); err != nil {
 		t.Error(err)
 	}
+	// The audit log: every acknowledged commit recorded ok, once; a
+	// commit recorded ok and not acknowledged (built on one that was
+	// refused, then rebuilt) has a second record with its error.
+	l, err := h.AuditLog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := l.List(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := map[coda.ID][]string{}
+	refused := 0
+	for _, r := range recs {
+		if r.Action == "commit" {
+			results[r.Commit] = append(results[r.Commit], r.Result)
+			if r.Result == "permission" {
+				refused++
+			}
+		}
+	}
+	for id := range acked {
+		if got := results[id]; len(got) != 1 || got[0] != "ok" {
+			t.Errorf("acknowledged commit %s: audit results %v, want [ok]", id.Short(), got)
+		}
+	}
+	for id, got := range results {
+		if !acked[id] && got[0] == "ok" && (len(got) != 2 || got[1] == "ok") {
+			t.Errorf("commit %s not acknowledged: audit results %v, want ok then an error", id.Short(), got)
+		}
+	}
+	t.Logf("%d commits in the audit log, %d acknowledged", len(results), len(acked))
+	if want := writers / 3 * each; refused != want {
+		t.Errorf("%d refusals in the audit log, want %d", refused, want)
+	}
 }
 
 // syncGate is a store whose Sync waits for a value on gate.

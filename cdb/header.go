@@ -19,7 +19,8 @@ const headerBytes = 16 << 10
 
 // parentCommit returns commit id as far as a new commit on it, or a walk
 // of the history's shape, needs it: from the cache if it is there; else a
-// commit of up to headerOnly bytes decoded whole; else only its header
+// commit of up to headerOnly bytes decoded without its op groups (no Ops,
+// no OpGroups, not cached); else only its header
 // (decodeHeader), read from the start of the object without the rest, and
 // not cached. The header's bytes are trusted as every store read is (the
 // commit was validated when stored; Fsck re-hashes it). Anything unexpected
@@ -29,8 +30,22 @@ func (w *World) parentCommit(id coda.ID) (*Commit, error) {
 		return w.commit(id)
 	}
 	size, err := w.h.store.Size(id)
-	if err != nil || size <= headerOnly {
+	if err != nil {
 		return w.commit(id)
+	}
+	if size <= headerOnly {
+		// Decoded without its op groups (a commit object is small: its
+		// ops are in the groups), and not cached.
+		b, err := w.h.store.Get(id)
+		if err != nil {
+			return w.commit(id)
+		}
+		c, err := w.h.schema.decode(b)
+		if err != nil || c.ID != id || (c.World != w.id && !(c.IsGenesis() && id == w.id)) {
+			return w.commit(id)
+		}
+		c.OpGroups = nil
+		return c, nil
 	}
 	b, err := w.h.store.Open(id)
 	if err != nil {

@@ -399,7 +399,7 @@ func (w *World) mergeOnce(cur string, other coda.ID) (CommitInfo, []tree.Conflic
 	if err != nil {
 		return CommitInfo{}, nil, err
 	}
-	if _, err := b.Put(obj); err != nil {
+	if err := putCommit(b, mc, obj); err != nil {
 		return CommitInfo{}, nil, err
 	}
 	if err := b.SwapRef(headRef(w.id, cur), head, mc.ID); err != nil {

@@ -199,6 +199,9 @@ func TestReplayTampered(t *testing.T) {
 			obj := tt.tamper(c, h.NodeKey())
 			forged := coda.Sum(obj)
 			b := h.Store().NewBatch()
+			for _, g := range c.Groups() {
+				b.Put(g)
+			}
 			b.Put(obj)
 			b.SetRef(headRef(w.ID(), w.Branch()), forged)
 			if err := b.Commit(true); err != nil {

@@ -106,11 +106,19 @@ type Home struct {
 	mu     sync.Mutex // guards cfg and the config file
 	cfg    config
 	worlds map[coda.ID]*World
+	// named holds the worlds found by name (Home.World): a world's ref
+	// is only ever created (NewWorld, Receive), never moved or removed,
+	// so a name once found keeps its world. Guarded by mu.
+	named map[string]*World
 }
+
+// homeVersion is the version of the homes this coal makes and opens.
+const homeVersion = 2
 
 // config is config.json. Unknown fields are rejected.
 type config struct {
-	// Version is the config format version, 1.
+	// Version is the home format version, 2: commits of format 2 (op
+	// groups, docs/cdb.md). A version-1 home is refused.
 	Version int `json:"version"`
 	// DefaultWorld names the world used when none is given.
 	DefaultWorld string `json:"default_world"`
@@ -173,7 +181,7 @@ func Init(dir string, opts Options) (*Home, error) {
 	if err := writeFileSync(filepath.Join(tmp, "keys", "node.key"), priv.Seed(), 0o600); err != nil {
 		return nil, errs.E(op, errs.Path(dir), err)
 	}
-	cfg := config{Version: 1, DefaultWorld: DefaultWorld}
+	cfg := config{Version: homeVersion, DefaultWorld: DefaultWorld}
 	if err := writeConfig(tmp, &cfg); err != nil {
 		return nil, errs.E(op, errs.Path(dir), err)
 	}
@@ -374,7 +382,11 @@ func readConfig(dir string) (*config, error) {
 	if err := dec.Decode(&c); err != nil {
 		return nil, errs.E(errs.Invalid, errs.Path(filepath.Join(dir, "config.json")), err)
 	}
-	if c.Version != 1 {
+	if c.Version == 1 {
+		return nil, errs.E(errs.Invalid, errs.Path(filepath.Join(dir, "config.json")),
+			"home version 1: its commits are of format 1 (ops inline), this coal reads format 2 (op groups, docs/cdb.md): make the home again with this coal")
+	}
+	if c.Version != homeVersion {
 		return nil, errs.E(errs.Invalid, errs.Path(filepath.Join(dir, "config.json")), fmt.Sprintf("unknown config version %d", c.Version))
 	}
 	return &c, nil
@@ -539,7 +551,7 @@ func (h *Home) NewWorldAs(name string, creator Identity) (*World, error) {
 		return nil, errs.E(op, err)
 	}
 	id := coda.Sum(obj)
-	if _, err := b.Put(obj); err != nil {
+	if err := putCommit(b, c, obj); err != nil {
 		return nil, errs.E(op, err)
 	}
 	if err := b.SwapRef(worldRef(name), coda.ID{}, id); err != nil {
@@ -565,13 +577,24 @@ func (h *Home) NewWorldAs(name string, creator Identity) (*World, error) {
 // is none, errs.Invalid if a prefix is ambiguous.
 func (h *Home) World(nameOrID string) (*World, error) {
 	op := errs.Op("cdb.World")
+	h.mu.Lock()
 	if nameOrID == "" {
-		h.mu.Lock()
 		nameOrID = h.cfg.DefaultWorld
-		h.mu.Unlock()
+	}
+	w, ok := h.named[nameOrID]
+	h.mu.Unlock()
+	if ok {
+		return w, nil
 	}
 	if id, err := h.store.GetRef(worldRef(nameOrID)); err == nil {
-		return h.world(nameOrID, id), nil
+		w := h.world(nameOrID, id)
+		h.mu.Lock()
+		if h.named == nil {
+			h.named = make(map[string]*World)
+		}
+		h.named[nameOrID] = w
+		h.mu.Unlock()
+		return w, nil
 	} else if !errs.Is(err, errs.NotExist) {
 		return nil, errs.E(op, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/coalescent/coal/cdb/hlc"
+	"github.com/coalescent/coal/cdb/store"
 	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
@@ -18,12 +19,20 @@ import (
 
 // ReceiveResult says what Receive did.
 type ReceiveResult struct {
-	Commits     int             `json:"commits"`      // new commits validated and stored
-	Objects     int             `json:"objects"`      // objects stored
-	Withheld    int             `json:"withheld"`     // values withheld by the sender and missing here, recorded
-	Head        coda.ID         `json:"head"`         // the branch head after
-	FastForward bool            `json:"fast_forward"` // the branch moved to the received head
-	Merge       *CommitInfo     `json:"merge,omitempty"`
+	Commits     int         `json:"commits"`      // new commits validated and stored
+	Objects     int         `json:"objects"`      // objects stored
+	Withheld    int         `json:"withheld"`     // values withheld by the sender and missing here, recorded
+	Head        coda.ID     `json:"head"`         // the branch head after
+	FastForward bool        `json:"fast_forward"` // the branch moved to the received head
+	Merge       *CommitInfo `json:"merge,omitempty"`
+	// Waiting: the heads diverged in a subtree opaque here, which this
+	// node cannot merge; the received commits are stored, the branch is
+	// left where it was, and the merge is left to a node that may read
+	// the subtree (docs/sync.md, "Opaque subtrees").
+	Waiting bool `json:"waiting,omitempty"`
+	// Revalidated counts the commits held here with opaque parts that
+	// arrived whole and were validated fully (docs/sync.md).
+	Revalidated int             `json:"revalidated,omitempty"`
 	Conflicts   []tree.Conflict `json:"-"`
 }
 
@@ -39,6 +48,11 @@ type Incoming struct {
 	// not read them.
 	Withheld []coda.ID
 	Maker    ed25519.PublicKey
+	// Opaque lists the directories whose tree nodes the sender did not
+	// send (docs/sync.md, "Opaque subtrees"): Maker may read nothing in
+	// them, or the sender lacks them by design. Each is known only by its
+	// entry in its parent's node; the op groups inside are in Withheld.
+	Opaque []string
 }
 
 // Receive takes commits made elsewhere. Every commit reachable from
@@ -104,6 +118,14 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 		}
 		if b, ok := objs[id]; ok {
 			c, err := h.schema.decode(b)
+			if err == nil {
+				err = h.schema.fill(c, func(id coda.ID) ([]byte, error) {
+					if g, ok := objs[id]; ok {
+						return g, nil
+					}
+					return h.store.Get(id)
+				})
+			}
 			if err != nil {
 				return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: %w", id, err))
 			}
@@ -178,6 +200,34 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 			}
 		}
 	}
+	// The opaque subtrees: recorded here, and those the sender names.
+	opq := map[string]bool{}
+	if w != nil {
+		recorded, err := h.opaqueSubtrees(world)
+		if err != nil {
+			return ReceiveResult{}, err
+		}
+		for p := range recorded {
+			opq[p] = true
+		}
+	}
+	if len(in.Opaque) > 0 && len(in.Maker) != ed25519.PublicKeySize {
+		return ReceiveResult{}, errs.E(errs.Invalid, "opaque subtrees listed without the key of their maker")
+	}
+	for _, p := range in.Opaque {
+		segs, err := tree.SplitPath(p)
+		if err != nil || len(segs) == 0 || p != tree.JoinPath(segs) {
+			return ReceiveResult{}, errs.E(errs.Invalid, errs.Path(p), "an opaque subtree that is not a canonical path below the root")
+		}
+		if segs[0] == "sys" {
+			// Rights evaluation reads the groups: /sys always travels.
+			return ReceiveResult{}, errs.E(errs.Invalid, errs.Path(p), "/sys and what is under it are never opaque")
+		}
+		if len(opaquePrefix(world))+len(p) > store.MaxRefName {
+			return ReceiveResult{}, errs.E(errs.Invalid, errs.Path(p), fmt.Sprintf("an opaque subtree path longer than %d bytes cannot be recorded", store.MaxRefName-len(opaquePrefix(world))))
+		}
+		opq[p] = true
+	}
 	order := topoOrder(fresh)
 	// Validate every commit, parents first, reading objs over the store;
 	// trees recomputed go to memory only.
@@ -190,6 +240,10 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 			}
 			return c.Tree, nil
 		}, Derive: h.derive}
+	if len(opq) > 0 {
+		env.Opaque = func(p string) bool { return opq[p] }
+		env.OpaquePaths = func() []string { return slices.Sorted(maps.Keys(opq)) }
+	}
 	if p := h.policy; p != nil {
 		env.Rights = func(c *Commit, parents []*Commit) error { return p.CheckCommit(vs, c, parents) }
 	}
@@ -212,11 +266,15 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 		}
 		maxT = max(maxT, c.Time)
 	}
+	revalidated, err := h.revalidate(ctx, w, env, objs, load)
+	if err != nil {
+		return ReceiveResult{}, err
+	}
 	isFresh := make(map[coda.ID]bool, len(fresh))
 	for _, c := range fresh {
 		isFresh[c.ID] = true
 	}
-	record, err := h.checkComplete(world, in, isFresh, load)
+	record, err := h.checkComplete(world, in, isFresh, load, opq)
 	if err != nil {
 		return ReceiveResult{}, err
 	}
@@ -251,7 +309,20 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 			return ReceiveResult{}, err
 		}
 	}
-	res := ReceiveResult{Commits: len(fresh), Objects: len(objs), Withheld: len(record), Head: head}
+	recordedOpaque := map[string]ed25519.PublicKey{}
+	if w != nil {
+		if recordedOpaque, err = h.opaqueSubtrees(world); err != nil {
+			return ReceiveResult{}, err
+		}
+	}
+	for _, p := range in.Opaque {
+		if _, ok := recordedOpaque[p]; !ok {
+			if err := b.SetRef(opaquePrefix(world)+p, coda.ID(in.Maker)); err != nil {
+				return ReceiveResult{}, err
+			}
+		}
+	}
+	res := ReceiveResult{Commits: len(fresh), Objects: len(objs), Withheld: len(record), Head: head, Revalidated: revalidated}
 	if w == nil {
 		if err := b.SwapRef(worldRef(name), coda.ID{}, world); err != nil {
 			return ReceiveResult{}, err
@@ -288,7 +359,12 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 				return ReceiveResult{}, err
 			}
 			st := newStaging(vs, b)
-			mc, err := computeMerge(st, env.MergeBase, world, []*Commit{hc, oc}, env.Derive)
+			probe := &missing{s: st}
+			mc, err := computeMerge(probe, env.MergeBase, world, []*Commit{hc, oc}, env.Derive)
+			if err != nil && probe.missed && len(opq) > 0 {
+				res.Waiting = true // keep both heads: a reader merges
+				break
+			}
 			if err != nil {
 				return ReceiveResult{}, err
 			}
@@ -301,7 +377,7 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 			if err != nil {
 				return ReceiveResult{}, err
 			}
-			if _, err := b.Put(obj); err != nil {
+			if err := putCommit(b, mc, obj); err != nil {
 				return ReceiveResult{}, err
 			}
 			info := mc.Info()
@@ -439,7 +515,7 @@ func (r *recording) Put([]byte) (coda.ID, error) {
 //     stored here, nor listed as withheld (nor recorded as withheld here);
 //   - a withheld id that no diff shows, that was received all the same,
 //     or that is listed twice; withheld ids without a 32-byte maker key.
-func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool, load func(coda.ID) (*Commit, error)) ([]coda.ID, error) {
+func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool, load func(coda.ID) (*Commit, error), opq map[string]bool) ([]coda.ID, error) {
 	objs := in.Objects
 	if len(in.Withheld) > 0 && len(in.Maker) != ed25519.PublicKeySize {
 		return nil, errs.E(errs.Invalid, "withheld values listed without the key of their maker")
@@ -472,6 +548,28 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 		stack = append(stack, c.Parents...)
 	}
 	shown := map[coda.ID]bool{}
+	shownOpaque := map[string]bool{}
+	// held reports whether the node of the directory entry e is here
+	// (received or stored): a subtree opaque elsewhere that arrives whole
+	// is diffed like any other.
+	held := func(e tree.Entry) bool {
+		if e.Kind != tree.KindDir {
+			return false
+		}
+		if _, ok := objs[e.ID]; ok {
+			return true
+		}
+		ok, err := h.store.Has(e.ID)
+		return err == nil && ok
+	}
+	recorded := map[string]bool{}
+	if rec, err := h.opaqueSubtrees(world); err != nil {
+		return nil, err
+	} else {
+		for p := range rec {
+			recorded[p] = true
+		}
+	}
 	tr := tree.New(&recording{objs: objs, s: h.store, used: used})
 	wh := &World{h: h, id: world}
 	for _, c := range commits {
@@ -483,7 +581,10 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 			}
 			base = p.Tree
 		}
-		err := tr.Diff(base, c.Tree, func(ch tree.Change) error {
+		var readable func(string) bool
+		err := tr.DiffPruned(base, c.Tree, func(p string, a, b tree.Entry) bool {
+			return opq[p] && (b.Kind == tree.KindDir && !held(b) || a.Kind == tree.KindDir && !held(a))
+		}, func(ch tree.Change) error {
 			if ch.B.Kind != tree.KindValue {
 				return nil
 			}
@@ -507,12 +608,61 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 			}
 			return errs.E(errs.Invalid, errs.Path(metaPath(ch.Path, ch.Meta)),
 				fmt.Sprintf("value %s: neither received, nor stored here, nor listed as withheld", id))
+		}, func(p string, _, _ tree.Entry) error {
+			shownOpaque[p] = true
+			if !fresh[c.ID] || recorded[p] {
+				return nil
+			}
+			// A subtree is opaque here only if this node may read nothing
+			// in it, judged on the commit's first parent: else it must
+			// arrive whole. Where the parent's node of it is not here
+			// (opaque already, by an earlier commit), neither is its .acl:
+			// it stays opaque.
+			quiet := &recording{objs: objs, s: h.store, used: map[coda.ID]bool{}}
+			probe := &missing{s: quiet}
+			if _, err := tree.New(probe).List(base, p); err != nil && probe.missed {
+				return nil
+			}
+			if readable == nil {
+				readable = func(string) bool { return true }
+				if h.policy != nil {
+					readable = h.policy.ReadFilter(quiet, world, base, h.key.Public)
+				}
+			}
+			if readable(p + "/") {
+				// Not the sender's fault if it lacks it by design (it relays
+				// what it got): unavailable, to be had whole elsewhere.
+				return errs.E(errs.Unavailable, errs.Path(p), fmt.Sprintf("listed as an opaque subtree, but %s (this node) may read it: it must arrive whole, from a node that may read it", KeyString(h.key.Public)))
+			}
+			return nil
 		})
 		if err != nil {
 			if errs.Is(err, errs.Invalid) {
 				return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: %w", c.ID, err))
 			}
+			if errs.Is(err, errs.Unavailable) {
+				return nil, errs.E(errs.Unavailable, fmt.Errorf("commit %s: %w", c.ID, err))
+			}
 			return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: its tree: %w", c.ID, err))
+		}
+		for _, g := range c.OpGroups {
+			if _, ok := objs[g]; ok {
+				used[g] = true
+			}
+		}
+		for _, g := range c.Hidden {
+			if withheld[g] {
+				shown[g] = true
+				continue
+			}
+			if !fresh[c.ID] {
+				continue
+			}
+			if _, ok, err := wh.Withheld(g); err != nil {
+				return nil, err
+			} else if !ok {
+				return nil, errs.E(errs.Invalid, fmt.Sprintf("commit %s: op group %s: neither received, nor stored here, nor listed as withheld", c.ID, g))
+			}
 		}
 		if err := checkCallObjects(wh, c, objs, used, withheld, fresh[c.ID]); err != nil {
 			return nil, err
@@ -522,6 +672,11 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 	for _, id := range ids {
 		if !used[id] {
 			return nil, errs.E(errs.Invalid, fmt.Sprintf("object %s is none of the received commits, their tree nodes or their values", id))
+		}
+	}
+	for _, p := range in.Opaque {
+		if !shownOpaque[p] {
+			return nil, errs.E(errs.Invalid, errs.Path(p), "listed as an opaque subtree but no received commit's tree changes it")
 		}
 	}
 	var record []coda.ID
@@ -538,4 +693,130 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 		}
 	}
 	return record, nil
+}
+
+// opaquePrefix is the prefix of the refs recording the opaque subtrees of
+// world (docs/sync.md): opaque/WORLD/PATH → the key of the sender that did
+// not send their nodes (its 32 bytes, like withheldPrefix's).
+func opaquePrefix(world coda.ID) string { return "opaque/" + world.String() }
+
+// opaqueSubtrees returns the opaque subtrees recorded for world, by path,
+// with the key of the maker that left them out.
+func (h *Home) opaqueSubtrees(world coda.ID) (map[string]ed25519.PublicKey, error) {
+	refs, err := h.store.ListRefs(opaquePrefix(world) + "/")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]ed25519.PublicKey, len(refs))
+	for _, r := range refs {
+		out[strings.TrimPrefix(r.Name, opaquePrefix(world))] = ed25519.PublicKey(r.ID[:])
+	}
+	return out, nil
+}
+
+// OpaqueSubtrees returns the directories of the world whose tree nodes
+// this node lacks by design (docs/sync.md, "Opaque subtrees"), by path,
+// with the key of the sender that left them out: that key may read
+// nothing in them. Their entries in their parents' nodes are here.
+func (w *World) OpaqueSubtrees() (map[string]ed25519.PublicKey, error) {
+	return w.h.opaqueSubtrees(w.id)
+}
+
+// missing is a tree.Store that notes whether a read found nothing.
+type missing struct {
+	s      tree.Store
+	missed bool
+}
+
+func (m *missing) Get(id coda.ID) ([]byte, error) {
+	b, err := m.s.Get(id)
+	if errs.Is(err, errs.NotExist) {
+		m.missed = true
+	}
+	return b, err
+}
+
+func (m *missing) Put(b []byte) (coda.ID, error) { return m.s.Put(b) }
+
+// opaqueRead is the error of reading path when the tree read failed with
+// err: a node missing under a subtree recorded as opaque here (its nodes
+// were not sent to this node, by design) is errs.NotExist, saying so.
+func (w *World) opaqueRead(path string, err error) error {
+	if !errs.Is(err, errs.Corrupt) || !strings.Contains(err.Error(), "missing from the store") {
+		return err
+	}
+	opq, oerr := w.OpaqueSubtrees()
+	if oerr != nil || len(opq) == 0 {
+		return err
+	}
+	segs, serr := tree.SplitPath(path)
+	if serr != nil {
+		return err
+	}
+	for i := 1; i <= len(segs); i++ {
+		p := tree.JoinPath(segs[:i])
+		if maker, ok := opq[p]; ok {
+			return errs.E(errs.NotExist, fmt.Sprintf("inside the opaque subtree %s, whose nodes were not sent to this node (%s may read nothing in it); not present on this node", p, KeyString(maker)))
+		}
+	}
+	return err
+}
+
+// revalidate validates fully, parents first, the commits held in w with
+// opaque parts (accepted without their withheld op groups) that arrive
+// whole in objs, from a sender that may read them: the first invalid one
+// fails the receive, naming it. One whose check needs a node still not
+// here (its parent's subtree) is left as it was. It returns how many were
+// validated.
+func (h *Home) revalidate(ctx context.Context, w *World, env ValidateEnv, objs map[coda.ID][]byte, load func(coda.ID) (*Commit, error)) (int, error) {
+	if w == nil {
+		return 0, nil
+	}
+	var whole []*Commit
+	for id, b := range objs {
+		if schemaOf(b) != h.schema.signed.ID {
+			continue
+		}
+		held, err := w.commit(id)
+		if err != nil || !held.Opaque() {
+			continue
+		}
+		c, err := load(id)
+		if err != nil {
+			return 0, err
+		}
+		if !c.Opaque() {
+			whole = append(whole, c)
+		}
+	}
+	n := 0
+	for _, c := range topoOrder(whole) {
+		if err := ctx.Err(); err != nil {
+			return 0, errs.E(errs.Canceled, err)
+		}
+		parents := make([]*Commit, len(c.Parents))
+		for i, p := range c.Parents {
+			pc, err := load(p)
+			if err != nil {
+				return 0, errs.E(errs.Invalid, fmt.Errorf("commit %s: parent: %w", c.ID, err))
+			}
+			parents[i] = pc
+		}
+		probe := &missing{s: env.Store}
+		penv := env
+		penv.Store, penv.Now = probe, 0
+		if p := h.policy; p != nil {
+			penv.Rights = func(c *Commit, parents []*Commit) error { return p.CheckCommit(probe, c, parents) }
+		}
+		h.callHook(&penv, probe)
+		err := ValidateCommit(penv, c, parents)
+		if err != nil && probe.missed {
+			continue // its parent's subtree is not here yet
+		}
+		if err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, nil
 }

@@ -126,6 +126,9 @@ type FsckCounts struct {
 	Values  int `json:"values"`  // distinct value objects
 	// Withheld counts the values (among Values) missing by design.
 	Withheld int `json:"withheld"`
+	// Opaque counts the opaque subtrees (and their op groups) met,
+	// missing by design (docs/sync.md).
+	Opaque int `json:"opaque,omitempty"`
 }
 
 // Objects returns the number of commits, directories and values checked.
@@ -180,7 +183,28 @@ func (w *World) FsckReport(fn func(problem string), withheld func(line string)) 
 	type visit struct{ id, from coda.ID }
 	seen := map[coda.ID]bool{}
 	checkedValue := map[coda.ID]bool{}
+	opq, err := w.OpaqueSubtrees()
+	if err != nil {
+		return n, errs.E(op, err)
+	}
+	// An opaque subtree recorded here is skipped where its node is not
+	// here (a version that arrived whole is checked like any other).
+	isOpaque := func(p string, node coda.ID) bool {
+		if _, ok := opq[p]; !ok {
+			return false
+		}
+		ok, err := w.h.store.Has(node)
+		return err == nil && !ok
+	}
+	opaqueSeen := map[coda.ID]bool{}
 	treeVerifier := w.h.tree.NewVerifier()
+	treeVerifier.Skip = isOpaque
+	byDesign := func(format string, args ...any) {
+		n.Opaque++
+		if withheld != nil {
+			withheld(fmt.Sprintf(format, args...))
+		}
+	}
 	var stack []visit
 	for _, r := range refs {
 		stack = append(stack, visit{r.ID, tree.EmptyRoot})
@@ -203,6 +227,13 @@ func (w *World) FsckReport(fn func(problem string), withheld func(line string)) 
 			report("commit %s: %v", id, err)
 			continue
 		}
+		for _, g := range c.Hidden {
+			if maker, ok, werr := w.Withheld(g); werr == nil && ok {
+				byDesign("op group %s (commit %s): withheld by the bundle's maker (not readable by %s): missing by design", g, id, KeyString(maker))
+			} else {
+				report("op group %s of commit %s: missing from the store", g, id)
+			}
+		}
 		if err := treeVerifier.Verify(c.Tree); err != nil {
 			report("tree %s of commit %s: %v", c.Tree, id, err)
 			for _, p := range c.Parents {
@@ -218,7 +249,9 @@ func (w *World) FsckReport(fn func(problem string), withheld func(line string)) 
 			report("schemas of commit %s: %v", id, err)
 			reg = coda.NewRegistry()
 		}
-		err = w.h.tree.Diff(v.from, c.Tree, func(ch tree.Change) error {
+		err = w.h.tree.DiffPruned(v.from, c.Tree, func(p string, a, b tree.Entry) bool {
+			return b.Kind == tree.KindDir && isOpaque(p, b.ID) || a.Kind == tree.KindDir && isOpaque(p, a.ID)
+		}, func(ch tree.Change) error {
 			e := ch.B
 			if e.Kind != tree.KindValue || checkedValue[e.ID] {
 				return nil
@@ -239,6 +272,13 @@ func (w *World) FsckReport(fn func(problem string), withheld func(line string)) 
 			}
 			if err := checkValue(w.h.store, reg, e.ID); err != nil {
 				report("object %s at %s (commit %s): %v", e.ID, p, id, err)
+			}
+			return nil
+		}, func(p string, _, e tree.Entry) error {
+			if e.Kind == tree.KindDir && isOpaque(p, e.ID) && !opaqueSeen[e.ID] {
+				opaqueSeen[e.ID] = true // reported once per version
+				byDesign("opaque subtree %s at %s (commit %s): its nodes were not sent (%s may read nothing in it): missing by design",
+					e.ID, p, id, KeyString(opq[p]))
 			}
 			return nil
 		})

@@ -88,7 +88,12 @@ func (h *Home) withPolicySchemas(r *coda.Registry) *coda.Registry {
 	return out
 }
 
-// schemasIn builds the registry of /sys/schemas in the tree root.
+// noSchemas is the registry of a tree without /sys/schemas: shared, never
+// add to it.
+var noSchemas = coda.NewRegistry()
+
+// schemasIn builds the registry of /sys/schemas in the tree root (or
+// finds it cached): shared, never add to it.
 func schemasIn(ts tree.Store, root coda.ID) (*coda.Registry, error) {
 	return schemasWithout(ts, root, nil)
 }
@@ -100,7 +105,10 @@ func schemasWithout(ts tree.Store, root coda.ID, withheld func(coda.ID) bool) (*
 	tr := tree.New(ts)
 	e, err := tr.Get(root, SchemasDir)
 	if errs.Is(err, errs.NotExist) {
-		return coda.NewRegistry(), nil
+		// Shared, as the cached ones are: withPolicySchemas then finds
+		// its copy with the policy's schemas instead of making one a
+		// commit.
+		return noSchemas, nil
 	}
 	if err != nil {
 		return nil, err

@@ -3,9 +3,12 @@ package cdb
 import (
 	"bytes"
 	"cmp"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/coalescent/coal/cdb/hlc"
@@ -39,6 +42,22 @@ type ValidateEnv struct {
 	Call func(c *Commit, parents []*Commit) error
 	// Derive, if not nil, derives the leaves of step 4b (docs/query.md).
 	Derive Deriver
+	// Opaque, if not nil, reports whether the directory at path is an
+	// opaque subtree here: one whose nodes this node lacks by design
+	// (docs/sync.md, "Opaque subtrees"). A commit whose op groups are
+	// partly withheld (Commit.Hidden) is valid only if every difference
+	// its visible ops do not explain is inside one (step 4'). Nil: such a
+	// commit is invalid.
+	Opaque func(path string) bool
+	// OpaquePaths lists the opaque subtrees (those Opaque reports), for
+	// merges over them (step 3'). Nil: none.
+	OpaquePaths func() []string
+
+	// signedHere says the commit was signed in this process, just now, by
+	// commitSchemas.sign (World.build): step 3's signature check holds
+	// by construction and is skipped (docs/cdb.md, "Validation"). Only
+	// World.finish sets it; commits from anywhere else are verified.
+	signedHere bool
 }
 
 // ErrHeld is the error of a commit whose time is too far ahead of the
@@ -124,7 +143,12 @@ func validateCommit(env ValidateEnv, c *Commit, parents []*Commit) error {
 		if env.MergeBase == nil {
 			return fmt.Errorf("cannot check a merge commit without history")
 		}
-		want, err := computeMerge(st, env.MergeBase, env.World, parents, env.Derive)
+		probe := &missing{s: st}
+		want, err := computeMerge(probe, env.MergeBase, env.World, parents, env.Derive)
+		if (c.Opaque() || err != nil && probe.missed) && env.OpaquePaths != nil && len(env.OpaquePaths()) > 0 {
+			// 3'. A merge over subtrees opaque here.
+			return checkOpaqueMerge(env, st, c, parents)
+		}
 		if err != nil {
 			return fmt.Errorf("recompute merge: %w", err)
 		}
@@ -147,23 +171,40 @@ func validateCommit(env ValidateEnv, c *Commit, parents []*Commit) error {
 		if len(parents) > 1 {
 			return fmt.Errorf("a signed commit has at most one parent")
 		}
-		if err := c.Verify(); err != nil {
-			return err
+		if !env.signedHere {
+			if err := c.Verify(); err != nil {
+				return err
+			}
 		}
 		// 4. Replay the ops.
 		base := tree.EmptyRoot
 		if len(parents) > 0 {
 			base = parents[0].Tree
 		}
-		root, err := replayOps(tree.New(st), base, c)
+		tr := tree.New(st)
+		var root coda.ID
+		var err error
+		if c.Opaque() {
+			// Written (to memory) for the comparison below to read.
+			root, err = tr.Apply(base, replayTreeOps(c))
+		} else {
+			root, err = replayOps(tr, base, c)
+		}
 		if err != nil {
 			return err
+		}
+		if c.Opaque() {
+			// 4'. Withheld op groups may change opaque subtrees only.
+			if root, err = graftOpaque(st, env.Opaque, root, c); err != nil {
+				return err
+			}
 		}
 		if root != c.Tree {
 			return fmt.Errorf("replaying its ops gives tree %s, not %s", root, c.Tree)
 		}
-		// 4b. Derived leaves (indexes).
-		if env.Derive != nil {
+		// 4b. Derived leaves (indexes); those of a commit with withheld
+		// op groups are left to the nodes that can read them.
+		if env.Derive != nil && !c.Opaque() {
 			if err := checkDerived(env.Derive, st, c, base); err != nil {
 				return err
 			}
@@ -187,9 +228,150 @@ func validateCommit(env ValidateEnv, c *Commit, parents []*Commit) error {
 	return nil
 }
 
+// graftOpaque checks that root (c's visible ops replayed on its first
+// parent's tree) differs from c.Tree only in opaque subtrees, and returns
+// root with those subtrees grafted from c.Tree: equal to c.Tree iff c is
+// canonical outside them. A difference elsewhere is one the withheld op
+// groups would have to explain: invalid, naming the path.
+func graftOpaque(st tree.Store, opaque func(string) bool, root coda.ID, c *Commit) (coda.ID, error) {
+	if opaque == nil {
+		return coda.ID{}, fmt.Errorf("%d of its op groups are withheld (%s…) and nothing here is opaque: it cannot be checked", len(c.Hidden), c.Hidden[0].Short())
+	}
+	tr := tree.New(st)
+	var grafts []tree.Op
+	prune := func(p string, _, b tree.Entry) bool {
+		if !opaque(p) || b.Kind != tree.KindDir {
+			return false
+		}
+		_, err := st.Get(b.ID) // a subtree that is here is checked like any other
+		return errs.Is(err, errs.NotExist)
+	}
+	err := tr.DiffPruned(root, c.Tree, prune, func(ch tree.Change) error {
+		return errs.E(errs.Invalid, errs.Path(metaPath(ch.Path, ch.Meta)),
+			"its tree changes this readable path, which none of its visible ops does (its withheld op groups may change opaque subtrees only)")
+	}, func(p string, _, e tree.Entry) error {
+		if e.Kind != tree.KindDir {
+			return errs.E(errs.Invalid, errs.Path(p), "its tree removes an opaque subtree")
+		}
+		grafts = append(grafts, tree.Op{Path: p, Entry: e, Raw: true})
+		return nil
+	})
+	if err != nil {
+		return coda.ID{}, err
+	}
+	if len(grafts) == 0 {
+		return root, nil
+	}
+	return tr.Apply(root, grafts)
+}
+
+// checkOpaqueMerge is step 3' (docs/cdb.md): the merge commit c over
+// subtrees opaque here is recomputed with each opaque subtree whose node
+// is not here taken from c's tree on every side (base, both parents), so
+// the merge never reads in them; the result must be c's tree, and the ops
+// and conflicts outside them (c's visible groups) exactly those of the
+// recomputation. What c's withheld groups hold is left to the nodes that
+// may read them.
+func checkOpaqueMerge(env ValidateEnv, st tree.Store, c *Commit, parents []*Commit) error {
+	if len(parents) != 2 {
+		return fmt.Errorf("merges of %d parents are not supported (only 2)", len(parents))
+	}
+	ps := slices.Clone(parents)
+	slices.SortFunc(ps, func(a, b *Commit) int { return bytes.Compare(a.ID[:], b.ID[:]) })
+	if env.MergeBase == nil {
+		return fmt.Errorf("cannot check a merge commit without history")
+	}
+	base, err := env.MergeBase(ps[0].ID, ps[1].ID)
+	if err != nil {
+		return err
+	}
+	tr := tree.New(st)
+	missing := func(id coda.ID) bool {
+		_, err := st.Get(id)
+		return errs.Is(err, errs.NotExist)
+	}
+	var grafts []tree.Op
+	grafted := map[string]bool{}
+	for _, p := range env.OpaquePaths() {
+		e, err := tr.Get(c.Tree, p)
+		if err != nil || e.Kind != tree.KindDir || !missing(e.ID) {
+			continue // absent, or under another opaque subtree, or here
+		}
+		grafts = append(grafts, tree.Op{Path: p, Entry: e, Raw: true})
+		grafted[p] = true
+	}
+	graft := func(root coda.ID) (coda.ID, error) {
+		if len(grafts) == 0 || root.IsZero() {
+			return root, nil
+		}
+		return tr.Apply(root, grafts)
+	}
+	a, err := graft(ps[0].Tree)
+	if err != nil {
+		return fmt.Errorf("recompute merge: %w", err)
+	}
+	b, err := graft(ps[1].Tree)
+	if err != nil {
+		return fmt.Errorf("recompute merge: %w", err)
+	}
+	if base, err = graft(base); err != nil {
+		return fmt.Errorf("recompute merge: %w", err)
+	}
+	root, conflicts, err := tr.Merge(base, a, b)
+	if err != nil {
+		return fmt.Errorf("recompute merge (opaque subtrees taken from its tree): %w", err)
+	}
+	if root, err = mergeFix(env.Derive, st, a, b, root, uint64(max(ps[0].Time, ps[1].Time))); err != nil {
+		return fmt.Errorf("recompute merge: %w", err)
+	}
+	if root != c.Tree {
+		return fmt.Errorf("merge commit differs from its recomputation (opaque subtrees taken from its tree): tree %s, want %s", c.Tree, root)
+	}
+	var ops []Change
+	err = tr.DiffPruned(ps[0].Tree, root, func(p string, _, e tree.Entry) bool {
+		return grafted[p] || e.Kind == tree.KindDir && env.Opaque(p) && missing(e.ID)
+	}, func(ch tree.Change) error {
+		switch ch.B.Kind {
+		case tree.KindValue:
+			ops = append(ops, Change{Path: ch.Path, Meta: ch.Meta, ID: ch.B.ID})
+		case tree.KindTombstone:
+			ops = append(ops, Change{Path: ch.Path, Meta: ch.Meta, Delete: true})
+		default:
+			return errs.E(errs.Internal, errs.Path(ch.Path), "cdb: a leaf vanished from the tree")
+		}
+		return nil
+	}, func(string, tree.Entry, tree.Entry) error { return nil })
+	if err != nil {
+		return fmt.Errorf("recompute merge: %w", err)
+	}
+	if !slices.Equal(ops, c.Ops) {
+		return fmt.Errorf("merge commit's ops differ from its recomputation outside its opaque subtrees")
+	}
+	var confs []Conflict
+	for _, k := range conflicts {
+		confs = append(confs, Conflict{Path: k.Path, Meta: k.Meta,
+			Winner: k.Winner.ID, Loser: k.Loser.ID, WinnerStamp: k.Winner.Stamp, LoserStamp: k.Loser.Stamp})
+	}
+	if !slices.EqualFunc(confs, c.Conflicts, func(x, y Conflict) bool {
+		return x.Path == y.Path && x.Meta == y.Meta && x.Winner == y.Winner && x.Loser == y.Loser &&
+			x.WinnerStamp == y.WinnerStamp && x.LoserStamp == y.LoserStamp
+	}) {
+		return fmt.Errorf("merge commit's conflicts differ from its recomputation outside its opaque subtrees")
+	}
+	if c.Message != "" || c.Call != nil || c.World != env.World {
+		return fmt.Errorf("a merge commit has no message or call")
+	}
+	return nil
+}
+
 // replayOps applies c's ops to base, each leaf set exactly to a value or
 // tombstone stamped with c's stamp.
 func replayOps(tr *tree.Tree, base coda.ID, c *Commit) (coda.ID, error) {
+	return tr.ApplyDry(base, replayTreeOps(c))
+}
+
+// replayTreeOps returns c's ops as raw tree ops stamped with c's stamp.
+func replayTreeOps(c *Commit) []tree.Op {
 	s := c.Stamp()
 	ops := make([]tree.Op, len(c.Ops))
 	for i, o := range c.Ops {
@@ -199,7 +381,7 @@ func replayOps(tr *tree.Tree, base coda.ID, c *Commit) (coda.ID, error) {
 		}
 		ops[i] = tree.Op{Path: o.Path, Meta: o.Meta, Entry: e, Raw: true}
 	}
-	return tr.ApplyDry(base, ops)
+	return ops
 }
 
 // computeMerge builds the merge commit of parents (two, any order): the
@@ -373,6 +555,21 @@ func (w *World) validateEnv(st tree.Store, clock bool) ValidateEnv {
 		env.Rights = func(c *Commit, parents []*Commit) error { return p.CheckCommit(st, c, parents) }
 	}
 	w.h.callHook(&env, st)
+	// The opaque subtrees recorded here, read only if a commit opaque
+	// here is validated (replay, a merge over one).
+	var (
+		opqOnce sync.Once
+		opq     map[string]ed25519.PublicKey
+	)
+	env.Opaque = func(p string) bool {
+		opqOnce.Do(func() { opq, _ = w.h.opaqueSubtrees(w.id) })
+		_, ok := opq[p]
+		return ok
+	}
+	env.OpaquePaths = func() []string {
+		opqOnce.Do(func() { opq, _ = w.h.opaqueSubtrees(w.id) })
+		return slices.Sorted(maps.Keys(opq))
+	}
 	if clock {
 		env.Now = w.h.clock.Wall()
 	}

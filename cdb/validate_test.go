@@ -80,6 +80,9 @@ func TestReplayForgedMerge(t *testing.T) {
 	}
 	forged := coda.Sum(obj)
 	b := h.Store().NewBatch()
+	for _, g := range m.Groups() {
+		b.Put(g)
+	}
 	b.Put(obj)
 	b.SetRef(headRef(w.ID(), "M"), forged)
 	if err := b.Commit(true); err != nil {
@@ -142,5 +145,43 @@ func TestOtherErrorsLeaveStore(t *testing.T) {
 				t.Errorf("refs: %d, want %d", len(got), len(refs))
 			}
 		})
+	}
+}
+
+// TestSignedHere checks what lets World.finish skip verifying the
+// signature of a commit built here: sign refuses an identity whose public
+// key is not its private key's (a commit it signed would not verify), the
+// commits it signs verify, and validation outside finish (signedHere
+// unset) still refuses a bad signature.
+func TestSignedHere(t *testing.T) {
+	h := newHome(t)
+	w := defaultWorld(t, h)
+	withSchemas(t, w)
+	key := h.NodeKey()
+	other, err := NewIdentity("other", make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := key
+	bad.Public = other.Public
+	if _, err := w.Commit(ctx, bad, []Op{petOp("/x", "x")}, "m"); !errs.Is(err, errs.Invalid) {
+		t.Fatalf("commit by an identity with another's public key: %v, want invalid", err)
+	}
+	ci := mustCommit(t, w, petOp("/a", "a"))
+	c, err := w.LoadCommit(ci.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Verify(); err != nil {
+		t.Fatalf("a commit signed here does not verify: %v", err)
+	}
+	parent, err := w.LoadCommit(c.Parents[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Signature = append([]byte(nil), c.Signature...)
+	c.Signature[0] ^= 1
+	if err := ValidateCommit(w.validateEnv(h.Store(), false), c, []*Commit{parent}); !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "bad signature") {
+		t.Fatalf("validation of a bad signature: %v", err)
 	}
 }

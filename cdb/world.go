@@ -287,6 +287,8 @@ func (w *World) LoadCommit(id coda.ID) (*Commit, error) {
 	cp.Conflicts = slices.Clone(c.Conflicts)
 	cp.Author = slices.Clone(c.Author)
 	cp.Signature = slices.Clone(c.Signature)
+	cp.OpGroups = slices.Clone(c.OpGroups)
+	cp.Hidden = slices.Clone(c.Hidden)
 	if c.Call != nil {
 		call := *c.Call
 		cp.Call = &call
@@ -307,7 +309,9 @@ func (w *World) commit(id coda.ID) (*Commit, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.h.commits.put(c)
+	if !c.Opaque() { // its withheld groups may arrive later
+		w.h.commits.put(c)
+	}
 	return c, nil
 }
 
@@ -321,6 +325,9 @@ func (w *World) readCommit(id coda.ID) (*Commit, error) {
 		return nil, err
 	}
 	c, err := w.h.schema.decode(b)
+	if err == nil {
+		err = w.h.schema.fill(c, w.h.store.Get)
+	}
 	if err != nil {
 		if schemaOf(b) != w.h.schema.signed.ID {
 			return nil, errs.E(errs.NotExist, fmt.Sprintf("%s is not a commit", id))
@@ -415,7 +422,7 @@ func (w *World) Get(rev coda.ID, path string) (Item, error) {
 	}
 	it, err := w.getAt(root, path)
 	if err != nil {
-		return Item{}, errs.E(op, errs.Path(path), err)
+		return Item{}, errs.E(op, errs.Path(path), w.opaqueRead(path, err))
 	}
 	return it, nil
 }
@@ -494,7 +501,7 @@ func (w *World) OpenBlob(rev coda.ID, path string) (store.Blob, error) {
 	}
 	e, err := w.h.cached.Get(root, path)
 	if err != nil {
-		return nil, errs.E(op, errs.Path(path), err)
+		return nil, errs.E(op, errs.Path(path), w.opaqueRead(path, err))
 	}
 	if e.Kind != tree.KindValue {
 		return nil, errs.E(op, errs.Invalid, errs.Path(path), "is a directory")
@@ -533,7 +540,7 @@ func (w *World) List(rev coda.ID, path string) ([]DirEntry, error) {
 		}
 	}
 	if err != nil {
-		return nil, errs.E(op, errs.Path(path), err)
+		return nil, errs.E(op, errs.Path(path), w.opaqueRead(path, err))
 	}
 	out := make([]DirEntry, 0, len(ents))
 	for _, e := range ents {

@@ -285,7 +285,12 @@ func (st *staging) put(data []byte, own bool) (coda.ID, error) {
 		data = bytes.Clone(data)
 	}
 	st.mem[id] = data
-	if st.b != nil {
+	if sp, ok := st.b.(store.SummedPutter); ok {
+		// id is coda.Sum(data), just computed: not hashed again.
+		if err := sp.PutSummed(id, data); err != nil {
+			return coda.ID{}, err
+		}
+	} else if st.b != nil {
 		if _, err := st.b.Put(data); err != nil {
 			return coda.ID{}, err
 		}
@@ -472,8 +477,9 @@ var errParentFailed = errors.New("the commit it was built on failed")
 // retries it when it may); nothing is applied out of order.
 //
 // The commit's audit record is appended (group-committed with the records
-// of other writers) while the store syncs, not after: the two fsyncs
-// overlap. If the store's sync fails, a second record says so.
+// of other writers) once it is validated (finish), while it is applied and
+// the store syncs, not after: the fsyncs overlap. If the commit fails
+// after that, a second record says so.
 func (w *World) writeOnce(ctx context.Context, author Identity, message, branch string, settled bool, fn func(tx *txn) error) (*Commit, error) {
 	req := &buildReq{ctx: ctx, author: author, message: message, branch: branch, settled: settled, fn: fn, done: make(chan struct{})}
 	w.bmu.Lock()
@@ -492,7 +498,7 @@ func (w *World) writeOnce(ctx context.Context, author Identity, message, branch 
 	if err != nil {
 		return nil, err
 	}
-	err = w.finish(ctx, p, author, branch)
+	audited, err := w.finish(ctx, p, author, branch)
 	p.err = err
 	if err == nil {
 		// p's objects (and those of the commits it was built on) are
@@ -506,14 +512,14 @@ func (w *World) writeOnce(ctx context.Context, author Identity, message, branch 
 	p.st, p.b, p.parent, p.obj = nil, nil, nil, nil
 	close(p.done)
 	if err != nil {
+		if audited != nil {
+			// Its record said ok: a second one says it failed.
+			<-audited
+			w.h.recordWrite(author.Public, "commit", w.id, p.c.ID, err)
+		}
 		return nil, err
 	}
 	c := p.c
-	audited := make(chan struct{})
-	go func() {
-		w.h.recordWrite(author.Public, "commit", w.id, c.ID, nil)
-		close(audited)
-	}()
 	err = w.h.syncStore()
 	<-audited
 	if err != nil {
@@ -759,10 +765,35 @@ func (w *World) build(ctx context.Context, author Identity, message, branch stri
 
 // finish is steps 2 and 3 of writeOnce: validate p, wait for the commit
 // it is built on, apply p. On error p's batch is discarded.
-func (w *World) finish(ctx context.Context, p *pending, author Identity, branch string) error {
+//
+// Once p is valid, its audit record ("ok") is appended, group-committed
+// with the others, while p waits for the commit it is built on, is
+// applied and the store syncs; finish returns the channel closed when
+// the record is written (nil if validation failed: the refusal is
+// recorded here). If p then fails, writeOnce records that too.
+func (w *World) finish(ctx context.Context, p *pending, author Identity, branch string) (audited chan struct{}, err error) {
 	b := p.b
 	defer b.Discard()
-	verr := ValidateCommit(w.validateEnv(p.st, false), p.c, []*Commit{p.parent})
+	env := w.validateEnv(p.st, false)
+	// build signed p.c itself: see ValidateEnv.signedHere.
+	env.signedHere = true
+	verr := ValidateCommit(env, p.c, []*Commit{p.parent})
+	if verr == nil {
+		audited = make(chan struct{})
+		id := p.c.ID
+		go func() {
+			w.h.recordWrite(author.Public, "commit", w.id, id, nil)
+			close(audited)
+		}()
+	}
+	err = w.applyPending(ctx, p, author, branch, verr)
+	return audited, err
+}
+
+// applyPending is the rest of finish: it waits for the commit p is built on and,
+// if that one and p's validation (verr) succeeded, applies p.
+func (w *World) applyPending(ctx context.Context, p *pending, author Identity, branch string, verr error) error {
+	b := p.b
 	if p.prev != nil {
 		<-p.prev.done
 		if p.prev.err != nil {
@@ -780,7 +811,7 @@ func (w *World) finish(ctx context.Context, p *pending, author Identity, branch 
 	if err := ctx.Err(); err != nil {
 		return errs.E(errs.Canceled, err)
 	}
-	if _, err := b.Put(p.obj); err != nil {
+	if err := putCommit(b, p.c, p.obj); err != nil {
 		return err
 	}
 	if err := b.SwapRef(headRef(w.id, branch), p.head, p.c.ID); err != nil {

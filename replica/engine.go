@@ -582,6 +582,10 @@ func (e *Engine) bringIn(ctx context.Context, p peer.ID, world, head coda.ID, r 
 	if err != nil {
 		return err
 	}
+	if res.Waiting { // diverged in a subtree opaque here: a reader merges
+		r.Waiting = true
+		return nil
+	}
 	r.InSync, r.Merged = true, res.Merge != nil
 	return nil
 }
@@ -790,7 +794,7 @@ func (e *Engine) pull(ctx context.Context, p peer.ID, w *cdb.World, world, head 
 	if !maker.Equal(e.self) {
 		return fail(errs.E(errs.Invalid, fmt.Sprintf("replica: the answer is made as %s, not as the puller %s", hdr.Author, cdb.KeyString(e.self))))
 	}
-	in := cdb.Incoming{Objects: objs, Head: hdr.Head, Withheld: hdr.Withheld, Maker: maker}
+	in := cdb.Incoming{Objects: objs, Head: hdr.Head, Withheld: hdr.Withheld, Opaque: hdr.Opaque, Maker: maker}
 	var res cdb.ReceiveResult
 	defer func() {
 		if len(pr.fetch) > 0 {
@@ -819,7 +823,8 @@ func (e *Engine) pull(ctx context.Context, p peer.ID, w *cdb.World, world, head 
 	if err != nil {
 		return fail(err)
 	}
-	r.InSync, r.Commits, r.Objects, r.Merged = true, res.Commits, res.Objects, res.Merge != nil
+	r.InSync, r.Commits, r.Objects, r.Merged = !res.Waiting, res.Commits, res.Objects, res.Merge != nil
+	r.Waiting = r.Waiting || res.Waiting // diverged in a subtree opaque here: a reader merges
 	if err := e.fetchGranted(ctx, p, world, objs); err != nil {
 		e.log.Info("sync: fetching values granted since", "peer", p, "world", world, "err", err)
 	}
@@ -931,7 +936,12 @@ func (e *Engine) fetchGranted(ctx context.Context, p peer.ID, world coda.ID, obj
 	}
 	dirs := map[string]bool{}
 	for _, b := range objs {
-		c, err := cdb.DecodeCommit(b)
+		c, err := cdb.DecodeCommitWith(b, func(id coda.ID) ([]byte, error) {
+			if g, ok := objs[id]; ok {
+				return g, nil
+			}
+			return nil, errs.E(errs.NotExist, "op group not received") // withheld
+		})
 		if err != nil {
 			continue // not a commit
 		}

@@ -1,13 +1,17 @@
 package replica
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coalescent/coal/acl"
+	"github.com/coalescent/coal/bundle"
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
 )
 
@@ -145,8 +149,73 @@ func TestReadRights(t *testing.T) {
 	if len(under) != 0 {
 		t.Errorf("sent to n1 under /p: %v; want none", under)
 	}
-	if !strings.Contains(strings.Join(held, " "), "/p/secret") || !strings.Contains(strings.Join(held, " "), "/p/later") {
-		t.Errorf("withheld from n1: %v; want /p/secret and /p/later", held)
+	// /p is opaque to n1: its values are not even named to it (the diffs
+	// do not enter /p), so nothing under /p is listed as withheld either.
+	if strings.Contains(strings.Join(held, " "), "/p/") {
+		t.Errorf("named to n1 as withheld: %v; want nothing under /p", held)
+	}
+	// n1 holds /p as an opaque subtree: its entry in /'s node, not its node.
+	w1 := n1.world(world)
+	opq, err := w1.OpaqueSubtrees()
+	must(t, err)
+	if _, ok := opq["/p"]; !ok || len(opq) != 1 {
+		t.Errorf("n1's opaque subtrees: %v; want /p", opq)
+	}
+	head1, err := w1.Resolve(cdb.DefaultBranch)
+	must(t, err)
+	c1, err := w1.LoadCommit(head1)
+	must(t, err)
+	e, err := tree.New(n1.h.Store()).Get(c1.Tree, "/p")
+	must(t, err)
+	if ok, err := n1.h.Store().Has(e.ID); e.Kind != tree.KindDir || err != nil || ok {
+		t.Errorf("n1: /p is %+v, its node held %v (%v); want a directory whose node n1 lacks", e, ok, err)
+	}
+	if fsckErr := w1.Fsck(func(p string) { t.Errorf("n1 fsck: %s", p) }); fsckErr != nil {
+		t.Errorf("n1 fsck: %v", fsckErr)
+	}
+	// What sync sends n1 (a bundle made as n1, from nothing): no tree node,
+	// no op group, no name from inside /p.
+	var answer bytes.Buffer
+	_, err = bundle.Create(n0.defaultWorld(t), n0.h.NodeKey(), &answer, bundle.CreateOptions{Reader: n1.h.NodeKey().Public})
+	must(t, err)
+	for _, name := range []string{"secret", "deep", "later", "n0 only"} {
+		if bytes.Contains(answer.Bytes(), []byte(name)) {
+			t.Errorf("the bundle for n1 holds %q, from inside /p", name)
+		}
+	}
+	hdr, objs, err := bundle.Read(bytes.NewReader(answer.Bytes()))
+	must(t, err)
+	if !slices.Equal(hdr.Opaque, []string{"/p"}) {
+		t.Errorf("the bundle for n1: opaque %v, want [/p]", hdr.Opaque)
+	}
+	// No tree node of /p is among its objects, but that of the commit
+	// that made /p with its .acl (judged on its parent, where /p did not
+	// exist and n1 could read there: it holds /p/.acl alone).
+	w0 := n0.defaultWorld(t)
+	log, err := w0.Log(coda.ID{}, "", 0)
+	must(t, err)
+	var versions []coda.ID // /p's node, oldest first
+	for _, ci := range slices.Backward(log) {
+		c, err := w0.LoadCommit(ci.ID)
+		must(t, err)
+		if e, err := tree.New(n0.h.Store()).Get(c.Tree, "/p"); err == nil && e.Kind == tree.KindDir && !slices.Contains(versions, e.ID) {
+			versions = append(versions, e.ID)
+		}
+	}
+	if len(versions) < 3 {
+		t.Fatalf("/p has %d versions at n0, want at least 3", len(versions))
+	}
+	for i, id := range versions {
+		if _, ok := objs[id]; ok != (i == 0) {
+			t.Errorf("the bundle for n1: /p's version %d (node %s) sent %v", i, id, ok)
+		}
+	}
+	// A reader (n0 as itself) gets all of it.
+	answer.Reset()
+	_, err = bundle.Create(n0.defaultWorld(t), n0.h.NodeKey(), &answer, bundle.CreateOptions{})
+	must(t, err)
+	if !bytes.Contains(answer.Bytes(), []byte("deep")) {
+		t.Errorf("the bundle for n0 lacks /p/deep")
 	}
 	if !strings.Contains(strings.Join(sent, " "), "/pub/hello") {
 		t.Errorf("sent to n1: %v; want /pub/hello", sent)
@@ -228,5 +297,56 @@ func TestMerkleTransfer(t *testing.T) {
 	}
 	if objs == 0 || objs >= 60 {
 		t.Errorf("one change moved %d objects, want 1..59", objs)
+	}
+}
+
+// TestOpaqueConverge: /p is n0's and n2's alone (opaque to n1). n0 and n2
+// change /p while cut apart; healed, n1 cannot merge their heads (both
+// changed /p), keeps its head, and follows the merge a reader makes: all
+// three converge on one head and root, n1 still without /p's node, its
+// fsck clean, the readers holding both writes.
+func TestOpaqueConverge(t *testing.T) {
+	nw := newNetwork(t, 3)
+	n0, n1, n2 := nw.nodes[0], nw.nodes[1], nw.nodes[2]
+	world := n0.defaultWorld(t).ID()
+	var two acl.ACL
+	two.Grant(acl.Key(n0.h.NodeKey().Public32()), acl.All)
+	two.Grant(acl.Key(n2.h.NodeKey().Public32()), acl.All)
+	n0.putACL(t, "/p", two)
+	n0.put(t, "/p/base", "readers only")
+	nw.start()
+	nw.connect()
+	nw.converged(world, 15*time.Second)
+	nw.cut(n2)
+	a := n0.put(t, "/p/a", "from n0").ID
+	b := n2.put(t, "/p/b", "from n2").ID
+	n1.put(t, "/pub/n1", "n1")
+	nw.converged(world, 15*time.Second, n0, n1)
+	nw.heal(n2)
+	head, _ := nw.converged(world, 20*time.Second)
+	for _, nd := range nw.nodes {
+		for _, c := range []coda.ID{a, b} {
+			if !nd.inHistory(t, world, c) {
+				t.Errorf("%s: commit %s missing", nd.name, c)
+			}
+		}
+	}
+	for _, nd := range []*node{n0, n2} {
+		for p, want := range map[string]string{"/p/a": "from n0", "/p/b": "from n2", "/pub/n1": "n1"} {
+			if got, err := nd.text(t, world, p); err != nil || got != want {
+				t.Errorf("%s: %s = %q, %v", nd.name, p, got, err)
+			}
+		}
+	}
+	w1 := n1.world(world)
+	c1, err := w1.LoadCommit(head)
+	must(t, err)
+	e, err := tree.New(n1.h.Store()).Get(c1.Tree, "/p")
+	must(t, err)
+	if ok, _ := n1.h.Store().Has(e.ID); ok {
+		t.Errorf("n1 holds /p's node")
+	}
+	if err := w1.Fsck(func(p string) { t.Errorf("n1 fsck: %s", p) }); err != nil {
+		t.Errorf("n1 fsck: %v", err)
 	}
 }

@@ -13,25 +13,30 @@
 //	      hex BLAKE3-256 of the previous line's bytes (without its "\n"),
 //	      64 zeros for the first record. Each line is exactly what encoding/json
 //	      writes for the record, so a record has one encoding.
-//	head  one line: "coal-audit-head-v1 SEQ HASH SIG\n": the last record's
-//	      seq and line hash, and (if the log has a signing key) the base64
-//	      ed25519 signature by the node key of "coal-audit-head-v1 SEQ HASH"
-//	      ("-" without one).
+//	head, head.tmp  the head, in two slots: each empty or one line
+//	      "coal-audit-head-v1 SEQ HASH SIG\n": a record's seq and line hash,
+//	      and (if the log has a signing key) the base64 ed25519 signature
+//	      by the node key of "coal-audit-head-v1 SEQ HASH" ("-" without
+//	      one). The head is the slot naming the greater seq.
 //
-// Appends write the lines and fsync the log, then replace head (write,
-// fsync, rename, fsync of the directory; head.tmp is written while the
-// log syncs, and renamed only after both): a crash leaves at most a torn or unacknowledged tail
-// after the record head names, which Open cuts off. Concurrent appends
-// are group-committed (one write and two fsyncs for everything queued
-// while the previous group synced). Append returns once its records are
-// synced; AppendLater (reads) returns at once and its records go out
-// with the next group, so a crash may lose the records of the reads
-// served in the last group's time (see docs/security.md §13). Verify finds any edited,
+// A group of appends writes the lines, then fsyncs the log while it
+// writes the new head over the older slot in place and fdatasyncs it (no
+// rename, no directory sync): a crash leaves at most a torn or
+// unacknowledged tail after the record the head names, which Open cuts
+// off, and perhaps a slot that is torn or names records the log lacks,
+// which Open passes over for the other slot (then rewrites it with the
+// head, and appends an "audit-repair" record saying so). Concurrent
+// appends are group-committed (one write and two overlapping fsyncs for
+// everything queued while the previous group synced). Append returns once
+// its records are synced; AppendLater (reads) returns at once and its
+// records go out with the next group, so a crash may lose the records of
+// the reads served in the last group's time (see docs/security.md §13). Verify finds any edited,
 // removed, inserted or reordered record (the chain breaks at it) and a log
 // cut short or extended past head (head does not match), and names the
 // first bad record. Someone who can rewrite the whole log and head at will
 // defeats a hash chain; the signature of head by the node key means they
-// must also hold the key.
+// must also hold the key (except to drop the last group's records: the
+// other slot holds the previous head; see docs/security.md).
 //
 // A Log is safe for concurrent use within one process; the home's store
 // lock keeps other processes out.
@@ -40,6 +45,7 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/hex"
@@ -104,6 +110,13 @@ type Log struct {
 	busy  bool
 	// lateErr is the first failure to write records of AppendLater.
 	lateErr error
+
+	// slots are the two head files, open (headSlots); cur is the one
+	// holding the current head (-1: none yet), the next head goes to the
+	// other. Guarded by mu.
+	slots [2]*os.File
+	sizes [2]int64
+	cur   int
 }
 
 type appendReq struct {
@@ -125,37 +138,73 @@ func Open(dir string, opts Options) (*Log, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, errs.E(op, err)
 	}
-	l := &Log{dir: dir, opts: opts, hash: zeroHash}
-	seq, hash, err := l.readHead()
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, errs.E(op, err)
-	}
+	l := &Log{dir: dir, opts: opts, hash: zeroHash, cur: -1}
 	f, err := os.OpenFile(filepath.Join(dir, "log"), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	if err == nil && seq > 0 {
-		// Cut off a tail written after head was (a crash between the
-		// two): records head does not acknowledge.
-		end, err := findEnd(f, seq, hash)
-		if err != nil {
-			f.Close()
-			return nil, errs.E(op, errs.Corrupt, errs.Path(filepath.Join(dir, "log")), err)
-		}
-		if err := f.Truncate(end); err != nil {
-			f.Close()
-			return nil, errs.E(op, err)
-		}
-		l.seq, l.hash = seq, hash
-	} else if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
+	fail := func(err error) (*Log, error) {
 		f.Close()
-		return nil, errs.E(op, errs.Corrupt, errs.Path(filepath.Join(dir, "head")), "the audit log has records but no head")
-	}
-	if _, err := f.Seek(0, io.SeekEnd); err != nil {
-		f.Close()
+		l.closeSlots()
 		return nil, errs.E(op, err)
 	}
+	if err := l.openSlots(); err != nil {
+		return fail(err)
+	}
+	// The head is the slot naming the greatest seq that is whole, signed
+	// and names a record of the log; a slot naming more is one whose
+	// group a crash cut short.
+	heads := l.readSlots()
+	var firstErr error
+	var repair *Record
+	for _, i := range newestFirst(heads) {
+		h := heads[i]
+		if h.err != nil {
+			firstErr = cmp.Or(firstErr, h.err)
+			continue
+		}
+		// Cut off a tail written after the head was (a crash
+		// between the two): records it does not acknowledge.
+		end, err := findEnd(f, h.seq, h.hash)
+		if err != nil {
+			firstErr = cmp.Or(firstErr, error(errs.E(errs.Corrupt, errs.Path(filepath.Join(dir, "log")), err)))
+			continue
+		}
+		if err := f.Truncate(end); err != nil {
+			return fail(err)
+		}
+		l.seq, l.hash, l.cur = h.seq, h.hash, i
+		if o := heads[1-i]; o.err == nil && o.seq > h.seq || o.err != nil && !errors.Is(o.err, errNoHead) {
+			// A crash during a group (or someone cut the log's
+			// last group, which Open cannot tell apart): make the
+			// other slot agree, so that Verify, which trusts the
+			// newest signed slot, finds the log whole, and say so
+			// in the log.
+			if err := l.writeSlot(1-i, h.line); err != nil {
+				return fail(err)
+			}
+			repair = &Record{Action: "audit-repair", Path: "/" + slotNames[1-i], Result: errs.Corrupt.String()}
+		}
+		break
+	}
+	if l.cur < 0 {
+		if firstErr != nil && !errors.Is(firstErr, errNoHead) {
+			return fail(firstErr)
+		}
+		if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
+			return fail(errs.E(errs.Corrupt, errs.Path(filepath.Join(dir, "head")), "the audit log has records but no head"))
+		}
+	}
+	if _, err := f.Seek(0, io.SeekEnd); err != nil {
+		return fail(err)
+	}
 	l.f = f
+	if repair != nil {
+		if err := l.appendSync([]Record{*repair}); err != nil {
+			l.f = nil
+			return fail(err)
+		}
+	}
 	return l, nil
 }
 
@@ -193,55 +242,109 @@ func (l *Log) headMessage(seq uint64, hash string) []byte {
 	return fmt.Appendf(nil, "%s %d %s", headMagic, seq, hash)
 }
 
-func (l *Log) readHead() (uint64, string, error) {
-	b, err := os.ReadFile(filepath.Join(l.dir, "head"))
-	if err != nil {
-		return 0, "", err
+// slotNames are the head's two files (see the package comment).
+var slotNames = [2]string{"head", "head.tmp"}
+
+// errNoHead: a slot holds no head (empty or absent).
+var errNoHead = errors.New("audit: no head")
+
+// slotHead is what a head slot holds.
+type slotHead struct {
+	seq  uint64
+	hash string
+	line []byte
+	err  error // nil: a whole head, signed if the log has a key
+}
+
+// parseHead parses and checks (signature) the content of a head slot.
+func (l *Log) parseHead(b []byte) slotHead {
+	if len(b) == 0 {
+		return slotHead{err: errNoHead}
 	}
+	bad := slotHead{err: errs.E(errs.Corrupt, "audit: bad head file")}
 	f := strings.Fields(strings.TrimSuffix(string(b), "\n"))
-	if len(f) != 4 || f[0] != headMagic || !strings.HasSuffix(string(b), "\n") {
-		return 0, "", errs.E(errs.Corrupt, "audit: bad head file")
+	if len(f) != 4 || f[0] != headMagic || !bytes.HasSuffix(b, []byte("\n")) || bytes.Count(b, []byte("\n")) != 1 {
+		return bad
 	}
 	seq, err := strconv.ParseUint(f[1], 10, 64)
 	if err != nil || len(f[2]) != 64 {
-		return 0, "", errs.E(errs.Corrupt, "audit: bad head file")
+		return bad
 	}
 	if pub := l.opts.Public; pub != nil {
 		sig, err := base64.StdEncoding.DecodeString(f[3])
 		if err != nil || !ed25519.Verify(pub, l.headMessage(seq, f[2]), sig) {
-			return 0, "", errs.E(errs.Corrupt, "audit: the head's signature does not verify")
+			return slotHead{err: errs.E(errs.Corrupt, "audit: the head's signature does not verify")}
 		}
 	}
-	return seq, f[2], nil
+	return slotHead{seq: seq, hash: f[2], line: b}
 }
 
-// prepareHead writes and syncs head.tmp, the head naming record seq.
-func (l *Log) prepareHead(seq uint64, hash string) error {
-	sig := "-"
-	if len(l.opts.Key) == ed25519.PrivateKeySize {
-		sig = base64.StdEncoding.EncodeToString(ed25519.Sign(l.opts.Key, l.headMessage(seq, hash)))
+// readSlots reads both head slots.
+func (l *Log) readSlots() [2]slotHead {
+	var out [2]slotHead
+	for i, name := range slotNames {
+		b, err := os.ReadFile(filepath.Join(l.dir, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			b, err = nil, nil
+		}
+		if err != nil {
+			out[i] = slotHead{err: err}
+			continue
+		}
+		out[i] = l.parseHead(b)
 	}
-	tmp := filepath.Join(l.dir, "head.tmp")
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := fmt.Fprintf(f, "%s %d %s %s\n", headMagic, seq, hash, sig); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return out
 }
 
-// renameHead moves head.tmp to head and syncs the directory, so that the
-// new head survives a crash of the machine.
-func (l *Log) renameHead() error {
-	if err := os.Rename(filepath.Join(l.dir, "head.tmp"), filepath.Join(l.dir, "head")); err != nil {
-		return err
+// newestFirst returns the slots' indexes, the one naming the greater seq
+// (of those that parse) first.
+func newestFirst(h [2]slotHead) []int {
+	if h[1].err == nil && (h[0].err != nil || h[1].seq > h[0].seq) {
+		return []int{1, 0}
+	}
+	return []int{0, 1}
+}
+
+// readHead returns the head Verify checks the log against: the newest
+// slot that is whole and signed.
+func (l *Log) readHead() (uint64, string, error) {
+	heads := l.readSlots()
+	for _, i := range newestFirst(heads) {
+		if heads[i].err == nil {
+			return heads[i].seq, heads[i].hash, nil
+		}
+	}
+	for _, h := range heads {
+		if !errors.Is(h.err, errNoHead) {
+			return 0, "", h.err
+		}
+	}
+	return 0, "", fs.ErrNotExist
+}
+
+// openSlots opens (creating them) both head slots; if it creates one, it
+// syncs the directory, so that the slot's name is durable before a head
+// is written to it.
+func (l *Log) openSlots() error {
+	created := false
+	for i, name := range slotNames {
+		p := filepath.Join(l.dir, name)
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			created = true
+		}
+		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return err
+		}
+		l.slots[i] = f
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		l.sizes[i] = fi.Size()
+	}
+	if !created {
+		return nil
 	}
 	d, err := os.Open(l.dir)
 	if err != nil {
@@ -252,6 +355,40 @@ func (l *Log) renameHead() error {
 		err = cerr
 	}
 	return err
+}
+
+func (l *Log) closeSlots() {
+	for i, f := range l.slots {
+		if f != nil {
+			f.Close()
+			l.slots[i] = nil
+		}
+	}
+}
+
+// writeSlot writes line to slot i in place and syncs it.
+func (l *Log) writeSlot(i int, line []byte) error {
+	f := l.slots[i]
+	if _, err := f.WriteAt(line, 0); err != nil {
+		return err
+	}
+	if n := int64(len(line)); n != l.sizes[i] {
+		if err := f.Truncate(n); err != nil {
+			return err
+		}
+		l.sizes[i] = n
+	}
+	return dataSync(f)
+}
+
+// headLine returns the head line naming record seq, signed if the log has
+// a key.
+func (l *Log) headLine(seq uint64, hash string) []byte {
+	sig := "-"
+	if len(l.opts.Key) == ed25519.PrivateKeySize {
+		sig = base64.StdEncoding.EncodeToString(ed25519.Sign(l.opts.Key, l.headMessage(seq, hash)))
+	}
+	return fmt.Appendf(nil, "%s %d %s %s\n", headMagic, seq, hash, sig)
 }
 
 // encode returns the line of r (without "\n").
@@ -380,22 +517,32 @@ func (l *Log) appendSync(recs []Record) error {
 	if _, err := l.f.Write(buf.Bytes()); err != nil {
 		return errs.E(errs.Op("audit.Append"), err)
 	}
-	// The log's fsync and head.tmp's write and fsync overlap; head.tmp
-	// becomes head only once both are done, so head never names a
-	// record that is not durable.
+	// The log's fsync and the head's write and fsync (to the slot not
+	// holding the current head) overlap: a crash in between leaves a
+	// slot naming records the log lacks, which Open passes over for the
+	// other, and the records for a tail it cuts off.
+	next := 1
+	if l.cur == 1 {
+		next = 0
+	}
 	herr := make(chan error, 1)
-	go func() { herr <- l.prepareHead(seq, hash) }()
+	go func() { herr <- l.writeSlot(next, l.headLine(seq, hash)) }()
 	err := l.f.Sync()
 	if e := <-herr; err == nil {
 		err = e
 	}
-	if err == nil {
-		err = l.renameHead()
-	}
 	if err != nil {
+		// The slot may hold a head naming records that were not
+		// synced: make it the current head's again (or empty).
+		if l.cur >= 0 {
+			l.writeSlot(next, l.headLine(l.seq, l.hash))
+		} else if l.slots[next].Truncate(0) == nil {
+			l.sizes[next] = 0
+			dataSync(l.slots[next])
+		}
 		return errs.E(errs.Op("audit.Append"), err)
 	}
-	l.seq, l.hash = seq, hash
+	l.seq, l.hash, l.cur = seq, hash, next
 	return nil
 }
 
@@ -445,6 +592,12 @@ func (l *Log) Verify() (int, error) {
 	bad := func(n int, format string, args ...any) (int, error) {
 		return n, errs.E(op, errs.Corrupt, fmt.Sprintf("audit log: record %d (line %d): ", n+1, n+1)+fmt.Sprintf(format, args...))
 	}
+	heads := l.readSlots()
+	otherSeq := uint64(0) // the older slot's seq: its record's hash is kept
+	if o := heads[newestFirst(heads)[1]]; o.err == nil {
+		otherSeq = o.seq
+	}
+	otherHash := ""
 	hash := zeroHash
 	n := 0
 	for len(b) > 0 {
@@ -471,22 +624,41 @@ func (l *Log) Verify() (int, error) {
 		}
 		hash = lineHash(line)
 		n++
+		if uint64(n) == otherSeq {
+			otherHash = hash
+		}
 	}
-	seq, hh, err := l.readHead()
-	if errors.Is(err, fs.ErrNotExist) {
+	// Every slot that is not empty holds a whole, signed head (Open
+	// rewrote one a crash left torn); the newest names the last record,
+	// the other an earlier one.
+	var newest, other slotHead
+	found := false
+	for _, i := range newestFirst(heads) {
+		h := heads[i]
+		switch {
+		case errors.Is(h.err, errNoHead):
+		case h.err != nil:
+			return n, errs.E(op, errs.Corrupt, errs.Path(filepath.Join(l.dir, slotNames[i])), h.err)
+		case !found:
+			newest, found = h, true
+		default:
+			other = h
+		}
+	}
+	if !found {
 		if n == 0 {
 			return 0, nil
 		}
 		return bad(n-1, "the log has no head")
 	}
-	if err != nil {
-		return n, errs.E(op, err)
+	if newest.seq != uint64(n) {
+		return bad(min(n, int(newest.seq)), "the head names %d records, the log holds %d (cut short or extended)", newest.seq, n)
 	}
-	if seq != uint64(n) {
-		return bad(min(n, int(seq)), "the head names %d records, the log holds %d (cut short or extended)", seq, n)
-	}
-	if hh != hash {
+	if newest.hash != hash {
 		return bad(n-1, "the last record does not match the head (edited)")
+	}
+	if other.line != nil && otherHash != other.hash {
+		return bad(int(other.seq)-1, "record %d does not match the previous head (edited)", other.seq)
 	}
 	return n, nil
 }
@@ -501,6 +673,7 @@ func (l *Log) Close() error {
 	}
 	err := l.f.Close()
 	l.f = nil
+	l.closeSlots()
 	if ferr != nil {
 		return ferr
 	}

@@ -103,6 +103,14 @@ type Batch interface {
 	Discard()
 }
 
+// SummedPutter is implemented by batches that can add data whose id the
+// caller has just computed as coda.Sum(data), so that it is not hashed a
+// second time (cdb's staging hashes every object it stages). The id must
+// be exactly that: the batch does not check it.
+type SummedPutter interface {
+	PutSummed(id coda.ID, data []byte) error
+}
+
 // Ref is a named pointer to an object.
 type Ref struct {
 	Name string

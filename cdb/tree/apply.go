@@ -27,7 +27,9 @@ type Op struct {
 	// exactly, value or tombstone, without the checks of a put or delete:
 	// no "not a directory", "is a directory" or "not-exist". It replays
 	// what a merge did: Apply(a, the raw ops of Diff(a, Merge(a, b)))
-	// gives the merged root. Raw excludes Recursive.
+	// gives the merged root. Raw excludes Recursive. A raw op whose
+	// Entry is a directory (KindDir: node id and live count) grafts that
+	// directory at Path whole, without reading it.
 	Raw bool
 }
 
@@ -66,6 +68,8 @@ func (t *Tree) Apply(root coda.ID, ops []Op) (coda.ID, error) {
 func (t *Tree) ApplyDry(root coda.ID, ops []Op) (coda.ID, error) {
 	b := t.newBatch(root)
 	b.o.dry = true
+	b.o.arena = &itemArena{}
+	defer b.o.arena.release()
 	for i := range ops {
 		if err := b.apply(&ops[i]); err != nil {
 			return root, errs.E(errs.Op("tree.Apply"), err)
@@ -223,6 +227,18 @@ func (b *batch) apply(o *Op) error {
 		}
 	case KindTombstone:
 		e.ID = coda.ID{}
+	case KindDir:
+		// A raw graft: the directory at Path becomes e (node and live
+		// count) wholesale, its nodes unread. Validation uses it for
+		// subtrees whose nodes it lacks by design (docs/sync.md).
+		if !o.Raw || o.Meta || o.Recursive || e.ID.IsZero() || len(segs) == 0 {
+			return errs.E(errs.Invalid, errs.Path(p), "tree: a directory entry is only grafted raw, at a path below the root")
+		}
+		d, err := b.openRaw(segs[:len(segs)-1])
+		if err != nil {
+			return err
+		}
+		return b.graft(d, segs[len(segs)-1], e)
 	default:
 		return errs.E(errs.Invalid, errs.Path(p), fmt.Sprintf("tree: op entry kind %v (want value or tombstone)", e.Kind))
 	}

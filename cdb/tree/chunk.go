@@ -78,7 +78,12 @@ func (w *op) write(n *node) (coda.ID, error) {
 			*bp = appendBody(*bp, n)
 			id = coda.Sum(*bp)
 			encodeBufs.Put(bp)
-			memo.add(k, id, n)
+			mn := n
+			if w.arena != nil {
+				// n's items are the arena's, reused after the op.
+				mn = &node{level: n.level, items: slices.Clone(n.items)}
+			}
+			memo.add(k, id, mn)
 		}
 	} else {
 		var err error
@@ -328,7 +333,7 @@ func (w *op) applyLevel(r *op, top *node, level int, edits []edit) (refs []item,
 					j++
 				}
 			}
-			buf = mergeEdits(buf, n.items, edits[:j])
+			buf = mergeEdits(w.growItems(buf, len(n.items)+j), n.items, edits[:j])
 			edits = edits[j:]
 			if len(n.items) > 0 {
 				dels = append(dels, edit{key: n.items[len(n.items)-1].key, del: true})
@@ -360,6 +365,58 @@ func nextNodeHas(c *cursor, k key) bool {
 		}
 	}
 	return false
+}
+
+// growItems returns dst with room for n more items: from the op's arena
+// if it has one (a dry op), else from the heap.
+func (w *op) growItems(dst []item, n int) []item {
+	if w.arena == nil || cap(dst)-len(dst) >= n {
+		return slices.Grow(dst, n)
+	}
+	return append(w.arena.take(len(dst)+n), dst...)
+}
+
+// itemArena hands out the item buffers of a dry op (ApplyDry) from
+// pooled slabs: the nodes a dry op makes are dropped when it ends (only
+// their ids are kept; the memo keeps copies), so their items can be
+// reused by the next one instead of being garbage.
+type itemArena struct {
+	slabs [][]item
+	off   int // used items of the last slab
+}
+
+// arenaSlab is the size of a slab: the items of the nodes one commit of a
+// few puts touches.
+const arenaSlab = 1024
+
+var itemSlabs = sync.Pool{New: func() any { s := make([]item, arenaSlab); return &s }}
+
+// take returns an empty slice with capacity n.
+func (a *itemArena) take(n int) []item {
+	if n > arenaSlab {
+		return make([]item, 0, n)
+	}
+	if len(a.slabs) == 0 || a.off+n > arenaSlab {
+		a.slabs = append(a.slabs, *itemSlabs.Get().(*[]item))
+		a.off = 0
+	}
+	s := a.slabs[len(a.slabs)-1][a.off : a.off : a.off+n]
+	a.off += n
+	return s
+}
+
+// release clears the slabs (so that they hold no strings) and pools them;
+// nothing may use the items taken from a after.
+func (a *itemArena) release() {
+	for i, s := range a.slabs {
+		if i == len(a.slabs)-1 {
+			clear(s[:a.off])
+		} else {
+			clear(s)
+		}
+		itemSlabs.Put(&s)
+	}
+	a.slabs, a.off = nil, 0
 }
 
 // mergeEdits appends to dst the items with the sorted edits applied.

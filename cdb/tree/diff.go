@@ -1,6 +1,7 @@
 package tree
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/coalescent/coal/coda"
@@ -97,6 +98,38 @@ func appendSeg(segs []string, name string) []string {
 type diffFuncs struct {
 	leaf func(segs []string, name string, ea, eb Entry) error
 	dir  func(segs []string, name string, e Entry, inA bool) error
+	// prune, if set, names the directories not to descend into (given
+	// both entries, a zero Entry: absent on that side): a difference there
+	// goes to pruned with both entries.
+	prune  func(path string, a, b Entry) bool
+	pruned func(path string, ea, eb Entry) error
+}
+
+// DiffPruned is Diff that does not descend into the directories prune
+// names (given the path and both directory entries, a zero Entry: absent
+// on that side): where such a directory differs between the trees, it
+// calls dir with the path and both entries and reads nothing under it.
+func (t *Tree) DiffPruned(a, b coda.ID, prune func(path string, a, b Entry) bool, fn func(Change) error, dir func(path string, ea, eb Entry) error) error {
+	o := t.newOp(false)
+	f := &diffFuncs{
+		leaf: func(segs []string, name string, ea, eb Entry) error {
+			return fn(changeAt(segs, name, ea, eb))
+		},
+		prune:  prune,
+		pruned: dir,
+	}
+	f.dir = func(segs []string, name string, e Entry, inA bool) error {
+		return o.walk(e.ID, appendSeg(segs, name), func(l Leaf) error {
+			c := Change{Path: l.Path, Meta: l.Meta}
+			if inA {
+				c.A = l.Entry
+			} else {
+				c.B = l.Entry
+			}
+			return fn(c)
+		})
+	}
+	return o.diffDir(a, b, nil, f)
 }
 
 // diffElem is a pending element of one side of a diff: a node of some
@@ -200,6 +233,20 @@ func (o *op) expand(s []diffElem) ([]diffElem, error) {
 // diffItems reports one differing key: ia and ib are its items on each side
 // (nil: absent).
 func (o *op) diffItems(segs []string, f *diffFuncs, ia, ib *item) error {
+	if f.prune != nil {
+		if it := cmp.Or(ia, ib); it.key.dir {
+			var ea, eb Entry
+			if ia != nil {
+				ea = ia.e
+			}
+			if ib != nil {
+				eb = ib.e
+			}
+			if p := JoinPath(appendSeg(segs, it.key.name)); f.prune(p, ea, eb) {
+				return f.pruned(p, ea, eb)
+			}
+		}
+	}
 	switch {
 	case ia != nil && ib != nil && ia.key.dir:
 		return o.diffDir(ia.e.ID, ib.e.ID, appendSeg(segs, ia.key.name), f)

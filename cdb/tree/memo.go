@@ -21,10 +21,11 @@ import (
 // hashing would, for a commit made here or received from elsewhere; a
 // miss hashes.
 //
-// The memo is keyed by a seeded hash of the content (maphash, whose seed
-// is random per process: nobody can choose contents that collide in it);
-// a collision only replaces an entry. It holds two generations of at
-// most memoMax nodes each; the nodes are immutable once written.
+// The memo is keyed by a seeded hash of most of the content (maphash,
+// seeded at random per process; see sum); a collision, which nodes that
+// differ only in what sum leaves out always have, only costs a miss or
+// replaces an entry. It holds two generations of at most memoMax nodes
+// each; the nodes are immutable once written.
 type idMemo struct {
 	mu       sync.Mutex
 	seed     maphash.Seed
@@ -42,26 +43,28 @@ const memoMax = 1024
 
 var memo = &idMemo{seed: maphash.MakeSeed(), cur: make(map[uint64]memoEntry)}
 
-// sum returns the memo's hash of n's content.
+// sum returns the memo's hash of n's content: its level and, of each
+// item, the key, kind, the first 8 bytes of the id, the stamp's time and
+// the live count (not the stamp's author, nor the rest of the id: a hash
+// of less is faster, and nodes that differ only there merely share a key,
+// which lookup's comparison of every item tells apart).
 func (m *idMemo) sum(n *node) uint64 {
-	var h maphash.Hash
-	h.SetSeed(m.seed)
-	var b [8 + 1 + 32 + 8 + 32 + 8]byte
-	h.WriteByte(byte(n.level))
+	bp := encodeBufs.Get().(*[]byte)
+	b := append((*bp)[:0], byte(n.level))
 	for i := range n.items {
 		it := &n.items[i]
-		h.WriteString(it.key.name)
 		e := &it.e
-		s := b[:0]
-		s = append(s, boolByte(it.key.dir), byte(e.Kind))
-		s = append(s, e.ID[:]...)
-		s = appendU64(s, e.Stamp.Time)
-		s = append(s, e.Stamp.Author[:]...)
-		s = appendU64(s, e.Live)
-		s = coda.AppendUvarint(s, uint64(len(it.key.name)))
-		h.Write(s)
+		b = coda.AppendUvarint(b, uint64(len(it.key.name)))
+		b = append(b, it.key.name...)
+		b = append(b, boolByte(it.key.dir), byte(e.Kind))
+		b = append(b, e.ID[:8]...)
+		b = appendU64(b, e.Stamp.Time)
+		b = appendU64(b, e.Live)
 	}
-	return h.Sum64()
+	k := maphash.Bytes(m.seed, b)
+	*bp = b
+	encodeBufs.Put(bp)
+	return k
 }
 
 func boolByte(b bool) byte {

@@ -81,3 +81,46 @@ func TestMemoNeedsEqualContent(t *testing.T) {
 		t.Fatal("a node of another level found under a's key")
 	}
 }
+
+// TestDryArenaReuse checks that the item buffers dry replays reuse do
+// not leak into what outlives them: dry replays that miss the memo (it
+// then keeps copies) followed by others that reuse the same slabs, then
+// the same ops applied for real, give the same roots.
+func TestDryArenaReuse(t *testing.T) {
+	tr := New(memstore.New())
+	var ops []Op
+	for i := range 300 {
+		ops = append(ops, Op{Path: fmt.Sprintf("/d%d/%d", i%3, i), Entry: Value(coda.Sum(fmt.Appendf(nil, "%d", i)), Stamp{Time: uint64(i)})})
+	}
+	base, err := tr.Apply(EmptyRoot, ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resetMemo()
+	op := func(i int) []Op {
+		return []Op{{Path: fmt.Sprintf("/d%d/n%d", i%3, i), Entry: Value(coda.Sum(fmt.Appendf(nil, "n%d", i)), Stamp{Time: uint64(1000 + i)})}}
+	}
+	dry := make([]coda.ID, 40)
+	for round := range 2 { // the second round hits the memo's copies
+		for i := range dry {
+			got, err := tr.ApplyDry(base, op(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if round == 1 && got != dry[i] {
+				t.Fatalf("dry replay %d: %v, then %v", i, dry[i], got)
+			}
+			dry[i] = got
+		}
+	}
+	resetMemo()
+	for i := range dry {
+		want, err := tr.Apply(base, op(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dry[i] != want {
+			t.Fatalf("op %d: dry replay %v, Apply %v", i, dry[i], want)
+		}
+	}
+}

@@ -50,6 +50,9 @@ type op struct {
 	t     *Tree
 	cache map[coda.ID]*node
 	dry   bool
+	// arena, if not nil, holds the items of the nodes a dry op makes
+	// (ApplyDry): they must not outlive the op.
+	arena *itemArena
 	// verified holds the live count of every directory a Verifier has
 	// verified, by top node id (nil: not verifying many roots).
 	verified map[coda.ID]uint64

@@ -76,6 +76,10 @@ func cmdForgeCall(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	b := h.Store().NewBatch()
 	defer b.Discard()
+	for _, g := range c.Groups() { // its op groups (docs/cdb.md)
+		_, err = b.Put(g)
+		ts.Check(err)
+	}
 	_, err = b.Put(obj)
 	ts.Check(err)
 	ts.Check(b.SetRef("head/"+w.ID().String()+"/forged", c.ID))

@@ -1,6 +1,7 @@
 package pebblestore
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -76,6 +77,21 @@ func (b *batch) Put(data []byte) (coda.ID, error) {
 		return coda.ID{}, err
 	}
 	return v.ID, b.add(v, w)
+}
+
+// PutSummed implements store.SummedPutter.
+func (b *batch) PutSummed(id coda.ID, data []byte) error {
+	if b.done {
+		return store.ErrBatchDone
+	}
+	if len(data) <= store.ChunkThreshold {
+		return b.setWhole(id, data)
+	}
+	got, err := b.Put(data)
+	if err == nil && got != id {
+		return errs.E(errs.Internal, fmt.Sprintf("pebblestore: object %s put as %s", got, id))
+	}
+	return err
 }
 
 func (b *batch) PutReader(r io.Reader) (coda.ID, int64, error) {

@@ -260,3 +260,41 @@ func TestCorruption(t *testing.T) {
 	}
 	var _ store.Verifier = v
 }
+
+// TestPutSummed checks store.SummedPutter: an object put with the id
+// its caller computed reads back as Put would store it, small or large
+// (chunked), and a large one whose id is wrong is refused.
+func TestPutSummed(t *testing.T) {
+	s, err := pebblestore.Open(t.TempDir(), pebblestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	small := []byte("a small object")
+	large := make([]byte, store.ChunkThreshold+1000)
+	for i := range large {
+		large[i] = byte(i * 7)
+	}
+	b := s.NewBatch()
+	sp, ok := b.(store.SummedPutter)
+	if !ok {
+		t.Fatal("a pebblestore batch is not a store.SummedPutter")
+	}
+	for _, data := range [][]byte{small, large} {
+		if err := sp.PutSummed(coda.Sum(data), data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sp.PutSummed(coda.Sum(small), large); !errs.Is(err, errs.Internal) {
+		t.Fatalf("a large object with a wrong id: %v, want internal", err)
+	}
+	if err := b.Commit(true); err != nil {
+		t.Fatal(err)
+	}
+	for _, data := range [][]byte{small, large} {
+		got, err := s.Get(coda.Sum(data))
+		if err != nil || string(got) != string(data) {
+			t.Fatalf("Get of %d bytes: %d bytes, %v", len(data), len(got), err)
+		}
+	}
+}

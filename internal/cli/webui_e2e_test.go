@@ -412,6 +412,10 @@ func TestWebUIEndToEnd(t *testing.T) {
 		t.Errorf("the where error: %q (%s), want the caret at column 10", caret, e.value(`document.getElementById("q-where-err").textContent`))
 	}
 	e.shot("14-query-error")
+	// An error in a folded field opens the fold and focuses the field.
+	e.goTo("#/query?prefix=%2Fnotes&select=nope&run=1", `(() => { const s = document.getElementById("q-select");
+		return document.getElementById("q-more").open && s.getAttribute("aria-invalid") === "true" && document.activeElement === s &&
+			document.getElementById("q-select-err").textContent.includes("nope") && document.getElementById("view-table").hidden })()`)
 
 	// A program: its source highlighted, a call run from the page.
 	hello, err := os.ReadFile(filepath.Join("..", "..", "examples", "co", "hello.co"))

@@ -281,7 +281,7 @@ async function treePage({ path = "/", at = "" }) {
     kids.push(h("table", {}, h("caption", { class: "muted" }, (list || []).length + " entries"),
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Name"), h("th", { scope: "col" }, "Kind"), h("th", { scope: "col" }, "Size"), h("th", { scope: "col" }, "Id"))),
       h("tbody", {}, rows)));
-    kids.push(h("p", {}, link("history", { path }, "History of " + path), " · ", link("acl", { path }, "Permissions")));
+    kids.push(h("p", {}, link("history", { path }, "History of " + path), " · ", link("acl", { path }, "Permissions"), " · ", link("query", { prefix: path, at, run: "1" }, "Query " + path)));
     if (!at) kids.push(newValueForm(path));
   } else if (meta.kind === "blob") {
     kids.push(blobView(path, meta));
@@ -606,7 +606,9 @@ function queryRequest(p) {
 function queryPage(params) {
   const p = { limit: "50", ...params };
   const inputs = {};
-  const grid = h("div", { class: "qgrid" });
+  const grid = h("div", { class: "qgrid" }), extra = h("div", { class: "qgrid" });
+  const advanced = ["follow", "depth", "select", "at", "recursive", "history"];
+  const more = h("details", { id: "q-more", open: advanced.some(n => p[n]) }, h("summary", {}, "More options: follow, depth, select, at, recursive, history"), extra);
   for (const [name, label, kind, help] of queryFields) {
     const id = "q-" + name, attrs = { id, name, "aria-describedby": id + "-help " + id + "-err", value: p[name] || "" };
     const inp = kind === "area"
@@ -614,10 +616,10 @@ function queryPage(params) {
       : h("input", { ...attrs, type: kind, ...(kind === "number" ? { min: "0", inputmode: "numeric" } : { autocapitalize: "off", spellcheck: "false" }) });
     if (kind === "area") inp.addEventListener("keydown", ev => { if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); form.requestSubmit(); } });
     inputs[name] = inp;
-    grid.append(h("div", { class: "field" + (kind === "area" ? " wide" : "") }, h("label", { for: id }, label), inp,
+    (advanced.includes(name) ? extra : grid).append(h("div", { class: "field" + (kind === "area" ? " wide" : "") }, h("label", { for: id }, label), inp,
       h("div", { id: id + "-help", class: "muted help" }, help), h("div", { id: id + "-err", class: "field-error" })));
   }
-  const flags = h("fieldset", {}, h("legend", {}, "Options"), queryFlags.map(([name, label]) => {
+  const flags = h("fieldset", { class: "wide" }, h("legend", {}, "Options"), queryFlags.map(([name, label]) => {
     const inp = h("input", { type: "checkbox", id: "q-" + name, name, checked: p[name] === "1" });
     inputs[name] = inp;
     return h("div", {}, inp, " ", h("label", { class: "inline", for: "q-" + name }, label));
@@ -630,7 +632,8 @@ function queryPage(params) {
     np.run = "1";
     const hash = "#/query" + q(np);
     if (location.hash === hash) render(); else location.hash = hash;
-  } }, h("h2", { id: "query-title", class: "visually-hidden" }, "Query"), grid, flags, h("p", {}, h("button", { class: "primary", type: "submit", id: "run-query" }, "Run query")));
+  } }, h("h2", { id: "query-title", class: "visually-hidden" }, "Query"), grid, more, h("p", {}, h("button", { class: "primary", type: "submit", id: "run-query" }, "Run query")));
+  extra.append(flags);
   const res = h("section", { id: "query-results", "aria-labelledby": "results-title" });
   setPage("Query", form, res);
   if (p.run === "1") runQuery(queryRequest(p), inputs, res);
@@ -712,7 +715,10 @@ async function runQuery(req, inputs, res) {
         box.append(h("pre", { class: "caret", "aria-label": `line ${x.line}, column ${x.col}` }, line + "\n" + pad + "^ " + x.msg));
       }
     }
+    if (!total) { pick.hidden = true; views.table.hidden = true; }
     if (inp) {
+      const d = inp.closest("details");
+      if (d) d.open = true;
       inp.setAttribute("aria-invalid", "true");
       document.getElementById(inp.id + "-err").replaceChildren(box);
       inp.focus();

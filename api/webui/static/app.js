@@ -63,6 +63,10 @@ function route() {
 
 function errorBox(e) { return h("p", { class: "error", role: "alert" }, e.message || String(e)); }
 
+// page is what a page function answers: render shows it only if no newer
+// render started meanwhile (a slow page must not replace a newer one).
+function page(title, ...kids) { return { title, kids }; }
+
 function setPage(title, ...kids) {
   main.replaceChildren(h("h1", {}, title), ...kids);
   document.title = title + " · coal";
@@ -294,7 +298,7 @@ async function treePage({ path = "/", at = "" }) {
     if (path.split("/").length > 1) kids.push(h("p", {}, link("history", { path }, "History of " + path), " · ", link("programs", { path }, "As a program"), " · ", link("acl", { path }, "Permissions")));
     if (!at) kids.push(editForm(path, meta.value, schemaName));
   }
-  setPage(title, ...kids);
+  return page(title, ...kids);
 }
 
 // blobView offers a blob's bytes: the whole blob (GET ?download=1, saved
@@ -354,7 +358,7 @@ async function historyPage({ path = "/", n = "50", from = "" }) {
   const inp = h("input", { id: "hpath", value: path });
   const rows = (log || []).map(c => h("tr", {},
     h("td", { class: "id" }, link("commit", { id: c.id }, short(c.id))), h("td", {}, c.message), h("td", {}, c.author || ""), h("td", {}, c.time)));
-  setPage("History " + path,
+  return page("History " + path,
     h("form", { class: "toolbar", onsubmit: ev => { ev.preventDefault(); location.hash = "#/history" + q({ path: inp.value.trim() }); } },
       h("label", { for: "hpath" }, "Path"), inp, h("button", { type: "submit" }, "Show")),
     h("table", { id: "log" }, h("thead", {}, h("tr", {}, ...["Commit", "Message", "Author", "Time"].map(t => h("th", { scope: "col" }, t)))), h("tbody", {}, rows)));
@@ -384,7 +388,7 @@ async function commitPage({ id }) {
   if (c.call) kids.push(h("h2", {}, "Call"), h("pre", {}, JSON.stringify(c.call, null, 2)));
   if ((c.conflicts || []).length) kids.push(h("p", {}, link("conflicts", { commit: c.id }, c.conflicts.length + " conflicts: losers beside winners")));
   kids.push(h("h2", {}, "Diff"), await diffView(c));
-  setPage("Commit " + short(c.id), ...kids);
+  return page("Commit " + short(c.id), ...kids);
 }
 function confirmRevert() { return sessionStorage.getItem("coal.noconfirm") === "1" || window.confirm("Make a commit that undoes this one?"); }
 
@@ -438,7 +442,7 @@ async function branchesPage() {
   const bs = await api("GET", W() + "/branches");
   const name = h("input", { id: "bname", required: true });
   const err = h("p", { class: "error", role: "alert" });
-  setPage("Branches",
+  return page("Branches",
     h("table", {}, h("thead", {}, h("tr", {}, ...["Branch", "Head", ""].map(t => h("th", { scope: "col" }, t)))),
       h("tbody", {}, (bs || []).map(b => h("tr", {}, h("td", {}, b.name, b.current ? " (current)" : ""), h("td", { class: "id" }, link("commit", { id: b.head }, short(b.head))),
         h("td", {}, b.current ? "" : h("button", { type: "button", "data-branch": b.name, onclick: async () => {
@@ -462,7 +466,7 @@ async function conflictsPage({ commit = "" }) {
   const cs = await api("GET", W() + "/conflicts" + q({ commit }));
   const who = (s, t) => h("div", {}, h("h3", {}, t), h("p", { class: "muted" }, s.author || "(no author)", " · ", s.time || "", s.id ? [" · ", h("code", {}, short(s.id))] : " · deleted"));
   const val = s => s.value != null ? s.value : s.id ? "(object " + short(s.id) + ")" : undefined;
-  setPage("Conflicts" + (commit ? " of " + short(commit) : ""),
+  return page("Conflicts" + (commit ? " of " + short(commit) : ""),
     h("p", {}, commit ? link("commit", { id: commit }, "The merge commit") : "Conflicts of the head (when it is a merge)."),
     (cs || []).length ? h("div", { id: "conflicts" }, (cs || []).map((c, i) => h("section", { class: "conflict", "aria-labelledby": "c-" + i, "data-path": c.path },
       h("h2", { id: "c-" + i }, link("tree", { path: c.path, at: commit }, c.path), c.meta ? " (meta)" : ""),
@@ -493,7 +497,7 @@ async function aclPage({ path = "/", at = "" }) {
       kids.push(h("h2", {}, "History of " + f), h("ul", {}, (log || []).map(c => h("li", {}, link("commit", { id: c.id }, short(c.id)), " ", c.message, " ", h("span", { class: "muted" }, c.author || "")))));
     } catch (e) { kids.push(errorBox(e)); }
   }
-  setPage("Permissions " + path, ...kids);
+  return page("Permissions " + path, ...kids);
 }
 
 // ---- peers ----
@@ -514,7 +518,7 @@ async function peersPage() {
         h("td", {}, p.latency_ms ? p.latency_ms + " ms" : ""), h("td", {}, (p.addrs || []).join(" ")))))));
     if (!(ps || []).length) kids.push(h("p", { class: "muted" }, "No peers known."));
   } catch (e) { kids.push(h("h2", {}, "Peers"), errorBox(e)); }
-  setPage("Peers and sync", ...kids);
+  return page("Peers and sync", ...kids);
 }
 
 // ---- programs ----
@@ -568,7 +572,7 @@ async function programsPage({ path = "", at = "" }) {
       h("label", { for: "cinput" }, "Input (JSON, optional)"), input,
       h("p", {}, h("button", { class: "primary", type: "submit" }, "Call")), out));
   }
-  setPage("Programs", ...kids);
+  return page("Programs", ...kids);
 }
 
 // ---- query ----
@@ -635,9 +639,8 @@ function queryPage(params) {
   } }, h("h2", { id: "query-title", class: "visually-hidden" }, "Query"), grid, more, h("p", {}, h("button", { class: "primary", type: "submit", id: "run-query" }, "Run query")));
   extra.append(flags);
   const res = h("section", { id: "query-results", "aria-labelledby": "results-title" });
-  setPage("Query", form, res);
-  if (p.run === "1") runQuery(queryRequest(p), inputs, res);
-  else res.append(h("p", { class: "muted" }, "Rows appear here as the node streams them."));
+  if (p.run !== "1") res.append(h("p", { class: "muted" }, "Rows appear here as the node streams them."));
+  return { ...page("Query", form, res), after: () => { if (p.run === "1") runQuery(queryRequest(p), inputs, res); } };
 }
 
 // runQuery posts the query and shows its rows as they stream in, as a table
@@ -734,7 +737,7 @@ async function runQuery(req, inputs, res) {
 
 // Modules (issue 9) have no API yet.
 function placeholderPage(name, issue) {
-  setPage(name, h("div", { class: "placeholder", role: "note" },
+  return page(name, h("div", { class: "placeholder", role: "note" },
     h("p", {}, `Not built yet: the ${name.toLowerCase()} page comes with issue ${issue}.`)));
 }
 
@@ -757,7 +760,12 @@ async function render() {
   const my = ++seq;
   const f = pages[r.page];
   if (!f) { setPage("Not found", h("p", {}, "No page " + r.page + ".")); return; }
-  try { await f(r.params); } catch (e) { if (my === seq) setPage("Error", errorBox(e)); }
+  try {
+    const out = await f(r.params);
+    if (my !== seq || !out) return;
+    setPage(out.title, ...out.kids);
+    if (out.after) out.after();
+  } catch (e) { if (my === seq) setPage("Error", errorBox(e)); }
 }
 
 document.getElementById("signout").addEventListener("click", () => signOut());

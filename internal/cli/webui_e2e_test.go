@@ -177,6 +177,7 @@ func TestWebUIEndToEnd(t *testing.T) {
 	// Sign in.
 	e.run("open", chromedp.Navigate(e.url+"/"), chromedp.WaitVisible(chromedp.CSS("#token")))
 	e.shot("01-signin")
+	e.checkA11y("sign-in")
 	// By keyboard: the token, then Enter.
 	e.run("sign in", chromedp.SendKeys(chromedp.CSS("#token"), e.token+"\r"))
 	e.until("signed in: the tree", `!document.getElementById("nav").hidden && !!document.querySelector("#new-name")`)
@@ -211,6 +212,27 @@ func TestWebUIEndToEnd(t *testing.T) {
 		t.Errorf("SSEParser: %s, want %s", parsed, want)
 	}
 
+	// The watch's reconnect loop, against a fetch that ends the stream,
+	// then fails once: each reconnection sends the last id received.
+	recon := e.value(`(async () => {
+		const { watch } = await import("/ui/sse.js");
+		const real = window.fetch, calls = [];
+		window.fetch = async (url, opt) => {
+			if (url !== "/fake-watch") return real(url, opt);
+			calls.push(opt.headers["Last-Event-ID"] || "-");
+			if (calls.length === 1) return new Response(": watching\n\nid: c1\nevent: commit\ndata: {}\n\nid: c2\nevent: commit\ndata: {}\n\n");
+			if (calls.length === 2) return new Response("busy", { status: 503 });
+			return new Response(": watching\n\nid: c3\nevent: commit\ndata: {}\n\n");
+		};
+		const got = [], states = [];
+		await new Promise(res => { const stop = watch("/fake-watch", "t", ev => { got.push(ev.id); if (ev.id === "c3") { stop(); res(); } }, s => states.push(s)); });
+		window.fetch = real;
+		return JSON.stringify([calls, got, states.slice(0, 7)]);
+	})()`)
+	if want := `[["-","c2","c2"],["c1","c2","c3"],["connecting","live","retrying","connecting","retrying","connecting","live"]]`; recon != want {
+		t.Errorf("watch reconnecting: %s, want %s", recon, want)
+	}
+
 	// The page's pure helpers (lib.js): error positions, lines split
 	// across chunks, diffs field by field, Content-Disposition names.
 	libOut := e.value(`(async () => {
@@ -243,12 +265,14 @@ func TestWebUIEndToEnd(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#new-put")))
 	e.until("the value's page", `!!document.querySelector('input[data-field="n"]') && document.getElementById("value-json").textContent.includes('"hi"')`)
 	e.shot("03-value")
+	e.checkA11y("value")
 	var got map[string]any
 	if st := e.do("GET", "/v1/worlds/default/tree/a", "", nil, &got); st != 200 || got["text"] != "hi" {
 		t.Fatalf("after the put: GET /a: %d %v", st, got)
 	}
 	e.goTo("#/tree", `[...document.querySelectorAll("main table a")].some(a => a.textContent === "a")`)
 	e.shot("02-tree")
+	e.checkA11y("tree")
 
 	// A schema error shown at its field.
 	e.goTo("#/tree?path=/a", `!!document.querySelector('input[data-field="n"]')`)

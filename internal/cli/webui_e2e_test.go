@@ -386,11 +386,17 @@ func TestWebUIEndToEnd(t *testing.T) {
 
 	// A query: typed into the form, a page of one row, then More; the
 	// rows as a table and as JSON; an error at its place in the expression.
+	if st := e.do("POST", "/v1/worlds/default/transactions", "application/json", []byte(`[{"op":"mkdir","path":"/notes","schema":"Note"}]`), nil); st != 201 {
+		t.Fatalf("mkdir /notes: %d", st)
+	}
 	for i, n := range []int{1, 2, 3} {
 		body := fmt.Sprintf(`{"text":"note %d","n":%d}`, i, n)
 		if st := e.do("PUT", fmt.Sprintf("/v1/worlds/default/tree/notes/x%d?schema=Note", i), "application/json", []byte(body), nil); st != 201 {
 			t.Fatalf("PUT /notes/x%d: %d", i, st)
 		}
+	}
+	if st := e.do("POST", "/v1/worlds/default/indexes", "application/json", []byte(`{"dir":"/notes","field":"n"}`), nil); st != 201 {
+		t.Fatalf("POST indexes: %d", st)
 	}
 	e.goTo("#/query", `!!document.getElementById("q-prefix")`)
 	e.shot("14-query-empty")
@@ -401,7 +407,10 @@ func TestWebUIEndToEnd(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#q-order"), "-n"),
 		chromedp.SendKeys(chromedp.CSS("#q-limit"), "1"),
 		chromedp.Click(chromedp.CSS("#run-query")))
-	e.until("one row and More", `document.querySelectorAll("#query-table tbody tr").length === 1 && !!document.getElementById("query-more")`)
+	e.until("one row and More", `document.querySelectorAll("#query-table tbody tr").length === 1 && !!document.getElementById("query-more") && !!document.getElementById("query-indexes")`)
+	if st, ix := e.value(`document.getElementById("query-status").textContent`), e.value(`document.getElementById("query-indexes").textContent`); !strings.Contains(st, "plan: index /notes/.index/n") || !strings.HasPrefix(ix, "Indexes on /notes: n (") {
+		t.Errorf("query status %q, indexes %q: want the index's plan and the index listed", st, ix)
+	}
 	e.shot("14-query")
 	e.checkA11y("query")
 	e.run("more", chromedp.Click(chromedp.CSS("#query-more")))

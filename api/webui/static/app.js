@@ -731,6 +731,14 @@ async function runQuery(req, inputs, res) {
     if (!total) status.textContent = "The query failed.";
   };
   try { await page(""); } catch (e) { showError(e); }
+  if (!req.recursive && !req.history) {
+    // The indexes a plan could use (docs/query.md §6).
+    try {
+      const ix = await api("GET", W() + "/indexes" + q({ dir: req.prefix, at: req.at }));
+      res.insertBefore(h("p", { id: "query-indexes", class: "muted" }, "Indexes on " + req.prefix + ": ",
+        (ix || []).length ? (ix || []).map(x => x.field).join(", ") : "none", " (an equality or range on one of them in where is answered from it)."), pick);
+    } catch (e) { /* a prefix that is not a directory has none */ }
+  }
   // The form that had the focus was replaced: give it to the results.
   if (!document.activeElement || document.activeElement === document.body) { res.querySelector("h2").setAttribute("tabindex", "-1"); res.querySelector("h2").focus(); }
 }

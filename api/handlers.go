@@ -66,6 +66,7 @@ func (s *server) handlers() map[string]handler {
 	}
 	maps.Copy(hs, s.historyHandlers())
 	maps.Copy(hs, s.queryHandlers())
+	maps.Copy(hs, s.moduleHandlers())
 	return hs
 }
 

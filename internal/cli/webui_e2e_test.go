@@ -467,6 +467,53 @@ func TestWebUIEndToEnd(t *testing.T) {
 	e.shot("13-programs")
 	e.checkA11y("programs")
 
+	// Modules: publish the circle (API), then verify, evaluate and build
+	// from its page; the failures shown field by field, the ranking.
+	files := map[string]string{}
+	modDir := filepath.Join("..", "..", "examples", "modules", "circle")
+	if err := filepath.WalkDir(modDir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(modDir, p)
+		files[filepath.ToSlash(rel)] = string(b)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := json.Marshal(map[string]any{"dir": "circle", "files": files})
+	if st := e.do("POST", "/v1/worlds/default/modules", "application/json", pub, nil); st != 201 {
+		t.Fatalf("POST modules: %d", st)
+	}
+	e.goTo("#/modules", `!!document.querySelector('#modules tr[data-module="geometry::circle"] a')`)
+	e.shot("15-modules")
+	e.run("open the circle", chromedp.Click(chromedp.CSS(`#modules tr[data-module="geometry::circle"] a`)))
+	e.until("the circle's page", `document.querySelectorAll("#mod-impls tbody tr").length === 4 && !!document.getElementById("mod-verify")`)
+	e.checkA11y("module")
+	start := time.Now()
+	e.run("verify", chromedp.SetValue(chromedp.CSS("#mod-cross"), "10"), chromedp.Click(chromedp.CSS("#mod-verify")))
+	e.untilLong("verified", `document.querySelectorAll("#mod-results tbody tr").length === 4`, 45*time.Second)
+	t.Logf("verify from the page: %v", time.Since(start))
+	outcome := e.value(`JSON.stringify([...document.querySelectorAll("#mod-results tbody tr")].map(r => r.dataset.impl + ":" + r.className).sort())`)
+	if want := `["careful:pass","cheat:fail","direct:pass","sloppy:fail"]`; outcome != want {
+		t.Errorf("verify outcomes: %s, want %s", outcome, want)
+	}
+	if f := e.value(`String(document.querySelectorAll('#mod-report section.failure[data-impl="cheat"] tr[data-field="yes"].f-changed').length)`); f != "1" {
+		t.Errorf("cheat's failure: no changed field yes (expected beside got): %s", e.value(`document.getElementById("mod-report").textContent`))
+	}
+	e.shot("15-modules-verify")
+	e.run("evaluate", chromedp.Click(chromedp.CSS("#mod-evaluate")))
+	e.untilLong("evaluated", `!!document.querySelector('#mod-results tr[data-impl="direct"]') && document.querySelector("#mod-report h3").textContent.startsWith("Evaluate")`, 45*time.Second)
+	e.run("build", chromedp.Click(chromedp.CSS("#mod-build")))
+	e.untilLong("built", `!!document.querySelector('#mod-report dl.build')`, 30*time.Second)
+	ranked := e.value(`JSON.stringify([...document.querySelectorAll("#mod-impls tbody tr")].map(r => [r.dataset.impl, r.cells[0].textContent, r.cells[2].textContent.slice(0, 3), r.cells[6].textContent]))`)
+	if want := `[["direct","1","yes","built"],["careful","2","yes",""],`; !strings.HasPrefix(ranked, want) || !strings.Contains(ranked, `["cheat","–","no:",""]`) {
+		t.Errorf("ranked impls: %s, want direct then careful, cheat not verified", ranked)
+	}
+	e.shot("15-modules-built")
+	e.checkA11y("module built")
+
 	// The other pages render without an error; screenshots of each.
 	for _, pg := range []struct{ hash, name, ready string }{
 		{"#/tree?path=/b", "03-value-b", `!!document.getElementById("value-json")`},
@@ -474,7 +521,6 @@ func TestWebUIEndToEnd(t *testing.T) {
 		{"#/history", "05-history-all", `!!document.querySelector("#log tbody tr")`},
 		{"#/acl?path=/b", "11-permissions", `!!document.getElementById("rights")`},
 		{"#/peers", "12-peers", `document.querySelector("main h1").textContent === "Peers and sync"`},
-		{"#/modules", "15-modules", `!!document.querySelector(".placeholder")`},
 	} {
 		e.goTo(pg.hash, pg.ready)
 		if h1 := e.value(`document.querySelector("main h1").textContent`); h1 == "Error" {
@@ -495,6 +541,19 @@ func TestWebUIEndToEnd(t *testing.T) {
 		if e.value(`String(document.documentElement.scrollWidth > window.innerWidth + 1)`) == "true" {
 			t.Errorf("%s: at 375px the page scrolls sideways", pg.hash)
 		}
+	}
+}
+
+// untilLong is until with a longer deadline, for work the node does
+// (verify, evaluate) rather than the page.
+func (e *uiEnv) untilLong(what, expr string, d time.Duration) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(e.ctx, d)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(100*time.Millisecond)))
+	if err != nil {
+		e.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
+		e.t.Fatalf("%s: %v\npage main:\n%s", what, err, e.value(`document.querySelector("main").outerHTML`))
 	}
 }
 
@@ -527,8 +586,9 @@ const a11yCheck = `(() => {
 })()`
 
 // checkA11y fails the test with what a11yCheck finds on the page, and
-// checks that Tab reaches every visible control: it presses Tab once per
-// focusable element (and a few more) and records where the focus went.
+// checks that Tab reaches every visible control: from the skip link, it
+// presses Tab once per focusable element (and two more) and records where
+// the focus went.
 func (e *uiEnv) checkA11y(page string) {
 	e.t.Helper()
 	if bad := e.value(a11yCheck); bad != "" {
@@ -537,8 +597,9 @@ func (e *uiEnv) checkA11y(page string) {
 	n := e.value(`(() => {
 		window.__tabbed = new Set();
 		if (!window.__tabListen) { window.__tabListen = true; document.addEventListener("focusin", ev => window.__tabbed && window.__tabbed.add(ev.target), true); }
-		document.activeElement && document.activeElement.blur();
-		return String(document.querySelectorAll("a[href], button, input, select, textarea, summary, [tabindex]").length + 3);
+		// Start at the first focusable element, the skip link.
+		document.querySelector("a.skip").focus();
+		return String(document.querySelectorAll("a[href], button, input, select, textarea, summary, [tabindex]").length + 2);
 	})()`)
 	var count int
 	fmt.Sscan(n, &count)

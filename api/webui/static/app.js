@@ -68,7 +68,7 @@ function errorBox(e) { return h("p", { class: "error", role: "alert" }, e.messag
 function page(title, ...kids) { return { title, kids }; }
 
 function setPage(title, ...kids) {
-  main.replaceChildren(h("h1", {}, title), ...kids);
+  main.replaceChildren(h("h1", {}, title), ...kids.filter(k => k !== null && k !== undefined));
   document.title = title + " · coal";
 }
 
@@ -743,10 +743,108 @@ async function runQuery(req, inputs, res) {
   if (!document.activeElement || document.activeElement === document.body) { res.querySelector("h2").setAttribute("tabindex", "-1"); res.querySelector("h2").focus(); }
 }
 
-// Modules (issue 9) have no API yet.
-function placeholderPage(name, issue) {
-  return page(name, h("div", { class: "placeholder", role: "note" },
-    h("p", {}, `Not built yet: the ${name.toLowerCase()} page comes with issue ${issue}.`)));
+// ---- modules ----
+
+// modulesPage lists the catalog's modules, or shows one: its interface,
+// specs, implementations ranked (verified or not, why, by whom, score) and
+// build; verify, evaluate and build run from the page (docs/modules.md).
+async function modulesPage({ name = "" }) {
+  if (!name) {
+    const ms = await api("GET", W() + "/modules");
+    return page("Modules",
+      (ms || []).length ? h("table", { id: "modules" }, h("caption", { class: "muted" }, (ms || []).length + " modules in /mod"),
+        h("thead", {}, h("tr", {}, ...["Module", "Functions", "Specs", "Impls", "Benches", "Results", "Built"].map(t => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, (ms || []).map(m => h("tr", { "data-module": m.name },
+          h("td", {}, link("modules", { name: m.name }, m.name)), h("td", {}, (m.functions || []).join(", ")),
+          h("td", {}, String(m.specs)), h("td", {}, String(m.impls)), h("td", {}, String(m.benches)), h("td", {}, String(m.results)),
+          h("td", { class: "id" }, m.built ? short(m.built) : "no")))))
+        : h("p", {}, "No modules: publish one with ", h("code", {}, "coal mod publish DIR"), "."));
+  }
+  const t = await api("GET", W() + "/modules/" + encodeURIComponent(name));
+  const out = h("div", { id: "mod-report", role: "status", tabindex: "-1" });
+  const steps = h("input", { id: "mod-steps", type: "number", min: "0", inputmode: "numeric", "aria-describedby": "mod-steps-help" });
+  const cross = h("input", { id: "mod-cross", type: "number", inputmode: "numeric", "aria-describedby": "mod-cross-help" });
+  const dry = h("input", { id: "mod-dry", type: "checkbox" });
+  const action = (what, label) => h("button", { type: "button", id: "mod-" + what, onclick: async ev => {
+    const btn = ev.currentTarget;
+    btn.disabled = true; out.replaceChildren(h("p", {}, label + "…"));
+    const body = {};
+    if (what !== "build") {
+      if (steps.value) body.steps = Number(steps.value);
+      if (dry.checked) body.dry_run = true;
+      if (what === "verify" && cross.value) body.cross = Number(cross.value);
+    }
+    try {
+      const r = await api("POST", W() + "/modules/" + encodeURIComponent(name) + "/" + what, body);
+      await render();
+      const o = document.getElementById("mod-report");
+      o.replaceChildren(...(what === "build" ? [h("h3", {}, "Build result"), buildView(r, "Built")] : [reportView(r)]));
+      o.focus();
+    } catch (e) { out.replaceChildren(errorBox(e)); btn.disabled = false; }
+  } }, label);
+  const rows = t.rows || [];
+  return page("Module " + t.module,
+    h("p", {}, link("modules", {}, "All modules")),
+    h("section", { "aria-labelledby": "iface" }, h("h2", { id: "iface" }, "Interface"),
+      h("p", {}, t.doc || ""), h("p", { class: "muted" }, "Interface ", h("code", {}, t.interface)),
+      h("table", { id: "mod-functions" }, h("thead", {}, h("tr", {}, ...["Function", "Input", "Output"].map(x => h("th", { scope: "col" }, x)))),
+        h("tbody", {}, (t.functions || []).map(f => h("tr", {}, h("td", {}, h("code", {}, f.name)), h("td", {}, f.input), h("td", {}, f.output)))))),
+    h("section", { "aria-labelledby": "impls" }, h("h2", { id: "impls" }, "Implementations, ranked"),
+      h("p", { class: "muted" }, "Ranked by the steps of a counted evaluate over every bench (fewer is better); only verified implementations are ranked, and build chooses the first."),
+      h("div", { class: "scroll" }, h("table", { id: "mod-impls" },
+        h("thead", {}, h("tr", {}, ...["Rank", "Implementation", "Verified", "Verified by", "Steps", "Wall", "Built"].map(x => h("th", { scope: "col" }, x)))),
+        h("tbody", {}, rows.map(r => h("tr", { "data-impl": r.name, class: r.verified ? "" : "unverified" },
+          h("td", {}, r.rank ? String(r.rank) : "–"),
+          h("td", {}, r.name, " ", h("code", { class: "muted" }, short(r.impl))),
+          h("td", {}, r.verified ? "yes" : ["no", r.why ? [": ", r.why] : ""]),
+          h("td", {}, (r.by || []).map(b => short(b.replace(/^ed25519:/, ""))).join(", ")),
+          h("td", {}, r.steps !== undefined ? String(r.steps) : ""),
+          h("td", {}, r.wall_ns ? (r.wall_ns / 1e6).toFixed(2) + " ms" : ""),
+          h("td", {}, r.built ? "built" : ""))))))),
+    h("section", { "aria-labelledby": "specs" }, h("h2", { id: "specs" }, "Specs"),
+      h("p", { class: "muted" }, `${(t.specs || []).length} specs, ${t.benches} benches, ${t.results} results.`),
+      h("table", { id: "mod-specs" }, h("thead", {}, h("tr", {}, ...["Spec", "Cases", "Properties", "Id"].map(x => h("th", { scope: "col" }, x)))),
+        h("tbody", {}, (t.specs || []).map(sp => h("tr", {}, h("td", {}, sp.name), h("td", {}, String(sp.cases)), h("td", {}, String(sp.properties)), h("td", { class: "id" }, short(sp.id))))))),
+    t.build ? h("section", { "aria-labelledby": "build" }, h("h2", { id: "build" }, "Build"), buildView(t.build, "Built")) : null,
+    h("section", { "aria-labelledby": "run" }, h("h2", { id: "run" }, "Verify, evaluate, build"),
+      h("div", { class: "toolbar" },
+        h("div", {}, h("label", { for: "mod-steps" }, "Step limit per run"), steps, h("div", { id: "mod-steps-help", class: "muted help" }, "Empty: 10,000,000.")),
+        h("div", {}, h("label", { for: "mod-cross" }, "Cross-check inputs (verify)"), cross, h("div", { id: "mod-cross-help", class: "muted help" }, "Per function; empty: 100; negative: none."))),
+      h("p", {}, dry, " ", h("label", { class: "inline", for: "mod-dry" }, "Dry run (store no Result)")),
+      h("p", { class: "toolbar" }, action("verify", "Verify"), action("evaluate", "Evaluate"), action("build", "Build")),
+      out));
+}
+
+// reportView shows a verify or evaluate report: each implementation's
+// outcome, and for a failure the input and the expected and actual
+// outputs, field by field.
+function reportView(r) {
+  const kids = [h("h3", {}, (r.kind === "evaluate" ? "Evaluate" : "Verify") + " report"),
+    h("p", {}, r.commit ? ["Stored in ", link("commit", { id: r.commit }, short(r.commit))] : "Nothing stored.",
+      (r.new_specs || []).length ? ` · ${r.new_specs.length} new specs found` : "")];
+  kids.push(h("table", { id: "mod-results" }, h("thead", {}, h("tr", {}, ...["Implementation", "Outcome", "Runs", "Steps", "Rank"].map(x => h("th", { scope: "col" }, x)))),
+    h("tbody", {}, (r.impls || []).map(x => h("tr", { "data-impl": x.name, class: x.pass ? "pass" : "fail" },
+      h("td", {}, x.name), h("td", {}, x.skipped ? "skipped: " + x.skipped : x.pass ? "pass" : "fail" + (x.failure ? ": " + x.failure.reason : "")),
+      h("td", {}, String(x.runs)), h("td", {}, String(x.steps)), h("td", {}, x.rank ? String(x.rank) : ""))))));
+  for (const x of r.impls || []) {
+    const f = x.failure;
+    if (!f) continue;
+    kids.push(h("section", { class: "failure", "data-impl": x.name, "aria-label": "Failure of " + x.name },
+      h("h4", {}, x.name, " fails ", h("code", {}, f.function)), h("p", {}, f.reason),
+      h("p", {}, "Input: ", h("code", {}, f.input_value !== undefined ? JSON.stringify(f.input_value) : "(not decodable here)")),
+      fieldTable(fieldDiff(f.expected_value, f.got_value), "Expected", "Got", "Output of " + x.name)));
+  }
+  return h("div", {}, kids);
+}
+
+function buildView(b, what) {
+  return h("dl", { class: "value build" },
+    h("dt", {}, what), h("dd", {}, b.name || "", " ", h("code", {}, short(b.impl))),
+    h("dt", {}, "Program"), h("dd", { class: "id" }, b.program),
+    h("dt", {}, "Steps"), h("dd", {}, String(b.steps)),
+    h("dt", {}, "Reason"), h("dd", {}, b.reason || ""),
+    h("dt", {}, "Results"), h("dd", {}, (b.results || []).map(short).join(", ")),
+    h("dt", {}, "Time"), h("dd", {}, b.time ? new Date(b.time / 1e6).toISOString() : ""));
 }
 
 // ---- router ----
@@ -754,7 +852,7 @@ function placeholderPage(name, issue) {
 const pages = {
   tree: treePage, history: historyPage, commit: commitPage, branches: branchesPage, conflicts: conflictsPage,
   acl: aclPage, peers: peersPage, programs: programsPage,
-  query: queryPage, modules: () => placeholderPage("Modules", 9),
+  query: queryPage, modules: modulesPage,
 };
 
 let seq = 0;

@@ -248,12 +248,12 @@ func TestWebUIEndToEnd(t *testing.T) {
 			L.fieldDiff({a: 1, b: {c: [1, 2]}, d: "x"}, {a: 1, b: {c: [1, 3]}, e: []}).map(r => r.field + ":" + r.change),
 			L.fieldDiff(undefined, "s").map(r => r.field + ":" + r.change + ":" + r.b),
 			L.dispositionName("attachment; filename*=utf-8''na%C3%AFve.txt"), L.dispositionName('attachment; filename="a \\"b\\".txt"'), L.dispositionName("attachment; filename=x.txt"),
-			L.fieldOfError("invalid: order: no field \"x\" in schema Note"), L.cell("s"), L.cell({a: 1}),
+			L.fieldOfError("invalid: order: no field \"x\" in schema Note"), L.fieldOfError("no commit at HEAD~9"), L.cell("s"), L.cell({a: 1}),
 		]);
 	})()`)
 	if want := `[[{"line":1,"col":3,"msg":"undeclared reference to 'x'"},{"line":2,"col":3,"msg":"no such overload"}],11,3,` +
 		`["{\"a\":1}","{\"b\":2}","{\"end\":true}"],["a:same","b.c[0]:same","b.c[1]:changed","d:removed","e:added"],[":added:\"s\""],` +
-		`"naïve.txt","a \"b\".txt","x.txt","order","s","{\"a\":1}"]`; libOut != want {
+		`"naïve.txt","a \"b\".txt","x.txt","order","","s","{\"a\":1}"]`; libOut != want {
 		t.Errorf("lib.js:\n got %s\nwant %s", libOut, want)
 	}
 

@@ -16,7 +16,7 @@ export function exprErrors(detail) {
 // fieldOfError names the query form field an error is about: the first
 // "NAME:" of the detail, for NAME a part of a query (docs/query.md §1).
 export function fieldOfError(detail) {
-  const m = /(?:^|[\s(])(where|order|select|follow|depth|limit|cursor|at|prefix|history)(?=[:\s])/.exec(detail || "");
+  const m = /(?:^|[\s(])(where|order|select|follow|depth|limit|cursor|at|prefix|history):/.exec(detail || "");
   return m ? m[1] : "";
 }
 

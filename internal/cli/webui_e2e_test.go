@@ -467,6 +467,11 @@ func TestWebUIEndToEnd(t *testing.T) {
 	e.shot("13-programs")
 	e.checkA11y("programs")
 
+	// History by pages: three commits, then a link to six.
+	e.goTo("#/history?n=3", `document.querySelectorAll("#log tbody tr").length === 3 && !!document.querySelector('main a[href*="n=6"]')`)
+	e.run("more history", chromedp.Click(chromedp.CSS(`main a[href*="n=6"]`)))
+	e.until("six commits", `document.querySelectorAll("#log tbody tr").length === 6`)
+
 	// Modules: publish the circle (API), then verify, evaluate and build
 	// from its page; the failures shown field by field, the ranking.
 	files := map[string]string{}

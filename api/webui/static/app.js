@@ -361,7 +361,10 @@ async function historyPage({ path = "/", n = "50", from = "" }) {
   return page("History " + path,
     h("form", { class: "toolbar", onsubmit: ev => { ev.preventDefault(); location.hash = "#/history" + q({ path: inp.value.trim() }); } },
       h("label", { for: "hpath" }, "Path"), inp, h("button", { type: "submit" }, "Show")),
-    h("table", { id: "log" }, h("thead", {}, h("tr", {}, ...["Commit", "Message", "Author", "Time"].map(t => h("th", { scope: "col" }, t)))), h("tbody", {}, rows)));
+    h("table", { id: "log" }, h("thead", {}, h("tr", {}, ...["Commit", "Message", "Author", "Time"].map(t => h("th", { scope: "col" }, t)))), h("tbody", {}, rows)),
+    // A full page may have more: ask for twice as many (a merge's history
+    // is not a line, so "from the last one" would skip the other side).
+    (log || []).length >= Number(n) ? h("p", {}, link("history", { path, from, n: String(Number(n) * 2) }, `Show ${Number(n) * 2} commits`)) : null);
 }
 
 async function commitPage({ id }) {

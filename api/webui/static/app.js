@@ -487,19 +487,55 @@ async function aclPage({ path = "/", at = "" }) {
   const name = w => (a.names && a.names[w]) ? `${w} (${a.names[w]})` : w;
   const inp = h("input", { id: "apath", value: path });
   const aclFiles = [...new Set((a.rules || []).map(r => r.acl))];
+  const status = h("div", { role: "status", id: "acl-result", tabindex: "-1" });
+  // change posts a grant or revoke, then shows the page again with its result.
+  const change = async (what, body) => {
+    try {
+      const r = await api("POST", W() + "/acl/" + what, body);
+      await render();
+      const st = document.getElementById("acl-result");
+      st.replaceChildren(what === "grant" ? "Granted in " : "Revoked in ", link("commit", { id: r.commit }, short(r.commit)), ".");
+      st.focus();
+    } catch (e) { status.replaceChildren(errorBox(e)); }
+  };
+  const dirOf = f => f.replace(/\/?\.acl$/, "") || "/";
   const kids = [h("form", { class: "toolbar", onsubmit: ev => { ev.preventDefault(); location.hash = "#/acl" + q({ path: inp.value.trim() }); } },
       h("label", { for: "apath" }, "Path"), inp, h("button", { type: "submit" }, "Show")),
     h("dl", { class: "value" }, h("dt", {}, "You"), h("dd", {}, name(a.as)), h("dt", {}, "Rights"), h("dd", { id: "rights" }, String(a.rights)),
       h("dt", {}, "Granted by"), h("dd", {}, h("code", {}, JSON.stringify(a.source)))),
     h("h2", {}, "Rules"),
-    h("table", {}, h("thead", {}, h("tr", {}, ...["ACL", "Who", "Rights"].map(t => h("th", { scope: "col" }, t)))),
-      h("tbody", {}, (a.rules || []).map(r => h("tr", {}, h("td", {}, r.acl), h("td", {}, name(r.who)), h("td", {}, String(r.rights))))))];
+    h("table", { id: "acl-rules" }, h("thead", {}, h("tr", {}, ...["ACL", "Who", "Rights", ""].map(t => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, (a.rules || []).map(r => h("tr", { "data-who": String(r.who) }, h("td", {}, r.acl), h("td", {}, name(r.who)), h("td", {}, String(r.rights)),
+        h("td", {}, at ? "" : h("button", { type: "button", class: "revoke", "aria-label": `Revoke ${r.who} in ${r.acl}`,
+          onclick: () => change("revoke", { path: dirOf(r.acl), who: String(r.who) }) }, "Revoke")))))),
+    status];
+  if (!at) {
+    const who = h("input", { id: "grant-who", required: true, "aria-describedby": "grant-who-help", autocapitalize: "off", spellcheck: "false" });
+    const boxes = ["read", "write", "admin"].map(r => h("input", { type: "checkbox", id: "grant-" + r, value: r, checked: r === "read" }));
+    kids.push(h("form", { id: "grant-form", "aria-labelledby": "grant-title", onsubmit: ev => {
+      ev.preventDefault();
+      const rights = boxes.filter(b => b.checked).map(b => b.value).join(",");
+      change("grant", { path, who: who.value.trim(), rights });
+    } }, h("h2", { id: "grant-title" }, "Grant rights on " + path),
+      h("label", { for: "grant-who" }, "Who"), who,
+      h("div", { id: "grant-who-help", class: "muted help" }, "A key (ed25519:…), the name of a key of this node's home, or group:NAME."),
+      h("fieldset", {}, h("legend", {}, "Rights"), boxes.map(b => [b, " ", h("label", { class: "inline", for: b.id }, b.value), " "])),
+      h("p", {}, h("button", { type: "submit", id: "grant" }, "Grant"))));
+  }
   for (const f of aclFiles) {
     try {
       const log = await api("GET", W() + "/log" + q({ path: f, n: "20" }));
       kids.push(h("h2", {}, "History of " + f), h("ul", {}, (log || []).map(c => h("li", {}, link("commit", { id: c.id }, short(c.id)), " ", c.message, " ", h("span", { class: "muted" }, c.author || "")))));
     } catch (e) { kids.push(errorBox(e)); }
   }
+  try {
+    const gs = await api("GET", W() + "/groups");
+    kids.push(h("h2", {}, "Groups"), (gs || []).length
+      ? h("table", { id: "groups" }, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Group"), h("th", { scope: "col" }, "Members"))),
+        h("tbody", {}, gs.map(g => h("tr", { "data-group": g.name }, h("td", {}, g.name),
+          h("td", {}, (g.members || []).map(m => (g.names && g.names[m]) ? `${m} (${g.names[m]})` : String(m)).join(", "))))))
+      : h("p", { class: "muted" }, "No groups."));
+  } catch (e) { kids.push(h("h2", {}, "Groups"), errorBox(e)); }
   return page("Permissions " + path, ...kids);
 }
 

@@ -482,6 +482,9 @@ func TestWebUIEndToEnd(t *testing.T) {
 	if r := e.value(`document.querySelector('#acl-rules tr[data-who="group:eng"]').textContent`); !strings.Contains(r, "/files/.acl") || !strings.Contains(r, "read") {
 		t.Errorf("the granted rule: %q, want /files/.acl, group:eng, read", r)
 	}
+	if src := e.value(`document.getElementById("source").textContent`); src != "read and write: the rules of /files/.acl; admin from /.acl" {
+		t.Errorf("granted by: %q", src)
+	}
 	e.shot("11-permissions-granted")
 	e.checkA11y("permissions")
 	e.run("revoke", chromedp.Click(chromedp.CSS(`#acl-rules tr[data-who="group:eng"] button.revoke`)))

@@ -482,6 +482,15 @@ async function conflictsPage({ commit = "" }) {
 
 // ---- permissions ----
 
+// sourceText says where rights come from (acl.Source): read and write from
+// the nearest .acl, admin from an .acl nearer the root or a home directory.
+function sourceText(src) {
+  const parts = [src.acl ? ["read and write: the rules of ", link("tree", { path: src.acl }, src.acl)] : "no .acl on the way from the root"];
+  if (src.home) parts.push(["; admin: owner of ", link("tree", { path: src.admin }, src.admin)]);
+  else if (src.admin) parts.push(["; admin from ", link("tree", { path: src.admin }, src.admin)]);
+  return h("span", {}, parts);
+}
+
 async function aclPage({ path = "/", at = "" }) {
   const a = await api("GET", W() + "/acl/" + enc(path) + q({ at }));
   const name = w => (a.names && a.names[w]) ? `${w} (${a.names[w]})` : w;
@@ -502,7 +511,7 @@ async function aclPage({ path = "/", at = "" }) {
   const kids = [h("form", { class: "toolbar", onsubmit: ev => { ev.preventDefault(); location.hash = "#/acl" + q({ path: inp.value.trim() }); } },
       h("label", { for: "apath" }, "Path"), inp, h("button", { type: "submit" }, "Show")),
     h("dl", { class: "value" }, h("dt", {}, "You"), h("dd", {}, name(a.as)), h("dt", {}, "Rights"), h("dd", { id: "rights" }, String(a.rights)),
-      h("dt", {}, "Granted by"), h("dd", {}, h("code", {}, JSON.stringify(a.source)))),
+      h("dt", {}, "Granted by"), h("dd", { id: "source" }, sourceText(a.source || {}))),
     h("h2", {}, "Rules"),
     h("table", { id: "acl-rules" }, h("thead", {}, h("tr", {}, ...["ACL", "Who", "Rights", ""].map(t => h("th", { scope: "col" }, t)))),
       h("tbody", {}, (a.rules || []).map(r => h("tr", { "data-who": String(r.who) }, h("td", {}, r.acl), h("td", {}, name(r.who)), h("td", {}, String(r.rights)),

@@ -107,9 +107,6 @@ func (s *server) modPublish(w http.ResponseWriter, r *http.Request, c *call) err
 	if base == "" || base == "." || base == ".." || strings.ContainsAny(base, `/\`) || strings.ContainsRune(base, 0) {
 		return errs.E(errs.Invalid, fmt.Sprintf("dir: want the DIR's base name, got %q", base))
 	}
-	if len(req.Files) == 0 {
-		return errs.E(errs.Invalid, "files: none (want interface.json and the files it names)")
-	}
 	tmp, err := os.MkdirTemp("", "coal-publish-")
 	if err != nil {
 		return errs.E(errs.Internal, err)
@@ -345,7 +342,11 @@ func reportOf(wd *cdb.World, rep module.Report) ModuleReport {
 	var reg *coda.Registry
 	for _, x := range rep.Impls {
 		ir := ModuleImplReport{Impl: x.Impl, Name: x.Name, Pass: x.Pass, Runs: x.Runs, Steps: x.Steps, Wall: x.Wall,
-			Result: x.Result, Rank: x.Rank, Skipped: x.Skipped}
+			Rank: x.Rank, Skipped: x.Skipped}
+		if !x.Result.IsZero() {
+			id := x.Result
+			ir.Result = &id
+		}
 		if f := x.Failure; f != nil {
 			if reg == nil {
 				reg, _ = wd.Schemas(coda.ID{})

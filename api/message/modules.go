@@ -156,7 +156,7 @@ type ModuleImplReport struct {
 	Runs    int            `json:"runs"`
 	Steps   uint64         `json:"steps"`
 	Wall    uint64         `json:"wall_ns"`
-	Result  coda.ID        `json:"result"` // the signed Result stored
+	Result  *coda.ID       `json:"result,omitempty"` // the signed Result stored (made, in a dry run)
 	Rank    int            `json:"rank,omitempty"`
 	Skipped string         `json:"skipped,omitempty"`
 }

@@ -266,3 +266,46 @@ func BenchmarkGenerate(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/float64(b.N), "bytes/object")
 }
+
+// TestGenerateDistribution checks the documented biases: three floats in
+// four are integers, at least one in four is within [-10, 10], both ends of
+// the range come up, and lengths reach the default maximum but not beyond.
+func TestGenerateDistribution(t *testing.T) {
+	reg, s := compile(t, `schema D { x: f64  l: list<u8>  e: list<u8> }`)
+	r := NewRand(99)
+	const n = 4000
+	ints, small, ends, longest := 0, 0, 0, 0
+	for range n {
+		obj, err := Generate(r, s, reg, []Bound{{Field: "e", MaxLen: -1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := decodeT(t, reg, obj)
+		x := v.Index(0).AsFloat()
+		if x == math.Trunc(x) {
+			ints++
+		}
+		if math.Abs(x) <= 10 {
+			small++
+		}
+		if x == -1000 || x == 1000 {
+			ends++
+		}
+		longest = max(longest, v.Index(1).Len())
+		if v.Index(2).Len() != 0 {
+			t.Fatalf("MaxLen -1: a list of %d", v.Index(2).Len())
+		}
+	}
+	if f := float64(ints) / n; f < 0.72 || f > 0.82 {
+		t.Errorf("%.2f of floats are integers, want about 0.77", f)
+	}
+	if f := float64(small) / n; f < 0.25 {
+		t.Errorf("%.2f of floats within [-10, 10], want at least 0.25", f)
+	}
+	if f := float64(ends) / n; f < 0.2 || f > 0.3 {
+		t.Errorf("%.2f of floats at an end, want about 0.25", f)
+	}
+	if longest != DefaultMaxLen {
+		t.Errorf("longest list %d, want %d", longest, DefaultMaxLen)
+	}
+}

@@ -2,6 +2,7 @@ package check
 
 import (
 	"bytes"
+	"errors"
 	"iter"
 	"math"
 	"slices"
@@ -14,7 +15,7 @@ import (
 // Shrink returns the smallest input it finds, starting from input (object
 // bytes of schema s), for which fails still holds: greedy, in passes over
 // the value (SPEC.md §3). Numbers move toward 0 (or the in-bounds value
-// nearest 0), to integers and to fewer decimals, by halving; lists, maps,
+// nearest 0), to integers and to fewer decimals, then by bisection; lists, maps,
 // strings and bytes get shorter, then their elements smaller; optionals
 // become absent; enums take earlier variants; struct fields shrink one by
 // one. Every candidate stays within bounds (the explicit ones: the default
@@ -60,6 +61,13 @@ type node struct {
 	kids []*node    // list elements; map key, value, key, …; struct fields; an enum's payload; an optional's value
 	tag  uint32     // enum
 	some bool       // optional
+
+	// enc caches the node's canonical body encoding and depth its nesting
+	// levels, when ok: a try re-encodes only the nodes on the path from
+	// the root to the node it changes.
+	enc   []byte
+	depth int
+	ok    bool
 }
 
 type shrinker struct {
@@ -72,6 +80,8 @@ type shrinker struct {
 	stop   bool
 	root   *node
 	best   []byte
+	stack  []*node // the walk's path from the root to the node it is at
+	saved  []node  // try's copies of the stack's encodings
 }
 
 func (sh *shrinker) node(t *coda.Type, path string, v coda.Value) *node {
@@ -150,6 +160,8 @@ func (n *node) value() coda.Value {
 // tries the node's candidates until none is accepted, then walks the
 // node's children. It reports whether it accepted anything.
 func (sh *shrinker) walk(n *node) bool {
+	sh.stack = append(sh.stack, n)
+	defer func() { sh.stack = sh.stack[:len(sh.stack)-1] }()
 	accepted := false
 	for !sh.stop && sh.tryAll(n) {
 		accepted = true
@@ -182,26 +194,178 @@ func (sh *shrinker) tryAll(n *node) bool {
 
 // try replaces n by c and keeps it if the whole input still fails.
 func (sh *shrinker) try(n, c *node) bool {
+	if same(n, c) {
+		return false
+	}
 	old := *n
 	*n = *c
-	obj, err := coda.EncodeObject(sh.s, sh.root.value())
-	if err != nil || bytes.Equal(obj, sh.best) {
+	n.ok = false
+	// n's ancestors (the walk's stack below n) are encoded again; keep
+	// their encodings to put back if c is not kept.
+	up := sh.stack[:len(sh.stack)-1]
+	saved := sh.saved[:0]
+	for _, a := range up {
+		saved = append(saved, *a)
+		a.ok = false
+	}
+	sh.saved = saved
+	undo := func() {
 		*n = old
+		for i, a := range up {
+			a.enc, a.depth, a.ok = saved[i].enc, saved[i].depth, saved[i].ok
+		}
+	}
+	body, depth, err := encode(sh.root)
+	if err != nil || depth > coda.DefaultMaxDepth {
+		undo()
+		return false
+	}
+	obj := make([]byte, 0, coda.IDSize+len(body))
+	obj = append(append(obj, sh.s.ID[:]...), body...)
+	if bytes.Equal(obj, sh.best) {
+		undo()
 		return false
 	}
 	if sh.calls >= sh.budget {
-		*n = old
+		undo()
 		sh.stop = true
 		return false
 	}
 	sh.calls++
 	if !sh.fails(obj) {
-		*n = old
+		undo()
 		return false
 	}
 	sh.best = obj
 	sortMaps(sh.root)
 	return true
+}
+
+// same reports whether a and b hold the same value, so that trying b in
+// a's place would give the current input again.
+func same(a, b *node) bool {
+	if a == b {
+		return true
+	}
+	if a.t.Kind != b.t.Kind || a.tag != b.tag || a.some != b.some || len(a.kids) != len(b.kids) || !coda.Equal(a.leaf, b.leaf) {
+		return false
+	}
+	for i := range a.kids {
+		if !same(a.kids[i], b.kids[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// encode returns n's canonical body encoding and nesting depth (the
+// layouts of docs/coda.md §2), from the caches of the nodes that have not
+// changed. Leaves are encoded by coda (which checks them); a map's entries
+// are written in key order, and a repeated key is an error.
+func encode(n *node) ([]byte, int, error) {
+	if n.ok {
+		return n.enc, n.depth, nil
+	}
+	var b []byte
+	depth := 1
+	sub := func(k *node) error {
+		e, d, err := encode(k)
+		if err != nil {
+			return err
+		}
+		b = append(b, e...)
+		depth = max(depth, 1+d)
+		return nil
+	}
+	switch n.t.Kind {
+	case coda.KindList:
+		b = coda.AppendUvarint(b, uint64(len(n.kids)))
+		for _, k := range n.kids {
+			if err := sub(k); err != nil {
+				return nil, 0, err
+			}
+		}
+	case coda.KindMap:
+		m := len(n.kids) / 2
+		keys := make([]coda.Value, m)
+		order := make([]int, m)
+		for i := range m {
+			keys[i], order[i] = n.kids[2*i].value(), i
+		}
+		slices.SortStableFunc(order, func(x, y int) int { return coda.CompareKeys(keys[x], keys[y]) })
+		b = coda.AppendUvarint(b, uint64(m))
+		for j, i := range order {
+			if j > 0 && coda.CompareKeys(keys[order[j-1]], keys[i]) == 0 {
+				return nil, 0, errDuplicateKey
+			}
+			if err := sub(n.kids[2*i]); err != nil {
+				return nil, 0, err
+			}
+			if err := sub(n.kids[2*i+1]); err != nil {
+				return nil, 0, err
+			}
+		}
+	case coda.KindOptional:
+		if !n.some {
+			b = append(b, 0)
+			break
+		}
+		b = append(b, 1)
+		if err := sub(n.kids[0]); err != nil {
+			return nil, 0, err
+		}
+	case coda.KindRef, coda.KindRec:
+		if n.t.Schema.Kind == coda.KindEnum {
+			b = coda.AppendUvarint(b, uint64(n.tag))
+		}
+		for _, k := range n.kids {
+			if err := sub(k); err != nil {
+				return nil, 0, err
+			}
+		}
+	default:
+		var err error
+		if b, err = coda.AppendValue(nil, n.t, n.leaf); err != nil {
+			return nil, 0, err
+		}
+		depth = 0
+		if n.t.Kind == coda.KindAny {
+			depth = 1 + valueDepth(n.leaf)
+		}
+	}
+	n.enc, n.depth, n.ok = b, depth, true
+	return b, depth, nil
+}
+
+var errDuplicateKey = errors.New("check: a repeated map key")
+
+// valueDepth is the nesting depth of the body of an any value (counted
+// as coda does: each struct, enum, list, map, optional and any a level).
+func valueDepth(v coda.Value) int {
+	d := 0
+	switch v.Kind() {
+	case coda.KindStruct, coda.KindEnum, coda.KindList, coda.KindMap, coda.KindOptional, coda.KindAny:
+		d = 1
+	default:
+		return 0
+	}
+	inner := 0
+	switch v.Kind() {
+	case coda.KindEnum, coda.KindOptional, coda.KindAny:
+		if p, ok := v.Payload(); ok {
+			inner = valueDepth(p)
+		}
+	case coda.KindMap:
+		for i := range v.Len() {
+			e := v.Entry(i)
+			inner = max(inner, valueDepth(e.Key), valueDepth(e.Value))
+		}
+	default:
+		for i := range v.Len() {
+			inner = max(inner, valueDepth(v.Index(i)))
+		}
+	}
+	return d + inner
 }
 
 // sortMaps puts every map's entries back in canonical key order after a
@@ -624,19 +788,24 @@ func (sh *shrinker) bisectFloat(n *node, k coda.Kind) bool {
 			kt = math.Floor(t * p)
 		}
 		// Search e in (loE, hiE]: e = -1 is "before kt", e = hiE is x.
-		hiE := math.Abs(kx - kt)
-		loE := -1.0
+		// |kx|, |kt| < 2^53, so the integers are exact in int64.
+		ikx, ikt := int64(kx), int64(kt)
+		hiE := ikx - ikt
+		if hiE < 0 {
+			hiE = -hiE
+		}
+		loE := int64(-1)
 		if kt == t*p {
 			loE = 0 // kt is the target: the minimal candidate tried it
 		}
 		accepted := false
 		for hiE-loE > 1 && !sh.stop {
-			mid := math.Floor((loE + hiE) / 2)
-			kc := kt + mid
+			mid := loE + (hiE-loE)/2
+			kc := ikt + mid
 			if !up {
-				kc = kt - mid
+				kc = ikt - mid
 			}
-			v := kc / p
+			v := float64(kc) / p
 			if !ok(v) {
 				loE = mid
 				continue

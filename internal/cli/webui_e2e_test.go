@@ -317,7 +317,8 @@ func TestWebUIEndToEnd(t *testing.T) {
 	if st := e.do("PUT", "/v1/worlds/default/tree/b?schema=Note&message=n+3", "application/json", []byte(`{"text":"live","n":3}`), &put); st != 201 {
 		t.Fatalf("PUT /b: %d", st)
 	}
-	e.goTo("#/commit?id="+put.Commit, `!!document.querySelector('#diff section[data-path="/b"] table')`)
+	diffCommit := put.Commit
+	e.goTo("#/commit?id="+diffCommit, `!!document.querySelector('#diff section[data-path="/b"] table')`)
 	diff := e.value(`JSON.stringify([...document.querySelectorAll('#diff section[data-path="/b"] tr[data-field]')].map(r => [r.dataset.field, r.className, r.cells[1].textContent, r.cells[2].textContent, r.cells[3].textContent]))`)
 	if want := `[["n","f-changed","2","3","changed"],["text","f-same","\"live\"","\"live\"","same"]]`; diff != want {
 		t.Errorf("diff of /b, field by field: %s, want %s", diff, want)
@@ -562,6 +563,9 @@ func TestWebUIEndToEnd(t *testing.T) {
 	for _, pg := range []struct{ hash, name, ready string }{
 		{"#/tree?path=/b", "16-narrow-value", `!!document.getElementById("value-json")`},
 		{"#/query?prefix=%2Fnotes&run=1", "16-narrow-query", `document.querySelectorAll("#query-table tbody tr").length === 3`},
+		{"#/modules?name=geometry%3A%3Acircle", "16-narrow-module", `document.querySelectorAll("#mod-impls tbody tr").length === 4`},
+		{"#/acl?path=/files", "16-narrow-permissions", `!!document.getElementById("grant-form")`},
+		{"#/commit?id=" + diffCommit, "16-narrow-commit", `!!document.querySelector("#diff table")`},
 		{mergeLink, "16-narrow-conflicts", `!!document.querySelector("#conflicts tr[data-field]")`},
 	} {
 		e.goTo(pg.hash, pg.ready)

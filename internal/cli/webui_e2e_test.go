@@ -178,6 +178,9 @@ func TestWebUIEndToEnd(t *testing.T) {
 	e.run("open", chromedp.Navigate(e.url+"/"), chromedp.WaitVisible(chromedp.CSS("#token")))
 	e.shot("01-signin")
 	e.checkA11y("sign-in")
+	// A wrong token is refused, and the page says so.
+	e.run("a wrong token", chromedp.SendKeys(chromedp.CSS("#token"), "not-the-token\r"))
+	e.until("refused", `document.getElementById("signin-error").textContent.includes("401") && document.activeElement.id === "token"`)
 	// By keyboard: the token, then Enter.
 	e.run("sign in", chromedp.SendKeys(chromedp.CSS("#token"), e.token+"\r"))
 	e.until("signed in: the tree", `!document.getElementById("nav").hidden && !!document.querySelector("#new-name")`)

@@ -27,9 +27,10 @@ type Route struct {
 }
 
 var (
-	pWorld = Param{"world", "path", "string", "a world's name, id or unique id prefix"}
-	pPath  = Param{"path", "path", "string", "a tree path, without the leading /"}
-	pAt    = Param{"at", "query", "string", "read the tree of this commit (id, prefix, branch, HEAD~N)"}
+	pWorld  = Param{"world", "path", "string", "a world's name, id or unique id prefix"}
+	pPath   = Param{"path", "path", "string", "a tree path, without the leading /"}
+	pAt     = Param{"at", "query", "string", "read the tree of this commit (id, prefix, branch, HEAD~N)"}
+	pModule = Param{"name", "path", "string", "a module name, e.g. geometry::circle"}
 )
 
 // Routes is the route table of the API.
@@ -42,7 +43,8 @@ var Routes = []Route{
 	{"GET", "/v1/worlds/{world}/status", "branch, head and root", []Param{pWorld}, "", "Status", 0},
 	{"GET", "/v1/worlds/{world}/tree/{path...}", "a value as JSON, a blob's bytes, or a directory listing", []Param{pWorld, pPath, pAt,
 		{"raw", "query", "boolean", "a value's canonical bytes"},
-		{"meta", "query", "boolean", "a value as {path,id,schema,value}"}}, "", "Value", 0},
+		{"meta", "query", "boolean", "a value as {path,id,schema,value}"},
+		{"download", "query", "boolean", "a blob with Content-Disposition: attachment, named by the path's last segment"}}, "", "Value", 0},
 	{"PUT", "/v1/worlds/{world}/tree/{path...}", "put a value (application/json) or a blob (any other type)", []Param{pWorld, pPath,
 		{"schema", "query", "string", "the value's schema name"},
 		{"message", "query", "string", "the commit message"}}, "bytes", "CommitResult", 201},
@@ -115,4 +117,11 @@ var Routes = []Route{
 		{"dir", "query", "string", "the directory"},
 		{"field", "query", "string", "the field"},
 		{"message", "query", "string", "the commit message"}}, "", "CommitResult", 0},
+	// Modules (docs/modules.md).
+	{"POST", "/v1/worlds/{world}/modules", "publish a module DIR's files to the catalog (/mod/NAME), in one commit", []Param{pWorld}, "PublishRequest", "PublishResult", 201},
+	{"GET", "/v1/worlds/{world}/modules", "the catalog's modules the caller may read", []Param{pWorld}, "", "[]ModuleSummary", 0},
+	{"GET", "/v1/worlds/{world}/modules/{name}", "a module's interface, specs and impls: verified by whom, scores, rank, build", []Param{pWorld, pModule}, "", "ModuleTable", 0},
+	{"POST", "/v1/worlds/{world}/modules/{name}/verify", "run every spec on every impl, cross-check, shrink failures into new specs; one signed Result per impl", []Param{pWorld, pModule}, "VerifyRequest", "ModuleReport", 0},
+	{"POST", "/v1/worlds/{world}/modules/{name}/evaluate", "run the benches on the verified impls and rank them by steps; one signed Result per impl", []Param{pWorld, pModule}, "EvaluateRequest", "ModuleReport", 0},
+	{"POST", "/v1/worlds/{world}/modules/{name}/build", "choose the best-ranked verified impl: write /mod/NAME/build and /mod/NAME/main", []Param{pWorld, pModule}, "", "ModuleBuild", 201},
 }

@@ -204,6 +204,21 @@ func TestBlobRange(t *testing.T) {
 	if string(r.body) != "5678901234" {
 		t.Errorf("range: %q", r.body)
 	}
+	if cd := r.header.Get("Content-Disposition"); cd != "" {
+		t.Errorf("without download=1: Content-Disposition %q, want none", cd)
+	}
+	// download=1 names the file; a range still works with it.
+	for _, c := range []struct{ path, want string }{
+		{"files/x.txt", `attachment; filename=x.txt`},
+		{"files/na%C3%AFve%20%22q%22.txt", `attachment; filename*=utf-8''na%C3%AFve%20%22q%22.txt`},
+	} {
+		e.want(e.do("node", "PUT", "/v1/worlds/default/tree/"+c.path, "application/octet-stream", data), 201)
+		r = e.do("node", "GET", "/v1/worlds/default/tree/"+c.path+"?download=1", "", nil, "Range", "bytes=0-3")
+		e.want(r, 206)
+		if got := r.header.Get("Content-Disposition"); got != c.want || string(r.body) != "0123" {
+			t.Errorf("%s?download=1: Content-Disposition %q, body %q; want %q, \"0123\"", c.path, got, r.body, c.want)
+		}
+	}
 }
 
 func TestLimits(t *testing.T) {

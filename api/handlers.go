@@ -205,6 +205,11 @@ func (s *server) get(w http.ResponseWriter, r *http.Request, c *call) error {
 			w.Header().Set("Content-Type", ct)
 		}
 		w.Header().Set("ETag", `"`+it.ID.String()+`"`)
+		if boolParam(r, "download") {
+			// Save as the path's last segment (RFC 6266; non-ASCII
+			// names as filename*=UTF-8''...).
+			w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(it.Path)}))
+		}
 		http.ServeContent(w, r, "", stampTime(it), b)
 		return nil
 	}

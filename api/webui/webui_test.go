@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -78,6 +80,7 @@ func TestContentTypes(t *testing.T) {
 	for path, want := range map[string]string{
 		"/ui/app.js":    "text/javascript; charset=utf-8",
 		"/ui/sse.js":    "text/javascript; charset=utf-8",
+		"/ui/lib.js":    "text/javascript; charset=utf-8",
 		"/ui/style.css": "text/css; charset=utf-8",
 		"/index.html":   "text/html; charset=utf-8",
 	} {
@@ -120,5 +123,43 @@ func TestNotFound(t *testing.T) {
 	}
 	if r := get(t, h, "POST", "/"); r.StatusCode != 405 || r.Header.Get("Allow") != "GET, HEAD" {
 		t.Errorf("POST /: %d Allow %q", r.StatusCode, r.Header.Get("Allow"))
+	}
+}
+
+// TestScriptGuards keeps the scripts within what the CSP and docs/webui.md
+// promise: no HTML parsing of strings (innerHTML, outerHTML,
+// insertAdjacentHTML, document.write), no eval or Function, no inline
+// event handlers or styles in index.html, and every module a script
+// imports is an embedded file served at /ui/.
+func TestScriptGuards(t *testing.T) {
+	files, err := filepath.Glob("static/*")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("static files: %v %v", files, err)
+	}
+	bad := regexp.MustCompile(`\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function|setTimeout\(\s*["'\x60]`)
+	imp := regexp.MustCompile(`(?m)^import .* from "\./([^"]+)";`)
+	h := webui.Handler()
+	imports := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := string(b)
+		if m := bad.FindString(src); m != "" {
+			t.Errorf("%s: %q: the scripts build the DOM from nodes and never run strings", f, m)
+		}
+		if strings.HasSuffix(f, ".html") && regexp.MustCompile(`(?i)\son[a-z]+=|\sstyle=|<script>|<style`).MatchString(src) {
+			t.Errorf("%s: an inline handler, style or script (the CSP forbids them)", f)
+		}
+		for _, m := range imp.FindAllStringSubmatch(src, -1) {
+			imports++
+			if r := get(t, h, "GET", "/ui/"+m[1]); r.StatusCode != 200 {
+				t.Errorf("%s imports ./%s: GET /ui/%s is %d", f, m[1], m[1], r.StatusCode)
+			}
+		}
+	}
+	if imports < 2 {
+		t.Errorf("found %d imports, want app.js's two (sse.js, lib.js)", imports)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/coalescent/coal/api"
 	"github.com/coalescent/coal/api/client"
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/node"
 )
 
 // BenchmarkNode measures the API over loopback (api.New on a pebble home
@@ -31,6 +33,9 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkNode -benchtime 2s ./internal/cli/
 func BenchmarkNode(b *testing.B) {
+	// The node's runtime settings, as coal serve sets them (node.Tune).
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	node.Tune()
 	dir := filepath.Join(b.TempDir(), "home")
 	h, err := cdb.Init(dir, acl.With(cdb.Options{}))
 	if err != nil {

@@ -196,7 +196,24 @@ func (s *server) modShow(w http.ResponseWriter, r *http.Request, c *call) error 
 		out.Functions = append(out.Functions, ModuleFunction{Name: f.Name, Input: f.Input, Output: f.Output})
 	}
 	names := map[coda.ID]string{}
+	var byKey map[string]string
 	for _, row := range t.Rows {
+		for _, k := range row.By {
+			if byKey == nil {
+				byKey = map[string]string{s.h.NodeKey().Key(): cdb.NodeKeyName}
+				if keys, err := s.h.Keys(); err == nil {
+					for _, k := range keys {
+						byKey[k.Public] = k.Name
+					}
+				}
+			}
+			if n, ok := byKey[k]; ok {
+				if out.Names == nil {
+					out.Names = map[string]string{}
+				}
+				out.Names[k] = n
+			}
+		}
 		names[row.Impl] = row.Name
 		out.Rows = append(out.Rows, ModuleRow{Impl: row.Impl, Name: row.Name, Program: row.Program, Verified: row.Verified,
 			Why: row.Why, By: row.By, Steps: row.Steps, Wall: row.Wall, Rank: row.Rank, Built: row.Built})

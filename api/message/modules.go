@@ -109,6 +109,9 @@ type ModuleTable struct {
 	Results   int              `json:"results"`
 	Rows      []ModuleRow      `json:"rows"`
 	Build     *ModuleBuild     `json:"build,omitempty"`
+	// Names maps the keys of the rows' By that the node's home holds to
+	// their local names, for a client to show beside them.
+	Names map[string]string `json:"names,omitempty"`
 }
 
 // VerifyRequest is the body of POST .../modules/{name}/verify (coal

@@ -145,8 +145,8 @@ order build ranks them (ranked first, by steps; then the others):
 	RANK  IMPL  ID  VERIFIED  STEPS  [built]
 
 VERIFIED is "yes by KEY,..." (the signers of the passing verify Results
-that count: the acting identity's own, or a peer's trusted for verdicts)
-or "no: WHY"; STEPS is the score of the counted evaluate Result ("-" if
+that count: the acting identity's own, or a peer's trusted for verdicts;
+"KEY (NAME)" for a key this home holds) or "no: WHY"; STEPS is the score of the counted evaluate Result ("-" if
 none); RANK is "-" for an impl not ranked. Then the build record, if any:
 
 	build IMPL NAME: REASON
@@ -165,6 +165,7 @@ With --json: the module table {"module", "interface", "doc", "functions",
 				return err
 			}
 			if e.json {
+				t.Names = nil // (the CLI's --json leaves local names out, as acl show's)
 				return e.printJSON(t)
 			}
 			var b strings.Builder
@@ -186,7 +187,14 @@ With --json: the module table {"module", "interface", "doc", "functions",
 				}
 				ver := "no: " + r.Why
 				if r.Verified {
-					ver = "yes by " + strings.Join(r.By, ",")
+					by := make([]string, len(r.By))
+					for i, k := range r.By {
+						by[i] = k
+						if n := t.Names[k]; n != "" {
+							by[i] = k + " (" + n + ")"
+						}
+					}
+					ver = "yes by " + strings.Join(by, ",")
 				}
 				line := fmt.Sprintf("%s  %s  %s  %s  %s", rank, r.Name, r.Impl, steps, ver)
 				if r.Built {

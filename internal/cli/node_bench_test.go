@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/coalescent/coal/api"
 	"github.com/coalescent/coal/api/client"
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/node"
 )
 
 // BenchmarkNode measures the API over loopback (api.New on a pebble home
@@ -74,6 +76,11 @@ func BenchmarkNode(b *testing.B) {
 	for _, name := range []string{"ceiling", "read", "write"} {
 		for _, n := range []int{1, 8, 64} {
 			b.Run(fmt.Sprintf("%s/clients=%d", name, n), func(b *testing.B) {
+				// The node's runtime settings, as coal serve sets them
+				// (node.Tune; here, since testing sets GOMAXPROCS to
+				// -test.cpu's before each benchmark, and wants it back).
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+				node.Tune()
 				op := ops[name]
 				var mu sync.Mutex
 				var lat []time.Duration

@@ -54,6 +54,8 @@ exchanges peer lists with the peers it meets.`,
 			ctx, stop := signal.NotifyContext(e.ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			log := slog.New(slog.NewTextHandler(e.stderr, nil))
+			// More Ps than CPUs: fsyncs hold theirs (docs/node.md, "Runtime").
+			node.Tune()
 			n, err := node.Open(e.home, node.Options{API: addr, Logger: log, Handler: apiHandler,
 				Listen: listen, NoMDNS: noMDNS, Bootstrap: bootstrap})
 			if err != nil {

@@ -62,7 +62,11 @@ func verdictOf(m *module, as cdb.Identity, o Options, id coda.ID) verdict {
 	}
 	switch {
 	case len(v.failed) > 0:
-		v.why = fmt.Sprintf("fails (%d counted results say so)", len(v.failed))
+		if len(v.failed) == 1 {
+			v.why = "fails (1 counted result says so)"
+		} else {
+			v.why = fmt.Sprintf("fails (%d counted results say so)", len(v.failed))
+		}
 	case len(v.by) == 0:
 		v.why = "unverified (no counted passing result covers every spec)"
 	default:

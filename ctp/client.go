@@ -313,6 +313,11 @@ func (c *Client) fetchJoin(ctx context.Context, peers []peer.ID, more <-chan pee
 		}
 		return f.err
 	}
+	if f.left > 0 && ctx.Err() != nil {
+		// The peers failed because the fetch was canceled, not because they
+		// lack the objects.
+		return errs.E(errs.Canceled, fmt.Errorf("ctp: %d of %d objects not fetched: %w", f.left, len(items), ctx.Err()))
+	}
 	if f.left > 0 {
 		return errs.E(errs.NotExist, fmt.Sprintf("ctp: %d of %d objects on none of %d peers (first: %s)", f.left, len(items), len(uniq), f.pending[0].id))
 	}

@@ -93,6 +93,26 @@ func (r *Registry) Compile(filename string, src []byte) ([]*Schema, error) {
 	return r.CompileFiles(map[string][]byte{filename: src})
 }
 
+// Bind compiles the .coda file src into a new registry and sets each
+// *names[N] to the schema N it declares: how a package loads the schemas
+// of its messages. A compile error, or a name the file does not declare,
+// is an errs.Internal error naming the file (the file is the package's
+// own, embedded).
+func Bind(filename string, src []byte, names map[string]**Schema) (*Registry, error) {
+	r := NewRegistry()
+	if _, err := r.Compile(filename, src); err != nil {
+		return nil, errs.E(errs.Internal, fmt.Errorf("compile %s: %w", filename, err))
+	}
+	for name, p := range names {
+		s, ok := r.Lookup(name)
+		if !ok {
+			return nil, errs.E(errs.Internal, fmt.Sprintf("%s lacks schema %s", filename, name))
+		}
+		*p = s
+	}
+	return r, nil
+}
+
 // CompileFiles is Compile for several files compiled together: they may
 // refer to each other's declarations. Files are taken in name order, which
 // is the order of the result and of equal members of recursive groups.

@@ -68,20 +68,13 @@ var (
 
 func loadSchemas() error {
 	schemaOnce.Do(func() {
-		schemaReg = coda.NewRegistry()
-		if _, err := schemaReg.Compile("collect.coda", collectCoda); err != nil {
-			schemaErr = errs.E(errs.Internal, fmt.Errorf("collect: compile collect.coda: %w", err))
+		reg, err := coda.Bind("collect.coda", collectCoda, map[string]**coda.Schema{"Ask": &askSchema, "Inventory": &invSchema, "Want": &wantSchema,
+			"Object": &objSchema, "Refuse": &refuseSchema})
+		if err != nil {
+			schemaErr = errs.E(errs.Op("collect"), err)
 			return
 		}
-		for name, p := range map[string]**coda.Schema{"Ask": &askSchema, "Inventory": &invSchema, "Want": &wantSchema,
-			"Object": &objSchema, "Refuse": &refuseSchema} {
-			s, ok := schemaReg.Lookup(name)
-			if !ok {
-				schemaErr = errs.E(errs.Internal, "collect: collect.coda lacks "+name)
-				return
-			}
-			*p = s
-		}
+		schemaReg = reg
 	})
 	return schemaErr
 }

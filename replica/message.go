@@ -46,20 +46,13 @@ var (
 
 func loadSchemas() error {
 	schemaOnce.Do(func() {
-		schemaReg = coda.NewRegistry()
-		if _, err := schemaReg.Compile("sync.coda", syncCoda); err != nil {
-			schemaErr = errs.E(errs.Internal, fmt.Errorf("replica: compile sync.coda: %w", err))
+		reg, err := coda.Bind("sync.coda", syncCoda, map[string]**coda.Schema{"Head": &headSchema, "Heads": &headsSchema, "Pull": &pullSchema,
+			"Part": &partSchema, "Refuse": &refuseSchema, "Fetch": &fetchSchema})
+		if err != nil {
+			schemaErr = errs.E(errs.Op("replica"), err)
 			return
 		}
-		for name, p := range map[string]**coda.Schema{"Head": &headSchema, "Heads": &headsSchema, "Pull": &pullSchema,
-			"Part": &partSchema, "Refuse": &refuseSchema, "Fetch": &fetchSchema} {
-			s, ok := schemaReg.Lookup(name)
-			if !ok {
-				schemaErr = errs.E(errs.Internal, "replica: sync.coda lacks "+name)
-				return
-			}
-			*p = s
-		}
+		schemaReg = reg
 	})
 	return schemaErr
 }

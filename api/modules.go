@@ -276,17 +276,27 @@ func (s *server) decodeOptional(w http.ResponseWriter, r *http.Request, v any) e
 	return unmarshal(b, v)
 }
 
-// modVerify verifies a module's impls (POST .../modules/{name}/verify).
-func (s *server) modVerify(w http.ResponseWriter, r *http.Request, c *call) error {
-	var req VerifyRequest
-	if err := s.decodeOptional(w, r, &req); err != nil {
-		return err
+// modRequest reads what verify, evaluate and build share: the optional
+// JSON body into req, the module's name and the world.
+func (s *server) modRequest(w http.ResponseWriter, r *http.Request, req any) (string, *cdb.World, error) {
+	if err := s.decodeOptional(w, r, req); err != nil {
+		return "", nil, err
 	}
 	name, err := modName(r)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	wd, err := s.world(r)
+	if err != nil {
+		return "", nil, err
+	}
+	return name, wd, nil
+}
+
+// modVerify verifies a module's impls (POST .../modules/{name}/verify).
+func (s *server) modVerify(w http.ResponseWriter, r *http.Request, c *call) error {
+	var req VerifyRequest
+	name, wd, err := s.modRequest(w, r, &req)
 	if err != nil {
 		return err
 	}
@@ -302,14 +312,7 @@ func (s *server) modVerify(w http.ResponseWriter, r *http.Request, c *call) erro
 // modEvaluate scores a module's verified impls (POST .../evaluate).
 func (s *server) modEvaluate(w http.ResponseWriter, r *http.Request, c *call) error {
 	var req EvaluateRequest
-	if err := s.decodeOptional(w, r, &req); err != nil {
-		return err
-	}
-	name, err := modName(r)
-	if err != nil {
-		return err
-	}
-	wd, err := s.world(r)
+	name, wd, err := s.modRequest(w, r, &req)
 	if err != nil {
 		return err
 	}
@@ -325,14 +328,7 @@ func (s *server) modEvaluate(w http.ResponseWriter, r *http.Request, c *call) er
 // modBuild chooses a module's best verified impl and writes
 // /mod/NAME/build and /mod/NAME/main (POST .../build).
 func (s *server) modBuild(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := s.decodeOptional(w, r, &struct{}{}); err != nil {
-		return err
-	}
-	name, err := modName(r)
-	if err != nil {
-		return err
-	}
-	wd, err := s.world(r)
+	name, wd, err := s.modRequest(w, r, &struct{}{})
 	if err != nil {
 		return err
 	}

@@ -185,9 +185,23 @@ func (c *Client) FetchValueJoin(ctx context.Context, peers []peer.ID, more <-cha
 	// PutChunk checks each chunk against its id (store.Chunked), so the
 	// replies are not hashed twice: a chunk it refuses as corrupt counts
 	// against the peer that sent it, as a failed check in reply would.
+	// A store that can batches the chunks (store.ChunkBatcher): fewer,
+	// larger writes. The batch is flushed whether or not the fetch
+	// succeeded, so that a fetch cut short keeps what it fetched.
+	put := cs.PutChunk
+	var cb store.ChunkBatch
+	if b, ok := cs.(store.ChunkBatcher); ok {
+		cb = b.NewChunkBatch()
+		put = cb.PutChunk
+	}
 	err = c.fetchJoin(ctx, peers, more, w, items, func(it *item, r reply) error {
-		return cs.PutChunk(it.id, r.data)
+		return put(it.id, r.data)
 	})
+	if cb != nil {
+		if ferr := cb.Flush(); err == nil {
+			err = ferr
+		}
+	}
 	if err != nil {
 		return errs.E(op, errs.Path(w.Path), err)
 	}

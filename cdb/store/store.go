@@ -155,6 +155,27 @@ type Chunked interface {
 	PutManifest(m Manifest) error
 }
 
+// ChunkBatcher is implemented by Chunked stores that can store the chunks
+// of one fetch in shared writes, fewer and larger than one per PutChunk.
+type ChunkBatcher interface {
+	// NewChunkBatch returns an empty ChunkBatch on the store.
+	NewChunkBatch() ChunkBatch
+}
+
+// ChunkBatch stores chunks as Chunked.PutChunk does, with the same checks
+// and errors, but a chunk it accepted is only certain to be stored
+// (visible to HasChunk, GetChunk and PutManifest) once Flush has returned
+// nil; before that it may or may not be. Its methods are safe for
+// concurrent use. Chunks put and never flushed may be lost, so a fetch
+// flushes after its last chunk, and when it stops early, to keep what it
+// fetched. Like PutChunk, it does not make chunks durable: the synced
+// commit that refers to them does.
+type ChunkBatch interface {
+	PutChunk(id coda.ID, data []byte) error
+	// Flush stores the chunks put so far. The batch can be used again.
+	Flush() error
+}
+
 // Verifier is implemented by stores that can check an object against its id.
 type Verifier interface {
 	// Verify re-reads the object id and its chunks and re-hashes them: an

@@ -59,6 +59,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts ...Option) 
 		{"Objects", testObjects},
 		{"EditMiddle", testEditMiddle},
 		{"ChunkTransfer", testChunkTransfer},
+		{"ChunkBatch", testChunkBatch},
 		{"Verify", testVerify},
 		{"Concurrent", testConcurrent},
 		{"ConcurrentSwap", testConcurrentSwap},
@@ -707,6 +708,62 @@ func testChunkTransfer(t *testing.T, s store.Store) {
 			t.Fatalf("GetChunk %d: %v", i, err)
 		}
 	}
+}
+
+// testChunkBatch stores a value's chunks through a store.ChunkBatch from
+// several goroutines (more bytes than one write holds), flushes, and puts
+// the manifest; wrong chunks are refused as PutChunk refuses them.
+func testChunkBatch(t *testing.T, s store.Store) {
+	cb, ok := s.(store.ChunkBatcher)
+	if !ok {
+		t.Skip("store does not batch chunks")
+	}
+	c := s.(store.Chunked)
+	data := Random(77, 9<<20+5)
+	var chunks [][]byte
+	v, err := store.SplitBytes(data, func(id coda.ID, chunk []byte) error {
+		chunks = append(chunks, bytes.Clone(chunk))
+		return nil
+	})
+	if err != nil || v.Manifest == nil {
+		t.Fatalf("SplitBytes: %v, %v", v.Manifest, err)
+	}
+	m := *v.Manifest
+	b := cb.NewChunkBatch()
+	wantKind(t, "batch PutChunk with a wrong id", b.PutChunk(m.Chunks[1].ID, chunks[0]), errs.Corrupt)
+	wantKind(t, "batch PutChunk too large", b.PutChunk(coda.Sum(make([]byte, store.MaxChunk+1)), make([]byte, store.MaxChunk+1)), errs.Limit)
+	var wg sync.WaitGroup
+	errc := make(chan error, 4)
+	for w := range 4 {
+		wg.Go(func() {
+			for i := w; i < len(chunks); i += 4 {
+				if err := b.PutChunk(m.Chunks[i].ID, chunks[i]); err != nil {
+					errc <- fmt.Errorf("PutChunk %d: %w", i, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	if err := b.Flush(); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	for i, ch := range m.Chunks {
+		if has, err := c.HasChunk(ch.ID); !has || err != nil {
+			t.Fatalf("after Flush, HasChunk %d = %v, %v", i, has, err)
+		}
+	}
+	if err := b.Flush(); err != nil {
+		t.Fatalf("second Flush: %v", err)
+	}
+	if err := c.PutManifest(m); err != nil {
+		t.Fatalf("PutManifest: %v", err)
+	}
+	mustGet(t, s, m.ID, data)
 }
 
 func testVerify(t *testing.T, s store.Store) {

@@ -279,7 +279,19 @@ func (s *blobSetup) setupGit(b *testing.B) {
 //
 // The setup (three seeders and the git repository: a few minutes) is
 // done once per process and shared by -count runs.
+// tuneNode is node.Tune, set by tune_test.go (package replica_test; this
+// package cannot import node, which imports it). BenchmarkBlob calls it as
+// `coal serve` does, so that its nodes run with the GOMAXPROCS a serving
+// node has.
+var tuneNode func() int
+
+// TuneNode lets package replica_test set tuneNode.
+var TuneNode = &tuneNode
+
 func BenchmarkBlob(b *testing.B) {
+	if tuneNode != nil {
+		b.Logf("GOMAXPROCS %d (node.Tune)", tuneNode())
+	}
 	s := setupBlob(b)
 	b.Run("tcp", func(b *testing.B) {
 		b.SetBytes(s.size)

@@ -1,30 +1,13 @@
 package node
 
-import (
-	"os"
-	"runtime"
-)
+import "github.com/coalescent/coal/internal/procs"
 
-// SyncProcs is how many Ps Tune adds to the runtime's default GOMAXPROCS:
-// one for each goroutine a node may have in a blocking fsync at once on the
-// commit path (Pebble's WAL writer, the audit log's fsync, the audit head's;
-// docs/node.md, "Runtime").
-const SyncProcs = 2
+// SyncProcs is how many Ps Tune adds to the runtime's default GOMAXPROCS
+// (procs.SyncProcs).
+const SyncProcs = procs.SyncProcs
 
-// Tune sets the Go runtime for a node and returns the GOMAXPROCS it set:
-// unless the GOMAXPROCS environment variable is set (then it changes
-// nothing), GOMAXPROCS becomes the runtime's default (the CPUs the process
-// may use) plus SyncProcs. A goroutine in a blocking system call keeps its
-// P until the runtime retakes it, so with one P per CPU a node whose
-// fsyncs wait on the disk leaves CPUs idle while the requests that could
-// run wait for a P; the extra Ps let them run. Calling Tune again gives the
-// same value. `coal serve` calls it before opening the node.
-func Tune() int {
-	if os.Getenv("GOMAXPROCS") != "" {
-		return runtime.GOMAXPROCS(0)
-	}
-	runtime.SetDefaultGOMAXPROCS()
-	n := runtime.GOMAXPROCS(0) + SyncProcs
-	runtime.GOMAXPROCS(n)
-	return n
-}
+// Tune sets the Go runtime for a node and returns the GOMAXPROCS it set
+// (procs.Tune: the default plus SyncProcs, unless the GOMAXPROCS
+// environment variable is set). `coal serve` calls it before opening the
+// node.
+func Tune() int { return procs.Tune() }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/coalescent/coal/internal/procs"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -279,19 +280,11 @@ func (s *blobSetup) setupGit(b *testing.B) {
 //
 // The setup (three seeders and the git repository: a few minutes) is
 // done once per process and shared by -count runs.
-// tuneNode is node.Tune, set by tune_test.go (package replica_test; this
-// package cannot import node, which imports it). BenchmarkBlob calls it as
-// `coal serve` does, so that its nodes run with the GOMAXPROCS a serving
-// node has.
-var tuneNode func() int
-
-// TuneNode lets package replica_test set tuneNode.
-var TuneNode = &tuneNode
-
+//
+// BenchmarkBlob runs its nodes with the GOMAXPROCS `coal serve` sets
+// (procs.Tune; GOMAXPROCS=2 in the environment runs them without).
 func BenchmarkBlob(b *testing.B) {
-	if tuneNode != nil {
-		b.Logf("GOMAXPROCS %d (node.Tune)", tuneNode())
-	}
+	b.Logf("GOMAXPROCS %d (procs.Tune)", procs.Tune())
 	s := setupBlob(b)
 	b.Run("tcp", func(b *testing.B) {
 		b.SetBytes(s.size)

@@ -1,16 +1,14 @@
 package collect
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"github.com/coalescent/coal/module/moduletest"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 
@@ -276,34 +274,6 @@ func ed25519Pub(t testing.TB, b byte) ed25519.PublicKey {
 	return ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
 }
 
-// copyModule copies the circle example to dir with its interface named
-// name.
-func copyModule(t testing.TB, dir, name string) {
-	t.Helper()
-	src := filepath.Join("..", "examples", "modules", "circle")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		to := filepath.Join(dir, rel)
-		if d.IsDir() {
-			return os.MkdirAll(to, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if rel == "interface.json" {
-			b = bytes.Replace(b, []byte(`"geometry::circle"`), []byte(strconv.Quote(name)), 1)
-		}
-		return os.WriteFile(to, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // BenchmarkCollect: one node collects N modules (the circle example
 // under N names: 15 objects each) from another over the mocknet, from
 // an empty catalog. Reports objects and bytes per collect.
@@ -313,7 +283,7 @@ func BenchmarkCollect(b *testing.B) {
 			src := newBenchSide(b, "src")
 			for i := range n {
 				dir := filepath.Join(b.TempDir(), fmt.Sprint(i))
-				copyModule(b, dir, fmt.Sprintf("bench::circle_%d", i))
+				moduletest.CopyCircle(b, dir, fmt.Sprintf("bench::circle_%d", i))
 				if _, err := module.Publish(bg, defaultWorldB(b, src), src.NodeKey(), dir); err != nil {
 					b.Fatal(err)
 				}
@@ -406,7 +376,7 @@ func BenchmarkImportLocal(b *testing.B) {
 			src := newBenchSide(b, "src")
 			for i := range n {
 				dir := filepath.Join(b.TempDir(), fmt.Sprint(i))
-				copyModule(b, dir, fmt.Sprintf("bench::circle_%d", i))
+				moduletest.CopyCircle(b, dir, fmt.Sprintf("bench::circle_%d", i))
 				if _, err := module.Publish(bg, defaultWorldB(b, src), src.NodeKey(), dir); err != nil {
 					b.Fatal(err)
 				}

@@ -1,46 +1,16 @@
 package node
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io/fs"
-	"os"
+	"github.com/coalescent/coal/module/moduletest"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/module"
 )
-
-// copyCircle copies the circle example to dir with its interface named
-// name.
-func copyCircle(b *testing.B, dir, name string) {
-	src := filepath.Join("..", "examples", "modules", "circle")
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		to := filepath.Join(dir, rel)
-		if d.IsDir() {
-			return os.MkdirAll(to, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if rel == "interface.json" {
-			data = bytes.Replace(data, []byte(`"geometry::circle"`), []byte(strconv.Quote(name)), 1)
-		}
-		return os.WriteFile(to, data, 0o644)
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-}
 
 // BenchmarkCollectNodes: a node collects N modules from another, both
 // real nodes (node.Open: Pebble homes, libp2p over TCP on 127.0.0.1),
@@ -61,7 +31,7 @@ func BenchmarkCollectNodes(b *testing.B) {
 			}
 			for i := range n {
 				dir := filepath.Join(b.TempDir(), fmt.Sprint(i))
-				copyCircle(b, dir, fmt.Sprintf("bench::circle_%d", i))
+				moduletest.CopyCircle(b, dir, fmt.Sprintf("bench::circle_%d", i))
 				if _, err := module.Publish(ctx, sw, src.Home().NodeKey(), dir); err != nil {
 					b.Fatal(err)
 				}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/api"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
@@ -28,19 +27,8 @@ func (f *fakeCollector) CollectNow(_ context.Context, peer, module, world string
 // table: HOME/trust), by node key and by peer id; collect through a
 // Collector; both the node key's only; collect unavailable without one.
 func TestTrustAndCollect(t *testing.T) {
-	h, err := cdb.Init(t.TempDir(), acl.With(cdb.Options{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	bob, err := h.NewKey("bob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := api.Options{Tokens: tokens{"node": h.NodeKey(), "bob": bob}, Version: "test"}
-	srv := httptest.NewServer(api.New(h, opts))
-	t.Cleanup(srv.Close)
-	e := &env{t: t, h: h, srv: srv, bob: bob, opts: opts}
+	e := newEnv(t, api.Options{})
+	h, bob := e.h, e.bob
 
 	if r := e.do("node", "GET", "/v1/trust", "", nil); r.status != 200 || strings.TrimSpace(string(r.body)) != "[]" {
 		t.Fatalf("GET /v1/trust: %d %s, want []", r.status, r.body)
@@ -74,6 +62,7 @@ func TestTrustAndCollect(t *testing.T) {
 	}
 
 	fc := &fakeCollector{}
+	opts := e.opts
 	opts.Collector = fc
 	srv2 := httptest.NewServer(api.New(h, opts))
 	t.Cleanup(srv2.Close)
@@ -94,19 +83,8 @@ func TestTrustAndCollect(t *testing.T) {
 // TestTrustedVerdicts: a peer's verify Result counts in the module table
 // once the node trusts the peer (PUT /v1/trust … allow), not before.
 func TestTrustedVerdicts(t *testing.T) {
-	h, err := cdb.Init(t.TempDir(), acl.With(cdb.Options{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	bob, err := h.NewKey("bob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := api.Options{Tokens: tokens{"node": h.NodeKey(), "bob": bob}, Version: "test"}
-	srv := httptest.NewServer(api.New(h, opts))
-	t.Cleanup(srv.Close)
-	e := &env{t: t, h: h, srv: srv, bob: bob, opts: opts}
+	e := newEnv(t, api.Options{})
+	h := e.h
 	e.publishCircle(t)
 	w, err := h.World("")
 	if err != nil {

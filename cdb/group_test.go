@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
+	"github.com/coalescent/coal/internal/procs"
 )
 
 // TestGroupCommit runs many concurrent writers against one Pebble-backed
@@ -97,10 +99,15 @@ func TestGroupCommit(t *testing.T) {
 // one small value, synced before it returns) with 1, 8 and 64 concurrent
 // writers on one world of a Pebble-backed home, and the CPU time (user and
 // system, all goroutines) a commit costs: on a shared machine that figure
-// depends less on the other load than commits/s.
+// depends less on the other load than commits/s. Each sub-benchmark runs at
+// the GOMAXPROCS `coal serve` sets (procs.Tune; testing resets GOMAXPROCS to
+// -test.cpu's before each, and GOMAXPROCS in the environment turns it off).
 func BenchmarkGroupCommit(b *testing.B) {
 	for _, n := range []int{1, 8, 64} {
 		b.Run(fmt.Sprintf("writers=%d", n), func(b *testing.B) {
+			prev := runtime.GOMAXPROCS(0)
+			b.Cleanup(func() { runtime.GOMAXPROCS(prev) })
+			b.Logf("GOMAXPROCS %d (procs.Tune)", procs.Tune())
 			h, w := pebbleHome(b)
 			defer h.Close()
 			var next atomic.Int64

@@ -27,30 +27,10 @@ func (w *World) Import(ctx context.Context, author Identity, dir, to string, pro
 	if _, _, err := canon(to); err != nil {
 		return CommitInfo{}, errs.E(op, err)
 	}
-	var files []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			rel, err := filepath.Rel(dir, p)
-			if err != nil {
-				return err
-			}
-			files = append(files, filepath.ToSlash(rel))
-		}
-		return nil
-	})
-	if errors.Is(err, fs.ErrNotExist) {
-		return CommitInfo{}, errs.E(op, errs.NotExist, errs.Path(dir), err)
-	}
+	files, err := ImportFiles(dir)
 	if err != nil {
-		return CommitInfo{}, errs.E(op, errs.Path(dir), err)
+		return CommitInfo{}, errs.E(op, err)
 	}
-	if len(files) == 0 {
-		return CommitInfo{}, errs.E(op, errs.Invalid, errs.Path(dir), "no files to import")
-	}
-	sort.Strings(files)
 	var open io.Closer
 	defer func() {
 		if open != nil {
@@ -208,4 +188,35 @@ func (w *World) ImportStream(ctx context.Context, author Identity, to string, ne
 		return CommitInfo{}, errs.E(op, err)
 	}
 	return c.Info(), nil
+}
+
+// ImportFiles returns the regular files under dir, slash-separated, relative
+// to it and in path order: what Import imports. Symbolic links and special
+// files are skipped. An empty or missing dir is an error naming it.
+func ImportFiles(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			rel, err := filepath.Rel(dir, p)
+			if err != nil {
+				return err
+			}
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errs.E(errs.NotExist, errs.Path(dir), err)
+	}
+	if err != nil {
+		return nil, errs.E(errs.Path(dir), err)
+	}
+	if len(files) == 0 {
+		return nil, errs.E(errs.Invalid, errs.Path(dir), "no files to import")
+	}
+	sort.Strings(files)
+	return files, nil
 }

@@ -5,17 +5,15 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
-	"github.com/coalescent/coal/errs"
 )
 
 func init() { register(newImportCmd) }
@@ -46,7 +44,7 @@ standard error.`,
 			if !fi.IsDir() {
 				return fmt.Errorf("import %s: not a directory", dir)
 			}
-			files, err := importList(dir)
+			files, err := cdb.ImportFiles(dir)
 			if err != nil {
 				return err
 			}
@@ -84,34 +82,6 @@ standard error.`,
 	f.StringVar(&to, "to", "", "the directory to import into")
 	cmd.MarkFlagRequired("to")
 	return cmd
-}
-
-// importList returns the regular files under dir, slash-separated and
-// relative to it, in path order, as cdb.Import takes them: symbolic links
-// and special files are skipped.
-func importList(dir string) ([]string, error) {
-	var files []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() {
-			rel, err := filepath.Rel(dir, p)
-			if err != nil {
-				return err
-			}
-			files = append(files, filepath.ToSlash(rel))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, errs.E(errs.Path(dir), err)
-	}
-	if len(files) == 0 {
-		return nil, errs.E(errs.Invalid, errs.Path(dir), "no files to import")
-	}
-	sort.Strings(files)
-	return files, nil
 }
 
 // writeTar writes the files (relative to dir) to w as a tar archive of

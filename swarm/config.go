@@ -40,6 +40,28 @@ type Config struct {
 	Bootstrap []string `json:"bootstrap"`
 	// NoMDNS turns mDNS discovery off (as --no-mdns does).
 	NoMDNS bool `json:"no_mdns"`
+	// Relays are full multiaddrs (with /p2p/ID) of circuit relays the
+	// node reserves a slot on while it is not publicly reachable, and
+	// advertises /p2p-circuit addresses through (as --relay does).
+	Relays []string `json:"relays,omitempty"`
+	// RelayService makes the node a circuit relay for others (as
+	// --relay-service does), with the limits of docs/swarm.md.
+	RelayService bool `json:"relay_service,omitempty"`
+	// Reachability is "auto" or "" (AutoNAT decides), "private" (the
+	// node is not reachable directly: it uses its relays and advertises
+	// only its relay addresses) or "public".
+	Reachability string `json:"reachability,omitempty"`
+}
+
+// The values of Config.Reachability and Options.Reachability.
+const (
+	ReachAuto    = "auto"
+	ReachPrivate = "private"
+	ReachPublic  = "public"
+)
+
+func validReach(r string) bool {
+	return r == "" || r == ReachAuto || r == ReachPrivate || r == ReachPublic
 }
 
 // DefaultListen returns the listen multiaddrs on every interface, IPv4
@@ -95,6 +117,14 @@ func parseConfig(file string, b []byte) (*Config, error) {
 		if _, err := parsePeerAddr(a); err != nil {
 			return nil, errs.E(errs.Invalid, errs.Path(fmt.Sprintf("%s: bootstrap[%d]", file, i)), err)
 		}
+	}
+	for i, a := range c.Relays {
+		if _, err := parsePeerAddr(a); err != nil {
+			return nil, errs.E(errs.Invalid, errs.Path(fmt.Sprintf("%s: relays[%d]", file, i)), err)
+		}
+	}
+	if !validReach(c.Reachability) {
+		return nil, errs.E(errs.Invalid, errs.Path(file+": reachability"), fmt.Sprintf("reachability %q is none of auto, private, public", c.Reachability))
 	}
 	return &c, nil
 }

@@ -12,6 +12,7 @@ func FuzzConfig(f *testing.F) {
 	f.Add([]byte(`{"version":1,"listen":["/ip4/0.0.0.0/tcp/7071","/ip4/0.0.0.0/udp/7071/quic-v1"],"bootstrap":[],"no_mdns":true}`))
 	f.Add([]byte(`{"version":1,"listen":[],"bootstrap":["/ip4/127.0.0.1/tcp/1/p2p/12D3KooWDQuLUKvbBg9rKGwyWaTWneAXP99y3CgnkmhkLrigvk5R"]}`))
 	f.Add([]byte(`{"version":2}`))
+	f.Add([]byte(`{"version":1,"listen":[],"bootstrap":[],"relays":["/ip4/127.0.0.1/tcp/1/p2p/12D3KooWDQuLUKvbBg9rKGwyWaTWneAXP99y3CgnkmhkLrigvk5R"],"relay_service":true,"reachability":"private"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := parseConfig("swarm.json", data)
 		if err != nil {
@@ -23,10 +24,13 @@ func FuzzConfig(f *testing.F) {
 		if c.Version != 1 {
 			t.Fatalf("version %d accepted", c.Version)
 		}
-		for _, a := range c.Bootstrap {
+		for _, a := range append(c.Bootstrap, c.Relays...) {
 			if _, err := parsePeerAddr(a); err != nil {
-				t.Fatalf("bootstrap %q accepted: %v", a, err)
+				t.Fatalf("bootstrap or relay %q accepted: %v", a, err)
 			}
+		}
+		if !validReach(c.Reachability) {
+			t.Fatalf("reachability %q accepted", c.Reachability)
 		}
 	})
 }

@@ -3,6 +3,8 @@ package swarm
 import (
 	"testing"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/coalescent/coal/errs"
 )
 
@@ -13,6 +15,8 @@ func FuzzConfig(f *testing.F) {
 	f.Add([]byte(`{"version":1,"listen":[],"bootstrap":["/ip4/127.0.0.1/tcp/1/p2p/12D3KooWDQuLUKvbBg9rKGwyWaTWneAXP99y3CgnkmhkLrigvk5R"]}`))
 	f.Add([]byte(`{"version":2}`))
 	f.Add([]byte(`{"version":1,"listen":[],"bootstrap":[],"relays":["/ip4/127.0.0.1/tcp/1/p2p/12D3KooWDQuLUKvbBg9rKGwyWaTWneAXP99y3CgnkmhkLrigvk5R"],"relay_service":true,"reachability":"private"}`))
+	f.Add([]byte(`{"version":1,"listen":[],"bootstrap":[],"relay_service":true,"relay_limit":{"seconds":0,"bytes":0},"relay_peers":["12D3KooWDQuLUKvbBg9rKGwyWaTWneAXP99y3CgnkmhkLrigvk5R"]}`))
+	f.Add([]byte(`{"version":1,"relay_limit":{"seconds":-1,"bytes":5}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := parseConfig("swarm.json", data)
 		if err != nil {
@@ -31,6 +35,14 @@ func FuzzConfig(f *testing.F) {
 		}
 		if !validReach(c.Reachability) {
 			t.Fatalf("reachability %q accepted", c.Reachability)
+		}
+		if err := c.RelayLimit.check(); err != nil {
+			t.Fatalf("relay limit accepted: %v", err)
+		}
+		for _, p := range c.RelayPeers {
+			if _, err := peer.Decode(p); err != nil {
+				t.Fatalf("relay peer %q accepted", p)
+			}
 		}
 	})
 }

@@ -2,6 +2,8 @@ package swarm
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"io"
 	"slices"
 	"strings"
@@ -13,9 +15,12 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/p2p/protocol/autonatv2"
+	"github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/client"
 	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
+
+	"github.com/coalescent/coal/errs"
 )
 
 // relayed3 starts R (a relay service) and A and B, private, each knowing
@@ -297,5 +302,94 @@ func TestAutoNATv2Loopback(t *testing.T) {
 	}
 	if _, err := ma.NewMultiaddr(req[0].Addr.String()); err != nil || manet.IsPublicAddr(req[0].Addr) {
 		t.Fatalf("asked about %s, which should be a loopback address", req[0].Addr)
+	}
+}
+
+// TestRelayConfig: the relay fields of swarm.json are read, and bad ones
+// are invalid naming the field.
+func TestRelayConfig(t *testing.T) {
+	const id = "12D3KooWDQuLUKvbBg9rKGwyWaTWneAXP99y3CgnkmhkLrigvk5R"
+	c, err := parseConfig("swarm.json", []byte(`{"version":1,"listen":[],"bootstrap":[],"relays":["/ip4/127.0.0.1/tcp/1/p2p/`+id+`"],
+		"relay_service":true,"relay_limit":{"seconds":60,"bytes":1024},"relay_peers":["`+id+`"],"reachability":"private"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Relays) != 1 || !c.RelayService || *c.RelayLimit != (RelayLimit{60, 1024}) || len(c.RelayPeers) != 1 || c.Reachability != ReachPrivate {
+		t.Fatalf("config %+v: relay fields not read", c)
+	}
+	for _, tc := range []struct{ text, msg string }{
+		{`{"version":1,"relays":["/ip4/1.2.3.4/tcp/1"]}`, "relays[0]"},
+		{`{"version":1,"reachability":"sometimes"}`, "reachability"},
+		{`{"version":1,"relay_limit":{"seconds":-1,"bytes":5}}`, "relay_limit"},
+		{`{"version":1,"relay_limit":{"seconds":0,"bytes":5}}`, "relay_limit"},
+		{`{"version":1,"relay_peers":["nobody"]}`, "relay_peers[0]"},
+	} {
+		_, err := parseConfig("swarm.json", []byte(tc.text))
+		if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("parseConfig(%s) = %v, want invalid naming %q", tc.text, err, tc.msg)
+		}
+	}
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	if _, err := New(context.Background(), Options{Key: key, Reachability: "sometimes"}); !errs.Is(err, errs.Invalid) {
+		t.Errorf("New with reachability %q: %v, want invalid", "sometimes", err)
+	}
+}
+
+// TestRelayPeers: a relay with relay_peers lets only them reserve.
+func TestRelayPeers(t *testing.T) {
+	a := start(t, nil, "", func(o *Options) { o.Reachability = ReachPrivate })
+	r := start(t, nil, "", func(o *Options) {
+		o.RelayService = true
+		o.RelayPeers = []peer.ID{a.ID()}
+	})
+	b := start(t, nil, "", func(o *Options) { o.Reachability = ReachPrivate })
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	ai, err := peer.AddrInfoFromString(r.addr(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []*node{a, b} {
+		if err := n.Host().Connect(ctx, *ai); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := client.Reserve(ctx, a.Host(), *ai); err != nil {
+		t.Fatalf("A, in relay_peers, could not reserve: %v", err)
+	}
+	if _, err := client.Reserve(ctx, b.Host(), *ai); err == nil {
+		t.Fatal("B, not in relay_peers, reserved a slot")
+	}
+}
+
+// TestRelayUnlimited: a relay without limits relays connections that are
+// not limited: every protocol runs over them.
+func TestRelayUnlimited(t *testing.T) {
+	r := start(t, nil, "", func(o *Options) {
+		o.RelayService = true
+		o.RelayLimit = &RelayLimit{}
+	})
+	private := func(o *Options) {
+		o.Relays = []string{r.addr(t)}
+		o.Reachability = ReachPrivate
+		o.PexDial = -1
+	}
+	a := start(t, nil, "", private)
+	b := start(t, nil, "", private)
+	a.until(t, "A holds a reservation on R", func() bool { return slices.Contains(a.Relays(), r.ID()) })
+	const proto = protocol.ID("/coal/test-direct/1.0.0")
+	a.echo(proto)
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if _, err := b.Connect(ctx, a.circuitAddr(t)); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range b.Host().Network().ConnsToPeer(a.ID()) {
+		if !isCircuit(c.RemoteMultiaddr()) || c.Stat().Limited {
+			t.Fatalf("B's connection to A over %s, limited %v: want relayed and not limited", c.RemoteMultiaddr(), c.Stat().Limited)
+		}
+	}
+	if err := roundTrip(ctx, b, a.ID(), proto); err != nil {
+		t.Fatalf("a protocol outside Limited over an unlimited relayed connection: %v", err)
 	}
 }

@@ -37,10 +37,18 @@ const (
 )
 
 // relayResources are the limits of the relay service: go-libp2p's
-// defaults, written out here because docs/swarm.md promises them.
-func relayResources() relayv2.Resources {
+// defaults, written out here because docs/swarm.md promises them, with
+// the connection limit l if not nil (both zero: none).
+func relayResources(l *RelayLimit) relayv2.Resources {
 	r := relayv2.DefaultResources()
 	r.Limit = &relayv2.RelayLimit{Duration: 2 * time.Minute, Data: 128 << 10}
+	switch {
+	case l == nil:
+	case l.Seconds == 0 && l.Bytes == 0:
+		r.Limit = nil
+	default:
+		r.Limit = &relayv2.RelayLimit{Duration: time.Duration(l.Seconds) * time.Second, Data: l.Bytes}
+	}
 	r.ReservationTTL = time.Hour
 	r.MaxReservations = 128
 	r.MaxCircuits = 16
@@ -76,7 +84,7 @@ func (s *Swarm) relayOptions() []libp2p.Option {
 // (Options.punchLocal, tests only).
 func (s *Swarm) startRelaying() error {
 	if s.relayService {
-		r, err := relayv2.New(s.h, relayv2.WithResources(relayResources()))
+		r, err := relayv2.New(s.h, relayv2.WithResources(relayResources(s.relayLimit)), relayv2.WithACL(relayACL{s}))
 		if err != nil {
 			return errs.E(errs.Internal, fmt.Errorf("start the relay service: %w", err))
 		}
@@ -186,6 +194,20 @@ func isCircuit(a ma.Multiaddr) bool {
 		}
 	}
 	return false
+}
+
+// relayACL lets only Options.RelayPeers (if any) reserve a slot, and
+// relays no circuit from or to a bad peer (the gater refuses a bad
+// peer's own connection already; this covers a reservation made before
+// the peer was punished).
+type relayACL struct{ s *Swarm }
+
+func (a relayACL) AllowReserve(p peer.ID, _ ma.Multiaddr) bool {
+	return (a.s.relayPeers == nil || a.s.relayPeers[p]) && !a.s.isBad(p)
+}
+
+func (a relayACL) AllowConnect(src peer.ID, _ ma.Multiaddr, dest peer.ID) bool {
+	return !a.s.isBad(src) && !a.s.isBad(dest)
 }
 
 // limitedHost is the host the protocols get (Swarm.Host): it opens

@@ -87,6 +87,10 @@ type Options struct {
 	// RelayService makes the node a circuit relay v2 for others (as does
 	// the config's relay_service).
 	RelayService bool
+	// RelayLimit and RelayPeers are the relay service's limit and the
+	// peers that may reserve on it (Config's fields; these win if set).
+	RelayLimit *RelayLimit
+	RelayPeers []peer.ID
 	// Reachability overrides AutoNAT: ReachPrivate or ReachPublic; ""
 	// is the config's, and ReachAuto lets AutoNAT decide.
 	Reachability string
@@ -135,6 +139,8 @@ type Swarm struct {
 	bootstrap    []peer.AddrInfo
 	relays       []peer.AddrInfo // static relays
 	relayService bool
+	relayLimit   *RelayLimit
+	relayPeers   map[peer.ID]bool // nil: any peer
 	reach        string
 	relaySvc     *relayv2.Relay     // nil unless relayService
 	punch        *holepunch.Service // nil unless opts.punchLocal
@@ -190,6 +196,7 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 	bootstrap := slices.Clone(opts.Bootstrap)
 	relays := slices.Clone(opts.Relays)
 	relayService := opts.RelayService
+	relayLimit, relayPeers := opts.RelayLimit, slices.Clone(opts.RelayPeers)
 	reach := opts.Reachability
 	mdnsOn := opts.MDNS
 	if opts.Dir != "" {
@@ -203,6 +210,15 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 		bootstrap = append(bootstrap, cfg.Bootstrap...)
 		relays = append(relays, cfg.Relays...)
 		relayService = relayService || cfg.RelayService
+		if relayLimit == nil {
+			relayLimit = cfg.RelayLimit
+		}
+		if len(relayPeers) == 0 {
+			for _, p := range cfg.RelayPeers {
+				id, _ := peer.Decode(p) // checked by LoadConfig
+				relayPeers = append(relayPeers, id)
+			}
+		}
 		if reach == "" {
 			reach = cfg.Reachability
 		}
@@ -223,6 +239,9 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 	}
 	if !validReach(reach) {
 		return nil, errs.E(op, errs.Invalid, fmt.Sprintf("reachability %q is none of auto, private, public", reach))
+	}
+	if err := relayLimit.check(); err != nil {
+		return nil, errs.E(op, errs.Invalid, err)
 	}
 	var static []peer.AddrInfo
 	for _, a := range relays {
@@ -281,6 +300,13 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 		wake:      make(chan struct{}, 1),
 	}
 	s.relayService = relayService
+	s.relayLimit = relayLimit
+	if len(relayPeers) > 0 {
+		s.relayPeers = map[peer.ID]bool{}
+		for _, p := range relayPeers {
+			s.relayPeers[p] = true
+		}
+	}
 	lopts := []libp2p.Option{
 		libp2p.Identity(key),
 		libp2p.ListenAddrStrings(listen...),

@@ -109,6 +109,12 @@ func TestRelayCircuit(t *testing.T) {
 	if got := r.Relays(); len(got) != 0 {
 		t.Errorf("R (no static relays) holds reservations on %v", got)
 	}
+	if got := a.Reachability(); got != network.ReachabilityPrivate {
+		t.Errorf("A's reachability %v, want private (forced)", got)
+	}
+	if got := r.Reachability(); got != network.ReachabilityUnknown {
+		t.Errorf("R's reachability %v, want unknown (AutoNAT cannot tell on loopback)", got)
+	}
 	circ := a.circuitAddr(t)
 	if want := r.addr(t)[:strings.LastIndex(r.addr(t), "/p2p/")] + "/p2p/" + r.ID().String() + "/p2p-circuit/p2p/" + a.ID().String(); circ != want {
 		t.Fatalf("A's relay address %s, want %s", circ, want)

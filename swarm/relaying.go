@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -152,12 +153,44 @@ func (s *Swarm) reserved(r peer.ID) bool {
 	return false
 }
 
+// Reachability returns whether the node is reachable directly from
+// outside, as AutoNAT (or the config's reachability) last said: unknown
+// until it says.
+func (s *Swarm) Reachability() network.Reachability {
+	return network.Reachability(s.reachNow.Load())
+}
+
+// watchReach follows the node's reachability.
+func (s *Swarm) watchReach(sub event.Subscription) {
+	defer s.wg.Done()
+	defer sub.Close()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case e, ok := <-sub.Out():
+			if !ok {
+				return
+			}
+			r := e.(event.EvtLocalReachabilityChanged).Reachability
+			if old := network.Reachability(s.reachNow.Swap(int32(r))); old != r {
+				s.log.Info("reachability", "now", r.String(), "was", old.String())
+			}
+		}
+	}
+}
+
 // circuitAddrs are this node's relay addresses, without /p2p/ID: each
 // configured address of each relay it holds a reservation on, followed by
 // /p2p/RELAY/p2p-circuit. AutoRelay makes such addresses itself only from
 // the relay's public addresses; the configured ones are what the user
 // said reaches the relay, public or not (on a LAN, on loopback in tests).
+// A node found public has none: AutoRelay stops then (without dropping
+// the reservations it holds), and peers should dial it directly.
 func (s *Swarm) circuitAddrs() []ma.Multiaddr {
+	if s.Reachability() == network.ReachabilityPublic {
+		return nil
+	}
 	var out []ma.Multiaddr
 	for _, r := range s.relays {
 		if !s.reserved(r.ID) {

@@ -18,6 +18,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -142,6 +143,7 @@ type Swarm struct {
 	relayLimit   *RelayLimit
 	relayPeers   map[peer.ID]bool // nil: any peer
 	reach        string
+	reachNow     atomic.Int32       // a network.Reachability, as AutoNAT (or the config) says
 	relaySvc     *relayv2.Relay     // nil unless relayService
 	punch        *holepunch.Service // nil unless opts.punchLocal
 
@@ -343,6 +345,15 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 		h.Close()
 		return nil, errs.E(op, errs.Internal, err)
 	}
+	// The emitter is stateful: the subscription starts with the current
+	// reachability (a forced one was emitted in libp2p.New).
+	rsub, err := h.EventBus().Subscribe(new(event.EvtLocalReachabilityChanged))
+	if err != nil {
+		sub.Close()
+		s.stopRelaying()
+		h.Close()
+		return nil, errs.E(op, errs.Internal, err)
+	}
 	h.Network().Notify(&network.NotifyBundle{
 		ConnectedF:    func(_ network.Network, c network.Conn) { s.connChanged(c, +1) },
 		DisconnectedF: func(_ network.Network, c network.Conn) { s.connChanged(c, -1) },
@@ -356,10 +367,11 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 	}
 	h.SetStreamHandler(protocol.ID(relay.PEX), s.handlePex)
 
-	s.wg.Add(3)
+	s.wg.Add(4)
 	go s.eventLoop()
 	go s.identified(sub)
 	go s.maintain()
+	go s.watchReach(rsub)
 
 	if mdnsOn {
 		m := mdns.NewMdnsService(h, opts.MDNSService, mdnsNotifee{s})

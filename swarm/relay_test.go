@@ -399,3 +399,36 @@ func TestRelayUnlimited(t *testing.T) {
 		t.Fatalf("a protocol outside Limited over an unlimited relayed connection: %v", err)
 	}
 }
+
+// TestPexSpreadsRelayAddrs: a private node's relay addresses spread by
+// peer exchange, so two private nodes meet through their relay: R tells
+// B of A at A's relay address, and B dials it.
+func TestPexSpreadsRelayAddrs(t *testing.T) {
+	r := start(t, nil, "", func(o *Options) { o.RelayService = true })
+	a := start(t, nil, "", func(o *Options) {
+		o.Relays = []string{r.addr(t)}
+		o.Reachability = ReachPrivate
+		o.PexDial = -1
+	})
+	// R learns A's relay address from identify (pushed when A's addresses
+	// change, within the host's 5 s address tick).
+	r.until(t, "R knows A's relay address", func() bool {
+		return slices.ContainsFunc(r.Host().Peerstore().Addrs(a.ID()), isCircuit)
+	})
+	for _, x := range r.Host().Peerstore().Addrs(a.ID()) {
+		if !isCircuit(x) {
+			t.Fatalf("R holds A's direct address %s", x)
+		}
+	}
+	b := start(t, nil, "", func(o *Options) {
+		o.Relays = []string{r.addr(t)}
+		o.Reachability = ReachPrivate
+	})
+	b.until(t, "B meets A through pex", func() bool { return b.connectedTo(a.ID()) })
+	if rel, dir := b.conns(a.ID()); rel == 0 || dir != 0 {
+		t.Fatalf("B's connections to A: %d relayed, %d direct; want only relayed", rel, dir)
+	}
+	if got := b.source(a.ID()); got != "pex" {
+		t.Errorf("B learned of A by %q, want pex", got)
+	}
+}

@@ -296,13 +296,14 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 		bootstrap: boot,
 		relays:    static,
 		reach:     reach,
-		conns:     map[peer.ID]map[network.Conn]bool{},
-		sources:   map[peer.ID]string{},
-		lastPex:   map[peer.ID]time.Time{},
-		wake:      make(chan struct{}, 1),
+
+		relayService: relayService,
+		relayLimit:   relayLimit,
+		conns:        map[peer.ID]map[network.Conn]bool{},
+		sources:      map[peer.ID]string{},
+		lastPex:      map[peer.ID]time.Time{},
+		wake:         make(chan struct{}, 1),
 	}
-	s.relayService = relayService
-	s.relayLimit = relayLimit
 	if len(relayPeers) > 0 {
 		s.relayPeers = map[peer.ID]bool{}
 		for _, p := range relayPeers {

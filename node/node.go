@@ -59,6 +59,14 @@ type Options struct {
 	Bootstrap []string
 	// NoSwarm runs the node without any network (Swarm returns nil).
 	NoSwarm bool
+	// Relays are full multiaddrs of circuit relays to reserve a slot on
+	// while not publicly reachable, besides HOME/swarm.json's.
+	Relays []string
+	// RelayService makes the node a circuit relay for others.
+	RelayService bool
+	// Reachability overrides AutoNAT: "private" or "public" ("" is
+	// HOME/swarm.json's; tests force "private" on 127.0.0.1).
+	Reachability string
 }
 
 // Node is an open home being served. Open it, Serve it, and Serve closes

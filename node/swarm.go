@@ -3,8 +3,11 @@ package node
 import (
 	"context"
 
+	"github.com/libp2p/go-libp2p/core/protocol"
+
 	"github.com/coalescent/coal/errs"
 	"github.com/coalescent/coal/relay"
+	"github.com/coalescent/coal/replica"
 	"github.com/coalescent/coal/swarm"
 )
 
@@ -25,6 +28,14 @@ func (n *Node) startSwarm() error {
 		MDNS:      !n.opts.NoMDNS,
 		Dir:       n.home.Dir(),
 		Logger:    n.log.With("part", "swarm"),
+
+		Relays:       n.opts.Relays,
+		RelayService: n.opts.RelayService,
+		Reachability: n.opts.Reachability,
+		// World sync runs over relayed connections (docs/swarm.md §8):
+		// its messages are heads, commits and small values. CTP, which
+		// moves the large ones, waits for a direct connection.
+		Limited: []protocol.ID{protocol.ID(replica.Protocol)},
 	})
 	if err != nil {
 		return errs.E(errs.Op("node: start the swarm"), err)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
 
@@ -40,6 +41,54 @@ type Config struct {
 	Bootstrap []string `json:"bootstrap"`
 	// NoMDNS turns mDNS discovery off (as --no-mdns does).
 	NoMDNS bool `json:"no_mdns"`
+	// Relays are full multiaddrs (with /p2p/ID) of circuit relays the
+	// node reserves a slot on while it is not publicly reachable, and
+	// advertises /p2p-circuit addresses through (as --relay does).
+	Relays []string `json:"relays,omitempty"`
+	// RelayService makes the node a circuit relay for others (as
+	// --relay-service does), with the limits of docs/swarm.md.
+	RelayService bool `json:"relay_service,omitempty"`
+	// RelayLimit overrides the relay service's limit on each relayed
+	// connection; nil is the default (2 minutes, 128 KiB each way).
+	RelayLimit *RelayLimit `json:"relay_limit,omitempty"`
+	// RelayPeers are the peer ids that may reserve a slot on the relay
+	// service; empty: any peer.
+	RelayPeers []string `json:"relay_peers,omitempty"`
+	// Reachability is "auto" or "" (AutoNAT decides), "private" (the
+	// node is not reachable directly: it uses its relays and advertises
+	// only its relay addresses) or "public".
+	Reachability string `json:"reachability,omitempty"`
+}
+
+// RelayLimit is the relay service's limit on each relayed connection:
+// the relay resets it after Seconds or once Bytes have gone one way. Both
+// zero: no limit, and the connections it relays are not limited (every
+// protocol runs over them). Otherwise both are positive.
+type RelayLimit struct {
+	Seconds int64 `json:"seconds"`
+	Bytes   int64 `json:"bytes"`
+}
+
+func (l *RelayLimit) check() error {
+	if l == nil || (l.Seconds == 0 && l.Bytes == 0) || (l.Seconds > 0 && l.Bytes > 0 && l.Seconds <= maxRelaySeconds) {
+		return nil
+	}
+	return fmt.Errorf("relay limit {seconds: %d, bytes: %d}: both must be positive (seconds at most %d), or both 0 for no limit", l.Seconds, l.Bytes, maxRelaySeconds)
+}
+
+// maxRelaySeconds bounds RelayLimit.Seconds (a year), so that it is a
+// valid time.Duration.
+const maxRelaySeconds = 365 * 24 * 3600
+
+// The values of Config.Reachability and Options.Reachability.
+const (
+	ReachAuto    = "auto"
+	ReachPrivate = "private"
+	ReachPublic  = "public"
+)
+
+func validReach(r string) bool {
+	return r == "" || r == ReachAuto || r == ReachPrivate || r == ReachPublic
 }
 
 // DefaultListen returns the listen multiaddrs on every interface, IPv4
@@ -95,6 +144,22 @@ func parseConfig(file string, b []byte) (*Config, error) {
 		if _, err := parsePeerAddr(a); err != nil {
 			return nil, errs.E(errs.Invalid, errs.Path(fmt.Sprintf("%s: bootstrap[%d]", file, i)), err)
 		}
+	}
+	for i, a := range c.Relays {
+		if _, err := parsePeerAddr(a); err != nil {
+			return nil, errs.E(errs.Invalid, errs.Path(fmt.Sprintf("%s: relays[%d]", file, i)), err)
+		}
+	}
+	if err := c.RelayLimit.check(); err != nil {
+		return nil, errs.E(errs.Invalid, errs.Path(file+": relay_limit"), err)
+	}
+	for i, p := range c.RelayPeers {
+		if _, err := peer.Decode(p); err != nil {
+			return nil, errs.E(errs.Invalid, errs.Path(fmt.Sprintf("%s: relay_peers[%d]", file, i)), fmt.Errorf("bad peer id %q: %v", p, err))
+		}
+	}
+	if !validReach(c.Reachability) {
+		return nil, errs.E(errs.Invalid, errs.Path(file+": reachability"), fmt.Sprintf("reachability %q is none of auto, private, public", c.Reachability))
 	}
 	return &c, nil
 }

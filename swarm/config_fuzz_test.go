@@ -3,6 +3,8 @@ package swarm
 import (
 	"testing"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/coalescent/coal/errs"
 )
 
@@ -12,6 +14,9 @@ func FuzzConfig(f *testing.F) {
 	f.Add([]byte(`{"version":1,"listen":["/ip4/0.0.0.0/tcp/7071","/ip4/0.0.0.0/udp/7071/quic-v1"],"bootstrap":[],"no_mdns":true}`))
 	f.Add([]byte(`{"version":1,"listen":[],"bootstrap":["/ip4/127.0.0.1/tcp/1/p2p/12D3KooWDQuLUKvbBg9rKGwyWaTWneAXP99y3CgnkmhkLrigvk5R"]}`))
 	f.Add([]byte(`{"version":2}`))
+	f.Add([]byte(`{"version":1,"listen":[],"bootstrap":[],"relays":["/ip4/127.0.0.1/tcp/1/p2p/12D3KooWDQuLUKvbBg9rKGwyWaTWneAXP99y3CgnkmhkLrigvk5R"],"relay_service":true,"reachability":"private"}`))
+	f.Add([]byte(`{"version":1,"listen":[],"bootstrap":[],"relay_service":true,"relay_limit":{"seconds":0,"bytes":0},"relay_peers":["12D3KooWDQuLUKvbBg9rKGwyWaTWneAXP99y3CgnkmhkLrigvk5R"]}`))
+	f.Add([]byte(`{"version":1,"relay_limit":{"seconds":-1,"bytes":5}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := parseConfig("swarm.json", data)
 		if err != nil {
@@ -23,9 +28,20 @@ func FuzzConfig(f *testing.F) {
 		if c.Version != 1 {
 			t.Fatalf("version %d accepted", c.Version)
 		}
-		for _, a := range c.Bootstrap {
+		for _, a := range append(c.Bootstrap, c.Relays...) {
 			if _, err := parsePeerAddr(a); err != nil {
-				t.Fatalf("bootstrap %q accepted: %v", a, err)
+				t.Fatalf("bootstrap or relay %q accepted: %v", a, err)
+			}
+		}
+		if !validReach(c.Reachability) {
+			t.Fatalf("reachability %q accepted", c.Reachability)
+		}
+		if err := c.RelayLimit.check(); err != nil {
+			t.Fatalf("relay limit accepted: %v", err)
+		}
+		for _, p := range c.RelayPeers {
+			if _, err := peer.Decode(p); err != nil {
+				t.Fatalf("relay peer %q accepted", p)
 			}
 		}
 	})

@@ -242,6 +242,9 @@ func (s *Swarm) askPex(ctx context.Context, p peer.ID) ([]peer.AddrInfo, error) 
 	// Only over a connection we have: an exchange must not redial a peer
 	// that was just disconnected.
 	ctx = network.WithNoDial(ctx, "pex")
+	// pex is one small message each way: it may run over a relayed
+	// (limited) connection.
+	ctx = network.WithAllowLimitedConn(ctx, "pex")
 	c, _, err := relay.Dial(ctx, s.h, p, []protocol.ID{relay.PEX}, []coda.ID{ps.ask.ID}, ps.reg, relay.Options{MaxMessage: pexMaxMessage, IdleTimeout: pexTimeout})
 	if err != nil {
 		return nil, err
@@ -284,7 +287,7 @@ func (s *Swarm) exchange(p peer.ID) {
 			continue
 		}
 		s.h.Peerstore().AddAddrs(ai.ID, ai.Addrs, pexAddrTTL)
-		if dial <= 0 || s.h.Network().Connectedness(ai.ID) == network.Connected {
+		if dial <= 0 || connectedOrLimited(s.h.Network().Connectedness(ai.ID)) {
 			continue
 		}
 		dial--

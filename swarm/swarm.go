@@ -1,7 +1,8 @@
 // Package swarm is a coal node's place in the peer-to-peer network: the
 // go-libp2p host (TCP and QUIC, Noise, Yamux, identify, ping, AutoNAT,
-// hole punching, circuit relay client) whose identity is the node key,
-// its configuration in the home, discovery (mDNS on the LAN, bootstrap
+// hole punching, circuit relay client, and optionally static relays and
+// a relay service) whose identity is the node key, its configuration in
+// the home, discovery (mDNS on the LAN, bootstrap
 // peers, and peer exchange over /coal/pex/1.0.0), the peer book it
 // reconnects from at start, and the bad-peer list whose members it
 // refuses. Other protocols (ctp, replica) run over its Host and learn of
@@ -17,6 +18,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -30,6 +32,8 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
 	yamux "github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
+	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 	noise "github.com/libp2p/go-libp2p/p2p/security/noise"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
@@ -76,6 +80,30 @@ type Options struct {
 	// LowPeers and HighPeers are the connection manager's watermarks; 0
 	// is 32 and 96.
 	LowPeers, HighPeers int
+	// Relays are full multiaddrs (with /p2p/ID) of circuit relays: the
+	// node reserves a slot on them while it is not publicly reachable
+	// and advertises its /p2p-circuit addresses through them. Added to
+	// the config's.
+	Relays []string
+	// RelayService makes the node a circuit relay v2 for others (as does
+	// the config's relay_service).
+	RelayService bool
+	// RelayLimit and RelayPeers are the relay service's limit and the
+	// peers that may reserve on it (Config's fields; these win if set).
+	RelayLimit *RelayLimit
+	RelayPeers []peer.ID
+	// Reachability overrides AutoNAT: ReachPrivate or ReachPublic; ""
+	// is the config's, and ReachAuto lets AutoNAT decide.
+	Reachability string
+	// Limited are the protocols whose streams, opened through Host, may
+	// run over a limited (relayed) connection; besides them only pex,
+	// identify, ping and libp2p's own do (docs/swarm.md).
+	Limited []protocol.ID
+
+	// punchLocal runs hole punching with every address, loopback and
+	// private ones too (libp2p's punches only with public ones, which a
+	// test on one machine has none of). Tests only.
+	punchLocal bool
 }
 
 // PeerInfo describes a known, connected or bad peer.
@@ -104,11 +132,20 @@ type Swarm struct {
 	opts Options
 	log  *slog.Logger
 	h    host.Host
+	host limitedHost // h as the protocols get it
 	book *book
 	cm   *connmgr.BasicConnMgr
 	mdns mdns.Service
 
-	bootstrap []peer.AddrInfo
+	bootstrap    []peer.AddrInfo
+	relays       []peer.AddrInfo // static relays
+	relayService bool
+	relayLimit   *RelayLimit
+	relayPeers   map[peer.ID]bool // nil: any peer
+	reach        string
+	reachNow     atomic.Int32       // a network.Reachability, as AutoNAT (or the config) says
+	relaySvc     *relayv2.Relay     // nil unless relayService
+	punch        *holepunch.Service // nil unless opts.punchLocal
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -159,6 +196,10 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 	}
 	listen := opts.Listen
 	bootstrap := slices.Clone(opts.Bootstrap)
+	relays := slices.Clone(opts.Relays)
+	relayService := opts.RelayService
+	relayLimit, relayPeers := opts.RelayLimit, slices.Clone(opts.RelayPeers)
+	reach := opts.Reachability
 	mdnsOn := opts.MDNS
 	if opts.Dir != "" {
 		cfg, err := LoadConfig(opts.Dir)
@@ -169,6 +210,20 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 			listen = cfg.Listen
 		}
 		bootstrap = append(bootstrap, cfg.Bootstrap...)
+		relays = append(relays, cfg.Relays...)
+		relayService = relayService || cfg.RelayService
+		if relayLimit == nil {
+			relayLimit = cfg.RelayLimit
+		}
+		if len(relayPeers) == 0 {
+			for _, p := range cfg.RelayPeers {
+				id, _ := peer.Decode(p) // checked by LoadConfig
+				relayPeers = append(relayPeers, id)
+			}
+		}
+		if reach == "" {
+			reach = cfg.Reachability
+		}
 		if cfg.NoMDNS {
 			mdnsOn = false
 		}
@@ -183,6 +238,24 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 			return nil, errs.E(op, fmt.Errorf("bootstrap: %w", err))
 		}
 		boot = append(boot, ai)
+	}
+	if !validReach(reach) {
+		return nil, errs.E(op, errs.Invalid, fmt.Sprintf("reachability %q is none of auto, private, public", reach))
+	}
+	if err := relayLimit.check(); err != nil {
+		return nil, errs.E(op, errs.Invalid, err)
+	}
+	var static []peer.AddrInfo
+	for _, a := range relays {
+		ai, err := parsePeerAddr(a)
+		if err != nil {
+			return nil, errs.E(op, fmt.Errorf("relay: %w", err))
+		}
+		if i := slices.IndexFunc(static, func(x peer.AddrInfo) bool { return x.ID == ai.ID }); i >= 0 {
+			static[i].Addrs = append(static[i].Addrs, ai.Addrs...)
+			continue
+		}
+		static = append(static, ai)
 	}
 	for _, a := range listen {
 		if _, err := ma.NewMultiaddr(a); err != nil {
@@ -221,12 +294,23 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 		book:      bk,
 		cm:        cm,
 		bootstrap: boot,
-		conns:     map[peer.ID]map[network.Conn]bool{},
-		sources:   map[peer.ID]string{},
-		lastPex:   map[peer.ID]time.Time{},
-		wake:      make(chan struct{}, 1),
+		relays:    static,
+		reach:     reach,
+
+		relayService: relayService,
+		relayLimit:   relayLimit,
+		conns:        map[peer.ID]map[network.Conn]bool{},
+		sources:      map[peer.ID]string{},
+		lastPex:      map[peer.ID]time.Time{},
+		wake:         make(chan struct{}, 1),
 	}
-	h, err := libp2p.New(
+	if len(relayPeers) > 0 {
+		s.relayPeers = map[peer.ID]bool{}
+		for _, p := range relayPeers {
+			s.relayPeers[p] = true
+		}
+	}
+	lopts := []libp2p.Option{
 		libp2p.Identity(key),
 		libp2p.ListenAddrStrings(listen...),
 		libp2p.Transport(tcp.NewTCPTransport),
@@ -235,23 +319,39 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
 		libp2p.Ping(true),
 		libp2p.EnableRelay(),
-		libp2p.EnableHolePunching(),
 		libp2p.EnableNATService(),
 		libp2p.EnableAutoNATv2(),
 		libp2p.ConnectionGater(gater{s}),
 		libp2p.ConnectionManager(cm),
 		libp2p.UserAgent("coal"),
 		libp2p.DisableMetrics(),
-	)
+	}
+	h, err := libp2p.New(append(lopts, s.relayOptions()...)...)
 	if err != nil {
 		cm.Close()
 		return nil, errs.E(op, errs.Unavailable, fmt.Errorf("start the libp2p host listening on %v: %w", listen, err))
 	}
 	s.h = h
+	s.host = limitedHost{Host: h, limited: limitedSet(opts.Limited)}
+	if err := s.startRelaying(); err != nil {
+		h.Close()
+		cm.Close()
+		return nil, errs.E(op, err)
+	}
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 
 	sub, err := h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
 	if err != nil {
+		s.stopRelaying()
+		h.Close()
+		return nil, errs.E(op, errs.Internal, err)
+	}
+	// The emitter is stateful: the subscription starts with the current
+	// reachability (a forced one was emitted in libp2p.New).
+	rsub, err := h.EventBus().Subscribe(new(event.EvtLocalReachabilityChanged))
+	if err != nil {
+		sub.Close()
+		s.stopRelaying()
 		h.Close()
 		return nil, errs.E(op, errs.Internal, err)
 	}
@@ -268,10 +368,11 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 	}
 	h.SetStreamHandler(protocol.ID(relay.PEX), s.handlePex)
 
-	s.wg.Add(3)
+	s.wg.Add(4)
 	go s.eventLoop()
 	go s.identified(sub)
 	go s.maintain()
+	go s.watchReach(rsub)
 
 	if mdnsOn {
 		m := mdns.NewMdnsService(h, opts.MDNSService, mdnsNotifee{s})
@@ -283,28 +384,39 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 			s.mdns = m
 		}
 	}
-	s.log.Info("swarm listening", "peer", h.ID(), "addrs", s.Addrs(), "mdns", s.mdns != nil)
+	s.log.Info("swarm listening", "peer", h.ID(), "addrs", s.Addrs(), "mdns", s.mdns != nil,
+		"relays", len(s.relays), "relay_service", s.relayService, "reachability", cmp.Or(s.reach, ReachAuto))
 	s.redial()
 	return s, nil
 }
 
-// Host returns the libp2p host, for the protocols that run over it.
-func (s *Swarm) Host() host.Host { return s.h }
+// Host returns the libp2p host, for the protocols that run over it. Its
+// NewStream opens streams of the Options.Limited protocols (and pex) over
+// relayed connections too; others wait for a direct one.
+func (s *Swarm) Host() host.Host { return s.host }
 
 // ID returns the host's peer id.
 func (s *Swarm) ID() peer.ID { return s.h.ID() }
 
-// Addrs returns the host's full listen multiaddrs, each ending in
-// /p2p/ID: what another node passes to Connect (coal peer add). Addresses
-// on every interface are expanded to each interface's.
+// Addrs returns the host's full multiaddrs, each ending in /p2p/ID: what
+// another node passes to Connect (coal peer add). Addresses on every
+// interface are expanded to each interface's. They include the relay
+// addresses (RELAY-ADDR/p2p/RELAY/p2p-circuit/p2p/ID) of the relays the
+// node holds a reservation on, and, for a node configured private, its
+// direct addresses too (which it does not advertise to peers).
 func (s *Swarm) Addrs() []string {
 	suffix := "/p2p/" + s.h.ID().String()
+	addrs := s.h.Addrs()
+	if s.reach == ReachPrivate {
+		addrs = append(addrs, s.directAddrs()...)
+	}
+	addrs = append(addrs, s.circuitAddrs()...)
 	var out []string
-	for _, a := range s.h.Addrs() {
+	for _, a := range addrs {
 		out = append(out, a.String()+suffix)
 	}
 	slices.Sort(out)
-	return out
+	return slices.Compact(out)
 }
 
 // Notify registers f to be called with each peer as it becomes connected
@@ -339,7 +451,9 @@ func (s *Swarm) Connect(ctx context.Context, addr string) (peer.ID, error) {
 		return "", errs.E(op, errs.Permission, fmt.Sprintf("peer %s is on the bad-peer list (%s)", ai.ID, why.reason))
 	}
 	s.setSource(ai.ID, "dial")
-	if err := s.h.Connect(ctx, ai); err != nil {
+	// A relayed connection counts: through a relay is how a node that is
+	// not reachable directly is reached.
+	if err := s.h.Connect(network.WithAllowLimitedConn(ctx, "coal connect"), ai); err != nil {
 		kind := errs.Unavailable
 		if ctx.Err() != nil {
 			kind = errs.Canceled
@@ -479,6 +593,7 @@ func (s *Swarm) Close() error {
 		s.mdns.Close()
 	}
 	s.cancel()
+	s.stopRelaying()
 	err := s.h.Close()
 	s.cm.Close()
 	s.wakeUp()
@@ -602,7 +717,7 @@ func (s *Swarm) identified(sub event.Subscription) {
 			}
 			ev := e.(event.EvtPeerIdentificationCompleted)
 			p := ev.Peer
-			if s.h.Network().Connectedness(p) != network.Connected || s.isBad(p) {
+			if !connectedOrLimited(s.h.Network().Connectedness(p)) || s.isBad(p) {
 				continue
 			}
 			addrs := ev.ListenAddrs
@@ -679,7 +794,7 @@ func (s *Swarm) redial() {
 		if n >= s.opts.LowPeers {
 			return
 		}
-		if ai.ID == s.h.ID() || s.isBad(ai.ID) || s.h.Network().Connectedness(ai.ID) == network.Connected {
+		if ai.ID == s.h.ID() || s.isBad(ai.ID) || connectedOrLimited(s.h.Network().Connectedness(ai.ID)) {
 			continue
 		}
 		s.dialAsync(ai, "bootstrap")
@@ -689,7 +804,7 @@ func (s *Swarm) redial() {
 		if n >= s.opts.LowPeers {
 			return
 		}
-		if k.id == s.h.ID() || len(k.addrs) == 0 || s.h.Network().Connectedness(k.id) == network.Connected {
+		if k.id == s.h.ID() || len(k.addrs) == 0 || connectedOrLimited(s.h.Network().Connectedness(k.id)) {
 			continue
 		}
 		s.dialAsync(peer.AddrInfo{ID: k.id, Addrs: k.addrs}, k.source)
@@ -749,7 +864,7 @@ type mdnsNotifee struct{ s *Swarm }
 
 func (n mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
 	s := n.s
-	if ai.ID == s.h.ID() || s.isBad(ai.ID) || s.h.Network().Connectedness(ai.ID) == network.Connected {
+	if ai.ID == s.h.ID() || s.isBad(ai.ID) || connectedOrLimited(s.h.Network().Connectedness(ai.ID)) {
 		return
 	}
 	s.log.Debug("mDNS found a peer", "peer", ai.ID)

@@ -23,6 +23,9 @@ func newServeCmd(e *env) *cobra.Command {
 		listen    []string
 		bootstrap []string
 		noMDNS    bool
+		relays    []string
+		relaySvc  bool
+		reach     string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -48,7 +51,12 @@ every --listen multiaddr (repeatable; default: HOME/swarm.json's, all
 interfaces on one port, TCP and QUIC), finds peers on the LAN by mDNS
 (--no-mdns turns that off), dials its bootstrap peers (--bootstrap,
 repeatable, and HOME/swarm.json's) and the peers it knew before, and
-exchanges peer lists with the peers it meets.`,
+exchanges peer lists with the peers it meets. A node that is not
+reachable directly reserves a slot on its relays (--relay, repeatable, and
+HOME/swarm.json's) and is reached through them at the
+RELAY/p2p-circuit/p2p/PEER-ID addresses coal id lists; --relay-service
+makes this node a relay for others; --reachability private (or public)
+overrides what AutoNAT finds.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(e.ctx, os.Interrupt, syscall.SIGTERM)
@@ -57,7 +65,8 @@ exchanges peer lists with the peers it meets.`,
 			// More Ps than CPUs: fsyncs hold theirs (docs/node.md, "Runtime").
 			node.Tune()
 			n, err := node.Open(e.home, node.Options{API: addr, Logger: log, Handler: apiHandler,
-				Listen: listen, NoMDNS: noMDNS, Bootstrap: bootstrap})
+				Listen: listen, NoMDNS: noMDNS, Bootstrap: bootstrap,
+				Relays: relays, RelayService: relaySvc, Reachability: reach})
 			if err != nil {
 				return err
 			}
@@ -76,6 +85,9 @@ exchanges peer lists with the peers it meets.`,
 	cmd.Flags().StringArrayVar(&listen, "listen", nil, "a multiaddr the node listens on for peers (repeatable; default: HOME/swarm.json's)")
 	cmd.Flags().StringArrayVar(&bootstrap, "bootstrap", nil, "a full multiaddr (ending in /p2p/PEER-ID) of a peer to dial at start (repeatable)")
 	cmd.Flags().BoolVar(&noMDNS, "no-mdns", false, "do not look for peers on the LAN with mDNS")
+	cmd.Flags().StringArrayVar(&relays, "relay", nil, "a full multiaddr of a circuit relay to reserve a slot on when not publicly reachable (repeatable)")
+	cmd.Flags().BoolVar(&relaySvc, "relay-service", false, "relay connections for other nodes (circuit relay v2, limits in docs/swarm.md)")
+	cmd.Flags().StringVar(&reach, "reachability", "", "auto, private or public: override what AutoNAT finds (default: HOME/swarm.json's, else auto)")
 	return cmd
 }
 

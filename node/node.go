@@ -59,6 +59,8 @@ type Options struct {
 	Bootstrap []string
 	// NoSwarm runs the node without any network (Swarm returns nil).
 	NoSwarm bool
+	// AutoCollect is the period of automatic collect (node/autocollect.go); 0: every 5 minutes; negative: off.
+	AutoCollect time.Duration
 }
 
 // Node is an open home being served. Open it, Serve it, and Serve closes

@@ -7,11 +7,13 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coalescent/coal/api"
 	"github.com/coalescent/coal/api/webui"
+	"github.com/coalescent/coal/collect"
 	"github.com/coalescent/coal/node"
 )
 
@@ -23,6 +25,7 @@ func newServeCmd(e *env) *cobra.Command {
 		listen    []string
 		bootstrap []string
 		noMDNS    bool
+		every     time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -48,7 +51,10 @@ every --listen multiaddr (repeatable; default: HOME/swarm.json's, all
 interfaces on one port, TCP and QUIC), finds peers on the LAN by mDNS
 (--no-mdns turns that off), dials its bootstrap peers (--bootstrap,
 repeatable, and HOME/swarm.json's) and the peers it knew before, and
-exchanges peer lists with the peers it meets.`,
+exchanges peer lists with the peers it meets. It collects modules
+(docs/protocols.md §7) from each peer that speaks collect when it
+connects, and every --collect-every after (default 5m; 0 turns automatic
+collect off; coal collect still works).`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(e.ctx, os.Interrupt, syscall.SIGTERM)
@@ -57,7 +63,7 @@ exchanges peer lists with the peers it meets.`,
 			// More Ps than CPUs: fsyncs hold theirs (docs/node.md, "Runtime").
 			node.Tune()
 			n, err := node.Open(e.home, node.Options{API: addr, Logger: log, Handler: apiHandler,
-				Listen: listen, NoMDNS: noMDNS, Bootstrap: bootstrap})
+				Listen: listen, NoMDNS: noMDNS, Bootstrap: bootstrap, AutoCollect: autoCollect(every)})
 			if err != nil {
 				return err
 			}
@@ -76,6 +82,7 @@ exchanges peer lists with the peers it meets.`,
 	cmd.Flags().StringArrayVar(&listen, "listen", nil, "a multiaddr the node listens on for peers (repeatable; default: HOME/swarm.json's)")
 	cmd.Flags().StringArrayVar(&bootstrap, "bootstrap", nil, "a full multiaddr (ending in /p2p/PEER-ID) of a peer to dial at start (repeatable)")
 	cmd.Flags().BoolVar(&noMDNS, "no-mdns", false, "do not look for peers on the LAN with mDNS")
+	cmd.Flags().DurationVar(&every, "collect-every", collect.DefaultEvery, "collect modules from each peer this often, and when it connects (0: never automatically)")
 	return cmd
 }
 

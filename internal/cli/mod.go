@@ -42,7 +42,9 @@ func newModPublishCmd(e *env) *cobra.Command {
 		Long: `Read the module DIR (docs/modules.md, "The DIR format": interface.json, the
 .coda file it names, impls/NAME.co, specs/NAME.json, benches/NAME.json and
 predicate programs), check it whole, and store its objects under /mod/NAME
-in one commit (the interface's schemas also go to /sys/schemas). Objects
+in one commit (the interface's schemas also go to /sys/schemas). Co files
+may import the world's /lib (+ .lib :NAME ;): routines linked by id are
+linked into the stored program, so it runs the same on every node. Objects
 already in the catalog are skipped; an interface different from the one
 published under the same name is refused (conflict). Any error in DIR is
 reported as DIR/FILE:LINE:COL: message and changes nothing. Prints:

@@ -35,6 +35,9 @@ type Options struct {
 	// while their body streams only when no byte arrives for that long
 	// (api/tree.go).
 	Timeout time.Duration
+	// LongTimeout bounds the handlers of long jobs — verify, evaluate,
+	// collect (api/long.go) — instead of Timeout (0: DefaultLongTimeout).
+	LongTimeout time.Duration
 	// Network is the node's swarm (/v1/peers; peer id and addresses in
 	// /v1/info). Nil: the peers routes answer unavailable.
 	Network Network

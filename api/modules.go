@@ -25,12 +25,12 @@ import (
 // Identities: reads go through the caller's view (an impl, spec or
 // result the caller may not read does not exist for it; a module whose
 // interface it may not read is not found). Writes are commits made as
-// the caller. module signs the Results of verify and evaluate with the
-// identity it commits as, so the Results are signed by the caller too:
-// through a node with the home's token, and in process without --as,
-// that is the node key; with a token of another identity, its key. A
-// caller's own Results always count (module.Options); the node's count
-// for another caller only as far as trust says (modOptions).
+// the caller. The Results of verify and evaluate are signed by the node
+// key (module.Options.Signer): the claim is the machine's that ran the
+// checks, whoever asked — the node's key through coal serve, the home's
+// node key in process. The node's Results count as the caller's own;
+// the caller's own Results (made before, signed by its key) count too;
+// another node's only as far as trust says (modOptions).
 type (
 	PublishRequest   = message.PublishRequest
 	PublishResult    = message.PublishResult
@@ -74,11 +74,11 @@ func (s *server) moduleHandlers() map[string]handler {
 	}
 }
 
-// modOptions are the module options of a request: whose Results count
-// beyond the caller's own. (Trust in peers' verdicts and scores is wired
-// here when the node has a trust store: docs/trust.md.)
+// modOptions are the module options of a request: the node key signs
+// Results, and whose Results count beyond the caller's and the node's
+// (trust in peers' verdicts and scores: docs/trust.md).
 func (s *server) modOptions() module.Options {
-	return module.Options{Trust: s.trustFunc()} // api/trust.go
+	return module.Options{Trust: s.trustFunc(), Signer: s.h.NodeKey()} // api/trust.go
 }
 
 // modName is the request's {name}, checked.

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -8,7 +9,10 @@ import (
 
 	"github.com/coalescent/coal/api"
 	"github.com/coalescent/coal/api/client"
+	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
+	"github.com/coalescent/coal/module"
 )
 
 const circle = "geometry::circle"
@@ -178,9 +182,10 @@ func TestModuleRoutesACL(t *testing.T) {
 	r = e.do("bob", "POST", base, "application/json", body)
 	e.want(r, 403)
 
-	// With read on /mod he sees the module, but the node's Results are
-	// not his and he trusts no one: nothing is verified for him. His
-	// verify would commit as him, which he may not: refused.
+	// With read on /mod he sees the module, and the node's Results count
+	// for him as for every caller of this node (the node signed them):
+	// direct and careful are verified by the node key. His verify would
+	// commit as him, which he may not: refused; a dry run is not.
 	e.want(e.do("node", "POST", "/v1/worlds/default/acl/grant", "application/json", []byte(`{"path":"/mod","who":"bob","rights":"read"}`)), 201)
 	r = e.do("bob", "GET", mod, "", nil)
 	e.want(r, 200)
@@ -189,8 +194,9 @@ func TestModuleRoutesACL(t *testing.T) {
 		t.Fatalf("bob's show: %s", r.body)
 	}
 	for _, row := range tab.Rows {
-		if row.Verified {
-			t.Errorf("bob's show: %s verified by %v", row.Name, row.By)
+		ok := row.Name == "direct" || row.Name == "careful"
+		if row.Verified != ok || ok && (len(row.By) != 1 || row.By[0] != e.h.NodeKey().Key()) {
+			t.Errorf("bob's show: %s verified %v by %v", row.Name, row.Verified, row.By)
 		}
 	}
 	r = e.do("bob", "POST", mod+"/verify", "", nil)
@@ -200,6 +206,34 @@ func TestModuleRoutesACL(t *testing.T) {
 	var rep api.ModuleReport
 	if err := json.Unmarshal(r.body, &rep); err != nil || rep.Commit != nil || len(rep.Impls) != 4 {
 		t.Fatalf("bob's dry run: %s", r.body)
+	}
+	// With write on /mod his verify commits as him, and the node key
+	// signs its Results (docs/modules.md §5).
+	e.want(e.do("node", "POST", "/v1/worlds/default/acl/grant", "application/json", []byte(`{"path":"/mod","who":"bob","rights":"write"}`)), 201)
+	r = e.do("bob", "POST", mod+"/verify", "application/json", []byte(`{"impls":["direct"]}`))
+	e.want(r, 200)
+	rep = api.ModuleReport{}
+	if err := json.Unmarshal(r.body, &rep); err != nil || rep.Commit == nil || len(rep.Impls) != 1 || rep.Impls[0].Result == nil {
+		t.Fatalf("bob's verify: %s", r.body)
+	}
+	wd, err := e.h.World("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := wd.Get(coda.ID{}, module.EntryPath(circle, module.KindResult, *rep.Impls[0].Result))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := module.DecodeResult(it.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(res.Node, e.h.NodeKey().Public) {
+		t.Errorf("bob's verify Result signed by %s, want the node key %s", cdb.KeyString(res.Node), e.h.NodeKey().Key())
+	}
+	log, err := wd.Log(*rep.Commit, "", 1)
+	if err != nil || log[0].Author != e.bob.Key() {
+		t.Errorf("bob's verify commit: %+v, %v; want authored by bob", log, err)
 	}
 }
 

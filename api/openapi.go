@@ -142,6 +142,9 @@ func OpenAPI(version string) map[string]any {
 		if params != nil {
 			op["parameters"] = params
 		}
+		if LongRoute(rt.Method + " " + rt.Pattern) {
+			op["description"] = "A long job: its handler runs up to the node's long-job timeout (default 1 hour), not the request timeout of other routes (60 s); the client going away cancels it (499), and a canceled verify or evaluate commits nothing."
+		}
 		switch rt.Request {
 		case "":
 		case "bytes":

@@ -55,6 +55,9 @@ func New(h *cdb.Home, opts Options) http.Handler {
 	if opts.Timeout == 0 {
 		opts.Timeout = 60 * time.Second
 	}
+	if opts.LongTimeout == 0 {
+		opts.LongTimeout = DefaultLongTimeout
+	}
 	s := &server{h: h, opts: opts, log: opts.Logger, mux: http.NewServeMux()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -147,7 +150,7 @@ func (s *server) serve(route string, stream bool, fn handler) http.Handler {
 			r, stop = uploadContext(w, r, s.opts.Timeout)
 			defer stop()
 		default:
-			ctx, cancel := context.WithTimeout(r.Context(), s.opts.Timeout)
+			ctx, cancel := context.WithTimeout(r.Context(), s.timeout(route)) // api/long.go
 			defer cancel()
 			r = r.WithContext(ctx)
 		}

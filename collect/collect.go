@@ -114,7 +114,8 @@ type Service struct {
 	wg     sync.WaitGroup
 
 	mu    sync.Mutex
-	since map[peer.ID]coda.ID // the catalog commit each peer last showed us
+	since map[peer.ID]coda.ID       // the catalog commit each peer last showed us
+	busy  map[peer.ID]chan struct{} // peers with a session under way, closed when it ends (auto.go)
 }
 
 // New returns a Service serving /coal/collect/1.0.0 on h for home, with
@@ -434,7 +435,18 @@ func (s *Service) Collect(ctx context.Context, p peer.ID, module string) (Report
 // CollectInto is Collect into the catalog of the world named world (""
 // the Service's). Only sessions into the Service's own catalog world are
 // incremental: the since of a peer is about what that world holds.
+//
+// One session with a peer runs at a time: CollectInto waits for one under
+// way (an automatic one, auto.go) to end.
 func (s *Service) CollectInto(ctx context.Context, p peer.ID, module, world string) (Report, error) {
+	if err := s.lockPeer(ctx, p); err != nil {
+		return Report{Peer: p.String(), Module: module}, errs.E(errs.Op("collect"), err)
+	}
+	defer s.unlockPeer(p)
+	return s.collectInto(ctx, p, module, world)
+}
+
+func (s *Service) collectInto(ctx context.Context, p peer.ID, module, world string) (Report, error) {
 	start := time.Now()
 	op := errs.Op("collect")
 	r := Report{Peer: p.String(), Module: module}

@@ -2,6 +2,7 @@ package module_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/coalescent/coal/call"
 	"github.com/coalescent/coal/cdb"
@@ -123,5 +124,33 @@ func TestBuildNeverUnverified(t *testing.T) {
 	}
 	if _, err := w.Get(coda.ID{}, "/mod/"+circle+"/main"); !errs.Is(err, errs.NotExist) {
 		t.Fatalf("main after a refused build: %v", err)
+	}
+}
+
+// TestWhyFailsCount: show says why an impl is not verified, counting the
+// failing Results in the right number: one, then two after a second verify.
+func TestWhyFailsCount(t *testing.T) {
+	h, w := newHome(t)
+	me := h.NodeKey()
+	publish(t, w, me)
+	for i, want := range []string{"fails (1 counted result says so)", "fails (2 counted results say so)"} {
+		clock := func() time.Time { return time.Unix(1_700_000_000+int64(i), 0) }
+		opts := module.VerifyOptions{Options: module.Options{Now: clock}, Impls: []string{"cheat"}, Cross: -1}
+		if _, err := module.Verify(ctx, w, me, circle, opts); err != nil {
+			t.Fatal(err)
+		}
+		tab, err := module.Show(w, me, circle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		for _, r := range tab.Rows {
+			if r.Name == "cheat" {
+				got = r.Why
+			}
+		}
+		if got != want {
+			t.Errorf("verify %d: cheat: why %q, want %q", i+1, got, want)
+		}
 	}
 }

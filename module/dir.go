@@ -196,8 +196,17 @@ type Package struct {
 }
 
 // ReadDir reads and checks a module DIR (docs/modules.md). Errors are
-// FILE:LINE:COL: message, FILE relative to DIR's parent.
-func ReadDir(dir string) (*Package, error) {
+// FILE:LINE:COL: message, FILE relative to DIR's parent. Its Co files may
+// use the standard library only: ReadDirLib also links a world's /lib.
+func ReadDir(dir string) (*Package, error) { return ReadDirLib(dir, nil) }
+
+// ReadDirLib is ReadDir with the code library libs (the values of a
+// world's /lib by NAME; nil: none) for the Co files to import from
+// (`+ .lib :NAME ;`). Routines they copy (>NAME) are in their code;
+// routines they link by id (<NAME) are linked now (docs/programs.md §5)
+// and stored in the Program's code, which then imports nothing: a
+// module's code runs without /lib, the same on every node.
+func ReadDirLib(dir string, libs map[string]*prog.Lib) (*Package, error) {
 	op := errs.Op("module.ReadDir")
 	base := filepath.Dir(filepath.Clean(dir))
 	rel := func(p string) string {
@@ -266,12 +275,18 @@ func ReadDir(dir string) (*Package, error) {
 		if err != nil {
 			return nil, errs.E(op, errs.NotExist, errs.Path(rel(p)), err)
 		}
-		pr, err := prog.Build(rel(p), src, co.Options{})
+		var copts co.Options
+		if libs != nil {
+			copts.Resolver = co.Chain(prog.Resolver(libs), co.StdLib())
+		}
+		pr, err := prog.Build(rel(p), src, copts)
 		if err != nil {
 			return nil, errs.E(op, errs.Invalid, err)
 		}
 		if len(pr.Imports) > 0 {
-			return nil, errs.E(op, errs.Invalid, fmt.Sprintf("%s:1:1: imports library routines: a module's code runs without /lib", rel(p)))
+			if pr, err = linkStatic(pr, libs); err != nil {
+				return nil, errs.E(op, errs.Invalid, fmt.Sprintf("%s:1:1: %v", rel(p), err))
+			}
 		}
 		if entries {
 			for _, fn := range iface.Functions {
@@ -441,18 +456,75 @@ type Published struct {
 	New       int            `json:"new"`     // how many were not in the catalog
 }
 
-// Publish reads the module DIR (ReadDir) and stores its objects in w's
-// catalog (/mod/NAME/…) in one commit, after a commit adding the schemas
-// it needs to /sys/schemas if the head lacks them. An interface that
-// differs from the catalog's of the same name is a conflict; objects
-// already there are skipped.
+// Publish reads the module DIR (ReadDirLib, with w's /lib as as may read
+// it at the head) and stores its objects in w's catalog (/mod/NAME/…) in
+// one commit, after a commit adding the schemas it needs to /sys/schemas
+// if the head lacks them. An interface that differs from the catalog's of
+// the same name is a conflict; objects already there are skipped.
 func Publish(ctx context.Context, w *cdb.World, as cdb.Identity, dir string) (Published, error) {
 	op := errs.Op("module.Publish")
-	pkg, err := ReadDir(dir)
+	libs, err := worldLib(w.As(as.Public))
+	if err != nil {
+		return Published{}, errs.E(op, err)
+	}
+	pkg, err := ReadDirLib(dir, libs)
 	if err != nil {
 		return Published{}, err
 	}
 	return pkg.Store(ctx, w, as, op)
+}
+
+// LibDir is a world's code library (docs/programs.md §7).
+const LibDir = "/lib"
+
+// worldLib reads the Lib values of /lib at the head as v's reader may
+// read them; other values link nothing and are left out.
+func worldLib(v *cdb.View) (map[string]*prog.Lib, error) {
+	libs := map[string]*prog.Lib{}
+	ents, err := v.List(coda.ID{}, LibDir)
+	if errs.Is(err, errs.NotExist) {
+		return libs, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range ents {
+		if e.Kind != cdb.ItemValue || e.Withheld {
+			continue
+		}
+		it, err := v.Get(coda.ID{}, LibDir+"/"+e.Name)
+		if err != nil {
+			if errs.Is(err, errs.NotExist) || errs.Is(err, errs.Permission) {
+				continue
+			}
+			return nil, err
+		}
+		if l, err := prog.DecodeLib(it.Raw); err == nil {
+			libs[e.Name] = l
+		}
+	}
+	return libs, nil
+}
+
+// linkStatic links the library routines p imports by id from libs into
+// its code (prog.Link: the ROM a load would make) and returns the program
+// with that code and no imports or links. Entries and exports keep their
+// addresses: the ROM starts with p's code.
+func linkStatic(p *prog.Program, libs map[string]*prog.Lib) (*prog.Program, error) {
+	if libs == nil {
+		return nil, fmt.Errorf("links library routines by id: without a world there is no /lib to link them from (publish it to a world)")
+	}
+	lib := prog.NewLibrary()
+	for name, l := range libs {
+		lib.AddLib(name, l)
+	}
+	rom, err := prog.Link(p, lib.Lookup)
+	if err != nil {
+		return nil, fmt.Errorf("link the library routines it imports from /lib: %w", err)
+	}
+	q := *p
+	q.Code, q.Imports, q.Links = rom, nil, nil
+	return &q, nil
 }
 
 // Store puts the package's objects in w's catalog (Publish).

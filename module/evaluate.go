@@ -171,7 +171,7 @@ func Evaluate(ctx context.Context, w *cdb.World, as cdb.Identity, name string, o
 		}
 		r := &Result{Interface: m.ifaceID, Impl: id, Kind: ResultEvaluate, Subjects: benches, Pass: true, Steps: steps,
 			Wall: uint64(wall), Machine: machine(), Time: opts.now().UnixNano()}
-		if err := r.Sign(as); err != nil {
+		if err := r.Sign(opts.signer(as)); err != nil {
 			return Report{}, errs.E(op, err)
 		}
 		obj, err := r.Encode()
@@ -211,11 +211,11 @@ func scoreOf(m *module, as cdb.Identity, o Options, id coda.ID) (steps uint64, r
 		if r.Impl != id || r.Kind != ResultEvaluate || !r.Pass || !o.counts(as, r.Node, TrustScores) || !covers(r.Subjects, benches) {
 			continue
 		}
-		own := bytes.Equal(r.Node, as.Public)
+		own := o.own(as, r.Node)
 		switch {
 		case best == nil,
-			own && !bytes.Equal(best.Node, as.Public),
-			own == bytes.Equal(best.Node, as.Public) && r.Time > best.Time:
+			own && !o.own(as, best.Node),
+			own == o.own(as, best.Node) && r.Time > best.Time:
 			best, rid = r, k
 		}
 	}

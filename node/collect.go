@@ -63,6 +63,11 @@ func (n *Node) startCollect() error {
 		return errs.E(errs.Op("node: start collect"), err)
 	}
 	n.coll.service = s
+	if err := n.startAutoCollect(); err != nil { // node/autocollect.go
+		s.Close()
+		n.coll.service = nil
+		return err
+	}
 	return nil
 }
 

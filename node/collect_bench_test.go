@@ -17,7 +17,7 @@ import (
 // into an empty catalog each time.
 func BenchmarkCollectNodes(b *testing.B) {
 	ctx := context.Background()
-	opts := Options{API: "127.0.0.1:0", NoMDNS: true, Listen: []string{"/ip4/127.0.0.1/tcp/0"}}
+	opts := Options{API: "127.0.0.1:0", NoMDNS: true, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, AutoCollect: -1}
 	for _, n := range []int{1, 10, 50} {
 		b.Run(fmt.Sprintf("modules=%d", n), func(b *testing.B) {
 			src, err := Open(filepath.Join(b.TempDir(), "src"), opts)

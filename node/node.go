@@ -67,6 +67,8 @@ type Options struct {
 	// Reachability overrides AutoNAT: "private" or "public" ("" is
 	// HOME/swarm.json's; tests force "private" on 127.0.0.1).
 	Reachability string
+	// AutoCollect is the period of automatic collect (node/autocollect.go); 0: every 5 minutes; negative: off.
+	AutoCollect time.Duration
 }
 
 // Node is an open home being served. Open it, Serve it, and Serve closes

@@ -4,13 +4,14 @@ package trust
 //
 //	{"version":1,"peers":[
 //	  {"key":"ed25519:…","policy":"auto",
-//	   "own":{"objects":{"agree":3,"disagree":0},"verdicts":{…},"scores":{…}},
-//	   "shared":[{"from":"ed25519:…","kind":"verdicts","agree":2,"disagree":0}]}]}
+//	   "own":{"objects":{"agree":3,"disagree":0,"weight":{"agree":2.5,"disagree":0,"at":UNIXNANO}},…},
+//	   "shared":[{"from":"ed25519:…","kind":"verdicts","agree":2,"disagree":0,"at":UNIXNANO}]}]}
 //
 // Peers are sorted by key, shared opinions by sharer then kind; kinds with
-// no evidence are left out of "own". Decode is strict: unknown fields, a
-// second value, duplicate peers or opinions, bad keys, names or counts are
-// errors.
+// no evidence are left out of "own". "weight" is the own evidence decayed
+// to "at"; a file without it (or "at" 0) dates its evidence to when it is
+// read. Decode is strict: unknown fields, a second value, duplicate peers
+// or opinions, bad keys, names, counts or weights are errors.
 
 import (
 	"bytes"
@@ -19,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"time"
 
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/errs"
@@ -33,10 +35,22 @@ type fileJSON struct {
 }
 
 type peerJSON struct {
-	Key    string              `json:"key"`
-	Policy string              `json:"policy"`
-	Own    map[string]Evidence `json:"own,omitempty"`
-	Shared []sharedJSON        `json:"shared,omitempty"`
+	Key    string             `json:"key"`
+	Policy string             `json:"policy"`
+	Own    map[string]ownJSON `json:"own,omitempty"`
+	Shared []sharedJSON       `json:"shared,omitempty"`
+}
+
+type ownJSON struct {
+	Agree    uint64      `json:"agree"`
+	Disagree uint64      `json:"disagree"`
+	Weight   *weightJSON `json:"weight,omitempty"`
+}
+
+type weightJSON struct {
+	Agree    float64 `json:"agree"`
+	Disagree float64 `json:"disagree"`
+	At       int64   `json:"at"`
 }
 
 type sharedJSON struct {
@@ -44,6 +58,7 @@ type sharedJSON struct {
 	Kind     string `json:"kind"`
 	Agree    uint64 `json:"agree"`
 	Disagree uint64 `json:"disagree"`
+	At       int64  `json:"at,omitempty"`
 }
 
 func (s *Store) encodeLocked() []byte {
@@ -54,9 +69,11 @@ func (s *Store) encodeLocked() []byte {
 		for _, k := range Kinds {
 			if r.own[k].Total() > 0 {
 				if p.Own == nil {
-					p.Own = map[string]Evidence{}
+					p.Own = map[string]ownJSON{}
 				}
-				p.Own[k.String()] = r.own[k]
+				w := r.weight[k]
+				p.Own[k.String()] = ownJSON{Agree: r.own[k].Agree, Disagree: r.own[k].Disagree,
+					Weight: &weightJSON{Agree: w.Agree, Disagree: w.Disagree, At: w.At}}
 			}
 		}
 		froms := make([][32]byte, 0, len(r.shared))
@@ -68,7 +85,7 @@ func (s *Store) encodeLocked() []byte {
 			for _, k := range Kinds {
 				e := r.shared[from][k]
 				if e.Total() > 0 {
-					p.Shared = append(p.Shared, sharedJSON{From: cdb.KeyString(from[:]), Kind: k.String(), Agree: e.Agree, Disagree: e.Disagree})
+					p.Shared = append(p.Shared, sharedJSON{From: cdb.KeyString(from[:]), Kind: k.String(), Agree: e.Agree, Disagree: e.Disagree, At: e.At})
 				}
 			}
 		}
@@ -78,9 +95,15 @@ func (s *Store) encodeLocked() []byte {
 	return append(b, '\n')
 }
 
-// Decode parses a trust file. Errors are errs.Invalid and name the peer
-// (by index) and field that is wrong.
+// Decode parses a trust file read now. Errors are errs.Invalid and name
+// the peer (by index) and field that is wrong.
 func Decode(data []byte) (map[[32]byte]*peerRow, error) {
+	return decode(data, time.Now().UnixNano())
+}
+
+// decode is Decode with the time the file is read (Unix nanoseconds),
+// which dates evidence the file does not date.
+func decode(data []byte, now int64) (map[[32]byte]*peerRow, error) {
 	op := errs.Op("trust: decode")
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -118,7 +141,21 @@ func Decode(data []byte) (map[[32]byte]*peerRow, error) {
 			if err != nil {
 				return nil, errs.E(errs.Invalid, op, at("own"), err)
 			}
-			r.own[k] = e
+			r.own[k] = Evidence{Agree: e.Agree, Disagree: e.Disagree}
+			w := weight{Agree: float64(e.Agree), Disagree: float64(e.Disagree), At: now}
+			if e.Weight != nil {
+				// Each piece weighs at most 1: 0 ≤ weight ≤ count.
+				wj := *e.Weight
+				if !(wj.Agree >= 0 && wj.Agree <= float64(e.Agree) && wj.Disagree >= 0 && wj.Disagree <= float64(e.Disagree)) || wj.At < 0 {
+					return nil, errs.E(errs.Invalid, op, at("own."+name+".weight"),
+						fmt.Sprintf("weight %v/%v at %d: want 0 ≤ weight ≤ count (%d/%d) and at ≥ 0", wj.Agree, wj.Disagree, wj.At, e.Agree, e.Disagree))
+				}
+				w = weight{Agree: wj.Agree, Disagree: wj.Disagree, At: wj.At}
+				if w.At == 0 {
+					w.At = now
+				}
+			}
+			r.weight[k] = w
 		}
 		for j, sh := range p.Shared {
 			sat := at(fmt.Sprintf("shared[%d]", j))
@@ -137,18 +174,25 @@ func Decode(data []byte) (map[[32]byte]*peerRow, error) {
 			if sh.Agree > MaxShared || sh.Disagree > MaxShared {
 				return nil, errs.E(errs.Invalid, op, sat, fmt.Sprintf("counts %d/%d over the cap %d", sh.Agree, sh.Disagree, MaxShared))
 			}
+			if sh.At < 0 {
+				return nil, errs.E(errs.Invalid, op, sat, fmt.Sprintf("at %d: want ≥ 0", sh.At))
+			}
 			if r.shared == nil {
-				r.shared = map[[32]byte]*[numKinds]Evidence{}
+				r.shared = map[[32]byte]*[numKinds]opinionAt{}
 			}
 			ev := r.shared[fk]
 			if ev == nil {
-				ev = &[numKinds]Evidence{}
+				ev = &[numKinds]opinionAt{}
 				r.shared[fk] = ev
 			}
 			if ev[k].Total() > 0 {
 				return nil, errs.E(errs.Invalid, op, sat, "a second opinion from "+sh.From+" on "+sh.Kind)
 			}
-			ev[k] = Evidence{Agree: sh.Agree, Disagree: sh.Disagree}
+			when := sh.At
+			if when == 0 {
+				when = now
+			}
+			ev[k] = opinionAt{Evidence{Agree: sh.Agree, Disagree: sh.Disagree}, when}
 			if len(r.shared) > MaxSharers {
 				return nil, errs.E(errs.Invalid, op, sat, fmt.Sprintf("more than %d sharers", MaxSharers))
 			}

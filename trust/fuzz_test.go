@@ -12,6 +12,9 @@ import (
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"version":1,"peers":[]}`))
 	f.Add([]byte(`{"version":1,"peers":[{"key":"ed25519:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","policy":"deny"}]}`))
+	f.Add([]byte(`{"version":1,"peers":[{"key":"ed25519:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","policy":"auto",` +
+		`"own":{"scores":{"agree":3,"disagree":1,"weight":{"agree":2.5,"disagree":0.25,"at":1700000000000000000}}},` +
+		`"shared":[{"from":"ed25519:baaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","kind":"verdicts","agree":2,"disagree":0,"at":5}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rows, err := Decode(data)
 		if err != nil {

@@ -116,6 +116,11 @@ const (
 	// always get a row.
 	MaxPeers   = 1 << 16
 	MaxSharers = 64
+	// DefaultHalfLife is how long a piece of evidence takes to weigh
+	// half as much: evidence decays exponentially (docs/trust.md §2), so
+	// a peer that was right a year ago and is silent since is nearly a
+	// stranger again, and an old lie is forgiven slowly.
+	DefaultHalfLife = 30 * 24 * time.Hour
 )
 
 // Evidence counts claims of one kind found right (Agree) and wrong
@@ -147,15 +152,37 @@ type Options struct {
 	// Threshold is the score from which verdicts count unchecked
 	// (Counts); 0 is DefaultThreshold.
 	Threshold float64
+	// HalfLife is the half-life of evidence; 0 is DefaultHalfLife,
+	// negative means evidence never decays.
+	HalfLife time.Duration
+	// Now is the clock that dates evidence and decays it (nil:
+	// time.Now). Tests inject one, so scores are deterministic.
+	Now func() time.Time
 }
 
 // peerRow is everything we hold about one peer.
 type peerRow struct {
 	policy Policy
-	own    [numKinds]Evidence
+	own    [numKinds]Evidence // every claim we checked, ever
+	// weight[kind] is own evidence decayed: what scores use.
+	weight [numKinds]weight
 	// shared[sender][kind] is the opinion sender last told us about this
-	// peer (replaced, not added to, by the next one).
-	shared map[[32]byte]*[numKinds]Evidence
+	// peer (replaced, not added to, by the next one), and when.
+	shared map[[32]byte]*[numKinds]opinionAt
+}
+
+// weight is evidence decayed to the time At (Unix nanoseconds): each
+// piece weighs 2^(−age/half-life), so the sum decays as a whole and one
+// number per side holds it exactly.
+type weight struct {
+	Agree, Disagree float64
+	At              int64
+}
+
+// opinionAt is a shared opinion and when it arrived (Unix nanoseconds).
+type opinionAt struct {
+	Evidence
+	At int64
 }
 
 // Store is a node's trust table. Create it with New (in memory) or Open
@@ -180,7 +207,32 @@ func New(opts Options) *Store {
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
+	if opts.HalfLife == 0 {
+		opts.HalfLife = DefaultHalfLife
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	return &Store{opts: opts, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), rows: map[[32]byte]*peerRow{}}
+}
+
+// now is the Store's clock in Unix nanoseconds.
+func (s *Store) now() int64 { return s.opts.Now().UnixNano() }
+
+// factor is how much evidence dated at weighs at now: 2^(−(now − at)/H),
+// 1 when it is not older (a clock set back) or nothing decays.
+func (s *Store) factor(at, now int64) float64 {
+	if s.opts.HalfLife < 0 || now <= at {
+		return 1
+	}
+	return math.Exp2(-float64(now-at) / float64(s.opts.HalfLife))
+}
+
+// ownAt is r's own evidence for k decayed to now.
+func (s *Store) ownAt(r *peerRow, k Kind, now int64) (agree, disagree float64) {
+	w := r.weight[k]
+	f := s.factor(w.At, now)
+	return w.Agree * f, w.Disagree * f
 }
 
 // Open returns the Store kept in the file path (HOME/trust), empty if
@@ -195,7 +247,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, errs.E(errs.Op("trust.Open"), errs.Path(path), err)
 	}
-	rows, err := Decode(data)
+	rows, err := decode(data, s.now())
 	if err != nil {
 		return nil, errs.E(errs.Corrupt, errs.Op("trust.Open"), errs.Path(path), err)
 	}
@@ -248,11 +300,16 @@ func (s *Store) Record(p ed25519.PublicKey, k Kind, agree bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.row(pk)
+	now := s.now()
+	a, d := s.ownAt(r, k, now)
 	if agree {
 		r.own[k].Agree++
+		a++
 	} else {
 		r.own[k].Disagree++
+		d++
 	}
+	r.weight[k] = weight{Agree: a, Disagree: d, At: max(now, r.weight[k].At)}
 	return s.saveLocked()
 }
 
@@ -289,9 +346,9 @@ func (s *Store) Policy(p ed25519.PublicKey) Policy {
 // denied peer.
 func (s *Store) Accepts(p ed25519.PublicKey) bool { return s.Policy(p) != Deny }
 
-// ownScore is the score from p's own evidence alone; known reports
-// whether there is any.
-func ownScore(r *peerRow, k Kind) (score float64, known bool) {
+// ownScore is the score from p's own (decayed) evidence alone; known
+// reports whether there is any.
+func (s *Store) ownScore(r *peerRow, k Kind, now int64) (score float64, known bool) {
 	if r == nil {
 		return 0.5, false
 	}
@@ -301,30 +358,31 @@ func ownScore(r *peerRow, k Kind) (score float64, known bool) {
 	case Deny:
 		return 0, true
 	}
-	e := r.own[k]
-	return (float64(e.Agree) + 1) / (float64(e.Agree) + 2*float64(e.Disagree) + 2), e.Total() > 0
+	a, d := s.ownAt(r, k, now)
+	return (a + 1) / (a + 2*d + 2), r.own[k].Total() > 0
 }
 
-// weighted returns p's evidence for k: our own plus every sharer's
-// opinion weighted by our own score of the sharer for k (a sharer we have
-// no evidence about weighs nothing, a denied one nothing, an allowed one
-// fully).
-func (s *Store) weighted(pk [32]byte, k Kind) (agree, disagree float64) {
+// weighted returns p's evidence for k at now: our own, decayed, plus
+// every sharer's opinion, decayed from when it arrived, weighted by our
+// own score of the sharer for k (a sharer we have no evidence about
+// weighs nothing, a denied one nothing, an allowed one fully).
+func (s *Store) weighted(pk [32]byte, k Kind, now int64) (agree, disagree float64) {
 	r := s.rows[pk]
 	if r == nil {
 		return 0, 0
 	}
-	agree, disagree = float64(r.own[k].Agree), float64(r.own[k].Disagree)
+	agree, disagree = s.ownAt(r, k, now)
 	for from, ops := range r.shared {
 		if from == pk {
 			continue // a peer's word about itself counts for nothing
 		}
-		w, known := ownScore(s.rows[from], k)
+		w, known := s.ownScore(s.rows[from], k, now)
 		if !known || w <= 0 {
 			continue
 		}
-		agree += w * float64(min(ops[k].Agree, MaxShared))
-		disagree += w * float64(min(ops[k].Disagree, MaxShared))
+		f := w * s.factor(ops[k].At, now)
+		agree += f * float64(min(ops[k].Agree, MaxShared))
+		disagree += f * float64(min(ops[k].Disagree, MaxShared))
 	}
 	return agree, disagree
 }
@@ -339,10 +397,10 @@ func (s *Store) Score(p ed25519.PublicKey, k Kind) float64 {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.scoreLocked(pk, k)
+	return s.scoreLocked(pk, k, s.now())
 }
 
-func (s *Store) scoreLocked(pk [32]byte, k Kind) float64 {
+func (s *Store) scoreLocked(pk [32]byte, k Kind, now int64) float64 {
 	if r := s.rows[pk]; r != nil {
 		switch r.policy {
 		case Allow:
@@ -351,7 +409,7 @@ func (s *Store) scoreLocked(pk [32]byte, k Kind) float64 {
 			return 0
 		}
 	}
-	a, d := s.weighted(pk, k)
+	a, d := s.weighted(pk, k, now)
 	return (a + 1) / (a + 2*d + 2)
 }
 
@@ -365,10 +423,10 @@ func (s *Store) RecheckP(p ed25519.PublicKey, k Kind) float64 {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.recheckPLocked(pk, k)
+	return s.recheckPLocked(pk, k, s.now())
 }
 
-func (s *Store) recheckPLocked(pk [32]byte, k Kind) float64 {
+func (s *Store) recheckPLocked(pk [32]byte, k Kind, now int64) float64 {
 	if r := s.rows[pk]; r != nil {
 		switch r.policy {
 		case Allow:
@@ -377,7 +435,7 @@ func (s *Store) recheckPLocked(pk [32]byte, k Kind) float64 {
 			return 1
 		}
 	}
-	a, d := s.weighted(pk, k)
+	a, d := s.weighted(pk, k, now)
 	if a+d == 0 {
 		return 1
 	}
@@ -393,7 +451,7 @@ func (s *Store) ShouldRecheck(p ed25519.PublicKey, k Kind) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	pr := s.recheckPLocked(pk, k)
+	pr := s.recheckPLocked(pk, k, s.now())
 	if pr >= 1 {
 		return true
 	}
@@ -421,16 +479,19 @@ func (s *Store) Counts(p ed25519.PublicKey, k Kind) bool {
 			return false
 		}
 	}
-	a, d := s.weighted(pk, k)
-	return a+d > 0 && s.scoreLocked(pk, k) >= s.opts.Threshold
+	now := s.now()
+	a, d := s.weighted(pk, k, now)
+	return a+d > 0 && s.scoreLocked(pk, k, now) >= s.opts.Threshold
 }
 
 // Share returns our own evidence, to tell a peer (collect): one Opinion
-// per peer and kind with any evidence, sorted, never about to itself.
+// per peer and kind with any evidence, decayed to now and rounded to
+// whole counts (what it weighs today), sorted, never about to itself.
 // Shared opinions we received are not passed on (no gossip loops).
 func (s *Store) Share(to ed25519.PublicKey) []Opinion {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.now()
 	var out []Opinion
 	for _, pk := range s.sortedKeys() {
 		if len(to) == 32 && pk == [32]byte(to) {
@@ -438,8 +499,10 @@ func (s *Store) Share(to ed25519.PublicKey) []Opinion {
 		}
 		r := s.rows[pk]
 		for _, k := range Kinds {
-			if r.own[k].Total() > 0 {
-				out = append(out, Opinion{About: ed25519.PublicKey(append([]byte(nil), pk[:]...)), Kind: k, Evidence: r.own[k]})
+			a, d := s.ownAt(r, k, now)
+			e := Evidence{Agree: uint64(math.Round(a)), Disagree: uint64(math.Round(d))}
+			if e.Total() > 0 {
+				out = append(out, Opinion{About: ed25519.PublicKey(append([]byte(nil), pk[:]...)), Kind: k, Evidence: e})
 			}
 		}
 	}
@@ -447,8 +510,9 @@ func (s *Store) Share(to ed25519.PublicKey) []Opinion {
 }
 
 // Merge takes the opinions from shared by a peer: each replaces what from
-// said before about the same peer and kind. Opinions of a denied sharer,
-// about the sharer itself or about self (our own key) are dropped.
+// said before about the same peer and kind, dated now (a repeated opinion
+// is fresh again). Opinions of a denied sharer, about the sharer itself or
+// about self (our own key) are dropped.
 func (s *Store) Merge(from, self ed25519.PublicKey, ops []Opinion) error {
 	fk, err := key32(from)
 	if err != nil {
@@ -460,6 +524,7 @@ func (s *Store) Merge(from, self ed25519.PublicKey, ops []Opinion) error {
 		return nil
 	}
 	changed := false
+	now := s.now()
 	for _, op := range ops {
 		if len(op.About) != 32 || op.Kind >= numKinds {
 			continue
@@ -473,17 +538,17 @@ func (s *Store) Merge(from, self ed25519.PublicKey, ops []Opinion) error {
 		}
 		r := s.row(ak)
 		if r.shared == nil {
-			r.shared = map[[32]byte]*[numKinds]Evidence{}
+			r.shared = map[[32]byte]*[numKinds]opinionAt{}
 		}
 		sh := r.shared[fk]
 		if sh == nil {
 			if len(r.shared) >= MaxSharers {
 				continue
 			}
-			sh = &[numKinds]Evidence{}
+			sh = &[numKinds]opinionAt{}
 			r.shared[fk] = sh
 		}
-		e := Evidence{Agree: min(op.Agree, MaxShared), Disagree: min(op.Disagree, MaxShared)}
+		e := opinionAt{Evidence{Agree: min(op.Agree, MaxShared), Disagree: min(op.Disagree, MaxShared)}, now}
 		if sh[op.Kind] != e {
 			sh[op.Kind] = e
 			changed = true
@@ -508,7 +573,7 @@ type KindRow struct {
 	Kind     string  `json:"kind"`
 	Agree    uint64  `json:"agree"`
 	Disagree uint64  `json:"disagree"`
-	Shared   float64 `json:"shared"` // weighted pseudo-evidence from others' opinions
+	Shared   float64 `json:"shared"` // weighted pseudo-evidence from others' opinions, decayed
 	Score    float64 `json:"score"`
 	RecheckP float64 `json:"recheck_p"`
 	Counts   bool    `json:"counts"`
@@ -518,6 +583,7 @@ type KindRow struct {
 func (s *Store) List() []Row {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.now()
 	out := make([]Row, 0, len(s.rows))
 	for _, pk := range s.sortedKeys() {
 		r := s.rows[pk]
@@ -526,14 +592,16 @@ func (s *Store) List() []Row {
 			row.Peer = id.String()
 		}
 		for _, k := range Kinds {
-			a, d := s.weighted(pk, k)
+			a, d := s.weighted(pk, k, now)
+			oa, od := s.ownAt(r, k, now)
+			score := s.scoreLocked(pk, k, now)
 			kr := KindRow{Kind: k.String(), Agree: r.own[k].Agree, Disagree: r.own[k].Disagree,
-				Shared: round3(a + d - float64(r.own[k].Total())), Score: round3(s.scoreLocked(pk, k)), RecheckP: round3(s.recheckPLocked(pk, k))}
+				Shared: round3(a + d - oa - od), Score: round3(score), RecheckP: round3(s.recheckPLocked(pk, k, now))}
 			switch r.policy {
 			case Allow:
 				kr.Counts = true
 			case Auto:
-				kr.Counts = a+d > 0 && s.scoreLocked(pk, k) >= s.opts.Threshold
+				kr.Counts = a+d > 0 && score >= s.opts.Threshold
 			}
 			row.Kinds = append(row.Kinds, kr)
 		}

@@ -17,7 +17,7 @@ func key(b byte) ed25519.PublicKey {
 }
 
 func TestNewPeer(t *testing.T) {
-	s := New(Options{Seed: 1})
+	s := New(Options{Seed: 1, Now: fixedNow})
 	p := key(1)
 	if got := s.RecheckP(p, Verdicts); got != 1 {
 		t.Fatalf("RecheckP of a new peer = %v, want 1", got)
@@ -39,7 +39,7 @@ func TestNewPeer(t *testing.T) {
 // recheck probability monotonically; each disagreement lowers the score
 // by more than an agreement raises it; the other kinds stay untouched.
 func TestModel(t *testing.T) {
-	s := New(Options{Seed: 1})
+	s := New(Options{Seed: 1, Now: fixedNow})
 	p := key(1)
 	prev := s.Score(p, Scores)
 	prevP := s.RecheckP(p, Scores)
@@ -88,7 +88,7 @@ func TestModel(t *testing.T) {
 }
 
 func TestPolicy(t *testing.T) {
-	s := New(Options{Seed: 1})
+	s := New(Options{Seed: 1, Now: fixedNow})
 	p := key(1)
 	if err := s.SetPolicy(p, Allow); err != nil {
 		t.Fatal(err)
@@ -125,7 +125,7 @@ func TestPolicy(t *testing.T) {
 // sharer itself or about us are dropped.
 func TestShared(t *testing.T) {
 	self := key(9)
-	s := New(Options{Seed: 1})
+	s := New(Options{Seed: 1, Now: fixedNow})
 	good, bad, x := key(1), key(2), key(3)
 	for range 8 {
 		s.Record(good, Verdicts, true)
@@ -141,7 +141,7 @@ func TestShared(t *testing.T) {
 	}
 	s.Merge(bad, self, []Opinion{{About: x, Kind: Verdicts, Evidence: Evidence{Agree: 10}}})
 	afterBad := s.Score(x, Verdicts)
-	s2 := New(Options{Seed: 1})
+	s2 := New(Options{Seed: 1, Now: fixedNow})
 	for range 8 {
 		s2.Record(good, Verdicts, true)
 	}
@@ -159,7 +159,7 @@ func TestShared(t *testing.T) {
 		t.Fatalf("the same opinion twice moved the score %v → %v", afterGood, got)
 	}
 	// Capped.
-	s3 := New(Options{Seed: 1})
+	s3 := New(Options{Seed: 1, Now: fixedNow})
 	for range 8 {
 		s3.Record(good, Verdicts, true)
 	}
@@ -186,7 +186,7 @@ func TestShared(t *testing.T) {
 
 func TestRecheckSeeded(t *testing.T) {
 	draw := func() []bool {
-		s := New(Options{Seed: 42})
+		s := New(Options{Seed: 42, Now: fixedNow})
 		p := key(1)
 		s.Record(p, Scores, true)
 		s.Record(p, Scores, true)
@@ -214,7 +214,7 @@ func TestRecheckSeeded(t *testing.T) {
 
 func TestRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), FileName)
-	s, err := Open(path, Options{Seed: 1})
+	s, err := Open(path, Options{Seed: 1, Now: fixedNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ func TestRestart(t *testing.T) {
 	}
 	s.Merge(c, nil, []Opinion{{About: a, Kind: Verdicts, Evidence: Evidence{Agree: 5, Disagree: 1}}})
 	want := s.List()
-	s2, err := Open(path, Options{Seed: 1})
+	s2, err := Open(path, Options{Seed: 1, Now: fixedNow})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func keyText(p ed25519.PublicKey) string {
 }
 
 func TestTrusts(t *testing.T) {
-	s := New(Options{Seed: 1})
+	s := New(Options{Seed: 1, Now: fixedNow})
 	p := key(1)
 	s.SetPolicy(p, Allow)
 	if !s.Trusts(p, "verdicts") || !s.Trusts(p, "scores") || s.Trusts(p, "nonsense") {
@@ -302,7 +302,7 @@ func TestTrusts(t *testing.T) {
 // TestMergeBounds: opinions alone do not grow the table past MaxSharers
 // sharers per peer.
 func TestMergeBounds(t *testing.T) {
-	s := New(Options{Seed: 1})
+	s := New(Options{Seed: 1, Now: fixedNow})
 	x := key(200)
 	for i := range MaxSharers + 10 {
 		sharer := make(ed25519.PublicKey, 32)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -87,7 +88,10 @@ is not stored and its signer loses trust. One line per peer:
 With --json, POST /v1/collect's answer: {"peers": [{"peer", "key", "head",
 "full", "listed", "wanted", "objects", "bytes", "imported", "results":
 {"received", "denied", "rechecked", "agreed", "disagreed", "failed",
-"stored"}, "opinions", "peers", "ms", "error"}]}. Needs a running node.`,
+"stored"}, "opinions", "peers", "ms", "error"}]}. Needs a running node.
+
+The node also collects by itself: from each peer when it connects and
+every 5 minutes (coal serve --collect-every; docs/protocols.md §7.4).`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := e.collectNode("collect")
@@ -144,4 +148,13 @@ collect's. Needs a running node.`,
 	}
 	cmd.Flags().StringVar(&from, "from", "", "ask only this peer (peer id, node key or full multiaddr)")
 	return cmd
+}
+
+// autoCollect is coal serve's --collect-every as node.Options.AutoCollect:
+// 0 (or less) turns automatic collect off.
+func autoCollect(every time.Duration) time.Duration {
+	if every <= 0 {
+		return -1
+	}
+	return every
 }

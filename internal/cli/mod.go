@@ -42,7 +42,9 @@ func newModPublishCmd(e *env) *cobra.Command {
 		Long: `Read the module DIR (docs/modules.md, "The DIR format": interface.json, the
 .coda file it names, impls/NAME.co, specs/NAME.json, benches/NAME.json and
 predicate programs), check it whole, and store its objects under /mod/NAME
-in one commit (the interface's schemas also go to /sys/schemas). Objects
+in one commit (the interface's schemas also go to /sys/schemas). Co files
+may import the world's /lib (+ .lib :NAME ;): routines linked by id are
+linked into the stored program, so it runs the same on every node. Objects
 already in the catalog are skipped; an interface different from the one
 published under the same name is refused (conflict). Any error in DIR is
 reported as DIR/FILE:LINE:COL: message and changes nothing. Prints:
@@ -145,7 +147,8 @@ order build ranks them (ranked first, by steps; then the others):
 	RANK  IMPL  ID  VERIFIED  STEPS  [built]
 
 VERIFIED is "yes by KEY,..." (the signers of the passing verify Results
-that count: the acting identity's own, or a peer's trusted for verdicts;
+that count: the node key's, the acting identity's, or a peer's trusted
+for verdicts;
 "KEY (NAME)" for a key this home holds) or "no: WHY"; STEPS is the score of the counted evaluate Result ("-" if
 none); RANK is "-" for an impl not ranked. Then the build record, if any:
 
@@ -266,8 +269,10 @@ the --impl ones, by name or id), then run the impls against each other on
 none). A failing input is shrunk to a small one and stored as a new spec
 ("found by verify on KEY"), so every later verify and every node that
 collects the catalog runs it too. One Result per impl, signed by the
-acting identity's key (the node key by default), is stored with the new
-specs in one commit (none with --dry-run). Prints one line per impl:
+node key (the home's; through coal serve, the serving node's: the claim
+is the machine's that ran the checks, whoever asked), is stored with the
+new specs in one commit made as the acting identity (none with
+--dry-run). Prints one line per impl:
 
 	pass IMPL ID: N runs, STEPS steps
 	FAIL IMPL ID: N runs, STEPS steps
@@ -314,11 +319,11 @@ func newEvaluateCmd(e *env) *cobra.Command {
 		Use:   "evaluate NAME [--steps N] [--dry-run]",
 		Short: "Score a module's verified impls on its benches and rank them",
 		Long: `Run every bench of module NAME on every verified impl (a passing verify
-Result covering every spec, by the acting identity or a peer trusted for
-verdicts). The score is the total of the deterministic steps of every
-call, the same on every node; the rank is by ascending steps, ties by impl
-id. One signed Result per impl is stored in one commit (none with
---dry-run). Prints the ranked impls, then the skipped ones and why, then
+Result covering every spec, signed by the node key, the acting identity
+or a peer trusted for verdicts). The score is the total of the
+deterministic steps of every call, the same on every node; the rank is by
+ascending steps, ties by impl id. One Result per impl, signed by the node
+key as verify's, is stored in one commit (none with --dry-run). Prints the ranked impls, then the skipped ones and why, then
 the commit:
 
 	rank N IMPL ID: STEPS steps in N runs

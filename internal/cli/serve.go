@@ -7,11 +7,13 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/coalescent/coal/api"
 	"github.com/coalescent/coal/api/webui"
+	"github.com/coalescent/coal/collect"
 	"github.com/coalescent/coal/node"
 )
 
@@ -26,6 +28,7 @@ func newServeCmd(e *env) *cobra.Command {
 		relays    []string
 		relaySvc  bool
 		reach     string
+		every     time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -56,7 +59,10 @@ reachable directly reserves a slot on its relays (--relay, repeatable, and
 HOME/swarm.json's) and is reached through them at the
 RELAY/p2p-circuit/p2p/PEER-ID addresses coal id lists; --relay-service
 makes this node a relay for others; --reachability private (or public)
-overrides what AutoNAT finds.`,
+overrides what AutoNAT finds. It collects modules
+(docs/protocols.md §7) from each peer that speaks collect when it
+connects, and every --collect-every after (default 5m; 0 turns automatic
+collect off; coal collect still works).`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(e.ctx, os.Interrupt, syscall.SIGTERM)
@@ -66,7 +72,8 @@ overrides what AutoNAT finds.`,
 			node.Tune()
 			n, err := node.Open(e.home, node.Options{API: addr, Logger: log, Handler: apiHandler,
 				Listen: listen, NoMDNS: noMDNS, Bootstrap: bootstrap,
-				Relays: relays, RelayService: relaySvc, Reachability: reach})
+				Relays: relays, RelayService: relaySvc, Reachability: reach,
+				AutoCollect: autoCollect(every)})
 			if err != nil {
 				return err
 			}
@@ -88,6 +95,7 @@ overrides what AutoNAT finds.`,
 	cmd.Flags().StringArrayVar(&relays, "relay", nil, "a full multiaddr of a circuit relay to reserve a slot on when not publicly reachable (repeatable)")
 	cmd.Flags().BoolVar(&relaySvc, "relay-service", false, "relay connections for other nodes (circuit relay v2, limits in docs/swarm.md)")
 	cmd.Flags().StringVar(&reach, "reachability", "", "auto, private or public: override what AutoNAT finds (default: HOME/swarm.json's, else auto)")
+	cmd.Flags().DurationVar(&every, "collect-every", collect.DefaultEvery, "collect modules from each peer this often, and when it connects (0: never automatically)")
 	return cmd
 }
 

@@ -349,3 +349,50 @@ func TestHeadsBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestBranchNeedsAdmin: a branch reaches a node only from a peer whose key
+// may change the world's branches there (admin of /, as a local caller
+// needs): a writer's new branch stays its own, and a round reports why;
+// an admin's arrives; the writer's commits to a branch both have arrive.
+func TestBranchNeedsAdmin(t *testing.T) {
+	nw := newNetwork(t, 2)
+	n0, n1 := nw.nodes[0], nw.nodes[1] // n0 is admin of /, n1 may read and write
+	world := n0.defaultWorld(t).ID()
+	nw.start()
+	nw.connect()
+	nw.converged(world, 15*time.Second)
+
+	n1.onBranch(t, "mine", "/m", "n1's") // cdb makes it: the rule is the API's and sync's
+	n0.onBranch(t, "shared", "/s", "n0's")
+	branchConverged(t, world, "shared", 15*time.Second, n0, n1)
+	w1 := n1.onBranch(t, "shared", "/s1", "n1 writes to shared")
+	if h := branchConverged(t, world, "shared", 15*time.Second, n0, n1); h != w1.ID {
+		t.Errorf("shared at %s, want n1's commit %s", h, w1.ID)
+	}
+	reports, err := n0.e.SyncNow(bg, world)
+	must(t, err)
+	found := false
+	for _, r := range reports {
+		if r.Branch == "mine" {
+			found = true
+			if r.InSync || !strings.Contains(r.Error, "needs admin of /") {
+				t.Errorf("n0's report of n1's branch: %+v, want not made, needing admin", r)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("n0's round reports no branch mine: %+v", reports)
+	}
+	if h := n0.branchHead(world, "mine"); !h.IsZero() {
+		t.Errorf("n0 made n1's branch mine at %s", h)
+	}
+	// A world with MaxBranches branches gets no more by sync, whoever
+	// announces them.
+	err = n1.e.mayMake(n1.world(world), n0.host.ID(), "more", MaxBranches)
+	if !errs.Is(err, errs.Limit) || !strings.Contains(err.Error(), "MaxBranches") {
+		t.Errorf("mayMake at MaxBranches: %v, want a limit naming MaxBranches", err)
+	}
+	if err := n1.e.mayMake(n1.world(world), n0.host.ID(), "more", 3); err != nil {
+		t.Errorf("mayMake of the admin's branch: %v", err)
+	}
+}

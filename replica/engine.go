@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/bundle"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/cdb/store"
@@ -607,6 +608,11 @@ func (e *Engine) bringIn(ctx context.Context, p peer.ID, world coda.ID, branch s
 		return err
 	}
 	ours, have := heads[branch]
+	if !have {
+		if err := e.mayMake(w, p, branch, len(heads)); err != nil {
+			return err
+		}
+	}
 	if _, err := w.LoadCommit(head); errs.Is(err, errs.NotExist) {
 		if branch == cdb.DefaultBranch {
 			return e.pull(ctx, p, w, world, head, r)
@@ -651,6 +657,25 @@ func (e *Engine) bringIn(ctx context.Context, p peer.ID, world coda.ID, branch s
 	}
 	r.InSync, r.Merged = true, res.Merge != nil
 	return nil
+}
+
+// mayMake checks that p may make branch in w here, which has n branches:
+// p's node key may change the world's branches (acl.CheckRefChange: admin
+// of / at our head, the rule a local caller meets), and the world has
+// fewer than MaxBranches branches. Sync never makes a branch otherwise,
+// so a peer that may only read or write cannot fill other nodes with
+// branches that nothing deletes.
+func (e *Engine) mayMake(w *cdb.World, p peer.ID, branch string, n int) error {
+	if n >= MaxBranches {
+		return errs.E(errs.Limit, fmt.Sprintf("replica: branch %q of peer %s not made: world %s has %d branches (MaxBranches)", branch, p, w.ID(), n))
+	}
+	e.mu.Lock()
+	ps := e.peers[p]
+	e.mu.Unlock()
+	if ps == nil || len(ps.key) != 32 {
+		return errs.E(errs.Unavailable, fmt.Sprintf("replica: peer %s is gone", p))
+	}
+	return acl.CheckRefChange(w, [32]byte(ps.key), fmt.Sprintf("branch %q announced by peer %s", branch, p))
 }
 
 // mayMerge reports whether this node merges the diverged heads ours and

@@ -1546,6 +1546,7 @@ func (e *Engine) headsFor(key ed25519.PublicKey) Heads {
 		}
 		m.Heads = append(m.Heads, Head{World: i.ID, Branch: cdb.DefaultBranch, Head: main})
 		n := 1
+		shown := map[coda.ID]bool{main: true} // visibleAt, by head
 		for _, b := range slices.Sorted(maps.Keys(heads)) {
 			if b == cdb.DefaultBranch || ValidBranch(b) != nil {
 				continue
@@ -1555,7 +1556,12 @@ func (e *Engine) headsFor(key ed25519.PublicKey) Heads {
 				break
 			}
 			h := heads[b]
-			if h == main || visibleAt(w, key, h) {
+			ok, known := shown[h]
+			if !known {
+				ok = visibleAt(w, key, h)
+				shown[h] = ok
+			}
+			if ok {
 				others = append(others, Head{World: i.ID, Branch: b, Head: h})
 				n++
 			}

@@ -87,7 +87,7 @@ var Routes = []Route{
 	{"GET", "/v1/peers", "connected, known and bad peers (node key only)", nil, "", "[]Peer", 0},
 	{"POST", "/v1/peers", "connect to a peer by its full multiaddr (node key only)", nil, "ConnectRequest", "Peer", 0},
 	{"DELETE", "/v1/peers/{id}", "disconnect a peer and forget it (node key only)", []Param{{"id", "path", "string", "a libp2p peer id"}}, "", "PeerRemoved", 0},
-	{"POST", "/v1/worlds/{world}/sync", "one round of world sync with every connected peer now, reported per peer (node key only)", []Param{pWorld}, "", "SyncReport", 0},
+	{"POST", "/v1/worlds/{world}/sync", "one round of world sync with every connected peer now, reported per peer and branch (node key only)", []Param{pWorld}, "", "SyncReport", 0},
 	{"GET", "/v1/trust", "the trust table: per peer and kind, evidence, score, recheck probability (node key only)", nil, "", "[]TrustPeer", 0},
 	{"PUT", "/v1/trust/{peer}", "set a peer's trust policy: allow, deny or auto (node key only)", []Param{{"peer", "path", "string", "a node key (ed25519:…) or a libp2p peer id"}}, "TrustSetRequest", "TrustPeer", 0},
 	{"POST", "/v1/collect", "collect modules now from one peer or every connected peer, or discover one module (node key only)", nil, "CollectRequest", "CollectReport", 0},

@@ -19,6 +19,8 @@ type (
 	SyncReport = message.SyncReport
 	SyncPeer   = message.SyncPeer
 	PeerSync   = message.PeerSync
+	BranchHead = message.BranchHead
+	PeerBranch = message.PeerBranch
 )
 
 func init() {
@@ -68,10 +70,17 @@ func (s *server) sync(w http.ResponseWriter, r *http.Request, c *call) error {
 	if err != nil {
 		return err
 	}
-	out := SyncReport{World: wd.ID(), Head: head, Peers: []SyncPeer{}}
+	bs, err := wd.Branches()
+	if err != nil {
+		return err
+	}
+	out := SyncReport{World: wd.ID(), Head: head, Peers: []SyncPeer{}, Branches: []BranchHead{}}
 	for _, p := range reports {
-		out.Peers = append(out.Peers, SyncPeer{Peer: p.Peer, Head: p.Head, InSync: p.InSync, Commits: p.Commits,
+		out.Peers = append(out.Peers, SyncPeer{Peer: p.Peer, Branch: p.Branch, Head: p.Head, InSync: p.InSync, Commits: p.Commits,
 			Objects: p.Objects, Bytes: p.Bytes, Merged: p.Merged, Waiting: p.Waiting, Error: p.Error})
+	}
+	for _, b := range bs {
+		out.Branches = append(out.Branches, BranchHead{Branch: b.Name, Head: b.Head})
 	}
 	return writeJSON(w, 0, out)
 }
@@ -86,6 +95,9 @@ func (s *server) peerSync(c *call, world coda.ID) []PeerSync {
 	out := []PeerSync{}
 	for _, p := range sy.Status(world) {
 		ps := PeerSync{Peer: p.Peer, Key: p.Key, Head: p.Head, InSync: p.InSync, Error: p.Error}
+		for _, b := range p.Branches {
+			ps.Branches = append(ps.Branches, PeerBranch{Branch: b.Branch, Head: b.Head, Ours: b.Ours, InSync: b.InSync})
+		}
 		if !p.Seen.IsZero() {
 			ps.Seen = p.Seen.UTC().Format(time.RFC3339)
 		}

@@ -1,12 +1,13 @@
 // Package replica keeps a home's worlds in sync with its peers over
 // /coal/sync/1.0.0 (docs/sync.md): on connect, each side tells the other
-// the heads of the worlds it may see; new heads are announced as they
-// appear; a head a node does not hold is pulled — an incremental bundle
+// the heads of every branch of the worlds it may see; new heads are
+// announced as they appear; a head a node does not hold is pulled — an incremental bundle
 // (package bundle) made by the sender as the puller's key, so that only
 // what the puller may read travels — and validated whole by
 // cdb.World.Receive before anything is stored; diverged heads merge
 // deterministically inside Receive, so every node converges on the same
-// root. A peer that sends invalid data is reported to Options.OnInvalid.
+// root, per branch. A peer that sends invalid data is reported to
+// Options.OnInvalid.
 package replica
 
 import (
@@ -24,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/bundle"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/cdb/store"
@@ -124,8 +126,8 @@ type Engine struct {
 // peerState is what the engine knows of a peer (under Engine.mu).
 type peerState struct {
 	key   ed25519.PublicKey
-	heads map[coda.ID]coda.ID // world → the peer's head of its main branch
-	seen  time.Time           // when heads last arrived
+	heads map[coda.ID]map[string]coda.ID // world → branch → the peer's head
+	seen  time.Time                      // when heads last arrived
 	stats PeerStats
 	err   string // the last failure with this peer
 }
@@ -147,9 +149,9 @@ type PeerStats struct {
 type worldState struct {
 	mu        sync.Mutex
 	pending   atomic.Bool
-	announced coda.ID // the head last announced
-	cancel    func()  // stops the home subscription
-	retry     bool    // a pull failed for a reason that may pass (under Engine.mu)
+	announced map[string]coda.ID // the branch heads last announced (under Engine.mu)
+	cancel    func()             // stops the home subscription
+	retry     bool               // a pull failed for a reason that may pass (under Engine.mu)
 	// waits holds the divergences this node leaves to the other side to
 	// merge, since when (under Engine.mu).
 	waits map[[2]coda.ID]time.Time
@@ -280,7 +282,7 @@ func (e *Engine) peer(p peer.ID) (*peerState, error) {
 	if err != nil {
 		return nil, err
 	}
-	ps := &peerState{key: key, heads: map[coda.ID]coda.ID{}}
+	ps := &peerState{key: key, heads: map[coda.ID]map[string]coda.ID{}}
 	e.peers[p] = ps
 	return ps, nil
 }
@@ -410,8 +412,10 @@ func (e *Engine) exchange(ctx context.Context, p peer.ID) error {
 	return nil
 }
 
-// heard records the heads p told us — every world it shows us, so a
-// world it no longer lists is forgotten — and schedules their syncs.
+// heard records the heads p told us — every branch of every world it
+// shows us, so a world or branch it no longer lists is forgotten (here,
+// not in our home: sync never deletes a branch) — and schedules their
+// syncs.
 func (e *Engine) heard(p peer.ID, m Heads) {
 	var kick []coda.ID
 	e.mu.Lock()
@@ -421,12 +425,18 @@ func (e *Engine) heard(p peer.ID, m Heads) {
 		return
 	}
 	ps.seen = time.Now()
-	ps.heads = make(map[coda.ID]coda.ID, len(m.Heads))
+	ps.heads = make(map[coda.ID]map[string]coda.ID)
 	for _, h := range m.Heads {
-		if h.Branch != cdb.DefaultBranch || h.Head.IsZero() {
-			continue // only main syncs (docs/sync.md)
+		if h.Head.IsZero() {
+			continue
 		}
-		ps.heads[h.World] = h.Head
+		// Decode checked the names and the bound per world (MaxBranches).
+		bs := ps.heads[h.World]
+		if bs != nil {
+			bs[h.Branch] = h.Head
+			continue
+		}
+		ps.heads[h.World] = map[string]coda.ID{h.Branch: h.Head}
 		kick = append(kick, h.World)
 		if !e.bad[p] {
 			for ch := range e.joins[h.World] {
@@ -470,43 +480,62 @@ func (e *Engine) kick(world coda.ID) {
 	})
 }
 
-// PeerReport is what one sync round did with one peer for one world.
+// PeerReport is what one sync round did with one peer for one branch of
+// one world.
 type PeerReport struct {
 	Peer    string  `json:"peer"`
 	World   coda.ID `json:"world"`
-	Head    coda.ID `json:"head,omitzero"` // the peer's head (zero: it shows none)
-	InSync  bool    `json:"in_sync"`       // after the round, we hold the peer's head in our history
-	Commits int     `json:"commits"`       // commits pulled from it
-	Objects int     `json:"objects"`       // objects pulled from it
+	Branch  string  `json:"branch,omitempty"` // empty: the round failed before any branch
+	Head    coda.ID `json:"head,omitzero"`    // the peer's head of the branch (zero: it shows none)
+	InSync  bool    `json:"in_sync"`          // after the round, we hold the peer's head in our branch's history
+	Commits int     `json:"commits"`          // commits pulled from it
+	Objects int     `json:"objects"`          // objects pulled from it
 	Bytes   int64   `json:"bytes"`
 	Merged  bool    `json:"merged,omitempty"`
 	Waiting bool    `json:"waiting,omitempty"` // diverged: left to the peer to merge for now
 	Error   string  `json:"error,omitempty"`
 }
 
-// syncWorld brings in the heads of world that peers told us and we do not
-// hold in our history (the caller holds the world's lock). Reports, if not
-// nil, collects what happened per peer.
+// syncWorld brings in the heads of world's branches that peers told us
+// and we do not hold in those branches' histories (the caller holds the
+// world's lock): main first (it may bring the world itself), then the
+// other branches by name, each from every peer by peer id. Reports, if
+// not nil, collects what happened per peer and branch.
 func (e *Engine) syncWorld(ctx context.Context, world coda.ID, report func(PeerReport)) {
 	type want struct {
-		p    peer.ID
-		head coda.ID
+		p      peer.ID
+		branch string
+		head   coda.ID
 	}
 	e.mu.Lock()
 	var wants []want
 	for p, ps := range e.peers {
-		if h, ok := ps.heads[world]; ok && !e.bad[p] {
-			wants = append(wants, want{p, h})
+		if e.bad[p] {
+			continue
+		}
+		for b, h := range ps.heads[world] {
+			wants = append(wants, want{p, b, h})
 		}
 	}
 	e.mu.Unlock()
-	slices.SortFunc(wants, func(a, b want) int { return bytes.Compare([]byte(a.p), []byte(b.p)) })
+	slices.SortFunc(wants, func(a, b want) int {
+		if (a.branch == cdb.DefaultBranch) != (b.branch == cdb.DefaultBranch) {
+			if a.branch == cdb.DefaultBranch {
+				return -1
+			}
+			return 1
+		}
+		if c := strings.Compare(a.branch, b.branch); c != 0 {
+			return c
+		}
+		return bytes.Compare([]byte(a.p), []byte(b.p))
+	})
 	for _, wt := range wants {
 		if ctx.Err() != nil {
 			return
 		}
-		r := PeerReport{Peer: wt.p.String(), World: world, Head: wt.head}
-		err := e.bringIn(ctx, wt.p, world, wt.head, &r)
+		r := PeerReport{Peer: wt.p.String(), World: world, Branch: wt.branch, Head: wt.head}
+		err := e.bringIn(ctx, wt.p, world, wt.branch, wt.head, &r)
 		if err != nil {
 			r.Error = err.Error()
 			e.mu.Lock()
@@ -517,7 +546,7 @@ func (e *Engine) syncWorld(ctx context.Context, world coda.ID, report func(PeerR
 				e.worlds[world].retry = true
 			}
 			e.mu.Unlock()
-			e.log.Info("sync: pull failed", "peer", wt.p, "world", world, "err", err)
+			e.log.Info("sync: pull failed", "peer", wt.p, "world", world, "branch", wt.branch, "err", err)
 		}
 		if report != nil {
 			report(r)
@@ -539,31 +568,71 @@ func (e *Engine) world(id coda.ID) (*cdb.World, error) {
 	return nil, nil
 }
 
-// bringIn makes head part of world's main branch: nothing if our history
-// holds it; else a fast-forward or a merge, with the commits pulled from p
-// if we lack them. Of two diverged heads, the node holding the one with
-// the smaller id merges at once, the other waits MergeDelay for that
-// merge to arrive (so that nodes do not race each other with merges of
-// merges) before it merges too.
-func (e *Engine) bringIn(ctx context.Context, p peer.ID, world, head coda.ID, r *PeerReport) error {
+// branchHeads returns the heads of w's branches by name.
+func branchHeads(w *cdb.World) (map[string]coda.ID, error) {
+	bs, err := w.Branches()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]coda.ID, len(bs))
+	for _, b := range bs {
+		out[b.Name] = b.Head
+	}
+	return out, nil
+}
+
+// bringIn makes head part of world's branch: nothing if the branch's
+// history holds it; else a fast-forward or a merge, with the commits
+// pulled from p if we lack them; a branch the home lacks is made at head.
+// Of two diverged heads, the node holding the one with the smaller id
+// merges at once, the other waits MergeDelay for that merge to arrive (so
+// that nodes do not race each other with merges of merges) before it
+// merges too. A branch other than main of a world the home does not hold
+// waits for main to bring the world.
+func (e *Engine) bringIn(ctx context.Context, p peer.ID, world coda.ID, branch string, head coda.ID, r *PeerReport) error {
 	w, err := e.world(world)
 	if err != nil {
 		return err
 	}
 	if w == nil {
+		if branch != cdb.DefaultBranch {
+			return nil // main comes first (syncWorld), and brings the world
+		}
 		if e.opts.Accept != nil && !e.opts.Accept(world) {
 			return nil
 		}
 		return e.pull(ctx, p, nil, world, head, r)
 	}
-	ours, err := w.Resolve(cdb.DefaultBranch)
+	heads, err := branchHeads(w)
 	if err != nil {
 		return err
 	}
+	ours, have := heads[branch]
+	if !have {
+		if err := e.mayMake(w, p, branch, len(heads)); err != nil {
+			return err
+		}
+	}
 	if _, err := w.LoadCommit(head); errs.Is(err, errs.NotExist) {
-		return e.pull(ctx, p, w, world, head, r)
+		if branch == cdb.DefaultBranch {
+			return e.pull(ctx, p, w, world, head, r)
+		}
+		return e.pullBranch(ctx, p, w, branch, head, r)
 	} else if err != nil {
 		return err
+	}
+	if !have {
+		// We hold the commit (another branch's history has it).
+		if err := w.CreateBranch(branch, head); err != nil && !errs.Is(err, errs.Exist) {
+			return err
+		} else if err == nil {
+			r.InSync = true
+			return nil
+		}
+		if heads, err = branchHeads(w); err != nil { // made meanwhile
+			return err
+		}
+		ours = heads[branch]
 	}
 	in, err := isAncestor(w, head, ours)
 	if err != nil || in {
@@ -578,7 +647,7 @@ func (e *Engine) bringIn(ctx context.Context, p peer.ID, world, head coda.ID, r 
 		r.Waiting = true
 		return nil
 	}
-	res, err := w.Receive(ctx, cdb.Incoming{Objects: map[coda.ID][]byte{}, Head: head}, cdb.DefaultBranch)
+	res, err := w.Receive(ctx, cdb.Incoming{Objects: map[coda.ID][]byte{}, Head: head}, branch)
 	if err != nil {
 		return err
 	}
@@ -588,6 +657,25 @@ func (e *Engine) bringIn(ctx context.Context, p peer.ID, world, head coda.ID, r 
 	}
 	r.InSync, r.Merged = true, res.Merge != nil
 	return nil
+}
+
+// mayMake checks that p may make branch in w here, which has n branches:
+// p's node key may change the world's branches (acl.CheckRefChange: admin
+// of / at our head, the rule a local caller meets), and the world has
+// fewer than MaxBranches branches. Sync never makes a branch otherwise,
+// so a peer that may only read or write cannot fill other nodes with
+// branches that nothing deletes.
+func (e *Engine) mayMake(w *cdb.World, p peer.ID, branch string, n int) error {
+	if n >= MaxBranches {
+		return errs.E(errs.Limit, fmt.Sprintf("replica: branch %q of peer %s not made: world %s has %d branches (MaxBranches)", branch, p, w.ID(), n))
+	}
+	e.mu.Lock()
+	ps := e.peers[p]
+	e.mu.Unlock()
+	if ps == nil || len(ps.key) != 32 {
+		return errs.E(errs.Unavailable, fmt.Sprintf("replica: peer %s is gone", p))
+	}
+	return acl.CheckRefChange(w, [32]byte(ps.key), fmt.Sprintf("branch %q announced by peer %s", branch, p))
 }
 
 // mayMerge reports whether this node merges the diverged heads ours and
@@ -845,6 +933,127 @@ func (e *Engine) pull(ctx context.Context, p peer.ID, w *cdb.World, world, head 
 	return nil
 }
 
+// pullBranch asks p for world's commits up to head, which the home lacks,
+// and gives them to Receive on branch (not main: pull brings main, and new
+// worlds). A branch the home lacks is made at the world's genesis commit,
+// an ancestor of every commit of the world, just before Receive
+// fast-forwards it to head; if Receive then refuses the commits, the
+// branch stays at the genesis (and p is reported). The haves are the
+// branch's head and its ancestors, or main's for a new branch (the
+// branches of a world mostly share their history).
+func (e *Engine) pullBranch(ctx context.Context, p peer.ID, w *cdb.World, branch string, head coda.ID, r *PeerReport) error {
+	world := w.ID()
+	req := Pull{World: world, Want: head}
+	if e.opts.Fetcher != nil {
+		req.Large = LargeValue
+	}
+	heads, err := branchHeads(w)
+	if err != nil {
+		return err
+	}
+	ours, have := heads[branch]
+	from := ours
+	if !have {
+		from = heads[cdb.DefaultBranch]
+	}
+	if !from.IsZero() {
+		if req.Haves, err = haves(w, from); err != nil {
+			return err
+		}
+	}
+	c, err := e.dial(ctx, p)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := send(c, req); err != nil {
+		return err
+	}
+	if err := c.CloseWrite(); err != nil {
+		return err
+	}
+	pr := &partReader{c: c, max: e.opts.MaxPull}
+	if e.opts.Progress != nil {
+		pr.progress = func(n int64) { e.opts.Progress(p, world, n) }
+	}
+	fail := func(err error) error {
+		if isInvalid(err) {
+			e.invalid(p, err)
+		}
+		return err
+	}
+	hdr, objs, err := bundle.Read(pr)
+	if pr.err != nil {
+		if pr.err == errRefused {
+			return pr.refusal
+		}
+		if pr.ours {
+			return pr.err
+		}
+		return fail(pr.err)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if err := pr.end(); err != nil {
+		return fail(err)
+	}
+	r.Bytes = pr.n
+	if len(pr.fetch) > 0 && req.Large == 0 {
+		return fail(errs.E(errs.Invalid, "replica: values left to CTP by a peer asked to send them all"))
+	}
+	if hdr.World != world || hdr.Head != head {
+		return fail(errs.E(errs.Invalid, fmt.Sprintf("replica: asked for world %s at %s, answered with %s at %s", world, head, hdr.World, hdr.Head)))
+	}
+	maker, err := cdb.ParseKey(hdr.Author)
+	if err != nil {
+		return fail(errs.E(errs.Invalid, fmt.Errorf("replica: bundle author: %w", err)))
+	}
+	if !maker.Equal(e.self) {
+		return fail(errs.E(errs.Invalid, fmt.Sprintf("replica: the answer is made as %s, not as the puller %s", hdr.Author, cdb.KeyString(e.self))))
+	}
+	if have {
+		// Diverged: merge now, or leave it to the peer for a while.
+		ff, err := reaches(w, objs, head, ours)
+		if err != nil {
+			return fail(err)
+		}
+		if !ff && !e.mayMerge(world, ours, head) {
+			r.Waiting = true
+			return nil
+		}
+	}
+	if err := e.fetchLarge(ctx, p, world, pr.fetch, req.Large); err != nil {
+		return fail(err)
+	}
+	if !have {
+		if err := w.CreateBranch(branch, world); err != nil && !errs.Is(err, errs.Exist) {
+			return err
+		}
+	}
+	in := cdb.Incoming{Objects: objs, Head: hdr.Head, Withheld: hdr.Withheld, Opaque: hdr.Opaque, Maker: maker}
+	res, err := w.Receive(ctx, in, branch)
+	if err != nil {
+		return fail(err)
+	}
+	r.InSync, r.Commits, r.Objects, r.Merged = !res.Waiting, res.Commits, res.Objects, res.Merge != nil
+	r.Waiting = r.Waiting || res.Waiting
+	if err := e.fetchGrantedOn(ctx, p, world, branch, objs); err != nil {
+		e.log.Info("sync: fetching values granted since", "peer", p, "world", world, "branch", branch, "err", err)
+	}
+	e.mu.Lock()
+	if ps := e.peers[p]; ps != nil {
+		ps.stats.Pulls++
+		ps.stats.CommitsRecv += res.Commits
+		ps.stats.ObjectsRecv += res.Objects
+		ps.stats.BytesRecv += pr.n
+		ps.err = ""
+	}
+	e.mu.Unlock()
+	e.log.Debug("sync: pulled", "peer", p, "world", world, "branch", branch, "commits", res.Commits, "objects", res.Objects, "bytes", pr.n, "merge", res.Merge != nil)
+	return nil
+}
+
 // fetchLarge fetches the values an answer left to CTP into the store,
 // from p and every other peer that announced the world, striped; each
 // chunk is checked against its id as it arrives (ctp). They are stored
@@ -931,6 +1140,11 @@ func (e *Engine) fetchLarge(ctx context.Context, p peer.ID, world coda.ID, vals 
 // (pulls carry diffs, and the grant's diff shows only the .acl). Without
 // a Fetcher it does nothing.
 func (e *Engine) fetchGranted(ctx context.Context, p peer.ID, world coda.ID, objs map[coda.ID][]byte) error {
+	return e.fetchGrantedOn(ctx, p, world, cdb.DefaultBranch, objs)
+}
+
+// fetchGrantedOn is fetchGranted at the head of branch.
+func (e *Engine) fetchGrantedOn(ctx context.Context, p peer.ID, world coda.ID, branch string, objs map[coda.ID][]byte) error {
 	if e.opts.Fetcher == nil {
 		return nil
 	}
@@ -961,9 +1175,13 @@ func (e *Engine) fetchGranted(ctx context.Context, p peer.ID, world coda.ID, obj
 	if err != nil || w == nil {
 		return err
 	}
-	head, err := w.Resolve(cdb.DefaultBranch)
+	heads, err := branchHeads(w)
 	if err != nil {
 		return err
+	}
+	head, ok := heads[branch]
+	if !ok {
+		return errs.E(errs.NotExist, fmt.Sprintf("replica: no branch %q", branch))
 	}
 	hc, err := w.LoadCommit(head)
 	if err != nil {
@@ -1274,6 +1492,12 @@ func (e *Engine) visible(w *cdb.World, key ed25519.PublicKey) bool {
 	if err != nil {
 		return false
 	}
+	return visibleAt(w, key, head)
+}
+
+// visibleAt is visible at the commit head: a branch of a world shown to
+// key is shown to it if visibleAt its head.
+func visibleAt(w *cdb.World, key ed25519.PublicKey, head coda.ID) bool {
 	f, err := w.As(key).Filter(head)
 	if err != nil {
 		return false
@@ -1296,28 +1520,67 @@ func (e *Engine) visible(w *cdb.World, key ed25519.PublicKey) bool {
 	return false
 }
 
-// headsFor returns the heads of main of every world shown to key.
+// headsFor returns the heads of every branch of every world shown to key:
+// main if the world is visible, each other branch if the world is and the
+// branch's head is visibleAt. At most MaxBranches per world (main first,
+// then by name) and MaxHeads in all (the mains first).
 func (e *Engine) headsFor(key ed25519.PublicKey) Heads {
 	var m Heads
 	infos, err := e.home.Worlds()
 	if err != nil {
 		return m
 	}
+	var others []Head
 	for _, i := range infos {
 		w, err := e.home.World(i.Name)
-		if err != nil {
-			continue
-		}
-		head, err := w.Resolve(cdb.DefaultBranch)
 		if err != nil || !e.visible(w, key) {
 			continue
 		}
-		m.Heads = append(m.Heads, Head{World: i.ID, Branch: cdb.DefaultBranch, Head: head})
+		heads, err := branchHeads(w)
+		if err != nil {
+			continue
+		}
+		main, ok := heads[cdb.DefaultBranch]
+		if !ok {
+			continue
+		}
+		m.Heads = append(m.Heads, Head{World: i.ID, Branch: cdb.DefaultBranch, Head: main})
+		n := 1
+		shown := map[coda.ID]bool{main: true} // visibleAt, by head
+		for _, b := range slices.Sorted(maps.Keys(heads)) {
+			if b == cdb.DefaultBranch || ValidBranch(b) != nil {
+				continue
+			}
+			if n == MaxBranches {
+				e.log.Debug("sync: a world has more branches than a Heads may carry: the rest are not announced", "world", i.ID, "max", MaxBranches)
+				break
+			}
+			h := heads[b]
+			ok, known := shown[h]
+			if !known {
+				ok = visibleAt(w, key, h)
+				shown[h] = ok
+			}
+			if ok {
+				others = append(others, Head{World: i.ID, Branch: b, Head: h})
+				n++
+			}
+		}
 	}
-	slices.SortFunc(m.Heads, func(a, b Head) int { return bytes.Compare(a.World[:], b.World[:]) })
 	if len(m.Heads) > MaxHeads {
 		m.Heads = m.Heads[:MaxHeads]
 	}
+	if room := MaxHeads - len(m.Heads); len(others) > room {
+		e.log.Debug("sync: more heads than a Heads may carry: some branches are not announced", "max", MaxHeads)
+		others = others[:room]
+	}
+	m.Heads = append(m.Heads, others...)
+	slices.SortFunc(m.Heads, func(a, b Head) int {
+		if c := bytes.Compare(a.World[:], b.World[:]); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Branch, b.Branch)
+	})
 	return m
 }
 
@@ -1352,24 +1615,25 @@ func (e *Engine) watchWorlds() {
 	}
 }
 
-// announce sends our heads to every peer that may see world, if its head
-// moved since the last announcement.
+// announce sends our heads to every peer that may see world, if a branch
+// head of it moved (or a branch appeared or went) since the last
+// announcement.
 func (e *Engine) announce(world coda.ID) {
 	w, err := e.world(world)
 	if err != nil || w == nil {
 		return
 	}
-	head, err := w.Resolve(cdb.DefaultBranch)
+	heads, err := branchHeads(w)
 	if err != nil {
 		return
 	}
 	ws := e.worldState(world)
 	e.mu.Lock()
-	if ws.announced == head {
+	if maps.Equal(ws.announced, heads) {
 		e.mu.Unlock()
 		return
 	}
-	ws.announced = head
+	ws.announced = heads
 	peers := slices.Collect(maps.Keys(e.peers))
 	e.mu.Unlock()
 	for _, p := range peers {
@@ -1385,8 +1649,9 @@ func (e *Engine) announce(world coda.ID) {
 	}
 }
 
-// loop watches for new worlds and retries the pulls that failed for a
-// reason that may pass.
+// loop watches for new worlds, announces branches made since the last
+// tick (making a branch moves no head, so it signals no subscriber), and
+// retries the pulls that failed for a reason that may pass.
 func (e *Engine) loop() {
 	defer e.wg.Done()
 	t := time.NewTicker(time.Second)
@@ -1399,14 +1664,20 @@ func (e *Engine) loop() {
 		}
 		e.watchWorlds()
 		e.mu.Lock()
-		var retry []coda.ID
+		var retry, watched []coda.ID
 		for id, ws := range e.worlds {
 			if ws.retry {
 				ws.retry = false
 				retry = append(retry, id)
 			}
+			if ws.cancel != nil {
+				watched = append(watched, id)
+			}
 		}
 		e.mu.Unlock()
+		for _, id := range watched {
+			e.announce(id)
+		}
 		for _, id := range retry {
 			e.kick(id)
 		}
@@ -1463,18 +1734,28 @@ type PeerStatus struct {
 	Peer   string    `json:"peer"`
 	Key    string    `json:"key"`
 	Head   coda.ID   `json:"head,omitzero"` // the peer's head of main (zero: it shows none)
-	InSync bool      `json:"in_sync"`       // its head is ours
+	InSync bool      `json:"in_sync"`       // its head of main is ours
 	Seen   time.Time `json:"seen,omitzero"` // when its heads last arrived
 	Stats  PeerStats `json:"stats"`
 	Error  string    `json:"error,omitempty"`
+	// Branches are the world's branches the peer or we have, by name.
+	Branches []BranchStatus `json:"branches"`
+}
+
+// BranchStatus is one branch of a world as a peer and we hold it.
+type BranchStatus struct {
+	Branch string  `json:"branch"`
+	Head   coda.ID `json:"head,omitzero"` // the peer's (zero: it shows none)
+	Ours   coda.ID `json:"ours,omitzero"` // ours (zero: we have no such branch)
+	InSync bool    `json:"in_sync"`       // the two are the same commit
 }
 
 // Status returns what the engine knows of every connected peer for world,
-// sorted by peer id.
+// sorted by peer id, with every branch either side has.
 func (e *Engine) Status(world coda.ID) []PeerStatus {
-	var ours coda.ID
+	var ours map[string]coda.ID
 	if w, err := e.world(world); err == nil && w != nil {
-		ours, _ = w.Resolve(cdb.DefaultBranch)
+		ours, _ = branchHeads(w)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -1483,9 +1764,22 @@ func (e *Engine) Status(world coda.ID) []PeerStatus {
 		if e.host.Network().Connectedness(p) != network.Connected {
 			continue
 		}
-		h := ps.heads[world]
-		out = append(out, PeerStatus{Peer: p.String(), Key: cdb.KeyString(ps.key), Head: h, InSync: !h.IsZero() && h == ours,
-			Seen: ps.seen, Stats: ps.stats, Error: ps.err})
+		theirs := ps.heads[world]
+		h := theirs[cdb.DefaultBranch]
+		st := PeerStatus{Peer: p.String(), Key: cdb.KeyString(ps.key), Head: h, InSync: !h.IsZero() && h == ours[cdb.DefaultBranch],
+			Seen: ps.seen, Stats: ps.stats, Error: ps.err, Branches: []BranchStatus{}}
+		names := map[string]bool{}
+		for b := range theirs {
+			names[b] = true
+		}
+		for b := range ours {
+			names[b] = true
+		}
+		for _, b := range slices.Sorted(maps.Keys(names)) {
+			t, o := theirs[b], ours[b]
+			st.Branches = append(st.Branches, BranchStatus{Branch: b, Head: t, Ours: o, InSync: !t.IsZero() && t == o})
+		}
+		out = append(out, st)
 	}
 	slices.SortFunc(out, func(a, b PeerStatus) int { return bytes.Compare([]byte(a.Peer), []byte(b.Peer)) })
 	return out

@@ -5,6 +5,7 @@ package replica
 // structs are encoded to coda.Values by hand, as bundle's header is:
 //
 //	Heads  { heads: list<Head { world bytes[32], branch string, head bytes[32] }> }
+//	       (each branch a ValidBranch name, at most MaxBranches per world)
 //	Pull   { world: bytes[32], want: bytes[32], haves: list<bytes[32]> }
 //	Part   { data: bytes }
 //	Refuse { kind: string, reason: string }
@@ -14,9 +15,11 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
+	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
 )
@@ -27,9 +30,10 @@ var syncCoda []byte
 // Limits on what a message may hold; more is errs.Limit.
 const (
 	MaxHeads     = 4096    // heads in one Heads
+	MaxBranches  = 1024    // heads of one world in one Heads
 	MaxHaves     = 64      // haves in one Pull
 	MaxPart      = 1 << 20 // bytes in one Part
-	MaxBranchLen = 255     // bytes of a branch name
+	MaxBranchLen = 128     // bytes of a branch name (cdb's bound)
 	MaxReasonLen = 4096    // bytes of a Refuse's kind or reason
 	MaxFetch     = 1 << 16 // values in one Fetch
 	MaxPathLen   = 4096    // bytes of a Large's path
@@ -63,6 +67,17 @@ func sendSchemas() []coda.ID {
 		return nil
 	}
 	return []coda.ID{headsSchema.ID, pullSchema.ID, partSchema.ID, refuseSchema.ID, fetchSchema.ID}
+}
+
+// ValidBranch checks a branch name as cdb does when it makes a branch: 1
+// to MaxBranchLen bytes of UTF-8, a valid path segment (no '/', NUL, "."
+// or ".."), no '~', space, tab or newline, not "HEAD" or "@". A name a
+// peer announces must pass it (docs/sync.md, "Heads").
+func ValidBranch(name string) error {
+	if len(name) > MaxBranchLen || name == "HEAD" || name == "@" || strings.ContainsAny(name, "~ \t\n") || !tree.ValidName(name) {
+		return errs.E(errs.Invalid, fmt.Sprintf("replica: bad branch name %q (1 to %d bytes, a path segment without '~' or white space, not HEAD or @)", name, MaxBranchLen))
+	}
+	return nil
 }
 
 // Head is one branch head of one world.
@@ -188,17 +203,29 @@ func fromValue(s *coda.Schema, v coda.Value) (any, error) {
 			return nil, errs.E(errs.Limit, fmt.Sprintf("replica: Heads: %d heads, at most %d", list.Len(), MaxHeads))
 		}
 		m := Heads{Heads: make([]Head, list.Len())}
+		run := 0 // heads of the world of head i so far
 		for i := range list.Len() {
 			e := list.Index(i)
 			h := Head{World: coda.ID(e.Index(0).AsBytes()), Branch: e.Index(1).AsString(), Head: coda.ID(e.Index(2).AsBytes())}
 			if len(h.Branch) > MaxBranchLen || !utf8.ValidString(h.Branch) {
 				return nil, bad("head %d: branch name of %d bytes (at most %d, UTF-8)", i, len(h.Branch), MaxBranchLen)
 			}
+			if err := ValidBranch(h.Branch); err != nil {
+				return nil, bad("head %d: %v", i, err)
+			}
+			run++
 			if i > 0 {
 				p := m.Heads[i-1]
-				if c := bytes.Compare(p.World[:], h.World[:]); c > 0 || c == 0 && p.Branch >= h.Branch {
+				c := bytes.Compare(p.World[:], h.World[:])
+				if c > 0 || c == 0 && p.Branch >= h.Branch {
 					return nil, bad("head %d: not after head %d (sorted by world, then branch, no repeats)", i, i-1)
 				}
+				if c != 0 {
+					run = 1
+				}
+			}
+			if run > MaxBranches {
+				return nil, errs.E(errs.Limit, fmt.Sprintf("replica: Heads: head %d: more than %d branches of world %s (MaxBranches)", i, MaxBranches, h.World))
 			}
 			m.Heads[i] = h
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/ctp"
 	"github.com/coalescent/coal/errs"
 	"github.com/coalescent/coal/relay"
 	"github.com/coalescent/coal/replica"
@@ -134,15 +135,21 @@ func (e *env) cloneFrom(ctx context.Context, h *cdb.Home, addr string, want coda
 		last = time.Now()
 		fmt.Fprintf(e.stderr, "\rreceiving: %s", byteCount(n))
 	}
+	onInvalid := func(p peer.ID, err error) {
+		mu.Lock()
+		invalid = err
+		mu.Unlock()
+		sw.Punish(p, err)
+	}
+	// Large values come over CTP, as a node fetches them, chunk by chunk
+	// into the store: without a Fetcher they would travel inside the
+	// pull's answer, which the engine holds whole in memory (a 256 MiB
+	// value cost 1.6 GB; docs/perf.md, "Clone memory").
 	eng, err := replica.New(h, sw.Host(), replica.Options{
-		Accept:   func(w coda.ID) bool { return want.IsZero() || w == want },
-		Progress: progress,
-		OnInvalid: func(p peer.ID, err error) {
-			mu.Lock()
-			invalid = err
-			mu.Unlock()
-			sw.Punish(p, err)
-		},
+		Accept:    func(w coda.ID) bool { return want.IsZero() || w == want },
+		Progress:  progress,
+		OnInvalid: onInvalid,
+		Fetcher:   ctp.NewClient(sw.Host(), ctp.Options{OnInvalid: onInvalid}),
 	})
 	if err != nil {
 		return cloneNetJSON{}, err

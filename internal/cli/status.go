@@ -35,12 +35,17 @@ root id of the head's tree:
 	root ROOT
 
 and, through a serving node that syncs (docs/sync.md), one line per
-connected peer with its head of the world and whether it is ours:
+connected peer with its head of main and whether it is ours, then one per
+other branch the peer or this node has, with the peer's head ("-": none):
 
 	peer PEERID in-sync|behind|none HEAD
+	peer PEERID branch NAME in-sync|behind|none|new HEAD
 
-With --json: {"world": ID, "branch": NAME, "head": COMMIT, "root": ROOT,
-"peers": [{"peer", "key", "head", "in_sync", "seen"}]}.`,
+(behind: the two heads differ; none: the peer shows no such branch; new:
+this node has no such branch yet.) With --json: {"world": ID, "branch":
+NAME, "head": COMMIT, "root": ROOT, "peers": [{"peer", "key", "head",
+"in_sync", "seen", "branches": [{"branch", "head", "ours",
+"in_sync"}]}]}.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := e.api()
@@ -78,6 +83,23 @@ With --json: {"world": ID, "branch": NAME, "head": COMMIT, "root": ROOT,
 				}
 				if _, err := fmt.Fprintf(e.stdout, "peer %s %s %s\n", p.Peer, state, p.Head); err != nil {
 					return err
+				}
+				for _, b := range p.Branches {
+					if b.Branch == "main" {
+						continue
+					}
+					state, head := "behind", b.Head.String()
+					switch {
+					case b.Head.IsZero():
+						state, head = "none", "-"
+					case b.Ours.IsZero():
+						state = "new"
+					case b.InSync:
+						state = "in-sync"
+					}
+					if _, err := fmt.Fprintf(e.stdout, "peer %s branch %s %s %s\n", p.Peer, b.Branch, state, head); err != nil {
+						return err
+					}
 				}
 			}
 			return nil

@@ -268,7 +268,8 @@ func validBranch(name string) error {
 }
 
 // CreateBranch makes the branch name at commit at (zero: the head).
-// errs.Exist if it exists.
+// errs.Exist if it exists. A tombstone of name (DeleteBranch) is removed
+// in the same batch: the branch is made again here.
 func (w *World) CreateBranch(name string, at coda.ID) error {
 	op := errs.Op("cdb.CreateBranch")
 	if err := validBranch(name); err != nil {
@@ -288,6 +289,9 @@ func (w *World) CreateBranch(name string, at coda.ID) error {
 	if err := b.SwapRef(headRef(w.id, name), coda.ID{}, at); err != nil {
 		return errs.E(op, err)
 	}
+	if err := b.DeleteRef(deletedRef(w.id, name)); err != nil {
+		return errs.E(op, err)
+	}
 	if err := b.Commit(true); err != nil {
 		if errs.Is(err, errs.Conflict) {
 			return errs.E(op, errs.Exist, fmt.Sprintf("branch %q exists", name))
@@ -295,6 +299,58 @@ func (w *World) CreateBranch(name string, at coda.ID) error {
 		return errs.E(op, err)
 	}
 	return nil
+}
+
+// DeleteBranch deletes the branch name and returns the head it had. It
+// refuses (errs.Invalid, naming it) the default branch and the current
+// one, as git refuses the branch checked out; an unknown branch is
+// errs.NotExist. In one synced batch it removes the head ref and records
+// the node-local tombstone deleted/WORLD/NAME → that head, by which sync
+// tells a stale copy of the branch on a peer from one written to after
+// the deletion (docs/sync.md, "Deletion"). No commit is removed: the
+// branch can be made again at the head returned. Rights are the caller's
+// to check (acl.CheckRefChange, as for CreateBranch).
+func (w *World) DeleteBranch(name string) (coda.ID, error) {
+	op := errs.Op("cdb.DeleteBranch")
+	if err := validBranch(name); err != nil {
+		return coda.ID{}, errs.E(op, err)
+	}
+	if name == DefaultBranch {
+		return coda.ID{}, errs.E(op, errs.Invalid, fmt.Sprintf("cannot delete branch %q of world %s: it is the default branch", name, w.name))
+	}
+	for attempt := 0; ; attempt++ {
+		if name == w.Branch() {
+			return coda.ID{}, errs.E(op, errs.Invalid, fmt.Sprintf("cannot delete branch %q of world %s: it is the current branch (switch to another first)", name, w.name))
+		}
+		head, err := w.branchHead(name)
+		if err != nil {
+			return coda.ID{}, errs.E(op, err)
+		}
+		b := w.h.store.NewBatch()
+		if err := b.SwapRef(headRef(w.id, name), head, coda.ID{}); err != nil {
+			b.Discard()
+			return coda.ID{}, errs.E(op, err)
+		}
+		if err := b.SetRef(deletedRef(w.id, name), head); err != nil {
+			b.Discard()
+			return coda.ID{}, errs.E(op, err)
+		}
+		err = b.Commit(true)
+		b.Discard()
+		if errs.Is(err, errs.Conflict) && attempt < commitRetries {
+			continue // the branch moved (a pull): delete it where it is now
+		}
+		if err != nil {
+			return coda.ID{}, errs.E(op, fmt.Errorf("branch %q: %w", name, err))
+		}
+		// A branch made again under this name starts with no memory of
+		// this one's durable head.
+		w.dmu.Lock()
+		delete(w.synced, name)
+		w.dmu.Unlock()
+		w.h.notify(w.id)
+		return head, nil
+	}
 }
 
 // Switch makes name the world's current branch (node state).

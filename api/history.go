@@ -56,17 +56,18 @@ func untimed(rt Route) bool {
 
 func (s *server) historyHandlers() map[string]handler {
 	return map[string]handler{
-		"POST /v1/worlds/{world}/switch": s.switchBranch,
-		"GET /v1/audit/verify":           s.auditVerify,
-		"GET /v1/fsck":                   s.fsck,
-		"GET /v1/worlds/{world}/replay":  s.replay,
-		"GET /v1/worlds/{world}/bundle":  s.bundleCreate,
-		"POST /v1/worlds/{world}/bundle": s.bundleApply,
-		"POST /v1/bundles":               s.bundleApplyHome,
-		"GET /v1/keys":                   s.keys,
-		"POST /v1/keys":                  s.newKey,
-		"POST /v1/keys/import":           s.importKey,
-		"GET /v1/keys/{name}/export":     s.exportKey,
+		"POST /v1/worlds/{world}/switch":            s.switchBranch,
+		"DELETE /v1/worlds/{world}/branches/{name}": s.deleteBranch,
+		"GET /v1/audit/verify":                      s.auditVerify,
+		"GET /v1/fsck":                              s.fsck,
+		"GET /v1/worlds/{world}/replay":             s.replay,
+		"GET /v1/worlds/{world}/bundle":             s.bundleCreate,
+		"POST /v1/worlds/{world}/bundle":            s.bundleApply,
+		"POST /v1/bundles":                          s.bundleApplyHome,
+		"GET /v1/keys":                              s.keys,
+		"POST /v1/keys":                             s.newKey,
+		"POST /v1/keys/import":                      s.importKey,
+		"GET /v1/keys/{name}/export":                s.exportKey,
 	}
 }
 
@@ -99,6 +100,24 @@ func (s *server) switchBranch(w http.ResponseWriter, r *http.Request, c *call) e
 		return err
 	}
 	return writeJSON(w, 0, Branch{Name: wd.Branch(), Head: head, Current: true})
+}
+
+// deleteBranch deletes a branch: the rights of making one (admin of /),
+// then cdb's refusals (main, the current branch: 400; unknown: 404).
+func (s *server) deleteBranch(w http.ResponseWriter, r *http.Request, c *call) error {
+	wd, err := s.world(r)
+	if err != nil {
+		return err
+	}
+	name := r.PathValue("name")
+	if err := acl.CheckRefChange(wd, c.who.Public32(), "delete branch "+name); err != nil {
+		return err
+	}
+	if _, err := wd.DeleteBranch(name); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func (s *server) auditVerify(w http.ResponseWriter, r *http.Request, c *call) error {

@@ -118,6 +118,8 @@ func OpenAPI(version string) map[string]any {
 		}
 		var content map[string]any
 		switch rt.Response {
+		case "":
+			// No body (204).
 		case "sse":
 			content = map[string]any{"text/event-stream": map[string]any{"schema": map[string]any{"type": "string"}}}
 		case "ndjson":
@@ -135,7 +137,7 @@ func OpenAPI(version string) map[string]any {
 			"summary":     rt.Summary,
 			"operationId": strings.ToLower(rt.Method) + "_" + strings.NewReplacer("/", "_", "{", "", "}", "", ".", "", "_v1_", "").Replace(rt.Pattern),
 			"responses": map[string]any{
-				itoa(status): map[string]any{"description": rt.Summary, "content": content},
+				itoa(status): response(rt.Summary, content),
 				"400":        problem, "401": problem, "403": problem, "404": problem, "409": problem, "413": problem, "500": problem,
 			},
 		}
@@ -178,6 +180,15 @@ func OpenAPI(version string) map[string]any {
 		},
 		"security": []any{map[string]any{"bearer": []any{}}},
 	}
+}
+
+// response is an OpenAPI response object; a nil content is a response
+// without a body.
+func response(summary string, content map[string]any) map[string]any {
+	if content == nil {
+		return map[string]any{"description": summary}
+	}
+	return map[string]any{"description": summary, "content": content}
 }
 
 func itoa(n int) string {

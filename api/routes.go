@@ -68,6 +68,8 @@ var Routes = []Route{
 	{"POST", "/v1/worlds/{world}/reset", "a new commit whose content is a past commit's", []Param{pWorld}, "ResetRequest", "CommitResult", 201},
 	{"GET", "/v1/worlds/{world}/branches", "list branches", []Param{pWorld}, "", "[]Branch", 0},
 	{"POST", "/v1/worlds/{world}/branches", "make a branch", []Param{pWorld}, "NewBranchRequest", "Branch", 201},
+	{"DELETE", "/v1/worlds/{world}/branches/{name}", "delete a branch (not main, not the current one), recording a node-local tombstone", []Param{pWorld,
+		{"name", "path", "string", "a branch name"}}, "", "", 204},
 	{"POST", "/v1/worlds/{world}/merge", "merge a branch into the current one", []Param{pWorld}, "MergeRequest", "MergeResult", 0},
 	{"GET", "/v1/worlds/{world}/conflicts", "a merge commit's conflicts", []Param{pWorld,
 		{"commit", "query", "string", "the merge commit (default: the head)"}}, "", "[]Conflict", 0},

@@ -78,6 +78,12 @@ func (c *Client) NewBranch(ctx context.Context, world, name, at string) (Branch,
 	return b, err
 }
 
+// DeleteBranch deletes the branch name (not main, not the current one;
+// docs/sync.md, "Deletion"). The node records a tombstone of it.
+func (c *Client) DeleteBranch(ctx context.Context, world, name string) error {
+	return c.do(ctx, http.MethodDelete, worldPath(world, "/branches/"+url.PathEscape(name)), nil, nil, nil)
+}
+
 // Switch makes the branch name world's current branch.
 func (c *Client) Switch(ctx context.Context, world, name string) (Branch, error) {
 	var b Branch

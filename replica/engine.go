@@ -179,15 +179,8 @@ func New(home *cdb.Home, h host.Host, opts Options) (*Engine, error) {
 		peers: map[peer.ID]*peerState{}, bad: map[peer.ID]bool{}, worlds: map[coda.ID]*worldState{}}
 	h.SetStreamHandler(protocol.ID(Protocol), e.handle)
 	e.notify = &network.NotifyBundle{
-		ConnectedF: func(_ network.Network, c network.Conn) { e.connected(c.RemotePeer()) },
-		DisconnectedF: func(n network.Network, c network.Conn) {
-			p := c.RemotePeer()
-			if n.Connectedness(p) != network.Connected {
-				e.mu.Lock()
-				delete(e.peers, p)
-				e.mu.Unlock()
-			}
-		},
+		ConnectedF:    func(_ network.Network, c network.Conn) { e.connected(c.RemotePeer()) },
+		DisconnectedF: func(n network.Network, c network.Conn) { e.disconnected(n, c.RemotePeer()) },
 	}
 	h.Network().Notify(e.notify)
 	e.watchWorlds()
@@ -197,6 +190,24 @@ func New(home *cdb.Home, h host.Host, opts Options) (*Engine, error) {
 		e.connected(p)
 	}
 	return e, nil
+}
+
+// linked reports whether c is a connection sync runs over: a direct one
+// or a relayed one (network.Limited: swarm opens coal's streams over
+// relayed connections, docs/swarm.md §8).
+func linked(c network.Connectedness) bool {
+	return c == network.Connected || c == network.Limited
+}
+
+// disconnected forgets what p told us once no connection to it is left,
+// direct or relayed.
+func (e *Engine) disconnected(n network.Network, p peer.ID) {
+	if linked(n.Connectedness(p)) {
+		return
+	}
+	e.mu.Lock()
+	delete(e.peers, p)
+	e.mu.Unlock()
 }
 
 // Close stops the engine: no more streams are served or opened, and the
@@ -493,6 +504,7 @@ type PeerReport struct {
 	Bytes   int64   `json:"bytes"`
 	Merged  bool    `json:"merged,omitempty"`
 	Waiting bool    `json:"waiting,omitempty"` // diverged: left to the peer to merge for now
+	Deleted bool    `json:"deleted,omitempty"` // the branch was deleted here and the peer's head is no newer: ignored
 	Error   string  `json:"error,omitempty"`
 }
 
@@ -609,6 +621,10 @@ func (e *Engine) bringIn(ctx context.Context, p peer.ID, world coda.ID, branch s
 	}
 	ours, have := heads[branch]
 	if !have {
+		if stale, err := staleDeleted(w, branch, head); err != nil || stale {
+			r.Deleted = stale
+			return err
+		}
 		if err := e.mayMake(w, p, branch, len(heads)); err != nil {
 			return err
 		}
@@ -657,6 +673,32 @@ func (e *Engine) bringIn(ctx context.Context, p peer.ID, world coda.ID, branch s
 	}
 	r.InSync, r.Merged = true, res.Merge != nil
 	return nil
+}
+
+// staleDeleted reports whether a peer's head of branch, which w lacks,
+// is ignored because the branch was deleted here (docs/sync.md,
+// "Deletion"): it is the head the branch had when deleted, or an ancestor
+// of it. A head that descends from that one or diverged from it (someone
+// wrote to the branch after) is not stale: the branch is made again, and
+// making it clears the tombstone. A head whose commit is not here is not
+// stale either: every ancestor of the tombstone's head is here, so an
+// unknown commit is one written after.
+func staleDeleted(w *cdb.World, branch string, head coda.ID) (bool, error) {
+	dead, ok, err := w.DeletedBranch(branch)
+	if err != nil || !ok {
+		return false, err
+	}
+	if _, err := w.LoadCommit(head); errs.Is(err, errs.NotExist) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	if _, err := w.LoadCommit(dead); errs.Is(err, errs.NotExist) {
+		return false, nil // cannot be: commits are never removed
+	} else if err != nil {
+		return false, err
+	}
+	return isAncestor(w, head, dead)
 }
 
 // mayMake checks that p may make branch in w here, which has n branches:
@@ -1761,7 +1803,7 @@ func (e *Engine) Status(world coda.ID) []PeerStatus {
 	defer e.mu.Unlock()
 	out := make([]PeerStatus, 0, len(e.peers))
 	for p, ps := range e.peers {
-		if e.host.Network().Connectedness(p) != network.Connected {
+		if !linked(e.host.Network().Connectedness(p)) {
 			continue
 		}
 		theirs := ps.heads[world]

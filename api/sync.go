@@ -77,7 +77,7 @@ func (s *server) sync(w http.ResponseWriter, r *http.Request, c *call) error {
 	out := SyncReport{World: wd.ID(), Head: head, Peers: []SyncPeer{}, Branches: []BranchHead{}}
 	for _, p := range reports {
 		out.Peers = append(out.Peers, SyncPeer{Peer: p.Peer, Branch: p.Branch, Head: p.Head, InSync: p.InSync, Commits: p.Commits,
-			Objects: p.Objects, Bytes: p.Bytes, Merged: p.Merged, Waiting: p.Waiting, Error: p.Error})
+			Objects: p.Objects, Bytes: p.Bytes, Merged: p.Merged, Waiting: p.Waiting, Deleted: p.Deleted, Error: p.Error})
 	}
 	for _, b := range bs {
 		out.Branches = append(out.Branches, BranchHead{Branch: b.Name, Head: b.Head})

@@ -20,7 +20,8 @@ type fakeSync struct{ world coda.ID }
 func (f *fakeSync) SyncNow(_ context.Context, world coda.ID) ([]replica.PeerReport, error) {
 	f.world = world
 	return []replica.PeerReport{{Peer: "12D3KooWpeer", World: world, Branch: "main", InSync: true, Commits: 2, Objects: 7, Bytes: 900},
-		{Peer: "12D3KooWpeer", World: world, Branch: "topic", Waiting: true}}, nil
+		{Peer: "12D3KooWpeer", World: world, Branch: "topic", Waiting: true},
+		{Peer: "12D3KooWpeer", World: world, Branch: "gone", Deleted: true}}, nil
 }
 
 func (f *fakeSync) Status(world coda.ID) []replica.PeerStatus {
@@ -56,10 +57,10 @@ func TestSync(t *testing.T) {
 	if err := json.Unmarshal(r.body, &rep); err != nil || r.status != 200 {
 		t.Fatalf("POST sync: %d %s %v", r.status, r.body, err)
 	}
-	if fs.world != w.ID() || rep.World != w.ID() || len(rep.Peers) != 2 || !rep.Peers[0].InSync || rep.Peers[0].Commits != 2 {
+	if fs.world != w.ID() || rep.World != w.ID() || len(rep.Peers) != 3 || !rep.Peers[0].InSync || rep.Peers[0].Commits != 2 {
 		t.Errorf("POST sync: %+v (round for %s), want the default world's round with one peer in sync", rep, fs.world)
-	} else if p := rep.Peers[1]; p.Branch != "topic" || !p.Waiting || rep.Peers[0].Branch != "main" {
-		t.Errorf("POST sync: peers %+v, want main then topic (waiting)", rep.Peers)
+	} else if p, d := rep.Peers[1], rep.Peers[2]; p.Branch != "topic" || !p.Waiting || rep.Peers[0].Branch != "main" || d.Branch != "gone" || !d.Deleted || d.Waiting {
+		t.Errorf("POST sync: peers %+v, want main, then topic (waiting), then gone (deleted)", rep.Peers)
 	}
 	if len(rep.Branches) != 1 || rep.Branches[0].Branch != "main" || rep.Branches[0].Head != rep.Head {
 		t.Errorf("POST sync: branches %+v, want main at %s", rep.Branches, rep.Head)

@@ -30,6 +30,7 @@ type SyncPeer struct {
 	Bytes   int64   `json:"bytes"`
 	Merged  bool    `json:"merged,omitempty"`  // a merge was made
 	Waiting bool    `json:"waiting,omitempty"` // diverged: the peer is to merge first
+	Deleted bool    `json:"deleted,omitempty"` // the branch was deleted here and the peer's head is no newer: ignored
 	Error   string  `json:"error,omitempty"`
 }
 

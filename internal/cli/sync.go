@@ -49,8 +49,11 @@ talks to the node's peers. Sync never deletes a branch. With --json:
 			}
 			for _, p := range rep.Peers {
 				state := "behind"
-				if p.InSync {
+				switch {
+				case p.InSync:
 					state = "in-sync"
+				case p.Deleted:
+					state = "deleted"
 				}
 				branch := p.Branch
 				if branch == "" {

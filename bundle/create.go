@@ -6,8 +6,10 @@ package bundle
 
 import (
 	"bytes"
+	"cmp"
 	"container/heap"
 	"crypto/ed25519"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"maps"
@@ -42,11 +44,12 @@ type CreateOptions struct {
 	// with it what it sends to whom.
 	OnValue func(path string, id coda.ID, sent bool)
 	// Leave, if set, is asked of every value that would travel, except the
-	// .acl, group and metadata leaves validation needs: true leaves its
-	// bytes out of the bundle, and out of withheld — the caller sends them
-	// another way (sync: CTP, docs/sync.md). commit is a commit whose tree
-	// holds id at path where the reader may read it.
-	Leave func(commit coda.ID, path string, id coda.ID) bool
+	// .acl, group and metadata leaves validation needs, and those missing
+	// from w's store: true leaves its bytes out of the bundle, and out of
+	// withheld — the caller sends them another way (sync: CTP,
+	// docs/sync.md). commit is a commit whose tree holds id at path where
+	// the reader may read it; size is the value's size in bytes.
+	Leave func(commit coda.ID, path string, id coda.ID, size int64) bool
 }
 
 // Stats says what a bundle holds.
@@ -58,22 +61,92 @@ type Stats struct {
 	Bytes    int64  `json:"bytes"`
 }
 
-// recorder is a tree.Store that remembers the ids it read.
+// keepBytes bounds the object bytes Create holds between reading an object
+// (a tree node the diffs read, or a value for its schema id) and writing
+// it; past it, objects are read again when they are written.
+const keepBytes = 64 << 20
+
+// nodeCacheBytes bounds each of Create's caches of decoded tree nodes.
+const nodeCacheBytes = 64 << 20
+
+// recorder is the store the diffs read trees through. It remembers every
+// node they read (those travel), with its bytes while they fit in
+// keepBytes, and lets the diffs of successive commits decode a node they
+// share once: its NodeCache holds only nodes read through it, so a node
+// served from the cache is recorded.
 type recorder struct {
-	s    tree.Store
-	seen map[coda.ID]bool
+	s     tree.Store
+	nodes *tree.NodeCache
+	seen  map[coda.ID][]byte // nil: not kept, read again when written
+	kept  *int               // bytes kept, with the values'
 }
 
 func (r *recorder) Get(id coda.ID) ([]byte, error) {
 	b, err := r.s.Get(id)
-	if err == nil {
-		r.seen[id] = true
+	if err != nil {
+		return b, err
 	}
-	return b, err
+	if _, ok := r.seen[id]; !ok {
+		var keep []byte
+		if *r.kept+len(b) <= keepBytes {
+			keep = b
+			*r.kept += len(b)
+		}
+		r.seen[id] = keep
+	}
+	return b, nil
 }
 
 func (r *recorder) Put(data []byte) (coda.ID, error) {
 	return coda.ID{}, errs.E(errs.Internal, "bundle: a write while reading trees")
+}
+
+func (r *recorder) NodeCache(coda.ID) *tree.NodeCache { return r.nodes }
+
+// plainStore is the store of the reads that must not make nodes travel
+// (rights, the head's values): it shares the decoded nodes the diffs read
+// and caches the others apart, so the recorder's cache still holds only
+// recorded nodes.
+type plainStore struct {
+	s   tree.Store
+	rec *recorder
+	own *tree.NodeCache
+}
+
+func (p *plainStore) Get(id coda.ID) ([]byte, error) { return p.s.Get(id) }
+
+func (p *plainStore) Put(data []byte) (coda.ID, error) {
+	return coda.ID{}, errs.E(errs.Internal, "bundle: a write while reading trees")
+}
+
+func (p *plainStore) NodeCache(id coda.ID) *tree.NodeCache {
+	if _, ok := p.rec.seen[id]; ok {
+		return p.rec.nodes
+	}
+	return p.own
+}
+
+// dirFilter asks a read filter once per directory. An entry path is
+// judged in the directory that holds it, as that directory's own path
+// ("/a/b" as "/a/", docs/security.md §3), so the answer for one path of a
+// directory is the answer for all.
+type dirFilter struct {
+	f    func(string) bool
+	dirs map[string]bool
+}
+
+func newDirFilter(f func(string) bool) *dirFilter {
+	return &dirFilter{f: f, dirs: map[string]bool{}}
+}
+
+func (d *dirFilter) can(p string) bool {
+	k := p[:strings.LastIndexByte(p, '/')+1]
+	ok, hit := d.dirs[k]
+	if !hit {
+		ok = d.f(p)
+		d.dirs[k] = ok
+	}
+	return ok
 }
 
 // policyPath reports whether the leaf at p (meta: a directory's metadata
@@ -83,11 +156,14 @@ func policyPath(p string, meta bool) bool {
 	if meta {
 		return true
 	}
+	if !strings.Contains(p, aclName) && !strings.Contains(p, "sys") {
+		return false // most paths: no need to split them
+	}
 	segs, err := tree.SplitPath(p)
 	if err != nil || len(segs) == 0 {
 		return false
 	}
-	return segs[len(segs)-1] == ".acl" || len(segs) == 3 && segs[0] == "sys" && segs[1] == "groups"
+	return segs[len(segs)-1] == aclName || len(segs) == 3 && segs[0] == "sys" && segs[1] == "groups"
 }
 
 // Create writes a bundle of w, made as the identity as, to out: every
@@ -101,6 +177,13 @@ func policyPath(p string, meta bool) bool {
 // on each commit's first parent) travels only as its entry in its parent's
 // node: the diff does not enter it, the header lists it as opaque, and the
 // op groups inside it as withheld (docs/sync.md, "Opaque subtrees").
+//
+// Reads are judged once per directory and commit (docs/bundle.md, "How
+// Create works"); the bundle's header, its wire context and its object
+// count come before the objects, so everything is decided before the
+// first byte is written; then the objects are written as read, those
+// kept since they were first read (up to keepBytes) without reading them
+// again.
 func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (Stats, error) {
 	op := errs.Op("bundle.Create")
 	head := opts.Head
@@ -132,22 +215,46 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	}
 	commits = topo(commits)
 	st := w.Home().Store()
-	rec := &recorder{s: st, seen: map[coda.ID]bool{}}
+	kept := 0
+	rec := &recorder{s: st, nodes: tree.NewNodeCache(nodeCacheBytes), seen: map[coda.ID][]byte{}, kept: &kept}
 	tr := tree.New(rec)
 	view := w.As(reader)
-	plain := tree.New(st) // reads that are not the diffs' (they must not travel)
+	ps := &plainStore{s: st, rec: rec, own: tree.NewNodeCache(nodeCacheBytes)}
+	plain := tree.New(ps) // reads that are not the diffs' (they must not travel)
 	var headRoot coda.ID
-	var headReadable func(string) bool
-	values := map[coda.ID]bool{}
+	var headReadable *dirFilter
+	// The commits' ops (a path each) estimate the values their diffs show.
+	hint := 0
+	for _, c := range commits {
+		hint += len(c.Ops)
+	}
+	hint = min(hint, 1<<20)
+	values := make(map[coda.ID]bool, hint)
 	unreadable := map[coda.ID]bool{}
 	left := map[coda.ID]bool{}       // values the caller sends another way
 	hiddenFrom := map[coda.ID]bool{} // op groups inside opaque subtrees
 	var later []candidate
 	// decide records whether the value id at path (p: as the filters
 	// take it) travels; at is a commit where the reader may read it there.
+	// Values read early (for Leave, which needs their size), by id.
+	var probed map[coda.ID]object
+	if opts.Leave != nil {
+		probed = make(map[coda.ID]object, hint)
+	}
+	leave := func(at coda.ID, path string, id coda.ID) bool {
+		o, ok := probed[id]
+		if !ok {
+			var err error
+			if o, err = readObject(st, id, nil, &kept); err != nil {
+				return false // missing: withheld from the maker (or an error, below)
+			}
+			probed[id] = o
+		}
+		return opts.Leave(at, path, id, o.size)
+	}
 	decide := func(at coda.ID, path, p string, id coda.ID, sent, policy bool) {
 		switch {
-		case sent && !policy && opts.Leave != nil && opts.Leave(at, path, id):
+		case sent && !policy && opts.Leave != nil && leave(at, path, id):
 			left[id] = true
 		case sent:
 			values[id] = true
@@ -157,10 +264,6 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		if opts.OnValue != nil {
 			opts.OnValue(p, id, sent)
 		}
-	}
-	trees := map[coda.ID]coda.ID{} // commit → tree
-	for _, c := range commits {
-		trees[c.ID] = c.Tree
 	}
 	// Opaque subtrees (docs/sync.md): directories the reader may read
 	// nothing in travel as their entry in their parent's node only; so do
@@ -187,7 +290,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		}
 		// Its listing, judged in it (its entry, judged in its parent,
 		// travels anyway: it is the id in the parent's node).
-		if readable(p+"/") || headReadable(p+"/") {
+		if readable(p+"/") || headReadable.can(p+"/") {
 			return false, nil
 		}
 		// Only the nearest .acl counts (docs/security.md §4): one below
@@ -204,7 +307,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		}
 		errGrant := errs.E(errs.Other, "grant")
 		err = plain.Walk(root, p, func(path string, _ tree.Entry) error {
-			if d, ok := strings.CutSuffix(path, "/"+aclName); ok && (readable(d+"/") || headReadable(d+"/")) {
+			if d, ok := strings.CutSuffix(path, "/"+aclName); ok && (readable(d+"/") || headReadable.can(d+"/")) {
 				return errGrant
 			}
 			return nil
@@ -227,19 +330,22 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 			}
 			base = pc.Tree
 		}
-		readable, err := view.Filter(c.ID)
+		f, err := view.Filter(c.ID)
 		if err != nil {
 			return Stats{}, errs.E(op, err)
 		}
+		readable := newDirFilter(f)
 		if headReadable == nil {
 			hc, err := w.LoadCommit(head)
 			if err != nil {
 				return Stats{}, errs.E(op, err)
 			}
 			headRoot = hc.Tree
-			if headReadable, err = view.Filter(head); err != nil {
+			hf, err := view.Filter(head)
+			if err != nil {
 				return Stats{}, errs.E(op, err)
 			}
+			headReadable = newDirFilter(hf)
 		}
 		var perr error
 		pruned := map[string]bool{}
@@ -247,7 +353,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		// judges them); no policy: everything is readable.
 		var parentReadable func(string) bool
 		if pol := w.Home().Policy(); len(c.Parents) > 0 && pol != nil {
-			parentReadable = pol.ReadFilter(st, w.ID(), base, reader)
+			parentReadable = newDirFilter(pol.ReadFilter(ps, w.ID(), base, reader)).can
 		}
 		prune := func(p string, _, _ tree.Entry) bool {
 			if perr != nil {
@@ -269,8 +375,8 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 				p += "/"
 			}
 			policy := policyPath(ch.Path, ch.Meta)
-			sent := policy || readable(p)
-			if !sent && !ch.Meta && headReadable(p) {
+			sent := policy || readable.can(p)
+			if !sent && !ch.Meta && headReadable.can(p) {
 				// Perhaps written before the reader was granted read and
 				// still there at the head, which it may read: decided
 				// below, for all such values at once.
@@ -317,20 +423,21 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		}
 	}
 	if len(later) > 0 {
-		atHead, err := headValues(plain, headRoot, later)
+		at, err := atHead(plain, headRoot, later)
 		if err != nil {
 			return Stats{}, errs.E(op, fmt.Errorf("the head's tree: %w", err))
 		}
-		for _, k := range later {
-			decide(head, k.path, k.path, k.id, atHead[k.path] == k.id, false)
+		for i, k := range later {
+			decide(head, k.path, k.path, k.id, at[i], false)
 		}
 	}
-	// Every tree node read, whatever the diff found, and the values.
-	var ids []coda.ID
-	isCommit := map[coda.ID]bool{}
+	// Every tree node read, whatever the diff found, the op groups, and
+	// the values.
+	isCommit := make(map[coda.ID]bool, len(commits))
 	for _, c := range commits {
 		isCommit[c.ID] = true
 	}
+	ids := make([]coda.ID, 0, len(rec.seen))
 	for id := range rec.seen {
 		if !isCommit[id] {
 			ids = append(ids, id)
@@ -347,7 +454,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	groupSeen := map[coda.ID]bool{}
 	for _, c := range commits {
 		for _, g := range c.OpGroups {
-			if groupSeen[g] || rec.seen[g] {
+			if _, ok := rec.seen[g]; ok || groupSeen[g] {
 				continue
 			}
 			groupSeen[g] = true
@@ -358,30 +465,63 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 			ids = append(ids, g)
 		}
 	}
+	vals := make([]coda.ID, 0, len(values))
 	for id := range values {
-		if rec.seen[id] || left[id] {
+		if _, ok := rec.seen[id]; ok || left[id] {
 			continue
 		}
-		// A value withheld from the maker (it got the commits from a
-		// sender who could not send it) travels as withheld too.
-		ok, err := st.Has(id)
+		vals = append(vals, id)
+	}
+	slices.SortFunc(ids, compareIDs)
+	slices.SortFunc(vals, compareIDs)
+	// Each object's schema id (the wire context lists them before the
+	// objects), and its bytes while they fit. A value withheld from the
+	// maker (it got the commits from a sender who could not send it)
+	// travels as withheld too.
+	objs := make([]object, 0, len(commits)+len(ids)+len(vals))
+	for _, c := range commits {
+		o, err := readObject(st, c.ID, nil, &kept)
 		if err != nil {
 			return Stats{}, errs.E(op, err)
 		}
+		objs = append(objs, o)
+	}
+	rest := make([]object, 0, len(ids))
+	for _, id := range ids {
+		o, err := readObject(st, id, rec.seen[id], &kept)
+		if err != nil {
+			return Stats{}, errs.E(op, err)
+		}
+		rest = append(rest, o)
+	}
+	var missing []coda.ID
+	vobjs := make([]object, 0, len(vals))
+	for _, id := range vals {
+		o, ok := probed[id]
+		var err error
 		if !ok {
+			o, err = readObject(st, id, nil, &kept)
+		}
+		if errs.Is(err, errs.NotExist) {
 			if _, held, err := w.Withheld(id); err != nil || !held {
 				if err == nil {
 					err = errs.E(errs.Corrupt, fmt.Sprintf("value %s: missing from the store", id))
 				}
 				return Stats{}, errs.E(op, err)
 			}
-			delete(values, id)
-			unreadable[id] = true
+			missing = append(missing, id)
 			continue
 		}
-		ids = append(ids, id)
+		if err != nil {
+			return Stats{}, errs.E(op, err)
+		}
+		vobjs = append(vobjs, o)
 	}
-	slices.SortFunc(ids, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
+	for _, id := range missing {
+		delete(values, id)
+		unreadable[id] = true
+	}
+	objs = mergeObjects(objs, rest, vobjs)
 	// The values withheld: unreadable wherever the commits hold them.
 	withheld := []coda.ID{}
 	for id := range unreadable {
@@ -389,26 +529,80 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 			withheld = append(withheld, id)
 		}
 	}
-	slices.SortFunc(withheld, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
+	slices.SortFunc(withheld, compareIDs)
 	hdr := Header{Version: Version, World: w.ID(), Name: w.Name(), Branch: w.Branch(), Head: head, Since: opts.Since,
-		Author: cdb.KeyString(reader), Commits: uint64(len(commits)), Objects: uint64(len(commits) + len(ids)), Withheld: withheld,
+		Author: cdb.KeyString(reader), Commits: uint64(len(commits)), Objects: uint64(len(objs)), Withheld: withheld,
 		Opaque: slices.Sorted(maps.Keys(opaqueSent))}
-	all := make([]coda.ID, 0, len(commits)+len(ids))
-	for _, c := range commits {
-		all = append(all, c.ID)
-	}
-	all = append(all, ids...)
-	n, err := writeFrom(out, hdr, all, func(id coda.ID) ([]byte, error) {
-		b, err := st.Get(id)
-		if err != nil {
-			return nil, fmt.Errorf("object %s: %w", id, err)
-		}
-		return b, nil
-	}, func(id coda.ID) ([]byte, error) { return objectHead(st, id) })
+	n, err := writeObjects(out, hdr, objs, st)
 	if err != nil {
 		return Stats{}, errs.E(op, err)
 	}
-	return Stats{Header: hdr, Commits: len(commits), Objects: len(all), Withheld: len(withheld), Bytes: n}, nil
+	return Stats{Header: hdr, Commits: len(commits), Objects: len(objs), Withheld: len(withheld), Bytes: n}, nil
+}
+
+// compareIDs orders ids bytewise, as bytes.Compare does, faster.
+func compareIDs(a, b coda.ID) int {
+	if x, y := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8]); x != y {
+		return cmp.Compare(x, y)
+	}
+	return bytes.Compare(a[8:], b[8:])
+}
+
+// object is an object to write: its id, its schema id and, if kept, its
+// bytes.
+type object struct {
+	id     coda.ID
+	schema coda.ID
+	size   int64
+	b      []byte // nil: read when written
+}
+
+// readObject returns the object id with its size and schema id, keeping
+// its bytes if they fit (b: its bytes, already read). It opens the object
+// once and reads it whole only if it has at most objectHeadMax bytes. A
+// missing object is an errs.NotExist error.
+func readObject(st store.Store, id coda.ID, b []byte, kept *int) (object, error) {
+	o := object{id: id, b: b, size: int64(len(b))}
+	if b == nil {
+		bl, err := st.Open(id)
+		if err != nil {
+			return o, fmt.Errorf("object %s: %w", id, err)
+		}
+		defer bl.Close()
+		o.size = bl.Size()
+		b = make([]byte, min(o.size, objectHeadMax))
+		if o.size > objectHeadMax {
+			b = b[:min(o.size, coda.IDSize)]
+		}
+		if n, err := bl.ReadAt(b, 0); n < len(b) || err != nil && err != io.EOF {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return o, fmt.Errorf("object %s: %w", id, err)
+		}
+		if o.size <= objectHeadMax && *kept+len(b) <= keepBytes {
+			o.b = b
+			*kept += len(b)
+		}
+	}
+	if len(b) < coda.IDSize {
+		return o, errs.E(errs.Corrupt, fmt.Sprintf("bundle: object %s is shorter than a schema id", id))
+	}
+	o.schema = coda.ID(b[:coda.IDSize])
+	return o, nil
+}
+
+// mergeObjects appends the objects of a and b, each sorted by id, to out
+// in id order.
+func mergeObjects(out, a, b []object) []object {
+	for len(a) > 0 && len(b) > 0 {
+		if compareIDs(b[0].id, a[0].id) < 0 {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // candidate is a value a diff showed at path that the reader may not read
@@ -418,66 +612,81 @@ type candidate struct {
 	id   coda.ID
 }
 
-// headValues returns the ids of the values at the candidates' paths in
-// the tree root: a lookup each for a few, one walk of the tree for many
-// (each node decoded once).
-func headValues(tr *tree.Tree, root coda.ID, cs []candidate) (map[string]coda.ID, error) {
-	out := make(map[string]coda.ID, len(cs))
+// listPage is how many entries atHead lists at a time.
+const listPage = 4096
+
+// atHead reports, for each candidate, whether the tree root holds its
+// value at its path: a lookup each for a few; for many, each directory
+// they are in is listed once and merged with them by name.
+func atHead(tr *tree.Tree, root coda.ID, cs []candidate) ([]bool, error) {
+	out := make([]bool, len(cs))
 	if len(cs) < 256 {
-		for _, k := range cs {
+		for i, k := range cs {
 			e, ok, err := tr.Leaf(root, k.path, false)
 			if err != nil {
 				return nil, err
 			}
-			if ok && e.Kind == tree.KindValue {
-				out[k.path] = e.ID
-			}
+			out[i] = ok && e.Kind == tree.KindValue && e.ID == k.id
 		}
 		return out, nil
 	}
-	want := make(map[string]bool, len(cs))
-	for _, k := range cs {
-		want[k.path] = true
-	}
-	err := tr.Walk(root, "/", func(p string, e tree.Entry) error {
-		if want[p] {
-			out[p] = e.ID
+	byDir := map[string][]int{}
+	var dirs []string
+	for i, k := range cs {
+		d := parentDir(k.path)
+		if _, ok := byDir[d]; !ok {
+			dirs = append(dirs, d)
 		}
-		return nil
-	})
-	if errs.Is(err, errs.NotExist) {
-		err = nil
+		byDir[d] = append(byDir[d], i)
 	}
-	return out, err
+	for _, d := range dirs {
+		idx := byDir[d]
+		off := len(d) + 1
+		if d == "/" {
+			off = 1
+		}
+		name := func(i int) string { return cs[i].path[off:] }
+		byName := func(a, b int) int { return strings.Compare(name(a), name(b)) }
+		if !slices.IsSortedFunc(idx, byName) {
+			slices.SortStableFunc(idx, byName)
+		}
+		j, after := 0, ""
+		for j < len(idx) {
+			ents, err := tr.ListFrom(root, d, after, listPage)
+			if errs.Is(err, errs.NotExist) {
+				break // nothing there at the head
+			}
+			if err != nil {
+				return nil, err
+			}
+			for _, e := range ents {
+				if e.Kind != tree.KindValue {
+					continue
+				}
+				for j < len(idx) && name(idx[j]) < e.Name {
+					j++
+				}
+				for k := j; k < len(idx) && name(idx[k]) == e.Name; k++ {
+					out[idx[k]] = cs[idx[k]].id == e.ID
+				}
+			}
+			if len(ents) < listPage {
+				break
+			}
+			after = ents[len(ents)-1].Name
+		}
+	}
+	return out, nil
 }
 
-// objectHead returns the first bytes of object id, its schema id among them,
-// without reading a large object whole.
-func objectHead(st store.Store, id coda.ID) ([]byte, error) {
-	size, err := st.Size(id)
-	if err != nil {
-		return nil, fmt.Errorf("object %s: %w", id, err)
-	}
-	if size <= 4096 {
-		return st.Get(id)
-	}
-	b, err := st.Open(id)
-	if err != nil {
-		return nil, fmt.Errorf("object %s: %w", id, err)
-	}
-	defer b.Close()
-	buf := make([]byte, coda.IDSize)
-	if _, err := b.ReadAt(buf, 0); err != nil {
-		return nil, fmt.Errorf("object %s: %w", id, err)
-	}
-	return buf, nil
-}
+// objectHeadMax is the largest object Create reads before it writes it
+// (for its schema id): of a larger one it reads the schema id alone.
+const objectHeadMax = 4096
 
-// writeFrom writes a bundle streaming: hdr, then the objects ids in order,
-// each read with get when it is written (and its first bytes once before
-// with schemaOf, for the wire context's schema ids), so that only one
-// object is held at a time.
-func writeFrom(out io.Writer, hdr Header, ids []coda.ID, get, schemaOf func(coda.ID) ([]byte, error)) (int64, error) {
+// writeObjects writes a bundle: hdr, then objs in order, each from its
+// kept bytes or read from st when it is written, so that only the kept
+// objects and one other are held at a time.
+func writeObjects(out io.Writer, hdr Header, objs []object, st store.Store) (int64, error) {
 	hs, err := loadHeaderSchema()
 	if err != nil {
 		return 0, err
@@ -488,18 +697,10 @@ func writeFrom(out io.Writer, hdr Header, ids []coda.ID, get, schemaOf func(coda
 	}
 	ctx := []coda.ID{hs.ID}
 	inCtx := map[coda.ID]bool{hs.ID: true}
-	for _, id := range ids {
-		b, err := schemaOf(id)
-		if err != nil {
-			return 0, err
-		}
-		if len(b) < coda.IDSize {
-			return 0, errs.E(errs.Corrupt, fmt.Sprintf("bundle: object %s is shorter than a schema id", id))
-		}
-		s := coda.ID(b[:coda.IDSize])
-		if !inCtx[s] {
-			inCtx[s] = true
-			ctx = append(ctx, s)
+	for _, o := range objs {
+		if !inCtx[o.schema] {
+			inCtx[o.schema] = true
+			ctx = append(ctx, o.schema)
 		}
 	}
 	cw := &countWriter{w: out}
@@ -507,10 +708,12 @@ func writeFrom(out io.Writer, hdr Header, ids []coda.ID, get, schemaOf func(coda
 	if err := ww.WriteObject(hb); err != nil {
 		return cw.n, err
 	}
-	for _, id := range ids {
-		b, err := get(id)
-		if err != nil {
-			return cw.n, err
+	for _, o := range objs {
+		b := o.b
+		if b == nil {
+			if b, err = st.Get(o.id); err != nil {
+				return cw.n, fmt.Errorf("object %s: %w", o.id, err)
+			}
 		}
 		if err := ww.WriteObject(b); err != nil {
 			return cw.n, err

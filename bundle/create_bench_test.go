@@ -9,7 +9,9 @@ import (
 
 	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/cdb/store"
 	"github.com/coalescent/coal/cdb/store/memstore"
+	"github.com/coalescent/coal/coda"
 )
 
 var createEntries = flag.Int("create.entries", 100000, "entries in BenchmarkCreate's world")
@@ -58,8 +60,10 @@ func bigWorld(b *testing.B, n int) *open {
 }
 
 // BenchmarkCreate: the bundle sync's clone of BenchmarkClone's world
-// sends (made as a new key that may read everything, no haves), written
-// to io.Discard. It reports the objects per second.
+// sends (made as a new key that may read everything, no haves, values
+// over store.ChunkThreshold left to CTP and each value counted, as
+// replica's serve asks), written to io.Discard. It reports the objects
+// per second.
 func BenchmarkCreate(b *testing.B) {
 	o := bigWorld(b, *createEntries)
 	reader, _, err := ed25519.GenerateKey(nil)
@@ -70,7 +74,14 @@ func BenchmarkCreate(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		st, err = Create(o.w, cdb.Identity{}, io.Discard, CreateOptions{Reader: reader})
+		sent := 0
+		st, err = Create(o.w, cdb.Identity{}, io.Discard, CreateOptions{Reader: reader,
+			OnValue: func(_ string, _ coda.ID, ok bool) {
+				if ok {
+					sent++
+				}
+			},
+			Leave: func(_ coda.ID, _ string, _ coda.ID, size int64) bool { return size > store.ChunkThreshold }})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -234,14 +234,22 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	left := map[coda.ID]bool{}       // values the caller sends another way
 	hiddenFrom := map[coda.ID]bool{} // op groups inside opaque subtrees
 	var later []candidate
-	// decide records whether the value id at path (p: as the filters
-	// take it) travels; at is a commit where the reader may read it there.
-	// Values read early (for Leave, which needs their size), by id.
-	var probed map[coda.ID]object
-	if opts.Leave != nil {
-		probed = make(map[coda.ID]object, hint)
+	// The values the diffs show that may travel are read on a second
+	// goroutine while the diffs go on (their sizes for Leave, their schema
+	// ids and bytes for writing).
+	pr := startProber(st, hint)
+	defer pr.wait()
+	var probed map[coda.ID]object // pr's, once it is done
+	// pending are the values that travel unless Leave says otherwise: it
+	// is asked once the prober is done, in the order they were decided.
+	type pend struct {
+		at   coda.ID
+		path string
+		id   coda.ID
 	}
-	leave := func(at coda.ID, path string, id coda.ID) bool {
+	var pending []pend
+	// settle asks Leave of a value that would travel, with its size.
+	settle := func(at coda.ID, path string, id coda.ID) bool {
 		o, ok := probed[id]
 		if !ok {
 			var err error
@@ -252,10 +260,18 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		}
 		return opts.Leave(at, path, id, o.size)
 	}
+	// decide records whether the value id at path (p: as the filters
+	// take it) travels; at is a commit where the reader may read it there.
 	decide := func(at coda.ID, path, p string, id coda.ID, sent, policy bool) {
 		switch {
-		case sent && !policy && opts.Leave != nil && leave(at, path, id):
-			left[id] = true
+		case sent && !policy && opts.Leave != nil && probed == nil:
+			pending = append(pending, pend{at, path, id})
+		case sent && !policy && opts.Leave != nil:
+			if settle(at, path, id) {
+				left[id] = true
+			} else {
+				values[id] = true
+			}
 		case sent:
 			values[id] = true
 		default:
@@ -321,14 +337,27 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		grants[[2]coda.ID{root, e.ID}] = err == errGrant
 		return err != errGrant, nil
 	}
+	// treeOf returns the tree of commit id: from the bundle's, or loaded.
+	trees := make(map[coda.ID]coda.ID, len(commits))
+	for _, c := range commits {
+		trees[c.ID] = c.Tree
+	}
+	treeOf := func(id coda.ID) (coda.ID, error) {
+		if t, ok := trees[id]; ok {
+			return t, nil
+		}
+		c, err := w.LoadCommit(id)
+		if err != nil {
+			return coda.ID{}, err
+		}
+		return c.Tree, nil
+	}
 	for _, c := range commits {
 		base := tree.EmptyRoot
 		if len(c.Parents) > 0 {
-			pc, err := w.LoadCommit(c.Parents[0])
-			if err != nil {
+			if base, err = treeOf(c.Parents[0]); err != nil {
 				return Stats{}, errs.E(op, err)
 			}
-			base = pc.Tree
 		}
 		f, err := view.Filter(c.ID)
 		if err != nil {
@@ -336,11 +365,9 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		}
 		readable := newDirFilter(f)
 		if headReadable == nil {
-			hc, err := w.LoadCommit(head)
-			if err != nil {
+			if headRoot, err = treeOf(head); err != nil {
 				return Stats{}, errs.E(op, err)
 			}
-			headRoot = hc.Tree
 			hf, err := view.Filter(head)
 			if err != nil {
 				return Stats{}, errs.E(op, err)
@@ -381,7 +408,11 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 				// still there at the head, which it may read: decided
 				// below, for all such values at once.
 				later = append(later, candidate{path: ch.Path, id: ch.B.ID})
+				pr.add(ch.B.ID)
 				return nil
+			}
+			if sent {
+				pr.add(ch.B.ID)
 			}
 			decide(c.ID, ch.Path, p, ch.B.ID, sent, policy)
 			return nil
@@ -422,14 +453,23 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 			}
 		}
 	}
+	var at []bool
 	if len(later) > 0 {
-		at, err := atHead(plain, headRoot, later)
-		if err != nil {
+		if at, err = atHead(plain, headRoot, later); err != nil {
 			return Stats{}, errs.E(op, fmt.Errorf("the head's tree: %w", err))
 		}
-		for i, k := range later {
-			decide(head, k.path, k.path, k.id, at[i], false)
+	}
+	probed = pr.wait()
+	kept += pr.kept
+	for _, q := range pending {
+		if settle(q.at, q.path, q.id) {
+			left[q.id] = true
+		} else {
+			values[q.id] = true
 		}
+	}
+	for i, k := range later {
+		decide(head, k.path, k.path, k.id, at[i], false)
 	}
 	// Every tree node read, whatever the diff found, the op groups, and
 	// the values.
@@ -541,6 +581,63 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 }
 
 // compareIDs orders ids bytewise, as bytes.Compare does, faster.
+// prober reads values on a goroutine of its own: each id given to add
+// once, with readObject, keeping bytes up to keepBytes of its own. Its
+// results are the caller's once wait has returned.
+type prober struct {
+	st    store.Store
+	in    chan []coda.ID
+	batch []coda.ID
+	done  chan struct{}
+	got   map[coda.ID]object // ids it could not read are absent
+	kept  int
+	ended bool
+}
+
+const probeBatch = 512
+
+func startProber(st store.Store, hint int) *prober {
+	p := &prober{st: st, in: make(chan []coda.ID, 64), done: make(chan struct{}), got: make(map[coda.ID]object, hint)}
+	go func() {
+		defer close(p.done)
+		for ids := range p.in {
+			for _, id := range ids {
+				if _, ok := p.got[id]; ok {
+					continue
+				}
+				if o, err := readObject(p.st, id, nil, &p.kept); err == nil {
+					p.got[id] = o
+				}
+			}
+		}
+	}()
+	return p
+}
+
+func (p *prober) add(id coda.ID) {
+	if p.batch == nil {
+		p.batch = make([]coda.ID, 0, probeBatch)
+	}
+	p.batch = append(p.batch, id)
+	if len(p.batch) == probeBatch {
+		p.in <- p.batch
+		p.batch = nil
+	}
+}
+
+// wait returns what the prober read, once it has read everything given.
+func (p *prober) wait() map[coda.ID]object {
+	if !p.ended {
+		p.ended = true
+		if len(p.batch) > 0 {
+			p.in <- p.batch
+		}
+		close(p.in)
+		<-p.done
+	}
+	return p.got
+}
+
 func compareIDs(a, b coda.ID) int {
 	if x, y := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8]); x != y {
 		return cmp.Compare(x, y)

@@ -229,7 +229,10 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		hint += len(c.Ops)
 	}
 	hint = min(hint, 1<<20)
-	values := make(map[coda.ID]bool, hint)
+	// travel are the values that travel (unless also left: the caller
+	// sends them another way), as often as decided, each with its slot
+	// in the prober's results.
+	travel := make([]vref, 0, hint)
 	unreadable := map[coda.ID]bool{}
 	left := map[coda.ID]bool{}       // values the caller sends another way
 	hiddenFrom := map[coda.ID]bool{} // op groups inside opaque subtrees
@@ -239,46 +242,47 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	// ids and bytes for writing).
 	pr := startProber(st, hint)
 	defer pr.wait()
-	var probed map[coda.ID]object // pr's, once it is done
+	var probed []probe // pr's results by slot, once it is done
+	// read returns the value v, from the prober if it read it.
+	read := func(v vref) (object, error) {
+		if v.slot >= 0 && probed[v.slot].ok {
+			return probed[v.slot].object, nil
+		}
+		return readObject(st, v.id, nil, &kept)
+	}
 	// pending are the values that travel unless Leave says otherwise: it
 	// is asked once the prober is done, in the order they were decided.
 	type pend struct {
 		at   coda.ID
 		path string
-		id   coda.ID
+		v    vref
 	}
 	var pending []pend
-	// settle asks Leave of a value that would travel, with its size.
-	settle := func(at coda.ID, path string, id coda.ID) bool {
-		o, ok := probed[id]
-		if !ok {
-			var err error
-			if o, err = readObject(st, id, nil, &kept); err != nil {
-				return false // missing: withheld from the maker (or an error, below)
-			}
-			probed[id] = o
+	// settle asks Leave of the value v at path in commit at, which would
+	// travel, with its size.
+	settle := func(at coda.ID, path string, v vref) {
+		o, err := read(v)
+		if err == nil && opts.Leave(at, path, v.id, o.size) {
+			left[v.id] = true
+			return
 		}
-		return opts.Leave(at, path, id, o.size)
+		travel = append(travel, v) // if missing: withheld from the maker (or an error, below)
 	}
-	// decide records whether the value id at path (p: as the filters
-	// take it) travels; at is a commit where the reader may read it there.
-	decide := func(at coda.ID, path, p string, id coda.ID, sent, policy bool) {
+	// decide records whether the value v at path (p: as the filters take
+	// it) travels; at is a commit where the reader may read it there.
+	decide := func(at coda.ID, path, p string, v vref, sent, policy bool) {
 		switch {
 		case sent && !policy && opts.Leave != nil && probed == nil:
-			pending = append(pending, pend{at, path, id})
+			pending = append(pending, pend{at, path, v})
 		case sent && !policy && opts.Leave != nil:
-			if settle(at, path, id) {
-				left[id] = true
-			} else {
-				values[id] = true
-			}
+			settle(at, path, v)
 		case sent:
-			values[id] = true
+			travel = append(travel, v)
 		default:
-			unreadable[id] = true
+			unreadable[v.id] = true
 		}
 		if opts.OnValue != nil {
-			opts.OnValue(p, id, sent)
+			opts.OnValue(p, v.id, sent)
 		}
 	}
 	// Opaque subtrees (docs/sync.md): directories the reader may read
@@ -407,14 +411,14 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 				// Perhaps written before the reader was granted read and
 				// still there at the head, which it may read: decided
 				// below, for all such values at once.
-				later = append(later, candidate{path: ch.Path, id: ch.B.ID})
-				pr.add(ch.B.ID)
+				later = append(later, candidate{path: ch.Path, id: ch.B.ID, slot: pr.add(ch.B.ID)})
 				return nil
 			}
+			v := vref{id: ch.B.ID, slot: -1}
 			if sent {
-				pr.add(ch.B.ID)
+				v.slot = pr.add(v.id)
 			}
-			decide(c.ID, ch.Path, p, ch.B.ID, sent, policy)
+			decide(c.ID, ch.Path, p, v, sent, policy)
 			return nil
 		}, func(p string, _, _ tree.Entry) error {
 			pruned[p], opaqueSent[p] = true, true
@@ -449,7 +453,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		}
 		for _, id := range c.CallObjects() { // a call's input and output (issue 8)
 			if ok, err := st.Has(id); err == nil && ok {
-				values[id] = true
+				travel = append(travel, vref{id: id, slot: -1})
 			}
 		}
 	}
@@ -462,14 +466,10 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	probed = pr.wait()
 	kept += pr.kept
 	for _, q := range pending {
-		if settle(q.at, q.path, q.id) {
-			left[q.id] = true
-		} else {
-			values[q.id] = true
-		}
+		settle(q.at, q.path, q.v)
 	}
 	for i, k := range later {
-		decide(head, k.path, k.path, k.id, at[i], false)
+		decide(head, k.path, k.path, vref{id: k.id, slot: k.slot}, at[i], false)
 	}
 	// Every tree node read, whatever the diff found, the op groups, and
 	// the values.
@@ -505,20 +505,15 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 			ids = append(ids, g)
 		}
 	}
-	vals := make([]coda.ID, 0, len(values))
-	for id := range values {
-		if _, ok := rec.seen[id]; ok || left[id] {
-			continue
-		}
-		vals = append(vals, id)
-	}
+	// The values, each once.
+	slices.SortFunc(travel, func(a, b vref) int { return compareIDs(a.id, b.id) })
+	travel = slices.CompactFunc(travel, func(a, b vref) bool { return a.id == b.id })
 	slices.SortFunc(ids, compareIDs)
-	slices.SortFunc(vals, compareIDs)
 	// Each object's schema id (the wire context lists them before the
 	// objects), and its bytes while they fit. A value withheld from the
 	// maker (it got the commits from a sender who could not send it)
 	// travels as withheld too.
-	objs := make([]object, 0, len(commits)+len(ids)+len(vals))
+	objs := make([]object, 0, len(commits)+len(ids)+len(travel))
 	for _, c := range commits {
 		o, err := readObject(st, c.ID, nil, &kept)
 		if err != nil {
@@ -534,22 +529,22 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		}
 		rest = append(rest, o)
 	}
-	var missing []coda.ID
-	vobjs := make([]object, 0, len(vals))
-	for _, id := range vals {
-		o, ok := probed[id]
-		var err error
-		if !ok {
-			o, err = readObject(st, id, nil, &kept)
+	missing := map[coda.ID]bool{}
+	vobjs := make([]object, 0, len(travel))
+	for _, v := range travel {
+		if _, ok := rec.seen[v.id]; ok || left[v.id] {
+			continue
 		}
+		o, err := read(v)
 		if errs.Is(err, errs.NotExist) {
-			if _, held, err := w.Withheld(id); err != nil || !held {
+			if _, held, err := w.Withheld(v.id); err != nil || !held {
 				if err == nil {
-					err = errs.E(errs.Corrupt, fmt.Sprintf("value %s: missing from the store", id))
+					err = errs.E(errs.Corrupt, fmt.Sprintf("value %s: missing from the store", v.id))
 				}
 				return Stats{}, errs.E(op, err)
 			}
-			missing = append(missing, id)
+			missing[v.id] = true
+			unreadable[v.id] = true
 			continue
 		}
 		if err != nil {
@@ -557,15 +552,12 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		}
 		vobjs = append(vobjs, o)
 	}
-	for _, id := range missing {
-		delete(values, id)
-		unreadable[id] = true
-	}
 	objs = mergeObjects(objs, rest, vobjs)
 	// The values withheld: unreadable wherever the commits hold them.
 	withheld := []coda.ID{}
 	for id := range unreadable {
-		if !values[id] && !left[id] {
+		_, travels := slices.BinarySearchFunc(travel, id, func(v vref, id coda.ID) int { return compareIDs(v.id, id) })
+		if (!travels || missing[id]) && !left[id] {
 			withheld = append(withheld, id)
 		}
 	}
@@ -581,40 +573,44 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 }
 
 // compareIDs orders ids bytewise, as bytes.Compare does, faster.
-// prober reads values on a goroutine of its own: each id given to add
-// once, with readObject, keeping bytes up to keepBytes of its own. Its
-// results are the caller's once wait has returned.
+// prober reads values on a goroutine of its own, in the order add is
+// given them, with readObject, keeping bytes up to keepBytes of its own.
+// Its results are the caller's once wait has returned.
 type prober struct {
 	st    store.Store
 	in    chan []coda.ID
 	batch []coda.ID
+	n     int32 // ids added
 	done  chan struct{}
-	got   map[coda.ID]object // ids it could not read are absent
+	got   []probe // by slot
 	kept  int
 	ended bool
+}
+
+// probe is what the prober read of one value: ok, or it could not.
+type probe struct {
+	object
+	ok bool
 }
 
 const probeBatch = 512
 
 func startProber(st store.Store, hint int) *prober {
-	p := &prober{st: st, in: make(chan []coda.ID, 64), done: make(chan struct{}), got: make(map[coda.ID]object, hint)}
+	p := &prober{st: st, in: make(chan []coda.ID, 64), done: make(chan struct{}), got: make([]probe, 0, hint)}
 	go func() {
 		defer close(p.done)
 		for ids := range p.in {
 			for _, id := range ids {
-				if _, ok := p.got[id]; ok {
-					continue
-				}
-				if o, err := readObject(p.st, id, nil, &p.kept); err == nil {
-					p.got[id] = o
-				}
+				o, err := readObject(p.st, id, nil, &p.kept)
+				p.got = append(p.got, probe{o, err == nil})
 			}
 		}
 	}()
 	return p
 }
 
-func (p *prober) add(id coda.ID) {
+// add gives the prober id to read and returns its slot.
+func (p *prober) add(id coda.ID) int32 {
 	if p.batch == nil {
 		p.batch = make([]coda.ID, 0, probeBatch)
 	}
@@ -623,10 +619,13 @@ func (p *prober) add(id coda.ID) {
 		p.in <- p.batch
 		p.batch = nil
 	}
+	p.n++
+	return p.n - 1
 }
 
-// wait returns what the prober read, once it has read everything given.
-func (p *prober) wait() map[coda.ID]object {
+// wait returns what the prober read, by slot, once it has read
+// everything given.
+func (p *prober) wait() []probe {
 	if !p.ended {
 		p.ended = true
 		if len(p.batch) > 0 {
@@ -703,10 +702,18 @@ func mergeObjects(out, a, b []object) []object {
 }
 
 // candidate is a value a diff showed at path that the reader may not read
-// in its commit but may at the head.
+// in its commit but may at the head; slot is its slot in the prober's
+// results.
 type candidate struct {
 	path string
 	id   coda.ID
+	slot int32
+}
+
+// vref is a value with its slot in the prober's results (-1: none).
+type vref struct {
+	id   coda.ID
+	slot int32
 }
 
 // listPage is how many entries atHead lists at a time.

@@ -244,11 +244,12 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	defer pr.wait()
 	var probed []probe // pr's results by slot, once it is done
 	// read returns the value v, from the prober if it read it.
-	read := func(v vref) (object, error) {
+	read := func(v vref) (*object, error) {
 		if v.slot >= 0 && probed[v.slot].ok {
-			return probed[v.slot].object, nil
+			return &probed[v.slot].object, nil
 		}
-		return readObject(st, v.id, nil, &kept)
+		o, err := readObject(st, v.id, nil, &kept)
+		return &o, err
 	}
 	// pending are the values that travel unless Leave says otherwise: it
 	// is asked once the prober is done, in the order they were decided.
@@ -411,6 +412,9 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 				// Perhaps written before the reader was granted read and
 				// still there at the head, which it may read: decided
 				// below, for all such values at once.
+				if later == nil {
+					later = make([]candidate, 0, hint)
+				}
 				later = append(later, candidate{path: ch.Path, id: ch.B.ID, slot: pr.add(ch.B.ID)})
 				return nil
 			}
@@ -513,24 +517,22 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	// objects), and its bytes while they fit. A value withheld from the
 	// maker (it got the commits from a sender who could not send it)
 	// travels as withheld too.
-	objs := make([]object, 0, len(commits)+len(ids)+len(travel))
+	objs := make([]*object, 0, len(commits)+len(ids)+len(travel))
 	for _, c := range commits {
 		o, err := readObject(st, c.ID, nil, &kept)
 		if err != nil {
 			return Stats{}, errs.E(op, err)
 		}
-		objs = append(objs, o)
+		objs = append(objs, &o)
 	}
-	rest := make([]object, 0, len(ids))
-	for _, id := range ids {
-		o, err := readObject(st, id, rec.seen[id], &kept)
-		if err != nil {
+	rest := make([]object, len(ids))
+	for i, id := range ids {
+		if rest[i], err = readObject(st, id, rec.seen[id], &kept); err != nil {
 			return Stats{}, errs.E(op, err)
 		}
-		rest = append(rest, o)
 	}
 	missing := map[coda.ID]bool{}
-	vobjs := make([]object, 0, len(travel))
+	vobjs := make([]*object, 0, len(travel))
 	for _, v := range travel {
 		if _, ok := rec.seen[v.id]; ok || left[v.id] {
 			continue
@@ -690,15 +692,18 @@ func readObject(st store.Store, id coda.ID, b []byte, kept *int) (object, error)
 
 // mergeObjects appends the objects of a and b, each sorted by id, to out
 // in id order.
-func mergeObjects(out, a, b []object) []object {
+func mergeObjects(out []*object, a []object, b []*object) []*object {
 	for len(a) > 0 && len(b) > 0 {
 		if compareIDs(b[0].id, a[0].id) < 0 {
 			out, b = append(out, b[0]), b[1:]
 		} else {
-			out, a = append(out, a[0]), a[1:]
+			out, a = append(out, &a[0]), a[1:]
 		}
 	}
-	return append(append(out, a...), b...)
+	for i := range a {
+		out = append(out, &a[i])
+	}
+	return append(out, b...)
 }
 
 // candidate is a value a diff showed at path that the reader may not read
@@ -717,7 +722,7 @@ type vref struct {
 }
 
 // listPage is how many entries atHead lists at a time.
-const listPage = 4096
+const listPage = 1024
 
 // atHead reports, for each candidate, whether the tree root holds its
 // value at its path: a lookup each for a few; for many, each directory
@@ -790,7 +795,7 @@ const objectHeadMax = 4096
 // writeObjects writes a bundle: hdr, then objs in order, each from its
 // kept bytes or read from st when it is written, so that only the kept
 // objects and one other are held at a time.
-func writeObjects(out io.Writer, hdr Header, objs []object, st store.Store) (int64, error) {
+func writeObjects(out io.Writer, hdr Header, objs []*object, st store.Store) (int64, error) {
 	hs, err := loadHeaderSchema()
 	if err != nil {
 		return 0, err

@@ -510,7 +510,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		}
 	}
 	// The values, each once.
-	slices.SortFunc(travel, func(a, b vref) int { return compareIDs(a.id, b.id) })
+	sortByID(travel)
 	travel = slices.CompactFunc(travel, func(a, b vref) bool { return a.id == b.id })
 	slices.SortFunc(ids, compareIDs)
 	// Each object's schema id (the wire context lists them before the
@@ -644,6 +644,36 @@ func compareIDs(a, b coda.ID) int {
 		return cmp.Compare(x, y)
 	}
 	return bytes.Compare(a[8:], b[8:])
+}
+
+// sortByID sorts vs by id, keeping equal ids in order. Ids are hashes, evenly spread: it deals them
+// into buckets by their first two bytes (a counting sort) and sorts each
+// small bucket, instead of comparing n log n times.
+func sortByID(vs []vref) {
+	if len(vs) < 4096 {
+		slices.SortStableFunc(vs, func(a, b vref) int { return compareIDs(a.id, b.id) })
+		return
+	}
+	var start [1<<16 + 1]int32
+	for _, v := range vs {
+		start[int(binary.BigEndian.Uint16(v.id[:2]))+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	out := make([]vref, len(vs))
+	next := start
+	for _, v := range vs {
+		b := binary.BigEndian.Uint16(v.id[:2])
+		out[next[b]] = v
+		next[b]++
+	}
+	for b := range 1 << 16 {
+		if s := out[start[b]:start[b+1]]; len(s) > 1 {
+			slices.SortStableFunc(s, func(a, b vref) int { return compareIDs(a.id, b.id) })
+		}
+	}
+	copy(vs, out)
 }
 
 // object is an object to write: its id, its schema id and, if kept, its
@@ -806,11 +836,13 @@ func writeObjects(out io.Writer, hdr Header, objs []*object, st store.Store) (in
 	}
 	ctx := []coda.ID{hs.ID}
 	inCtx := map[coda.ID]bool{hs.ID: true}
+	last := hs.ID
 	for _, o := range objs {
-		if !inCtx[o.schema] {
+		if o.schema != last && !inCtx[o.schema] {
 			inCtx[o.schema] = true
 			ctx = append(ctx, o.schema)
 		}
+		last = o.schema
 	}
 	cw := &countWriter{w: out}
 	ww := coda.NewWireWriter(cw, ctx)

@@ -730,3 +730,31 @@ func refLeave(st store.Store, leave func(coda.ID, string, coda.ID, int64) bool, 
 	}
 	return leave(at, path, id, size)
 }
+
+// TestSortByID: the bucket sort orders as bytes.Compare does, keeping
+// equal ids in their order, for few ids and many, with repeats and ids
+// that share their first bytes.
+func TestSortByID(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 100, 5000, 70000} {
+		vs := make([]vref, n)
+		for i := range vs {
+			for j := range vs[i].id {
+				vs[i].id[j] = byte(rng.Uint32())
+			}
+			if i > 0 && rng.IntN(10) == 0 {
+				vs[i].id = vs[rng.IntN(i)].id // a repeat
+			}
+			if i > 0 && rng.IntN(10) == 0 {
+				copy(vs[i].id[:4], vs[rng.IntN(i)].id[:4]) // the same first bytes
+			}
+			vs[i].slot = int32(i)
+		}
+		want := slices.Clone(vs)
+		slices.SortStableFunc(want, func(a, b vref) int { return bytes.Compare(a.id[:], b.id[:]) })
+		sortByID(vs)
+		if !slices.Equal(vs, want) {
+			t.Errorf("%d ids: sortByID differs from a stable sort by bytes", n)
+		}
+	}
+}

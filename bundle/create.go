@@ -130,9 +130,13 @@ func (p *plainStore) NodeCache(id coda.ID) *tree.NodeCache {
 // judged in the directory that holds it, as that directory's own path
 // ("/a/b" as "/a/", docs/security.md §3), so the answer for one path of a
 // directory is the answer for all.
+// The diffs show paths in order, so most are in the directory of the
+// one before: that answer is kept apart.
 type dirFilter struct {
-	f    func(string) bool
-	dirs map[string]bool
+	f      func(string) bool
+	dirs   map[string]bool
+	last   string // the directory asked last ("" before the first)
+	lastOK bool
 }
 
 func newDirFilter(f func(string) bool) *dirFilter {
@@ -141,11 +145,15 @@ func newDirFilter(f func(string) bool) *dirFilter {
 
 func (d *dirFilter) can(p string) bool {
 	k := p[:strings.LastIndexByte(p, '/')+1]
+	if k == d.last && k != "" {
+		return d.lastOK
+	}
 	ok, hit := d.dirs[k]
 	if !hit {
 		ok = d.f(p)
 		d.dirs[k] = ok
 	}
+	d.last, d.lastOK = k, ok
 	return ok
 }
 

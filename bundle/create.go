@@ -15,6 +15,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/cdb/store"
@@ -63,8 +64,21 @@ type Stats struct {
 
 // keepBytes bounds the object bytes Create holds between reading an object
 // (a tree node the diffs read, or a value for its schema id) and writing
-// it; past it, objects are read again when they are written.
-const keepBytes = 64 << 20
+// it; past it, objects are read again when they are written. A variable
+// so that tests can make it small.
+var keepBytes int64 = 32 << 20
+
+// budget counts the bytes kept against keepBytes. Safe for concurrent use.
+type budget struct{ n atomic.Int64 }
+
+// take reports whether n more bytes may be kept, and counts them if so.
+func (b *budget) take(n int) bool {
+	if b.n.Add(int64(n)) > keepBytes {
+		b.n.Add(-int64(n))
+		return false
+	}
+	return true
+}
 
 // nodeCacheBytes bounds each of Create's caches of decoded tree nodes.
 const nodeCacheBytes = 64 << 20
@@ -78,7 +92,7 @@ type recorder struct {
 	s     tree.Store
 	nodes *tree.NodeCache
 	seen  map[coda.ID][]byte // nil: not kept, read again when written
-	kept  *int               // bytes kept, with the values'
+	kept  *budget            // shared with the values'
 }
 
 func (r *recorder) Get(id coda.ID) ([]byte, error) {
@@ -88,9 +102,8 @@ func (r *recorder) Get(id coda.ID) ([]byte, error) {
 	}
 	if _, ok := r.seen[id]; !ok {
 		var keep []byte
-		if *r.kept+len(b) <= keepBytes {
+		if r.kept.take(len(b)) {
 			keep = b
-			*r.kept += len(b)
 		}
 		r.seen[id] = keep
 	}
@@ -223,8 +236,8 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	}
 	commits = topo(commits)
 	st := w.Home().Store()
-	kept := 0
-	rec := &recorder{s: st, nodes: tree.NewNodeCache(nodeCacheBytes), seen: map[coda.ID][]byte{}, kept: &kept}
+	kept := &budget{}
+	rec := &recorder{s: st, nodes: tree.NewNodeCache(nodeCacheBytes), seen: map[coda.ID][]byte{}, kept: kept}
 	tr := tree.New(rec)
 	view := w.As(reader)
 	ps := &plainStore{s: st, rec: rec, own: tree.NewNodeCache(nodeCacheBytes)}
@@ -248,7 +261,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	// The values the diffs show that may travel are read on a second
 	// goroutine while the diffs go on (their sizes for Leave, their schema
 	// ids and bytes for writing).
-	pr := startProber(st, hint)
+	pr := startProber(st, kept, hint)
 	defer pr.wait()
 	var probed []probe // pr's results by slot, once it is done
 	// read returns the value v, from the prober if it read it.
@@ -256,7 +269,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		if v.slot >= 0 && probed[v.slot].ok {
 			return &probed[v.slot].object, nil
 		}
-		o, err := readObject(st, v.id, nil, &kept)
+		o, err := readObject(st, v.id, nil, kept)
 		return &o, err
 	}
 	// pending are the values that travel unless Leave says otherwise: it
@@ -476,7 +489,6 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		}
 	}
 	probed = pr.wait()
-	kept += pr.kept
 	for _, q := range pending {
 		settle(q.at, q.path, q.v)
 	}
@@ -527,7 +539,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	// travels as withheld too.
 	objs := make([]*object, 0, len(commits)+len(ids)+len(travel))
 	for _, c := range commits {
-		o, err := readObject(st, c.ID, nil, &kept)
+		o, err := readObject(st, c.ID, nil, kept)
 		if err != nil {
 			return Stats{}, errs.E(op, err)
 		}
@@ -535,7 +547,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	}
 	rest := make([]object, len(ids))
 	for i, id := range ids {
-		if rest[i], err = readObject(st, id, rec.seen[id], &kept); err != nil {
+		if rest[i], err = readObject(st, id, rec.seen[id], kept); err != nil {
 			return Stats{}, errs.E(op, err)
 		}
 	}
@@ -584,7 +596,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 
 // compareIDs orders ids bytewise, as bytes.Compare does, faster.
 // prober reads values on a goroutine of its own, in the order add is
-// given them, with readObject, keeping bytes up to keepBytes of its own.
+// given them, with readObject, keeping bytes within Create's budget.
 // Its results are the caller's once wait has returned.
 type prober struct {
 	st    store.Store
@@ -593,7 +605,7 @@ type prober struct {
 	n     int32 // ids added
 	done  chan struct{}
 	got   []probe // by slot
-	kept  int
+	kept  *budget
 	ended bool
 }
 
@@ -605,13 +617,13 @@ type probe struct {
 
 const probeBatch = 512
 
-func startProber(st store.Store, hint int) *prober {
-	p := &prober{st: st, in: make(chan []coda.ID, 64), done: make(chan struct{}), got: make([]probe, 0, hint)}
+func startProber(st store.Store, kept *budget, hint int) *prober {
+	p := &prober{st: st, kept: kept, in: make(chan []coda.ID, 64), done: make(chan struct{}), got: make([]probe, 0, hint)}
 	go func() {
 		defer close(p.done)
 		for ids := range p.in {
 			for _, id := range ids {
-				o, err := readObject(p.st, id, nil, &p.kept)
+				o, err := readObject(p.st, id, nil, p.kept)
 				p.got = append(p.got, probe{o, err == nil})
 			}
 		}
@@ -697,7 +709,7 @@ type object struct {
 // its bytes if they fit (b: its bytes, already read). It opens the object
 // once and reads it whole only if it has at most objectHeadMax bytes. A
 // missing object is an errs.NotExist error.
-func readObject(st store.Store, id coda.ID, b []byte, kept *int) (object, error) {
+func readObject(st store.Store, id coda.ID, b []byte, kept *budget) (object, error) {
 	o := object{id: id, b: b, size: int64(len(b))}
 	if b == nil {
 		bl, err := st.Open(id)
@@ -716,9 +728,8 @@ func readObject(st store.Store, id coda.ID, b []byte, kept *int) (object, error)
 			}
 			return o, fmt.Errorf("object %s: %w", id, err)
 		}
-		if o.size <= objectHeadMax && *kept+len(b) <= keepBytes {
+		if o.size <= objectHeadMax && kept.take(len(b)) {
 			o.b = b
-			*kept += len(b)
 		}
 	}
 	if len(b) < coda.IDSize {
@@ -759,8 +770,9 @@ type vref struct {
 	slot int32
 }
 
-// listPage is how many entries atHead lists at a time.
-const listPage = 1024
+// listPage is how many entries atHead lists at a time (a variable so that
+// tests can make it small).
+var listPage = 1024
 
 // atHead reports, for each candidate, whether the tree root holds its
 // value at its path: a lookup each for a few; for many, each directory

@@ -584,6 +584,37 @@ func TestCreateMatchesRef(t *testing.T) {
 			t.Errorf("the clone of the clone: /many/v299 = %q, %v", got, err)
 		}
 	})
+	t.Run("budget", func(t *testing.T) {
+		// Past the budget, objects are read again when written; the
+		// directories of values granted later are listed in pages.
+		defer func(k int64, l int) { keepBytes, listPage = k, l }(keepBytes, listPage)
+		keepBytes, listPage = 2000, 7
+		a := origin(t)
+		var ops []cdb.Op
+		for i := range 300 {
+			ops = append(ops, putOp(fmt.Sprintf("/pub/v%03d", i), fmt.Sprintf("value %d", i)), putOp(fmt.Sprintf("/later/v%03d", i), fmt.Sprintf("later %d", i)))
+			if i%50 == 0 {
+				ops = append(ops, putOp(fmt.Sprintf("/later/v%03da/in", i), "a directory among the values"))
+			}
+		}
+		must(t, a.commit(t, "alice", ops...))
+		a.put(t, "alice", "/pub/v001", "again")
+		a.put(t, "alice", "/later/v002", "replaced")
+		a.putACL(t, "alice", "/later", grant(a.key(t, "bob"), acl.Read))
+		// At the root, and in a directory gone before the grant.
+		ops = nil
+		for i := range 300 {
+			ops = append(ops, putOp(fmt.Sprintf("/r%03d", i), fmt.Sprintf("root %d", i)), putOp(fmt.Sprintf("/gone/v%03d", i), fmt.Sprintf("gone %d", i)))
+		}
+		must(t, a.commit(t, "alice", ops...))
+		must(t, a.commit(t, "alice", cdb.Op{Kind: cdb.Delete, Path: "/gone", Recursive: true}))
+		root := grant(a.key(t, "alice"), acl.All)
+		root.Grant(acl.Key(a.key(t, "bob").Public32()), acl.Read)
+		a.putACL(t, "alice", "", root)
+		for _, who := range []string{"alice", "bob"} {
+			sameAsRef(t, a.w, a.key(t, who), CreateOptions{}, nil, who)
+		}
+	})
 	for seed := range uint64(8) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 7))

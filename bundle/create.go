@@ -770,13 +770,12 @@ type vref struct {
 	slot int32
 }
 
-// listPage is how many entries atHead lists at a time (a variable so that
-// tests can make it small).
-var listPage = 1024
+// errDone stops a walk that has found what it looked for.
+var errDone = errs.E(errs.Other, "bundle: done")
 
 // atHead reports, for each candidate, whether the tree root holds its
-// value at its path: a lookup each for a few; for many, each directory
-// they are in is listed once and merged with them by name.
+// value at its path: a lookup each for a few; for many, the values of each
+// directory they are in are merged with them by name (tree.Values).
 func atHead(tr *tree.Tree, root coda.ID, cs []candidate) ([]bool, error) {
 	out := make([]bool, len(cs))
 	if len(cs) < 256 {
@@ -809,30 +808,21 @@ func atHead(tr *tree.Tree, root coda.ID, cs []candidate) ([]bool, error) {
 		if !slices.IsSortedFunc(idx, byName) {
 			slices.SortStableFunc(idx, byName)
 		}
-		j, after := 0, ""
-		for j < len(idx) {
-			ents, err := tr.ListFrom(root, d, after, listPage)
-			if errs.Is(err, errs.NotExist) {
-				break // nothing there at the head
+		j := 0
+		err := tr.Values(root, d, func(n string, e tree.Entry) error {
+			for j < len(idx) && name(idx[j]) < n {
+				j++
 			}
-			if err != nil {
-				return nil, err
+			for k := j; k < len(idx) && name(idx[k]) == n; k++ {
+				out[idx[k]] = cs[idx[k]].id == e.ID
 			}
-			for _, e := range ents {
-				if e.Kind != tree.KindValue {
-					continue
-				}
-				for j < len(idx) && name(idx[j]) < e.Name {
-					j++
-				}
-				for k := j; k < len(idx) && name(idx[k]) == e.Name; k++ {
-					out[idx[k]] = cs[idx[k]].id == e.ID
-				}
+			if j == len(idx) {
+				return errDone
 			}
-			if len(ents) < listPage {
-				break
-			}
-			after = ents[len(ents)-1].Name
+			return nil
+		})
+		if err != nil && err != errDone && !errs.Is(err, errs.NotExist) { // NotExist: nothing there at the head
+			return nil, err
 		}
 	}
 	return out, nil

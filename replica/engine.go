@@ -1478,10 +1478,9 @@ func (e *Engine) serve(c *relay.Conn, p peer.ID, key ed25519.PublicKey, m Pull) 
 	}}
 	var larges []Large
 	if m.Large > 0 {
-		st, left := e.home.Store(), map[coda.ID]bool{}
-		opts.Leave = func(commit coda.ID, path string, id coda.ID) bool {
-			size, err := st.Size(id)
-			if err != nil || uint64(size) <= m.Large {
+		left := map[coda.ID]bool{}
+		opts.Leave = func(commit coda.ID, path string, id coda.ID, size int64) bool {
+			if uint64(size) <= m.Large {
 				return false
 			}
 			if !left[id] {

@@ -7,8 +7,11 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/coalescent/coal/cdb/hlc"
 	"github.com/coalescent/coal/cdb/store"
@@ -41,6 +44,11 @@ type Incoming struct {
 	// Objects holds every object received — commits, tree nodes, values —
 	// by id.
 	Objects map[coda.ID][]byte
+	// Summed says that every key of Objects was computed in this process
+	// as coda.Sum of its bytes (bundle.Read does so while it reads), so
+	// Receive does not hash them again. If false, Receive checks every id
+	// (on every core) before anything else.
+	Summed bool
 	// Head is the received branch head.
 	Head coda.ID
 	// Withheld lists the values the received commits' trees hold that the
@@ -104,9 +112,9 @@ func (h *Home) ReceiveWorld(ctx context.Context, name string, in Incoming) (*Wor
 // into a new world named name.
 func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, branch string) (ReceiveResult, error) {
 	objs, head := in.Objects, in.Head
-	for id, b := range objs {
-		if coda.Sum(b) != id {
-			return ReceiveResult{}, errs.E(errs.Invalid, fmt.Sprintf("object %s: its bytes hash to %s", id, coda.Sum(b)))
+	if !in.Summed {
+		if err := checkIDs(objs); err != nil {
+			return ReceiveResult{}, err
 		}
 	}
 	// The commits received, decoded on demand; commits the home holds are
@@ -281,9 +289,17 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	// Store everything and move the branch, in one batch.
 	b := h.store.NewBatch()
 	defer b.Discard()
-	ids := slices.SortedFunc(maps.Keys(objs), func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
-	for _, id := range ids {
-		if _, err := b.Put(objs[id]); err != nil {
+	// Every id is coda.Sum of its bytes (checked above, or computed by
+	// the reader: in.Summed): not hashed again.
+	sp, summed := b.(store.SummedPutter)
+	for id, data := range objs {
+		var err error
+		if summed {
+			err = sp.PutSummed(id, data)
+		} else {
+			_, err = b.Put(data)
+		}
+		if err != nil {
 			return ReceiveResult{}, err
 		}
 	}
@@ -401,6 +417,58 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 		return ReceiveResult{}, err
 	}
 	return res, nil
+}
+
+// checkIDs checks that every object of objs is named by its hash, on
+// every core; a mismatch is errs.Invalid naming the least such id.
+func checkIDs(objs map[coda.ID][]byte) error {
+	ids := make([]coda.ID, 0, len(objs))
+	for id := range objs {
+		ids = append(ids, id)
+	}
+	bad := make([]bool, len(ids))
+	parallel(len(ids), func(i int) { bad[i] = coda.Sum(objs[ids[i]]) != ids[i] })
+	var first *coda.ID
+	for i, b := range bad {
+		if b && (first == nil || bytes.Compare(ids[i][:], first[:]) < 0) {
+			first = &ids[i]
+		}
+	}
+	if first != nil {
+		return errs.E(errs.Invalid, fmt.Sprintf("object %s: its bytes hash to %s", *first, coda.Sum(objs[*first])))
+	}
+	return nil
+}
+
+// parallel calls fn(i) for every i in [0, n), on GOMAXPROCS goroutines
+// taking runs of indexes in turn, and returns when all are done.
+func parallel(n int, fn func(i int)) {
+	const run = 256
+	workers := min(runtime.GOMAXPROCS(0), (n+run-1)/run)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(run)) - run
+				if lo >= n {
+					return
+				}
+				for i := lo; i < min(lo+run, n); i++ {
+					fn(i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // topoOrder returns cs parents first (among cs), ties by (time, id).
@@ -668,11 +736,16 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 			return nil, err
 		}
 	}
-	ids := slices.SortedFunc(maps.Keys(objs), func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
-	for _, id := range ids {
+	var unused []coda.ID
+	for id := range objs {
 		if !used[id] {
-			return nil, errs.E(errs.Invalid, fmt.Sprintf("object %s is none of the received commits, their tree nodes or their values", id))
+			unused = append(unused, id)
 		}
+	}
+	if len(unused) > 0 {
+		// The least id, whatever order the map gives.
+		id := slices.MinFunc(unused, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
+		return nil, errs.E(errs.Invalid, fmt.Sprintf("object %s is none of the received commits, their tree nodes or their values", id))
 	}
 	for _, p := range in.Opaque {
 		if !shownOpaque[p] {

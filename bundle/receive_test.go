@@ -1,0 +1,108 @@
+package bundle
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
+)
+
+// many is origin with n more values in a few commits: enough objects
+// that Read hashes them in several batches.
+func many(t *testing.T, n int) *open {
+	a := origin(t)
+	for start := 0; start < n; start += 500 {
+		var ops []cdb.Op
+		for i := start; i < min(n, start+500); i++ {
+			ops = append(ops, putOp(fmt.Sprintf("/pub/d%d/e%05d", i%7, i), fmt.Sprintf("value %d", i)))
+		}
+		must(t, a.commit(t, "bob", ops...))
+	}
+	return a
+}
+
+// TestReadNamesByHash: every object Read returns is named by its hash,
+// each once, however the hashing was cut into batches.
+func TestReadNamesByHash(t *testing.T) {
+	a := many(t, 3000)
+	hdr, objs, err := Read(bytes.NewReader(a.bundle(t, "alice", CreateOptions{})))
+	must(t, err)
+	if uint64(len(objs)) != hdr.Objects || len(objs) < 3000 {
+		t.Fatalf("%d objects, header says %d, want over 3000", len(objs), hdr.Objects)
+	}
+	for id, b := range objs {
+		if coda.Sum(b) != id {
+			t.Fatalf("object %s hashes to %s", id, coda.Sum(b))
+		}
+	}
+}
+
+// TestReadCutShort: a bundle cut anywhere is refused, and Read's hashing
+// workers stop (the race detector and the leak of a blocked goroutine
+// would show otherwise).
+func TestReadCutShort(t *testing.T) {
+	b := many(t, 1500).bundle(t, "alice", CreateOptions{})
+	for _, n := range []int{len(b) / 3, len(b) / 2, len(b) - 1} {
+		if _, _, err := Read(bytes.NewReader(b[:n])); !errs.Is(err, errs.Invalid) {
+			t.Errorf("cut at %d of %d: %v, want invalid", n, len(b), err)
+		}
+	}
+}
+
+// TestReceiveChecksIDs: objects handed to Receive without Summed are
+// hashed: one under another's id is refused, naming it, and nothing is
+// stored; Summed as bundle.Read sets it clones the same objects.
+func TestReceiveChecksIDs(t *testing.T) {
+	a := many(t, 600)
+	hdr, objs, err := Read(bytes.NewReader(a.bundle(t, "alice", CreateOptions{})))
+	must(t, err)
+	inc, err := incoming(hdr, objs)
+	must(t, err)
+	if !inc.Summed {
+		t.Fatal("incoming of a bundle read: Summed is false")
+	}
+	// A value's bytes under the id of another value.
+	var ids []coda.ID
+	for id, b := range objs {
+		if strings.Contains(string(b), "value 1") {
+			ids = append(ids, id)
+		}
+		if len(ids) == 2 {
+			break
+		}
+	}
+	if len(ids) < 2 {
+		t.Fatal("no two values found")
+	}
+	forged := make(map[coda.ID][]byte, len(objs))
+	for id, b := range objs {
+		forged[id] = b
+	}
+	forged[ids[0]] = objs[ids[1]]
+	opts := secured()
+	opts.NoWorld = true
+	h, err := cdb.Init(t.TempDir()+"/forged", opts)
+	must(t, err)
+	defer h.Close()
+	bad := inc
+	bad.Objects, bad.Summed = forged, false
+	_, _, err = h.ReceiveWorld(ctx, "w", bad)
+	if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), ids[0].String()) || !strings.Contains(err.Error(), "hash to") {
+		t.Fatalf("a value under another's id: %v, want invalid naming %s", err, ids[0])
+	}
+	if infos, err := h.Worlds(); err != nil || len(infos) != 0 {
+		t.Errorf("after a refused receive: worlds %v (%v), want none", infos, err)
+	}
+	// The same objects, not summed by a reader: checked and taken.
+	good := inc
+	good.Summed = false
+	w, res, err := h.ReceiveWorld(ctx, "w", good)
+	must(t, err)
+	if res.Head != a.head(t) || w.ID() != a.w.ID() || res.Objects != len(objs) {
+		t.Errorf("receive: %+v in world %s, want head %s of world %s, %d objects", res, w.ID(), a.head(t), a.w.ID(), len(objs))
+	}
+}

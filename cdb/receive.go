@@ -119,8 +119,13 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	}
 	// The commits received, decoded on demand; commits the home holds are
 	// read from the store.
+	// load is safe for concurrent use: checkComplete runs beside the
+	// validation of merges.
 	decoded := map[coda.ID]*Commit{}
+	var loadMu sync.Mutex
 	load := func(id coda.ID) (*Commit, error) {
+		loadMu.Lock()
+		defer loadMu.Unlock()
 		if c, ok := decoded[id]; ok {
 			return c, nil
 		}
@@ -209,6 +214,7 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 		}
 	}
 	// The opaque subtrees: recorded here, and those the sender names.
+	var revalidated int
 	opq := map[string]bool{}
 	if w != nil {
 		recorded, err := h.opaqueSubtrees(world)
@@ -239,7 +245,11 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	order := topoOrder(fresh)
 	// Validate every commit, parents first, reading objs over the store;
 	// trees recomputed go to memory only.
-	vs := &staging{s: h.store, mem: maps.Clone(objs)}
+	// The received objects are read over the store, their decoded nodes
+	// cached for every commit's checks (a cache of their own: they may
+	// yet be refused).
+	rs := &received{objs: objs, s: h.cstore, nodes: tree.NewNodeCache(receivedNodeBytes)}
+	vs := newStaging(rs, nil)
 	env := ValidateEnv{Store: vs, World: world, Now: h.clock.Wall(), Skew: h.skew,
 		MergeBase: func(a, b coda.ID) (coda.ID, error) {
 			c, err := mergeBaseWith(load, a, b)
@@ -256,11 +266,10 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 		env.Rights = func(c *Commit, parents []*Commit) error { return p.CheckCommit(vs, c, parents) }
 	}
 	h.callHook(&env, vs)
+	jobs := make([]validation, len(order))
 	var maxT hlc.Time
-	for _, c := range order {
-		if err := ctx.Err(); err != nil {
-			return ReceiveResult{}, errs.E(errs.Canceled, err)
-		}
+	calls := false
+	for i, c := range order {
 		parents := make([]*Commit, len(c.Parents))
 		for i, p := range c.Parents {
 			pc, err := load(p)
@@ -269,22 +278,58 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 			}
 			parents[i] = pc
 		}
-		if err := ValidateCommit(env, c, parents); err != nil {
-			return ReceiveResult{}, err
-		}
+		jobs[i] = validation{c: c, parents: parents}
 		maxT = max(maxT, c.Time)
-	}
-	revalidated, err := h.revalidate(ctx, w, env, objs, load)
-	if err != nil {
-		return ReceiveResult{}, err
+		calls = calls || c.Call != nil
 	}
 	isFresh := make(map[coda.ID]bool, len(fresh))
 	for _, c := range fresh {
 		isFresh[c.ID] = true
 	}
-	record, err := h.checkComplete(world, in, isFresh, load, opq)
+	// What was received must be whole (checkComplete): checked beside the
+	// validation, which it does not depend on; its verdict counts only
+	// if every commit is valid, as if it ran after.
+	var (
+		record      []coda.ID
+		completeErr error
+		complete    = make(chan struct{})
+	)
+	// It reads shallow copies of the commits: Verify rewrites a commit's
+	// OpGroups (with equal ones) while it checks the signature.
+	snap := make(map[coda.ID]*Commit, len(decoded))
+	for id, c := range decoded {
+		cp := *c
+		snap[id] = &cp
+	}
+	cload := func(id coda.ID) (*Commit, error) {
+		if c, ok := snap[id]; ok {
+			return c, nil
+		}
+		return load(id)
+	}
+	go func() {
+		defer close(complete)
+		record, completeErr = h.checkComplete(world, in, isFresh, cload, opq)
+	}()
+	// Every commit is validated against its parents as received, so the
+	// commits need not wait for each other: any invalid one refuses all.
+	// Calls re-execute programs over vs, which they may write: commits
+	// with calls are validated one after the other.
+	workers := runtime.GOMAXPROCS(0)
+	if calls {
+		workers = 1
+	}
+	err := validateAll(ctx, env, jobs, workers)
+	<-complete
 	if err != nil {
 		return ReceiveResult{}, err
+	}
+	// After checkComplete: it verifies commits checkComplete may read.
+	if revalidated, err = h.revalidate(ctx, w, env, objs, load); err != nil {
+		return ReceiveResult{}, err
+	}
+	if completeErr != nil {
+		return ReceiveResult{}, completeErr
 	}
 	// Store everything and move the branch, in one batch.
 	b := h.store.NewBatch()
@@ -417,6 +462,92 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 		return ReceiveResult{}, err
 	}
 	return res, nil
+}
+
+// receivedNodeBytes bounds the decoded nodes of received objects that a
+// receive keeps for its checks.
+const receivedNodeBytes = 128 << 20
+
+// received is a tree.Store (and tree.CachingStore) reading the objects
+// received over the home's store. Safe for concurrent use: it only reads.
+type received struct {
+	objs  map[coda.ID][]byte
+	s     tree.Store
+	nodes *tree.NodeCache // the decoded nodes of objs
+}
+
+func (r *received) Get(id coda.ID) ([]byte, error) {
+	if b, ok := r.objs[id]; ok {
+		return bytes.Clone(b), nil
+	}
+	return r.s.Get(id)
+}
+
+func (r *received) Put([]byte) (coda.ID, error) {
+	return coda.ID{}, errs.E(errs.Internal, "cdb: a write to the objects received")
+}
+
+// NodeCache implements tree.CachingStore: received nodes in a cache of
+// their own, the store's nodes in the store's.
+func (r *received) NodeCache(id coda.ID) *tree.NodeCache {
+	if _, ok := r.objs[id]; ok {
+		return r.nodes
+	}
+	if cs, ok := r.s.(tree.CachingStore); ok {
+		return cs.NodeCache(id)
+	}
+	return nil
+}
+
+// validation is one commit to validate, with its parents.
+type validation struct {
+	c       *Commit
+	parents []*Commit
+}
+
+// validateAll validates jobs (parents first) with ValidateCommit on
+// workers goroutines, and returns the error of the first invalid one in
+// jobs' order, as validating them one after the other would: a worker
+// takes the next job in order, and none is taken after one that failed.
+// env must be safe for concurrent use when workers > 1.
+func validateAll(ctx context.Context, env ValidateEnv, jobs []validation, workers int) error {
+	workers = max(1, min(workers, len(jobs)))
+	errsAt := make([]error, len(jobs))
+	var next, failed atomic.Int64
+	failed.Store(int64(len(jobs)))
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(jobs)) || i > failed.Load() {
+					return
+				}
+				err := ctx.Err()
+				if err != nil {
+					err = errs.E(errs.Canceled, err)
+				} else {
+					err = ValidateCommit(env, jobs[i].c, jobs[i].parents)
+				}
+				if err != nil {
+					errsAt[i] = err
+					for {
+						f := failed.Load()
+						if i >= f || failed.CompareAndSwap(f, i) {
+							break
+						}
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if f := failed.Load(); f < int64(len(jobs)) {
+		return errsAt[f]
+	}
+	return nil
 }
 
 // checkIDs checks that every object of objs is named by its hash, on

@@ -121,7 +121,40 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	// read from the store.
 	// load is safe for concurrent use: checkComplete runs beside the
 	// validation of merges.
-	decoded := map[coda.ID]*Commit{}
+	decode := func(id coda.ID, b []byte) (*Commit, error) {
+		c, err := h.schema.decode(b)
+		if err == nil {
+			err = h.schema.fill(c, func(id coda.ID) ([]byte, error) {
+				if g, ok := objs[id]; ok {
+					return g, nil
+				}
+				return h.store.Get(id)
+			})
+		}
+		if err != nil {
+			return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: %w", id, err))
+		}
+		return c, nil
+	}
+	// Every received object of the commit schema is decoded at once, on
+	// every core; a failure counts only if the commit is loaded.
+	var cids []coda.ID
+	for id, b := range objs {
+		if schemaOf(b) == h.schema.signed.ID {
+			cids = append(cids, id)
+		}
+	}
+	cs, cerrs := make([]*Commit, len(cids)), make([]error, len(cids))
+	parallel(len(cids), 1, func(i int) { cs[i], cerrs[i] = decode(cids[i], objs[cids[i]]) })
+	decoded := make(map[coda.ID]*Commit, len(cids))
+	undecodable := map[coda.ID]error{}
+	for i, id := range cids {
+		if cerrs[i] != nil {
+			undecodable[id] = cerrs[i]
+		} else {
+			decoded[id] = cs[i]
+		}
+	}
 	var loadMu sync.Mutex
 	load := func(id coda.ID) (*Commit, error) {
 		loadMu.Lock()
@@ -129,18 +162,13 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 		if c, ok := decoded[id]; ok {
 			return c, nil
 		}
+		if err, ok := undecodable[id]; ok {
+			return nil, err
+		}
 		if b, ok := objs[id]; ok {
-			c, err := h.schema.decode(b)
-			if err == nil {
-				err = h.schema.fill(c, func(id coda.ID) ([]byte, error) {
-					if g, ok := objs[id]; ok {
-						return g, nil
-					}
-					return h.store.Get(id)
-				})
-			}
+			c, err := decode(id, b)
 			if err != nil {
-				return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: %w", id, err))
+				return nil, err
 			}
 			decoded[id] = c
 			return c, nil
@@ -266,6 +294,14 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 		env.Rights = func(c *Commit, parents []*Commit) error { return p.CheckCommit(vs, c, parents) }
 	}
 	h.callHook(&env, vs)
+	// The objects go into the batch beside the checks; it is committed
+	// only if they pass.
+	b := newReceiveBatch(h.store, objs)
+	defer b.Discard()
+	putErr := make(chan error, 1)
+	go func() { putErr <- putObjects(b, objs) }()
+	waitPut := sync.OnceValue(func() error { return <-putErr })
+	defer waitPut() // before Discard
 	jobs := make([]validation, len(order))
 	var maxT hlc.Time
 	calls := false
@@ -331,22 +367,10 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	if completeErr != nil {
 		return ReceiveResult{}, completeErr
 	}
-	// Store everything and move the branch, in one batch.
-	b := h.store.NewBatch()
-	defer b.Discard()
-	// Every id is coda.Sum of its bytes (checked above, or computed by
-	// the reader: in.Summed): not hashed again.
-	sp, summed := b.(store.SummedPutter)
-	for id, data := range objs {
-		var err error
-		if summed {
-			err = sp.PutSummed(id, data)
-		} else {
-			_, err = b.Put(data)
-		}
-		if err != nil {
-			return ReceiveResult{}, err
-		}
+	// Store everything and move the branch, in one batch (its objects
+	// were put beside the checks).
+	if err := waitPut(); err != nil {
+		return ReceiveResult{}, err
 	}
 	// Withheld values: recorded if the home lacks them, forgotten once
 	// they arrive.
@@ -499,6 +523,39 @@ func (r *received) NodeCache(id coda.ID) *tree.NodeCache {
 	return nil
 }
 
+// newReceiveBatch returns a batch of st with room for objs, if st can
+// size one.
+func newReceiveBatch(st store.Store, objs map[coda.ID][]byte) store.Batch {
+	sb, ok := st.(store.SizedBatcher)
+	if !ok {
+		return st.NewBatch()
+	}
+	size := 0
+	for _, b := range objs {
+		size += len(b) + 48 // the key, the entry's tag and lengths
+	}
+	return sb.NewBatchSize(size)
+}
+
+// putObjects adds objs to b. Every id is coda.Sum of its bytes (checked
+// by receive, or computed by the reader: Incoming.Summed): not hashed
+// again where b can take it.
+func putObjects(b store.Batch, objs map[coda.ID][]byte) error {
+	sp, summed := b.(store.SummedPutter)
+	for id, data := range objs {
+		var err error
+		if summed {
+			err = sp.PutSummed(id, data)
+		} else {
+			_, err = b.Put(data)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // validation is one commit to validate, with its parents.
 type validation struct {
 	c       *Commit
@@ -558,7 +615,7 @@ func checkIDs(objs map[coda.ID][]byte) error {
 		ids = append(ids, id)
 	}
 	bad := make([]bool, len(ids))
-	parallel(len(ids), func(i int) { bad[i] = coda.Sum(objs[ids[i]]) != ids[i] })
+	parallel(len(ids), 256, func(i int) { bad[i] = coda.Sum(objs[ids[i]]) != ids[i] })
 	var first *coda.ID
 	for i, b := range bad {
 		if b && (first == nil || bytes.Compare(ids[i][:], first[:]) < 0) {
@@ -572,9 +629,8 @@ func checkIDs(objs map[coda.ID][]byte) error {
 }
 
 // parallel calls fn(i) for every i in [0, n), on GOMAXPROCS goroutines
-// taking runs of indexes in turn, and returns when all are done.
-func parallel(n int, fn func(i int)) {
-	const run = 256
+// taking runs of run indexes in turn, and returns when all are done.
+func parallel(n, run int, fn func(i int)) {
 	workers := min(runtime.GOMAXPROCS(0), (n+run-1)/run)
 	if workers <= 1 {
 		for i := range n {
@@ -589,7 +645,7 @@ func parallel(n int, fn func(i int)) {
 		go func() {
 			defer wg.Done()
 			for {
-				lo := int(next.Add(run)) - run
+				lo := int(next.Add(int64(run))) - run
 				if lo >= n {
 					return
 				}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
 )
@@ -104,5 +105,63 @@ func TestReceiveChecksIDs(t *testing.T) {
 	must(t, err)
 	if res.Head != a.head(t) || w.ID() != a.w.ID() || res.Objects != len(objs) {
 		t.Errorf("receive: %+v in world %s, want head %s of world %s, %d objects", res, w.ID(), a.head(t), a.w.ID(), len(objs))
+	}
+}
+
+// chained returns a commit by bob on parent putting text at path, its
+// tree built by hand in m's store.
+func chained(t *testing.T, m *open, parent *cdb.Commit, path, text string) *cdb.Commit {
+	t.Helper()
+	obj, err := coda.EncodeObject(coda.BlobSchema(), coda.Struct(coda.Bytes([]byte(text))))
+	must(t, err)
+	id, err := m.h.Store().Put(obj)
+	must(t, err)
+	c := &cdb.Commit{World: m.w.ID(), Parents: []coda.ID{parent.ID}, Time: parent.Time + 1, Message: "chained", Author: m.key(t, "bob").Public}
+	root, err := tree.New(m.h.Store()).Apply(parent.Tree, []tree.Op{{Path: path, Entry: tree.Value(id, c.Stamp())}})
+	must(t, err)
+	c.Tree = root
+	c.Ops = []cdb.Change{{Path: path, ID: id}}
+	return c
+}
+
+// TestFirstInvalidNamed: of several invalid commits, validated on every
+// core, the first in order (parents first) is the one named, every time,
+// and nothing is stored.
+func TestFirstInvalidNamed(t *testing.T) {
+	a := origin(t)
+	m := attacker(t, a)
+	since := a.head(t)
+	parent, err := m.w.LoadCommit(m.head(t))
+	must(t, err)
+	var forged []coda.ID
+	for i := range 6 {
+		c := chained(t, m, parent, fmt.Sprintf("/pub/c%d", i), fmt.Sprintf("chained %d", i))
+		var tamper func(*cdb.Commit)
+		if i == 2 || i == 3 || i == 5 {
+			tamper = func(c *cdb.Commit) { c.Message = "changed after signing" }
+		}
+		c.ID = forge(t, m, c, m.key(t, "bob"), tamper)
+		if tamper != nil {
+			forged = append(forged, c.ID)
+		}
+		parent = c
+	}
+	var b bytes.Buffer
+	_, err = Create(m.w, m.key(t, "bob"), &b, CreateOptions{Head: parent.ID, Since: since})
+	must(t, err)
+	before := state(t, a.h)
+	for range 10 {
+		_, err := Apply(ctx, a.w, bytes.NewReader(b.Bytes()), "")
+		if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), forged[0].String()) || !strings.Contains(err.Error(), "signature") {
+			t.Fatalf("a bundle with forged commits %v: %v, want invalid naming the first", forged, err)
+		}
+		for _, id := range forged[1:] {
+			if strings.Contains(err.Error(), id.String()) {
+				t.Fatalf("error names the later forged commit %s: %v", id, err)
+			}
+		}
+	}
+	if after := state(t, a.h); after != before {
+		t.Errorf("after the refused bundles the home holds %s, before %s", after, before)
 	}
 }

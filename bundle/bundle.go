@@ -924,7 +924,7 @@ const MaxObjects = 1 << 24
 // Read reads a whole bundle into memory, checking its framing: its header
 // and its objects by id (each named by its hash). Nothing is validated
 // against any history (Apply does that). The objects are hashed while
-// the stream is read, in batches on every core (GOMAXPROCS), so the ids
+// the stream is read, in batches on every core, so the ids
 // of a large bundle cost little time after its last byte; the map's keys
 // are coda.Sum of their bytes (Incoming.Summed).
 func Read(in io.Reader) (Header, map[coda.ID][]byte, error) {
@@ -993,7 +993,8 @@ const (
 )
 
 func newSummer() *summer {
-	w := max(runtime.GOMAXPROCS(0), 1)
+	// One worker a CPU: GOMAXPROCS may be more (internal/procs).
+	w := max(1, min(runtime.GOMAXPROCS(0), runtime.NumCPU()))
 	s := &summer{work: make(chan *sumBatch, 2*w)}
 	for range w {
 		s.wg.Add(1)

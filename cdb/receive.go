@@ -351,7 +351,7 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	// commits need not wait for each other: any invalid one refuses all.
 	// Calls re-execute programs over vs, which they may write: commits
 	// with calls are validated one after the other.
-	workers := runtime.GOMAXPROCS(0)
+	workers := cores()
 	if calls {
 		workers = 1
 	}
@@ -636,10 +636,15 @@ func checkIDs(objs map[coda.ID][]byte) error {
 	return nil
 }
 
-// parallel calls fn(i) for every i in [0, n), on GOMAXPROCS goroutines
+// cores is how many goroutines CPU-bound work is spread over: GOMAXPROCS,
+// at most one per CPU (a node runs with a few more Ps than CPUs, for its
+// goroutines blocked in fsync: internal/procs).
+func cores() int { return max(1, min(runtime.GOMAXPROCS(0), runtime.NumCPU())) }
+
+// parallel calls fn(i) for every i in [0, n), on cores() goroutines
 // taking runs of run indexes in turn, and returns when all are done.
 func parallel(n, run int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), (n+run-1)/run)
+	workers := min(cores(), (n+run-1)/run)
 	if workers <= 1 {
 		for i := range n {
 			fn(i)

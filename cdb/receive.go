@@ -64,10 +64,12 @@ type Incoming struct {
 }
 
 // Receive takes commits made elsewhere. Every commit reachable from
-// in.Head that the home does not hold is validated, parents first, by
-// ValidateCommit with the home's Policy, reading in.Objects over the
-// store, before anything is stored; then what was received must be whole
-// and hold nothing else (checkComplete): every object is a commit, tree
+// in.Head that the home does not hold is validated by ValidateCommit with
+// the home's Policy, reading in.Objects over the store, before anything
+// is stored: each against its parents as received, on every CPU, the
+// first invalid one in parents-first order named (docs/sync.md); and
+// what was received must be whole and hold nothing else (checkComplete,
+// beside the validation): every object is a commit, tree
 // node or value of the received commits, and every value the new commits'
 // trees hold is received, held here already, or listed as withheld. The
 // first failure fails the whole call, naming the commit or object, and

@@ -759,6 +759,21 @@ type recording struct {
 	objs map[coda.ID][]byte
 	s    tree.Store
 	used map[coda.ID]bool
+	// nodes, if not nil, caches the decoded nodes of objs read through
+	// this recording (so each was noted as used before it was cached).
+	nodes *tree.NodeCache
+}
+
+// NodeCache implements tree.CachingStore: objs' nodes in r.nodes only
+// (nil: not cached), the store's in the store's cache.
+func (r *recording) NodeCache(id coda.ID) *tree.NodeCache {
+	if _, ok := r.objs[id]; ok {
+		return r.nodes
+	}
+	if cs, ok := r.s.(tree.CachingStore); ok {
+		return cs.NodeCache(id)
+	}
+	return nil
 }
 
 func (r *recording) Get(id coda.ID) ([]byte, error) {
@@ -840,7 +855,9 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 			recorded[p] = true
 		}
 	}
-	tr := tree.New(&recording{objs: objs, s: h.store, used: used})
+	// Each commit's diff reads its parent's nodes, which the diff before
+	// read as its own: decoded once, kept for the whole check.
+	tr := tree.New(&recording{objs: objs, s: h.cstore, used: used, nodes: tree.NewNodeCache(receivedNodeBytes)})
 	wh := &World{h: h, id: world}
 	for _, c := range commits {
 		base := tree.EmptyRoot

@@ -119,6 +119,14 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 			return ReceiveResult{}, err
 		}
 	}
+	// The objects go into the batch beside the checks, from the start; it
+	// is committed only if they all pass.
+	b := newReceiveBatch(h.store, objs)
+	defer b.Discard()
+	putErr := make(chan error, 1)
+	go func() { putErr <- putObjects(b, objs) }()
+	waitPut := sync.OnceValue(func() error { return <-putErr })
+	defer waitPut() // before Discard
 	// The commits received, decoded on demand; commits the home holds are
 	// read from the store.
 	// load is safe for concurrent use: checkComplete runs beside the
@@ -296,14 +304,6 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 		env.Rights = func(c *Commit, parents []*Commit) error { return p.CheckCommit(vs, c, parents) }
 	}
 	h.callHook(&env, vs)
-	// The objects go into the batch beside the checks; it is committed
-	// only if they pass.
-	b := newReceiveBatch(h.store, objs)
-	defer b.Discard()
-	putErr := make(chan error, 1)
-	go func() { putErr <- putObjects(b, objs) }()
-	waitPut := sync.OnceValue(func() error { return <-putErr })
-	defer waitPut() // before Discard
 	jobs := make([]validation, len(order))
 	var maxT hlc.Time
 	calls := false

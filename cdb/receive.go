@@ -492,7 +492,7 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 
 // receivedNodeBytes bounds the decoded nodes of received objects that a
 // receive keeps for its checks.
-const receivedNodeBytes = 128 << 20
+const receivedNodeBytes = 64 << 20
 
 // received is a tree.Store (and tree.CachingStore) reading the objects
 // received over the home's store. Safe for concurrent use: it only reads.

@@ -574,31 +574,38 @@ type validation struct {
 
 // validateAll validates jobs (parents first) with ValidateCommit on
 // workers goroutines, and returns the error of the first invalid one in
-// jobs' order, as validating them one after the other would: a worker
-// takes the next job in order, and none is taken after one that failed.
+// jobs' order, as validating them one after the other would (inOrder).
 // env must be safe for concurrent use when workers > 1.
 func validateAll(ctx context.Context, env ValidateEnv, jobs []validation, workers int) error {
-	workers = max(1, min(workers, len(jobs)))
-	errsAt := make([]error, len(jobs))
+	return inOrder(len(jobs), workers, func(_, i int) error {
+		if err := ctx.Err(); err != nil {
+			return errs.E(errs.Canceled, err)
+		}
+		return ValidateCommit(env, jobs[i].c, jobs[i].parents)
+	})
+}
+
+// inOrder calls fn(worker, i) for i in [0, n) on workers goroutines
+// (worker in [0, workers): the goroutine's number) and returns the error
+// of the least i that failed, as calling them in order until the first
+// failure would: a goroutine takes the next i in order, and none is taken
+// after one that failed.
+func inOrder(n, workers int, fn func(worker, i int) error) error {
+	workers = max(1, min(workers, n))
+	errsAt := make([]error, n)
 	var next, failed atomic.Int64
-	failed.Store(int64(len(jobs)))
+	failed.Store(int64(n))
 	var wg sync.WaitGroup
-	for range workers {
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				i := next.Add(1) - 1
-				if i >= int64(len(jobs)) || i > failed.Load() {
+				if i >= int64(n) || i > failed.Load() {
 					return
 				}
-				err := ctx.Err()
-				if err != nil {
-					err = errs.E(errs.Canceled, err)
-				} else {
-					err = ValidateCommit(env, jobs[i].c, jobs[i].parents)
-				}
-				if err != nil {
+				if err := fn(w, int(i)); err != nil {
 					errsAt[i] = err
 					for {
 						f := failed.Load()
@@ -611,7 +618,7 @@ func validateAll(ctx context.Context, env ValidateEnv, jobs []validation, worker
 		}()
 	}
 	wg.Wait()
-	if f := failed.Load(); f < int64(len(jobs)) {
+	if f := failed.Load(); f < int64(n) {
 		return errsAt[f]
 	}
 	return nil
@@ -832,8 +839,6 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 		commits = append(commits, c)
 		stack = append(stack, c.Parents...)
 	}
-	shown := map[coda.ID]bool{}
-	shownOpaque := map[string]bool{}
 	// held reports whether the node of the directory entry e is here
 	// (received or stored): a subtree opaque elsewhere that arrives whole
 	// is diffed like any other.
@@ -855,16 +860,34 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 			recorded[p] = true
 		}
 	}
-	// Each commit's diff reads its parent's nodes, which the diff before
-	// read as its own: decoded once, kept for the whole check.
-	tr := tree.New(&recording{objs: objs, s: h.cstore, used: used, nodes: tree.NewNodeCache(receivedNodeBytes)})
 	wh := &World{h: h, id: world}
-	for _, c := range commits {
+	// The commits are checked on every CPU, each worker noting what its
+	// commits use and show; the notes are unions, merged after. The first
+	// failing commit in walk order is named, as checking them one after
+	// the other would. Each commit's diff reads its parent's nodes, which
+	// another diff read as its own: decoded once, kept for the whole check
+	// in a cache every worker shares (each node is noted as used by the
+	// worker whose read put it there).
+	nodes := tree.NewNodeCache(receivedNodeBytes)
+	type notes struct {
+		used, shown map[coda.ID]bool
+		shownOpaque map[string]bool
+		tr          *tree.Tree
+	}
+	workers := max(1, min(cores(), len(commits)))
+	ns := make([]*notes, workers)
+	for i := range ns {
+		u := make(map[coda.ID]bool, len(objs)/workers+16)
+		ns[i] = &notes{used: u, shown: map[coda.ID]bool{}, shownOpaque: map[string]bool{},
+			tr: tree.New(&recording{objs: objs, s: h.cstore, used: u, nodes: nodes})}
+	}
+	check := func(c *Commit, n *notes) error {
+		used, shown, shownOpaque, tr := n.used, n.shown, n.shownOpaque, n.tr
 		base := tree.EmptyRoot
 		if len(c.Parents) > 0 {
 			p, err := load(c.Parents[0])
 			if err != nil {
-				return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: parent: %w", c.ID, err))
+				return errs.E(errs.Invalid, fmt.Errorf("commit %s: parent: %w", c.ID, err))
 			}
 			base = p.Tree
 		}
@@ -925,12 +948,12 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 		})
 		if err != nil {
 			if errs.Is(err, errs.Invalid) {
-				return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: %w", c.ID, err))
+				return errs.E(errs.Invalid, fmt.Errorf("commit %s: %w", c.ID, err))
 			}
 			if errs.Is(err, errs.Unavailable) {
-				return nil, errs.E(errs.Unavailable, fmt.Errorf("commit %s: %w", c.ID, err))
+				return errs.E(errs.Unavailable, fmt.Errorf("commit %s: %w", c.ID, err))
 			}
-			return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: its tree: %w", c.ID, err))
+			return errs.E(errs.Invalid, fmt.Errorf("commit %s: its tree: %w", c.ID, err))
 		}
 		for _, g := range c.OpGroups {
 			if _, ok := objs[g]; ok {
@@ -946,13 +969,27 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 				continue
 			}
 			if _, ok, err := wh.Withheld(g); err != nil {
-				return nil, err
+				return err
 			} else if !ok {
-				return nil, errs.E(errs.Invalid, fmt.Sprintf("commit %s: op group %s: neither received, nor stored here, nor listed as withheld", c.ID, g))
+				return errs.E(errs.Invalid, fmt.Sprintf("commit %s: op group %s: neither received, nor stored here, nor listed as withheld", c.ID, g))
 			}
 		}
-		if err := checkCallObjects(wh, c, objs, used, withheld, fresh[c.ID]); err != nil {
-			return nil, err
+		return checkCallObjects(wh, c, objs, used, withheld, fresh[c.ID])
+	}
+	if err := inOrder(len(commits), workers, func(w, i int) error { return check(commits[i], ns[w]) }); err != nil {
+		return nil, err
+	}
+	shown := map[coda.ID]bool{}
+	shownOpaque := map[string]bool{}
+	for _, n := range ns {
+		for id := range n.used {
+			used[id] = true
+		}
+		for id := range n.shown {
+			shown[id] = true
+		}
+		for p := range n.shownOpaque {
+			shownOpaque[p] = true
 		}
 	}
 	var unused []coda.ID

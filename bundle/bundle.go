@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -186,7 +187,10 @@ const MaxObjects = 1 << 24
 
 // Read reads a whole bundle into memory, checking its framing: its header
 // and its objects by id (each named by its hash). Nothing is validated
-// against any history (Apply does that).
+// against any history (Apply does that). The objects are hashed while
+// the stream is read, in batches on every core, so the ids
+// of a large bundle cost little time after its last byte; the map's keys
+// are coda.Sum of their bytes (Incoming.Summed).
 func Read(in io.Reader) (Header, map[coda.ID][]byte, error) {
 	op := errs.Op("bundle.Read")
 	wr := coda.NewWireReader(in, coda.DecodeOptions{})
@@ -201,24 +205,115 @@ func Read(in io.Reader) (Header, map[coda.ID][]byte, error) {
 	if err != nil {
 		return Header{}, nil, errs.E(op, err)
 	}
-	objs := map[coda.ID][]byte{}
+	sums := newSummer()
+	n := 0
 	for {
 		b, err := wr.NextObject()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
+			sums.stop()
 			return Header{}, nil, errs.E(op, errs.Invalid, err)
 		}
-		if len(objs) >= MaxObjects {
+		// Frames, not distinct objects: a maker writes each object once,
+		// and duplicates must not grow memory without bound.
+		if n >= MaxObjects {
+			sums.stop()
 			return Header{}, nil, errs.E(op, errs.Limit, fmt.Sprintf("bundle: more than %d objects", MaxObjects))
 		}
-		objs[coda.Sum(b)] = b
+		n++
+		sums.add(b)
 	}
+	objs := sums.wait()
 	if uint64(len(objs)) != hdr.Objects {
 		return Header{}, nil, errs.E(op, errs.Invalid, fmt.Sprintf("bundle: the header announces %d objects, the stream holds %d distinct ones", hdr.Objects, len(objs)))
 	}
 	return hdr, objs, nil
+}
+
+// summer hashes objects in batches on every core while more are read,
+// and gathers them by id.
+type summer struct {
+	cur     *sumBatch
+	batches []*sumBatch
+	work    chan *sumBatch
+	wg      sync.WaitGroup
+	n       int // objects added
+}
+
+// sumBatch is a run of objects and, once hashed, their ids.
+type sumBatch struct {
+	objs  [][]byte
+	ids   []coda.ID
+	bytes int
+}
+
+// Objects or bytes in one batch of hashing: enough to outweigh the
+// hand-over, few enough to keep every core busy while a stream arrives.
+const (
+	sumBatchObjects = 512
+	sumBatchBytes   = 1 << 20
+)
+
+func newSummer() *summer {
+	// One worker a CPU: GOMAXPROCS may be more (internal/procs).
+	w := max(1, min(runtime.GOMAXPROCS(0), runtime.NumCPU()))
+	s := &summer{work: make(chan *sumBatch, 2*w)}
+	for range w {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			for b := range s.work {
+				b.ids = make([]coda.ID, len(b.objs))
+				for i, o := range b.objs {
+					b.ids[i] = coda.Sum(o)
+				}
+			}
+		}()
+	}
+	return s
+}
+
+func (s *summer) add(b []byte) {
+	if s.cur == nil {
+		s.cur = &sumBatch{objs: make([][]byte, 0, sumBatchObjects)}
+	}
+	s.cur.objs = append(s.cur.objs, b)
+	s.cur.bytes += len(b)
+	s.n++
+	if len(s.cur.objs) == sumBatchObjects || s.cur.bytes >= sumBatchBytes {
+		s.flush()
+	}
+}
+
+func (s *summer) flush() {
+	if s.cur != nil {
+		s.batches = append(s.batches, s.cur)
+		s.work <- s.cur
+		s.cur = nil
+	}
+}
+
+// stop stops the workers once they are done. The summer must not be
+// used after.
+func (s *summer) stop() {
+	close(s.work)
+	s.wg.Wait()
+}
+
+// wait hashes what is left, stops the workers and returns the objects by
+// id. The summer must not be used after.
+func (s *summer) wait() map[coda.ID][]byte {
+	s.flush()
+	s.stop()
+	objs := make(map[coda.ID][]byte, s.n)
+	for _, b := range s.batches {
+		for i, id := range b.ids {
+			objs[id] = b.objs[i]
+		}
+	}
+	return objs
 }
 
 // Apply reads a bundle of w's world and gives it to w.Receive (branch ""
@@ -258,7 +353,7 @@ func incoming(hdr Header, objs map[coda.ID][]byte) (cdb.Incoming, error) {
 	if err != nil {
 		return cdb.Incoming{}, errs.E(errs.Invalid, fmt.Errorf("bundle: header: author: %w", err))
 	}
-	return cdb.Incoming{Objects: objs, Head: hdr.Head, Withheld: hdr.Withheld, Opaque: hdr.Opaque, Maker: maker}, nil
+	return cdb.Incoming{Objects: objs, Summed: true, Head: hdr.Head, Withheld: hdr.Withheld, Opaque: hdr.Opaque, Maker: maker}, nil
 }
 
 // ApplyHome applies a bundle to the world of h it belongs to, found by

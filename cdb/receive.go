@@ -7,8 +7,11 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/coalescent/coal/cdb/hlc"
 	"github.com/coalescent/coal/cdb/store"
@@ -41,6 +44,11 @@ type Incoming struct {
 	// Objects holds every object received — commits, tree nodes, values —
 	// by id.
 	Objects map[coda.ID][]byte
+	// Summed says that every key of Objects was computed in this process
+	// as coda.Sum of its bytes (bundle.Read does so while it reads), so
+	// Receive does not hash them again. If false, Receive checks every id
+	// (on every core) before anything else.
+	Summed bool
 	// Head is the received branch head.
 	Head coda.ID
 	// Withheld lists the values the received commits' trees hold that the
@@ -56,10 +64,12 @@ type Incoming struct {
 }
 
 // Receive takes commits made elsewhere. Every commit reachable from
-// in.Head that the home does not hold is validated, parents first, by
-// ValidateCommit with the home's Policy, reading in.Objects over the
-// store, before anything is stored; then what was received must be whole
-// and hold nothing else (checkComplete): every object is a commit, tree
+// in.Head that the home does not hold is validated by ValidateCommit with
+// the home's Policy, reading in.Objects over the store, before anything
+// is stored: each against its parents as received, on every CPU, the
+// first invalid one in parents-first order named (docs/sync.md); and
+// what was received must be whole and hold nothing else (checkComplete,
+// beside the validation): every object is a commit, tree
 // node or value of the received commits, and every value the new commits'
 // trees hold is received, held here already, or listed as withheld. The
 // first failure fails the whole call, naming the commit or object, and
@@ -104,30 +114,71 @@ func (h *Home) ReceiveWorld(ctx context.Context, name string, in Incoming) (*Wor
 // into a new world named name.
 func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, branch string) (ReceiveResult, error) {
 	objs, head := in.Objects, in.Head
-	for id, b := range objs {
-		if coda.Sum(b) != id {
-			return ReceiveResult{}, errs.E(errs.Invalid, fmt.Sprintf("object %s: its bytes hash to %s", id, coda.Sum(b)))
+	if !in.Summed {
+		if err := checkIDs(objs); err != nil {
+			return ReceiveResult{}, err
 		}
 	}
+	// The objects go into the batch beside the checks, from the start; it
+	// is committed only if they all pass.
+	b := newReceiveBatch(h.store, objs)
+	defer b.Discard()
+	putErr := make(chan error, 1)
+	go func() { putErr <- putObjects(b, objs) }()
+	waitPut := sync.OnceValue(func() error { return <-putErr })
+	defer waitPut() // before Discard
 	// The commits received, decoded on demand; commits the home holds are
 	// read from the store.
-	decoded := map[coda.ID]*Commit{}
+	// load is safe for concurrent use: checkComplete runs beside the
+	// validation of merges.
+	decode := func(id coda.ID, b []byte) (*Commit, error) {
+		c, err := h.schema.decode(b)
+		if err == nil {
+			err = h.schema.fill(c, func(id coda.ID) ([]byte, error) {
+				if g, ok := objs[id]; ok {
+					return g, nil
+				}
+				return h.store.Get(id)
+			})
+		}
+		if err != nil {
+			return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: %w", id, err))
+		}
+		return c, nil
+	}
+	// Every received object of the commit schema is decoded at once, on
+	// every core; a failure counts only if the commit is loaded.
+	var cids []coda.ID
+	for id, b := range objs {
+		if schemaOf(b) == h.schema.signed.ID {
+			cids = append(cids, id)
+		}
+	}
+	cs, cerrs := make([]*Commit, len(cids)), make([]error, len(cids))
+	parallel(len(cids), 1, func(i int) { cs[i], cerrs[i] = decode(cids[i], objs[cids[i]]) })
+	decoded := make(map[coda.ID]*Commit, len(cids))
+	undecodable := map[coda.ID]error{}
+	for i, id := range cids {
+		if cerrs[i] != nil {
+			undecodable[id] = cerrs[i]
+		} else {
+			decoded[id] = cs[i]
+		}
+	}
+	var loadMu sync.Mutex
 	load := func(id coda.ID) (*Commit, error) {
+		loadMu.Lock()
+		defer loadMu.Unlock()
 		if c, ok := decoded[id]; ok {
 			return c, nil
 		}
+		if err, ok := undecodable[id]; ok {
+			return nil, err
+		}
 		if b, ok := objs[id]; ok {
-			c, err := h.schema.decode(b)
-			if err == nil {
-				err = h.schema.fill(c, func(id coda.ID) ([]byte, error) {
-					if g, ok := objs[id]; ok {
-						return g, nil
-					}
-					return h.store.Get(id)
-				})
-			}
+			c, err := decode(id, b)
 			if err != nil {
-				return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: %w", id, err))
+				return nil, err
 			}
 			decoded[id] = c
 			return c, nil
@@ -201,6 +252,7 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 		}
 	}
 	// The opaque subtrees: recorded here, and those the sender names.
+	var revalidated int
 	opq := map[string]bool{}
 	if w != nil {
 		recorded, err := h.opaqueSubtrees(world)
@@ -231,7 +283,11 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	order := topoOrder(fresh)
 	// Validate every commit, parents first, reading objs over the store;
 	// trees recomputed go to memory only.
-	vs := &staging{s: h.store, mem: maps.Clone(objs)}
+	// The received objects are read over the store, their decoded nodes
+	// cached for every commit's checks (a cache of their own: they may
+	// yet be refused).
+	rs := &received{objs: objs, s: h.cstore, nodes: tree.NewNodeCache(receivedNodeBytes)}
+	vs := newStaging(rs, nil)
 	env := ValidateEnv{Store: vs, World: world, Now: h.clock.Wall(), Skew: h.skew,
 		MergeBase: func(a, b coda.ID) (coda.ID, error) {
 			c, err := mergeBaseWith(load, a, b)
@@ -248,11 +304,10 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 		env.Rights = func(c *Commit, parents []*Commit) error { return p.CheckCommit(vs, c, parents) }
 	}
 	h.callHook(&env, vs)
+	jobs := make([]validation, len(order))
 	var maxT hlc.Time
-	for _, c := range order {
-		if err := ctx.Err(); err != nil {
-			return ReceiveResult{}, errs.E(errs.Canceled, err)
-		}
+	calls := false
+	for i, c := range order {
 		parents := make([]*Commit, len(c.Parents))
 		for i, p := range c.Parents {
 			pc, err := load(p)
@@ -261,31 +316,63 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 			}
 			parents[i] = pc
 		}
-		if err := ValidateCommit(env, c, parents); err != nil {
-			return ReceiveResult{}, err
-		}
+		jobs[i] = validation{c: c, parents: parents}
 		maxT = max(maxT, c.Time)
-	}
-	revalidated, err := h.revalidate(ctx, w, env, objs, load)
-	if err != nil {
-		return ReceiveResult{}, err
+		calls = calls || c.Call != nil
 	}
 	isFresh := make(map[coda.ID]bool, len(fresh))
 	for _, c := range fresh {
 		isFresh[c.ID] = true
 	}
-	record, err := h.checkComplete(world, in, isFresh, load, opq)
+	// What was received must be whole (checkComplete): checked beside the
+	// validation, which it does not depend on; its verdict counts only
+	// if every commit is valid, as if it ran after.
+	var (
+		record      []coda.ID
+		completeErr error
+		complete    = make(chan struct{})
+	)
+	// It reads shallow copies of the commits: Verify rewrites a commit's
+	// OpGroups (with equal ones) while it checks the signature.
+	snap := make(map[coda.ID]*Commit, len(decoded))
+	for id, c := range decoded {
+		cp := *c
+		snap[id] = &cp
+	}
+	cload := func(id coda.ID) (*Commit, error) {
+		if c, ok := snap[id]; ok {
+			return c, nil
+		}
+		return load(id)
+	}
+	go func() {
+		defer close(complete)
+		record, completeErr = h.checkComplete(world, in, isFresh, cload, opq)
+	}()
+	// Every commit is validated against its parents as received, so the
+	// commits need not wait for each other: any invalid one refuses all.
+	// Calls re-execute programs over vs, which they may write: commits
+	// with calls are validated one after the other.
+	workers := cores()
+	if calls {
+		workers = 1
+	}
+	err := validateAll(ctx, env, jobs, workers)
+	<-complete
 	if err != nil {
 		return ReceiveResult{}, err
 	}
-	// Store everything and move the branch, in one batch.
-	b := h.store.NewBatch()
-	defer b.Discard()
-	ids := slices.SortedFunc(maps.Keys(objs), func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
-	for _, id := range ids {
-		if _, err := b.Put(objs[id]); err != nil {
-			return ReceiveResult{}, err
-		}
+	// After checkComplete: it verifies commits checkComplete may read.
+	if revalidated, err = h.revalidate(ctx, w, env, objs, load); err != nil {
+		return ReceiveResult{}, err
+	}
+	if completeErr != nil {
+		return ReceiveResult{}, completeErr
+	}
+	// Store everything and move the branch, in one batch (its objects
+	// were put beside the checks).
+	if err := waitPut(); err != nil {
+		return ReceiveResult{}, err
 	}
 	// Withheld values: recorded if the home lacks them, forgotten once
 	// they arrive.
@@ -403,6 +490,196 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	return res, nil
 }
 
+// receivedNodeBytes bounds the decoded nodes of received objects that a
+// receive keeps for its checks.
+const receivedNodeBytes = 64 << 20
+
+// received is a tree.Store (and tree.CachingStore) reading the objects
+// received over the home's store. Safe for concurrent use: it only reads.
+type received struct {
+	objs  map[coda.ID][]byte
+	s     tree.Store
+	nodes *tree.NodeCache // the decoded nodes of objs
+}
+
+func (r *received) Get(id coda.ID) ([]byte, error) {
+	if b, ok := r.objs[id]; ok {
+		return bytes.Clone(b), nil
+	}
+	return r.s.Get(id)
+}
+
+func (r *received) Put([]byte) (coda.ID, error) {
+	return coda.ID{}, errs.E(errs.Internal, "cdb: a write to the objects received")
+}
+
+// NodeCache implements tree.CachingStore: received nodes in a cache of
+// their own, the store's nodes in the store's.
+func (r *received) NodeCache(id coda.ID) *tree.NodeCache {
+	if _, ok := r.objs[id]; ok {
+		return r.nodes
+	}
+	if cs, ok := r.s.(tree.CachingStore); ok {
+		return cs.NodeCache(id)
+	}
+	return nil
+}
+
+// newReceiveBatch returns a batch of st with room for objs, if st can
+// size one.
+func newReceiveBatch(st store.Store, objs map[coda.ID][]byte) store.Batch {
+	sb, ok := st.(store.SizedBatcher)
+	if !ok {
+		return st.NewBatch()
+	}
+	size := 0
+	for _, b := range objs {
+		size += len(b) + 48 // the key, the entry's tag and lengths
+	}
+	return sb.NewBatchSize(size)
+}
+
+// putObjects adds objs to b, in id order: the order of the store's keys,
+// which a large batch is sorted in when committed (Pebble's flushable
+// batch), sorted input costing it one pass. Every id is coda.Sum of its
+// bytes (checked by receive, or computed by the reader: Incoming.Summed):
+// not hashed again where b can take it.
+func putObjects(b store.Batch, objs map[coda.ID][]byte) error {
+	sp, summed := b.(store.SummedPutter)
+	ids := make([]coda.ID, 0, len(objs))
+	for id := range objs {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
+	for _, id := range ids {
+		data := objs[id]
+		var err error
+		if summed {
+			err = sp.PutSummed(id, data)
+		} else {
+			_, err = b.Put(data)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validation is one commit to validate, with its parents.
+type validation struct {
+	c       *Commit
+	parents []*Commit
+}
+
+// validateAll validates jobs (parents first) with ValidateCommit on
+// workers goroutines, and returns the error of the first invalid one in
+// jobs' order, as validating them one after the other would (inOrder).
+// env must be safe for concurrent use when workers > 1.
+func validateAll(ctx context.Context, env ValidateEnv, jobs []validation, workers int) error {
+	return inOrder(len(jobs), workers, func(_, i int) error {
+		if err := ctx.Err(); err != nil {
+			return errs.E(errs.Canceled, err)
+		}
+		return ValidateCommit(env, jobs[i].c, jobs[i].parents)
+	})
+}
+
+// inOrder calls fn(worker, i) for i in [0, n) on workers goroutines
+// (worker in [0, workers): the goroutine's number) and returns the error
+// of the least i that failed, as calling them in order until the first
+// failure would: a goroutine takes the next i in order, and none is taken
+// after one that failed.
+func inOrder(n, workers int, fn func(worker, i int) error) error {
+	workers = max(1, min(workers, n))
+	errsAt := make([]error, n)
+	var next, failed atomic.Int64
+	failed.Store(int64(n))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) || i > failed.Load() {
+					return
+				}
+				if err := fn(w, int(i)); err != nil {
+					errsAt[i] = err
+					for {
+						f := failed.Load()
+						if i >= f || failed.CompareAndSwap(f, i) {
+							break
+						}
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if f := failed.Load(); f < int64(n) {
+		return errsAt[f]
+	}
+	return nil
+}
+
+// checkIDs checks that every object of objs is named by its hash, on
+// every core; a mismatch is errs.Invalid naming the least such id.
+func checkIDs(objs map[coda.ID][]byte) error {
+	ids := make([]coda.ID, 0, len(objs))
+	for id := range objs {
+		ids = append(ids, id)
+	}
+	bad := make([]bool, len(ids))
+	parallel(len(ids), 256, func(i int) { bad[i] = coda.Sum(objs[ids[i]]) != ids[i] })
+	var first *coda.ID
+	for i, b := range bad {
+		if b && (first == nil || bytes.Compare(ids[i][:], first[:]) < 0) {
+			first = &ids[i]
+		}
+	}
+	if first != nil {
+		return errs.E(errs.Invalid, fmt.Sprintf("object %s: its bytes hash to %s", *first, coda.Sum(objs[*first])))
+	}
+	return nil
+}
+
+// cores is how many goroutines CPU-bound work is spread over: GOMAXPROCS,
+// at most one per CPU (a node runs with a few more Ps than CPUs, for its
+// goroutines blocked in fsync: internal/procs).
+func cores() int { return max(1, min(runtime.GOMAXPROCS(0), runtime.NumCPU())) }
+
+// parallel calls fn(i) for every i in [0, n), on cores() goroutines
+// taking runs of run indexes in turn, and returns when all are done.
+func parallel(n, run int, fn func(i int)) {
+	workers := min(cores(), (n+run-1)/run)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(int64(run))) - run
+				if lo >= n {
+					return
+				}
+				for i := lo; i < min(lo+run, n); i++ {
+					fn(i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // topoOrder returns cs parents first (among cs), ties by (time, id).
 func topoOrder(cs []*Commit) []*Commit {
 	in := map[coda.ID]*Commit{}
@@ -489,6 +766,21 @@ type recording struct {
 	objs map[coda.ID][]byte
 	s    tree.Store
 	used map[coda.ID]bool
+	// nodes, if not nil, caches the decoded nodes of objs read through
+	// this recording (so each was noted as used before it was cached).
+	nodes *tree.NodeCache
+}
+
+// NodeCache implements tree.CachingStore: objs' nodes in r.nodes only
+// (nil: not cached), the store's in the store's cache.
+func (r *recording) NodeCache(id coda.ID) *tree.NodeCache {
+	if _, ok := r.objs[id]; ok {
+		return r.nodes
+	}
+	if cs, ok := r.s.(tree.CachingStore); ok {
+		return cs.NodeCache(id)
+	}
+	return nil
 }
 
 func (r *recording) Get(id coda.ID) ([]byte, error) {
@@ -530,7 +822,7 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 		}
 		withheld[id] = true
 	}
-	used := map[coda.ID]bool{}
+	used := make(map[coda.ID]bool, len(objs))
 	var commits []*Commit
 	stack := []coda.ID{in.Head}
 	for len(stack) > 0 {
@@ -547,8 +839,6 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 		commits = append(commits, c)
 		stack = append(stack, c.Parents...)
 	}
-	shown := map[coda.ID]bool{}
-	shownOpaque := map[string]bool{}
 	// held reports whether the node of the directory entry e is here
 	// (received or stored): a subtree opaque elsewhere that arrives whole
 	// is diffed like any other.
@@ -570,14 +860,34 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 			recorded[p] = true
 		}
 	}
-	tr := tree.New(&recording{objs: objs, s: h.store, used: used})
 	wh := &World{h: h, id: world}
-	for _, c := range commits {
+	// The commits are checked on every CPU, each worker noting what its
+	// commits use and show; the notes are unions, merged after. The first
+	// failing commit in walk order is named, as checking them one after
+	// the other would. Each commit's diff reads its parent's nodes, which
+	// another diff read as its own: decoded once, kept for the whole check
+	// in a cache every worker shares (each node is noted as used by the
+	// worker whose read put it there).
+	nodes := tree.NewNodeCache(receivedNodeBytes)
+	type notes struct {
+		used, shown map[coda.ID]bool
+		shownOpaque map[string]bool
+		tr          *tree.Tree
+	}
+	workers := max(1, min(cores(), len(commits)))
+	ns := make([]*notes, workers)
+	for i := range ns {
+		u := make(map[coda.ID]bool, len(objs)/workers+16)
+		ns[i] = &notes{used: u, shown: map[coda.ID]bool{}, shownOpaque: map[string]bool{},
+			tr: tree.New(&recording{objs: objs, s: h.cstore, used: u, nodes: nodes})}
+	}
+	check := func(c *Commit, n *notes) error {
+		used, shown, shownOpaque, tr := n.used, n.shown, n.shownOpaque, n.tr
 		base := tree.EmptyRoot
 		if len(c.Parents) > 0 {
 			p, err := load(c.Parents[0])
 			if err != nil {
-				return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: parent: %w", c.ID, err))
+				return errs.E(errs.Invalid, fmt.Errorf("commit %s: parent: %w", c.ID, err))
 			}
 			base = p.Tree
 		}
@@ -638,12 +948,12 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 		})
 		if err != nil {
 			if errs.Is(err, errs.Invalid) {
-				return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: %w", c.ID, err))
+				return errs.E(errs.Invalid, fmt.Errorf("commit %s: %w", c.ID, err))
 			}
 			if errs.Is(err, errs.Unavailable) {
-				return nil, errs.E(errs.Unavailable, fmt.Errorf("commit %s: %w", c.ID, err))
+				return errs.E(errs.Unavailable, fmt.Errorf("commit %s: %w", c.ID, err))
 			}
-			return nil, errs.E(errs.Invalid, fmt.Errorf("commit %s: its tree: %w", c.ID, err))
+			return errs.E(errs.Invalid, fmt.Errorf("commit %s: its tree: %w", c.ID, err))
 		}
 		for _, g := range c.OpGroups {
 			if _, ok := objs[g]; ok {
@@ -659,20 +969,39 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 				continue
 			}
 			if _, ok, err := wh.Withheld(g); err != nil {
-				return nil, err
+				return err
 			} else if !ok {
-				return nil, errs.E(errs.Invalid, fmt.Sprintf("commit %s: op group %s: neither received, nor stored here, nor listed as withheld", c.ID, g))
+				return errs.E(errs.Invalid, fmt.Sprintf("commit %s: op group %s: neither received, nor stored here, nor listed as withheld", c.ID, g))
 			}
 		}
-		if err := checkCallObjects(wh, c, objs, used, withheld, fresh[c.ID]); err != nil {
-			return nil, err
+		return checkCallObjects(wh, c, objs, used, withheld, fresh[c.ID])
+	}
+	if err := inOrder(len(commits), workers, func(w, i int) error { return check(commits[i], ns[w]) }); err != nil {
+		return nil, err
+	}
+	shown := map[coda.ID]bool{}
+	shownOpaque := map[string]bool{}
+	for _, n := range ns {
+		for id := range n.used {
+			used[id] = true
+		}
+		for id := range n.shown {
+			shown[id] = true
+		}
+		for p := range n.shownOpaque {
+			shownOpaque[p] = true
 		}
 	}
-	ids := slices.SortedFunc(maps.Keys(objs), func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
-	for _, id := range ids {
+	var unused []coda.ID
+	for id := range objs {
 		if !used[id] {
-			return nil, errs.E(errs.Invalid, fmt.Sprintf("object %s is none of the received commits, their tree nodes or their values", id))
+			unused = append(unused, id)
 		}
+	}
+	if len(unused) > 0 {
+		// The least id, whatever order the map gives.
+		id := slices.MinFunc(unused, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
+		return nil, errs.E(errs.Invalid, fmt.Sprintf("object %s is none of the received commits, their tree nodes or their values", id))
 	}
 	for _, p := range in.Opaque {
 		if !shownOpaque[p] {

@@ -1,8 +1,14 @@
 package replica
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,25 +63,125 @@ func BenchmarkSyncOneChange(b *testing.B) {
 
 var cloneEntries = flag.Int("clone.entries", 100000, "entries in BenchmarkClone's world")
 
-// BenchmarkClone: a world of -clone.entries small values (one commit per
-// 10,000) is cloned over libp2p on 127.0.0.1 TCP (Noise, Yamux) into a
-// new home on disk (Pebble): each iteration makes the home, starts its
-// engine, connects, and waits until it holds the head. It reports the
-// objects and the answer's bytes per second (docs/perf.md compares them
-// with raw TCP and git clone).
+// cloneWorld calls put for the -clone.entries values of BenchmarkClone's
+// world, in its commits of 10,000: path (no leading slash) and text.
+func cloneWorld(n int, commit func(start int), put func(path, text string)) {
+	const batch = 10000
+	for start := 0; start < n; start += batch {
+		commit(start)
+		for i := start; i < min(n, start+batch); i++ {
+			put(fmt.Sprintf("d%02d/e%07d", i%100, i), fmt.Sprintf("value %d", i))
+		}
+	}
+}
+
+// cloneGitSetup is BenchmarkClone's git repository, made once per process
+// (TestMain stops its daemon); cloneGitErr says why it could not be.
+var (
+	cloneGitOnce sync.Once
+	cloneGit     *gitServer
+	cloneGitErr  error
+	cloneGitRoot string
+	cloneGitInfo string // git count-objects -v of the repository
+	cloneGitLog  sync.Once
+)
+
+// setupCloneGit makes the repository of BenchmarkClone's world: the same
+// files with the same bytes in the same ten commits (git fast-import),
+// packed (git gc), served by git daemon on 127.0.0.1.
+func setupCloneGit(n int) error {
+	cloneGitOnce.Do(func() {
+		cloneGitRoot, cloneGitErr = os.MkdirTemp("", "coal-clone-bench-")
+		if cloneGitErr != nil {
+			return
+		}
+		g, err := newGitServer(cloneGitRoot)
+		if err != nil {
+			cloneGitErr = err
+			return
+		}
+		cloneGit = g
+		if err := g.run(g.root, nil, "init", "-q", "--bare", g.src()); err != nil {
+			cloneGitErr = err
+			return
+		}
+		var in bytes.Buffer
+		mark := 0
+		cloneWorld(n, func(start int) {
+			mark++
+			msg := fmt.Sprintf("values %d-", start)
+			fmt.Fprintf(&in, "commit refs/heads/master\nmark :%d\ncommitter bench <bench@example.org> %d +0000\ndata %d\n%s\n",
+				mark, 1700000000+mark, len(msg), msg)
+			if mark > 1 {
+				fmt.Fprintf(&in, "from :%d\n", mark-1)
+			}
+		}, func(path, text string) {
+			fmt.Fprintf(&in, "M 100644 inline %s\ndata %d\n%s\n", path, len(text), text)
+		})
+		for _, args := range [][]string{{"fast-import", "--quiet"}, {"symbolic-ref", "HEAD", "refs/heads/master"}, {"gc", "-q"}} {
+			if err := g.run(g.src(), bytes.NewReader(in.Bytes()), args...); err != nil {
+				cloneGitErr = err
+				return
+			}
+		}
+		out, err := exec.Command(g.bin, "-C", g.src(), "count-objects", "-v").CombinedOutput()
+		if err != nil {
+			cloneGitErr = fmt.Errorf("git count-objects: %v\n%s", err, out)
+			return
+		}
+		cloneGitInfo = strings.Join(strings.Fields(string(out)), " ")
+		cloneGitErr = g.serve()
+	})
+	return cloneGitErr
+}
+
+// BenchmarkClone: a world of -clone.entries small values (`value I` at
+// /dNN/eIIIIIII in 100 directories, one commit per 10,000, then a root
+// .acl letting anyone read) is cloned, against git in the same run:
+//
+//   - git: git clone -q --bare from git daemon on 127.0.0.1 of a
+//     repository of the same files in the same ten commits (git
+//     fast-import, git gc), into a new directory; made once per process.
+//     Skipped, saying why, if git is missing or fails.
+//   - coal: over libp2p on 127.0.0.1 TCP (Noise, Yamux) into a new home
+//     on disk (Pebble): each iteration makes the home, starts its engine,
+//     connects, and waits until it holds the head. It reports the objects
+//     and the answer's bytes per second, the CPU time of the whole process
+//     (both sides) per clone, and, if git ran before it in this process,
+//     git-ratio: git's time per clone over coal's (≥ 1: as fast as git).
+//
+// docs/perf.md compares them with raw TCP too.
 func BenchmarkClone(b *testing.B) {
 	n := *cloneEntries
+	b.Run("git", func(b *testing.B) {
+		if err := setupCloneGit(n); err != nil {
+			b.Skipf("git clone is not measured: %v", err)
+		}
+		cloneGitLog.Do(func() { b.Logf("the repository: %s", cloneGitInfo) })
+		b.ResetTimer() // the first run made it
+		for i := range b.N {
+			dst := filepath.Join(cloneGitRoot, fmt.Sprintf("clone%d", i))
+			if err := cloneGit.clone(dst); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			os.RemoveAll(dst)
+			b.StartTimer()
+		}
+		b.StopTimer()
+		gitClone = b.Elapsed() / time.Duration(b.N)
+	})
 	nw := newNetworkOf(b, 1, true)
 	n0 := nw.nodes[0]
 	w := n0.defaultWorld(b)
-	const batch = 10000
-	for start := 0; start < n; start += batch {
-		ops := make([]cdb.Op, 0, batch)
-		for i := start; i < min(n, start+batch); i++ {
-			ops = append(ops, putOp(fmt.Sprintf("/d%02d/e%07d", i%100, i), fmt.Sprintf("value %d", i)))
+	var ops []cdb.Op
+	cloneWorld(n, func(int) {
+		if len(ops) > 0 {
+			n0.commit(b, w, ops...)
 		}
-		n0.commit(b, w, ops...)
-	}
+		ops = ops[:0]
+	}, func(path, text string) { ops = append(ops, putOp("/"+path, text)) })
+	n0.commit(b, w, ops...)
 	// Anyone may read: each clone is a new key.
 	var a acl.ACL
 	a.Grant(acl.Key(n0.h.NodeKey().Public32()), acl.All)
@@ -84,31 +190,44 @@ func BenchmarkClone(b *testing.B) {
 	head, err := w.Head()
 	must(b, err)
 	n0.start(b)
-	var objects, bytes int64
-	b.ResetTimer()
-	for i := range b.N {
+	clones := 0
+	b.Run("coal", func(b *testing.B) {
+		var objects, bytes int64
+		var cpu time.Duration
+		for range b.N {
+			b.StopTimer()
+			nd := nw.add(fmt.Sprintf("clone%d", clones), acl.With(cdb.Options{NoAudit: true, NoWorld: true}))
+			clones++
+			cpu0 := cpuTime()
+			b.StartTimer()
+			nd.start(b)
+			nw.connect(n0, nd)
+			waitFor(b, 10*time.Minute, "the clone holds the head", func() bool { return nd.inHistory(b, w.ID(), head) })
+			b.StopTimer()
+			cpu += cpuTime() - cpu0
+			var st PeerStats
+			waitFor(b, time.Minute, "the clone is counted", func() bool {
+				st = nd.e.Stats(n0.host.ID())
+				return st.Pulls > 0
+			})
+			objects += int64(st.ObjectsRecv)
+			bytes += st.BytesRecv
+			nd.e.Close()
+			nd.host.Close()
+			nd.h.Close()
+			b.StartTimer()
+		}
 		b.StopTimer()
-		nd := nw.add(fmt.Sprintf("clone%d", i), acl.With(cdb.Options{NoAudit: true, NoWorld: true}))
-		b.StartTimer()
-		nd.start(b)
-		nw.connect(n0, nd)
-		waitFor(b, 10*time.Minute, "the clone holds the head", func() bool { return nd.inHistory(b, w.ID(), head) })
-		b.StopTimer()
-		var st PeerStats
-		waitFor(b, time.Minute, "the clone is counted", func() bool {
-			st = nd.e.Stats(n0.host.ID())
-			return st.Pulls > 0
-		})
-		objects += int64(st.ObjectsRecv)
-		bytes += st.BytesRecv
-		nd.e.Close()
-		nd.host.Close()
-		nd.h.Close()
-		b.StartTimer()
-	}
-	b.StopTimer()
-	secs := b.Elapsed().Seconds()
-	b.ReportMetric(float64(objects)/secs, "objects/s")
-	b.ReportMetric(float64(bytes)/secs/1e6, "MB/s")
-	b.ReportMetric(float64(bytes)/float64(b.N), "bytes/clone")
+		secs := b.Elapsed().Seconds()
+		b.ReportMetric(float64(objects)/secs, "objects/s")
+		b.ReportMetric(float64(bytes)/secs/1e6, "MB/s")
+		b.ReportMetric(float64(bytes)/float64(b.N), "bytes/clone")
+		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+		if gitClone > 0 {
+			b.ReportMetric(gitClone.Seconds()/(secs/float64(b.N)), "git-ratio")
+		}
+	})
 }
+
+// gitClone is the time of one git clone in BenchmarkClone/git's last run.
+var gitClone time.Duration

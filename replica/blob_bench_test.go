@@ -34,12 +34,18 @@ import (
 
 var blobSize = flag.Int64("blob.size", 1<<30, "bytes of BenchmarkBlob's value")
 
-// TestMain removes BenchmarkBlob's homes and repository, which live
-// across its runs (-count).
+// TestMain removes BenchmarkBlob's homes and repository and
+// BenchmarkClone's repository, which live across their runs (-count).
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if blobEnv != nil {
 		blobEnv.close()
+	}
+	if cloneGit != nil {
+		cloneGit.close()
+	}
+	if cloneGitRoot != "" {
+		os.RemoveAll(cloneGitRoot)
 	}
 	os.Exit(code)
 }
@@ -135,8 +141,7 @@ type blobSetup struct {
 	world, head coda.ID
 	size        int64
 	rawtcp      string // the helper's binary
-	git         *exec.Cmd
-	gitURL      string
+	git         *gitServer
 	gitErr      error // git is missing or failed to set up
 }
 
@@ -149,9 +154,8 @@ func (s *blobSetup) close() {
 	for _, nd := range s.seeders {
 		nd.close()
 	}
-	if s.git != nil && s.git.Process != nil {
-		s.git.Process.Kill()
-		s.git.Wait()
+	if s.git != nil {
+		s.git.close()
 	}
 	os.RemoveAll(s.root)
 }
@@ -210,23 +214,13 @@ func setupBlob(b *testing.B) *blobSetup {
 // commit, packed, and serves it with git daemon on 127.0.0.1. A missing
 // or failing git is recorded in gitErr.
 func (s *blobSetup) setupGit(b *testing.B) {
-	gitBin, err := exec.LookPath("git")
+	g, err := newGitServer(s.root)
 	if err != nil {
-		s.gitErr = fmt.Errorf("git is not on PATH (%v): install git to compare with git clone", err)
+		s.gitErr = err
 		return
 	}
-	env := append(os.Environ(), "HOME="+s.root, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
-		"GIT_AUTHOR_NAME=bench", "GIT_AUTHOR_EMAIL=bench@example.org",
-		"GIT_COMMITTER_NAME=bench", "GIT_COMMITTER_EMAIL=bench@example.org")
-	run := func(dir string, args ...string) error {
-		cmd := exec.Command(gitBin, args...)
-		cmd.Dir, cmd.Env = dir, env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return nil
-	}
-	src := filepath.Join(s.root, "git", "src")
+	s.git = g
+	src := g.src()
 	must(b, os.MkdirAll(src, 0o755))
 	f, err := os.Create(filepath.Join(src, "big"))
 	must(b, err)
@@ -234,32 +228,13 @@ func (s *blobSetup) setupGit(b *testing.B) {
 	must(b, err)
 	must(b, f.Close())
 	for _, args := range [][]string{{"init", "-q"}, {"add", "big"}, {"commit", "-q", "-m", "big"}, {"gc", "-q"}} {
-		if err := run(src, args...); err != nil {
+		if err := g.run(src, nil, args...); err != nil {
 			s.gitErr = err
 			return
 		}
 	}
 	os.Remove(filepath.Join(src, "big")) // the repository keeps it
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(b, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	s.git = exec.Command(gitBin, "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
-		"--port="+strconv.Itoa(port), "--base-path="+filepath.Join(s.root, "git"), filepath.Join(s.root, "git"))
-	s.git.Env = env
-	if err := s.git.Start(); err != nil {
-		s.gitErr = fmt.Errorf("git daemon: %v", err)
-		return
-	}
-	s.gitURL = fmt.Sprintf("git://127.0.0.1:%d/src", port)
-	deadline := time.Now().Add(30 * time.Second)
-	for run(s.root, "ls-remote", s.gitURL) != nil {
-		if time.Now().After(deadline) {
-			s.gitErr = fmt.Errorf("git daemon on port %d does not answer", port)
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	s.gitErr = g.serve()
 }
 
 // BenchmarkBlob: the clone of one value of -blob.size bytes (1 GiB,
@@ -318,10 +293,8 @@ func BenchmarkBlob(b *testing.B) {
 		b.SetBytes(s.size)
 		for i := range b.N {
 			dst := filepath.Join(s.root, fmt.Sprintf("gitclone%d", i))
-			cmd := exec.Command("git", "clone", "-q", "--bare", s.gitURL, dst)
-			cmd.Env = append(os.Environ(), "HOME="+s.root, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				b.Fatalf("git clone: %v\n%s", err, out)
+			if err := s.git.clone(dst); err != nil {
+				b.Fatal(err)
 			}
 			b.StopTimer()
 			os.RemoveAll(dst)

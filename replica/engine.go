@@ -924,7 +924,8 @@ func (e *Engine) pull(ctx context.Context, p peer.ID, w *cdb.World, world, head 
 	if !maker.Equal(e.self) {
 		return fail(errs.E(errs.Invalid, fmt.Sprintf("replica: the answer is made as %s, not as the puller %s", hdr.Author, cdb.KeyString(e.self))))
 	}
-	in := cdb.Incoming{Objects: objs, Head: hdr.Head, Withheld: hdr.Withheld, Opaque: hdr.Opaque, Maker: maker}
+	// objs are named by their hashes, computed by bundle.Read.
+	in := cdb.Incoming{Objects: objs, Summed: true, Head: hdr.Head, Withheld: hdr.Withheld, Opaque: hdr.Opaque, Maker: maker}
 	var res cdb.ReceiveResult
 	defer func() {
 		if len(pr.fetch) > 0 {

@@ -103,6 +103,13 @@ type Batch interface {
 	Discard()
 }
 
+// SizedBatcher is implemented by stores that can make a batch with room
+// for about size bytes of entries up front, so that a batch known to be
+// large (the objects of a received clone) is not copied as it grows.
+type SizedBatcher interface {
+	NewBatchSize(size int) Batch
+}
+
 // SummedPutter is implemented by batches that can add data whose id the
 // caller has just computed as coda.Sum(data), so that it is not hashed a
 // second time (cdb's staging hashes every object it stages). The id must

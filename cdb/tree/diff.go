@@ -156,9 +156,11 @@ func (o *op) diffDir(a, b coda.ID, segs []string, f *diffFuncs) error {
 	if err != nil {
 		return err
 	}
-	// Stacks with the next element last.
-	sa := pushNode(nil, na)
-	sb := pushNode(nil, nb)
+	// Stacks with the next element last, their arrays reused by the
+	// next directory the op diffs.
+	sa := pushNode(o.stack(), na)
+	sb := pushNode(o.stack(), nb)
+	defer func() { o.stacks = append(o.stacks, sa[:0], sb[:0]) }()
 	for len(sa) > 0 || len(sb) > 0 {
 		var ha, hb *diffElem
 		if len(sa) > 0 {
@@ -201,6 +203,17 @@ func (o *op) diffDir(a, b coda.ID, segs []string, f *diffFuncs) error {
 			}
 			sa, sb = sa[:len(sa)-1], sb[:len(sb)-1]
 		}
+	}
+	return nil
+}
+
+// stack returns an empty diff stack, reusing an array a finished
+// directory's diff gave back.
+func (o *op) stack() []diffElem {
+	if n := len(o.stacks); n > 0 {
+		s := o.stacks[n-1]
+		o.stacks = o.stacks[:n-1]
+		return s
 	}
 	return nil
 }

@@ -56,6 +56,9 @@ type op struct {
 	// verified holds the live count of every directory a Verifier has
 	// verified, by top node id (nil: not verifying many roots).
 	verified map[coda.ID]uint64
+	// stacks holds the emptied stacks of finished directory diffs, for
+	// the next (diffDir).
+	stacks [][]diffElem
 }
 
 func (t *Tree) newOp(cache bool) *op {

@@ -33,6 +33,11 @@ func (s *Store) NewBatch() store.Batch { return s.newBatch() }
 
 func (s *Store) newBatch() *batch { return &batch{s: s, b: s.db.NewBatch()} }
 
+// NewBatchSize implements store.SizedBatcher.
+func (s *Store) NewBatchSize(size int) store.Batch {
+	return &batch{s: s, b: s.db.NewBatchWithSize(size)}
+}
+
 func (b *batch) setWhole(id coda.ID, data []byte) error {
 	op := b.b.SetDeferred(1+coda.IDSize, 1+len(data))
 	op.Key[0] = prefixObject

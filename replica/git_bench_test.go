@@ -61,9 +61,20 @@ func (g *gitServer) serve() error {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	base := filepath.Join(g.root, "git")
-	g.daemon = exec.Command(g.bin, "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1",
+	// git-daemon itself, not `git daemon` (which runs it as a child): a
+	// benchmark killed by -timeout or a signal then takes it along
+	// (dieWithParent), instead of leaving it serving.
+	bin, args := g.bin, []string{"daemon"}
+	if out, err := exec.Command(g.bin, "--exec-path").Output(); err == nil {
+		if d := filepath.Join(strings.TrimSpace(string(out)), "git-daemon"); fileExists(d) {
+			bin, args = d, nil
+		}
+	}
+	args = append(args, "--reuseaddr", "--export-all", "--listen=127.0.0.1",
 		"--port="+strconv.Itoa(port), "--base-path="+base, base)
+	g.daemon = exec.Command(bin, args...)
 	g.daemon.Env = g.env
+	g.daemon.SysProcAttr = dieWithParent()
 	if err := g.daemon.Start(); err != nil {
 		return fmt.Errorf("git daemon: %v", err)
 	}
@@ -76,6 +87,11 @@ func (g *gitServer) serve() error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // clone runs git clone -q --bare of src into dst.

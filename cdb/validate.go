@@ -318,10 +318,10 @@ func graftOpaque(st tree.Store, env ValidateEnv, base, root coda.ID, c *Commit) 
 // tree base: the ops of each group held here whose directory is inside an
 // opaque subtree this node cannot check in c (uncheckable; lenient: or
 // may read on neither side) are taken out, their groups listed in Hidden,
-// as if they had been withheld. The same
-// group (the same ops in the same directory) may travel for another
-// commit whose reader may read it there; here it cannot be replayed (its
-// subtree's nodes are not here) or may not be judged. c itself if none.
+// as if they had been withheld. The same group (the same ops in the same
+// directory) may travel for another commit whose reader may read it
+// there; here it cannot be replayed (its subtree's nodes are not here) or
+// judged. c itself if none.
 func checkable(env ValidateEnv, st tree.Store, base coda.ID, c *Commit, lenient bool) (*Commit, error) {
 	if env.Opaque == nil || env.OpaquePaths == nil || len(c.Ops)+len(c.Conflicts) == 0 {
 		return c, nil

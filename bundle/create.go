@@ -257,10 +257,11 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	unreadable := map[coda.ID]bool{}
 	left := map[coda.ID]bool{}       // values the caller sends another way
 	hiddenFrom := map[coda.ID]bool{} // op groups inside opaque subtrees
-	// shownGroups are the op groups some commit shows: the same group
-	// (the same ops in one directory) may be inside an opaque subtree in
-	// one commit and readable in another, where it travels.
-	shownGroups := map[coda.ID]bool{}
+	// hidIn are the groups each commit hides (commits hiding none are
+	// not there): the same group (the same ops in one directory) may be
+	// inside an opaque subtree in one commit and readable in another,
+	// where it travels.
+	hidIn := map[coda.ID]map[coda.ID]bool{}
 	var later []candidate
 	// The values the diffs show that may travel are read on a second
 	// goroutine while the diffs go on (their sizes for Leave, their schema
@@ -339,7 +340,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		}
 		// Its listing, judged in it (its entry, judged in its parent,
 		// travels anyway: it is the id in the parent's node).
-		if readable(p+"/") || own(p+"/") || headReadable.can(p+"/") {
+		if readable(p+"/") || headReadable.can(p+"/") || own(p+"/") {
 			return false, nil
 		}
 		// Only the nearest .acl counts (docs/security.md §4): one below
@@ -414,9 +415,15 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		var parentReadable, ownReadable func(string) bool
 		if pol := w.Home().Policy(); len(c.Parents) > 0 && pol != nil {
 			parentReadable = newDirFilter(pol.ReadFilter(ps, w.ID(), base, reader)).can
-			ownReadable = newDirFilter(pol.ReadFilter(ps, w.ID(), c.Tree, reader)).can
+			var own *dirFilter // asked only where the parent denies: made then
+			ownReadable = func(p string) bool {
+				if own == nil {
+					own = newDirFilter(pol.ReadFilter(ps, w.ID(), c.Tree, reader))
+				}
+				return own.can(p)
+			}
 		}
-		added := map[string]bool{} // new directories the diff walks whole
+		var added map[string]bool // new directories the diff walks whole
 		prune := func(p string, a, b tree.Entry) bool {
 			if perr != nil {
 				return true
@@ -427,6 +434,9 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 				return true
 			}
 			if !o && a.Kind == 0 && b.Kind == tree.KindDir {
+				if added == nil {
+					added = map[string]bool{}
+				}
 				added[p] = true
 			}
 			return o
@@ -468,8 +478,9 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 			return Stats{}, errs.E(op, fmt.Errorf("tree of commit %s: %w", c.ID, err))
 		}
 		// Its op groups inside opaque subtrees travel as ids only.
-		hid := map[coda.ID]bool{}
+		var hid map[coda.ID]bool
 		if len(pruned) > 0 || len(makerOpaque) > 0 {
+			hid = map[coda.ID]bool{}
 			dirs, err := c.GroupDirs()
 			if err != nil {
 				return Stats{}, errs.E(op, fmt.Errorf("commit %s: %w", c.ID, err))
@@ -495,11 +506,10 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 				}
 			}
 		}
-		for _, g := range c.OpGroups {
-			if hid[g] {
+		if len(hid) > 0 {
+			hidIn[c.ID] = hid
+			for g := range hid {
 				hiddenFrom[g] = true
-			} else {
-				shownGroups[g] = true
 			}
 		}
 		for _, id := range c.CallObjects() { // a call's input and output (issue 8)
@@ -539,6 +549,17 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	for _, c := range commits {
 		for _, g := range c.Hidden {
 			hiddenGroups[g] = true
+		}
+	}
+	var shownGroups map[coda.ID]bool // groups some commit shows
+	if len(hiddenFrom) > 0 {
+		shownGroups = map[coda.ID]bool{}
+		for _, c := range commits {
+			for _, g := range c.OpGroups {
+				if !hidIn[c.ID][g] {
+					shownGroups[g] = true
+				}
+			}
 		}
 	}
 	groupSeen := map[coda.ID]bool{}

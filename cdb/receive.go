@@ -919,6 +919,9 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 			return false
 		}
 		err := tr.DiffPruned(base, c.Tree, func(p string, a, b tree.Entry) bool {
+			if !opq[p] && len(lenient) == 0 {
+				return false
+			}
 			lost := b.Kind == tree.KindDir && !held(b) || a.Kind == tree.KindDir && !held(a)
 			if !opq[p] {
 				return lost && inLenient(p)

@@ -3,6 +3,7 @@ package bundle
 import (
 	"bytes"
 	"crypto/ed25519"
+	"slices"
 	"strings"
 	"testing"
 
@@ -112,5 +113,56 @@ func TestRevokedReader(t *testing.T) {
 	}
 	if after := state(t, c.h); after != before {
 		t.Errorf("something was stored:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// TestHiddenChangeReadable: a forged bundle that lists /pub as opaque,
+// keeps its nodes on both sides of a commit's diff and withholds the
+// commit's op group in /pub (bob's write there, without the right) is
+// refused by a node that may read /pub on the commit's parent: an
+// opaque subtree whose nodes are here is taken unchecked only where the
+// receiver may read it on neither side. A node that may not read /pub
+// accepts it with its opaque part (docs/sync.md: it cannot check it).
+func TestHiddenChangeReadable(t *testing.T) {
+	for _, readable := range []bool{true, false} {
+		a := origin(t)
+		rules := grant(a.key(t, "alice"), acl.All)
+		if readable {
+			rules.Grant(acl.Anyone, acl.Read) // the clone's node key reads /pub
+		}
+		a.putACL(t, "alice", "/pub", rules)
+		a.put(t, "alice", "/pub/base", "a value")
+		c := clone(t, a.bundle(t, "alice", CreateOptions{}), secured())
+		m := attacker(t, a)
+		g := m.head(t)
+		m.put(t, "bob", "/pub/evil", "bob may not write here")
+		hdr, objs, err := Read(bytes.NewReader(m.bundle(t, "bob", CreateOptions{Since: g, Reader: a.key(t, "alice").Public})))
+		must(t, err)
+		evil, err := m.w.LoadCommit(m.head(t))
+		must(t, err)
+		if len(evil.OpGroups) != 1 {
+			t.Fatalf("the forged commit has %d op groups, want 1", len(evil.OpGroups))
+		}
+		delete(objs, evil.OpGroups[0])
+		hdr.Withheld = append(hdr.Withheld, evil.OpGroups[0])
+		slices.SortFunc(hdr.Withheld, compareIDs)
+		hdr.Opaque = []string{"/pub"}
+		inc, err := incoming(hdr, objs)
+		must(t, err)
+		before := state(t, c.h)
+		_, err = c.w.Receive(ctx, inc, "")
+		t.Logf("readable %v: %v", readable, err)
+		if !readable {
+			if err != nil {
+				t.Errorf("unreadable /pub: %v; want accepted with an opaque part", err)
+			}
+			continue
+		}
+		if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "/pub/evil") {
+			t.Errorf("readable /pub: %v; want invalid naming /pub/evil", err)
+		}
+		if after := state(t, c.h); after != before {
+			t.Errorf("something was stored:\nbefore %s\nafter  %s", before, after)
+		}
 	}
 }

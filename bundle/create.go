@@ -257,6 +257,11 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	unreadable := map[coda.ID]bool{}
 	left := map[coda.ID]bool{}       // values the caller sends another way
 	hiddenFrom := map[coda.ID]bool{} // op groups inside opaque subtrees
+	// hidIn are the groups each commit hides (commits hiding none are
+	// not there): the same group (the same ops in one directory) may be
+	// inside an opaque subtree in one commit and readable in another,
+	// where it travels.
+	hidIn := map[coda.ID]map[coda.ID]bool{}
 	var later []candidate
 	// The values the diffs show that may travel are read on a second
 	// goroutine while the diffs go on (their sizes for Leave, their schema
@@ -318,9 +323,12 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	grants := map[[2]coda.ID]bool{} // (tree, directory node) → a .acl under it lets the reader read
 	// opaqueFor reports whether the directory p is opaque to the reader
 	// in a commit whose first parent has the tree root, where readable is
-	// the reader's filter (nil: a genesis, where nothing is opaque).
-	// Rights are judged on the parent, as the receiver judges them.
-	opaqueFor := func(root coda.ID, readable func(string) bool, p string) (bool, error) {
+	// the reader's filter (nil: a genesis, where nothing is opaque) and
+	// own its filter on the commit's own tree. Rights are judged on the
+	// parent, as the receiver judges them, and on the commit's tree: a
+	// commit after which the reader may read p (a grant) travels whole
+	// there, as the receiver requires (docs/sync.md, "Opaque subtrees").
+	opaqueFor := func(root coda.ID, readable, own func(string) bool, p string) (bool, error) {
 		if _, ok := makerOpaque[p]; ok {
 			return true, nil
 		}
@@ -332,7 +340,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		}
 		// Its listing, judged in it (its entry, judged in its parent,
 		// travels anyway: it is the id in the parent's node).
-		if readable(p+"/") || headReadable.can(p+"/") {
+		if readable(p+"/") || headReadable.can(p+"/") || own(p+"/") {
 			return false, nil
 		}
 		// Only the nearest .acl counts (docs/security.md §4): one below
@@ -404,18 +412,32 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		pruned := map[string]bool{}
 		// The reader's rights on the parent's tree alone (as the receiver
 		// judges them); no policy: everything is readable.
-		var parentReadable func(string) bool
+		var parentReadable, ownReadable func(string) bool
 		if pol := w.Home().Policy(); len(c.Parents) > 0 && pol != nil {
 			parentReadable = newDirFilter(pol.ReadFilter(ps, w.ID(), base, reader)).can
+			var own *dirFilter // asked only where the parent denies: made then
+			ownReadable = func(p string) bool {
+				if own == nil {
+					own = newDirFilter(pol.ReadFilter(ps, w.ID(), c.Tree, reader))
+				}
+				return own.can(p)
+			}
 		}
-		prune := func(p string, _, _ tree.Entry) bool {
+		var added map[string]bool // new directories the diff walks whole
+		prune := func(p string, a, b tree.Entry) bool {
 			if perr != nil {
 				return true
 			}
-			o, err := opaqueFor(base, parentReadable, p)
+			o, err := opaqueFor(base, parentReadable, ownReadable, p)
 			if err != nil {
 				perr = err
 				return true
+			}
+			if !o && a.Kind == 0 && b.Kind == tree.KindDir {
+				if added == nil {
+					added = map[string]bool{}
+				}
+				added[p] = true
 			}
 			return o
 		}
@@ -456,24 +478,38 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 			return Stats{}, errs.E(op, fmt.Errorf("tree of commit %s: %w", c.ID, err))
 		}
 		// Its op groups inside opaque subtrees travel as ids only.
+		var hid map[coda.ID]bool
 		if len(pruned) > 0 || len(makerOpaque) > 0 {
+			hid = map[coda.ID]bool{}
 			dirs, err := c.GroupDirs()
 			if err != nil {
 				return Stats{}, errs.E(op, fmt.Errorf("commit %s: %w", c.ID, err))
 			}
 			for g, d := range dirs {
-				for a := d; a != "/"; a = parentDir(a) {
+				// In a new directory the diff walked whole, its nodes
+				// travel: so do its ops (they name nothing more).
+				walked := false
+				for a := d; a != "/" && !walked; a = parentDir(a) {
+					walked = added[a]
+				}
+				for a := d; a != "/" && !walked; a = parentDir(a) {
 					if pruned[a] {
-						hiddenFrom[g] = true
+						hid[g] = true
 						break
 					}
-					if o, err := opaqueFor(base, parentReadable, a); err != nil {
+					if o, err := opaqueFor(base, parentReadable, ownReadable, a); err != nil {
 						return Stats{}, errs.E(op, fmt.Errorf("commit %s: %w", c.ID, err))
 					} else if o {
-						hiddenFrom[g] = true
+						hid[g] = true
 						break
 					}
 				}
+			}
+		}
+		if len(hid) > 0 {
+			hidIn[c.ID] = hid
+			for g := range hid {
+				hiddenFrom[g] = true
 			}
 		}
 		for _, id := range c.CallObjects() { // a call's input and output (issue 8)
@@ -515,6 +551,17 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 			hiddenGroups[g] = true
 		}
 	}
+	var shownGroups map[coda.ID]bool // groups some commit shows
+	if len(hiddenFrom) > 0 {
+		shownGroups = map[coda.ID]bool{}
+		for _, c := range commits {
+			for _, g := range c.OpGroups {
+				if !hidIn[c.ID][g] {
+					shownGroups[g] = true
+				}
+			}
+		}
+	}
 	groupSeen := map[coda.ID]bool{}
 	for _, c := range commits {
 		for _, g := range c.OpGroups {
@@ -522,7 +569,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 				continue
 			}
 			groupSeen[g] = true
-			if hiddenGroups[g] || hiddenFrom[g] {
+			if hiddenGroups[g] || hiddenFrom[g] && !shownGroups[g] {
 				unreadable[g] = true
 				continue
 			}

@@ -302,6 +302,9 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	}
 	if p := h.policy; p != nil {
 		env.Rights = func(c *Commit, parents []*Commit) error { return p.CheckCommit(vs, c, parents) }
+		env.MayRead = func(root coda.ID, dir string) bool {
+			return p.ReadFilter(vs, world, root, h.key.Public)(dir + "/")
+		}
 	}
 	h.callHook(&env, vs)
 	jobs := make([]validation, len(order))
@@ -861,6 +864,16 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 		}
 	}
 	wh := &World{h: h, id: world}
+	// mayRead reports whether this node may read the directory dir in the
+	// tree root (docs/sync.md, "Opaque subtrees"); reads are not noted as
+	// used.
+	mayRead := func(root coda.ID, dir string) bool {
+		if h.policy == nil {
+			return true
+		}
+		quiet := &recording{objs: objs, s: h.store, used: map[coda.ID]bool{}}
+		return h.policy.ReadFilter(quiet, world, root, h.key.Public)(dir + "/")
+	}
 	// The commits are checked on every CPU, each worker noting what its
 	// commits use and show; the notes are unions, merged after. The first
 	// failing commit in walk order is named, as checking them one after
@@ -892,8 +905,38 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 			base = p.Tree
 		}
 		var readable func(string) bool
+		// lenient are the listed subtrees whose nodes are here on both
+		// sides but which this node may read on neither (validation's
+		// step 4' takes them unchecked): what was sent in them is used,
+		// what was not is not required, and nodes not here are pruned.
+		var lenient map[string]bool
+		inLenient := func(p string) bool {
+			for a := p; len(lenient) > 0 && a != "/" && a != ""; a = parentDir(a) {
+				if lenient[a] {
+					return true
+				}
+			}
+			return false
+		}
 		err := tr.DiffPruned(base, c.Tree, func(p string, a, b tree.Entry) bool {
-			return opq[p] && (b.Kind == tree.KindDir && !held(b) || a.Kind == tree.KindDir && !held(a))
+			if !opq[p] && len(lenient) == 0 {
+				return false
+			}
+			lost := b.Kind == tree.KindDir && !held(b) || a.Kind == tree.KindDir && !held(a)
+			if !opq[p] {
+				return lost && inLenient(p)
+			}
+			if lost {
+				return true
+			}
+			if b.Kind == tree.KindDir && !mayRead(base, p) && !mayRead(c.Tree, p) {
+				if lenient == nil {
+					lenient = map[string]bool{}
+				}
+				lenient[p] = true
+				shownOpaque[p] = true
+			}
+			return false
 		}, func(ch tree.Change) error {
 			if ch.B.Kind != tree.KindValue {
 				return nil
@@ -907,7 +950,7 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 				shown[id] = true
 				return nil
 			}
-			if !fresh[c.ID] {
+			if !fresh[c.ID] || inLenient(ch.Path) {
 				return nil
 			}
 			if ok, err := h.store.Has(id); err != nil || ok {
@@ -919,6 +962,9 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 			return errs.E(errs.Invalid, errs.Path(metaPath(ch.Path, ch.Meta)),
 				fmt.Sprintf("value %s: neither received, nor stored here, nor listed as withheld", id))
 		}, func(p string, _, _ tree.Entry) error {
+			if !opq[p] {
+				return nil // inside a lenient one
+			}
 			shownOpaque[p] = true
 			if !fresh[c.ID] || recorded[p] {
 				return nil

@@ -52,6 +52,12 @@ type ValidateEnv struct {
 	// OpaquePaths lists the opaque subtrees (those Opaque reports), for
 	// merges over them (step 3'). Nil: none.
 	OpaquePaths func() []string
+	// MayRead, if not nil, reports whether this node may read the
+	// directory dir (its listing) in the tree root, with its own key and
+	// the home's policy. Step 4' prunes an opaque subtree whose nodes are
+	// here only where this node may read it neither on the first parent
+	// nor in the commit's own tree. Nil: this node may read everything.
+	MayRead func(root coda.ID, dir string) bool
 
 	// signedHere says the commit was signed in this process, just now, by
 	// commitSchemas.sign (World.build): step 3's signature check holds
@@ -97,6 +103,26 @@ func ValidateCommit(env ValidateEnv, c *Commit, parents []*Commit) error {
 }
 
 func validateCommit(env ValidateEnv, c *Commit, parents []*Commit) error {
+	err := validateSteps(env, c, parents, false)
+	if err != nil && errs.Is(err, errs.NotExist) && env.Opaque != nil && env.MayRead != nil && len(parents) > 0 {
+		// An object its check needs is not here: the groups held in
+		// opaque subtrees this node may read on neither side may have
+		// travelled for another commit (the same group) while this
+		// commit's subtree did not (its .acl entries, say). Checked as
+		// if they were withheld, as the sender withheld them for it.
+		if k, kerr := checkable(env, newStaging(env.Store, nil), parents[0].Tree, c, true); kerr == nil && k != c {
+			if validateSteps(env, c, parents, true) == nil {
+				return nil
+			}
+		}
+	}
+	return err
+}
+
+// validateSteps is validateCommit's steps; lenient: groups held in
+// opaque subtrees this node may read neither on the first parent nor in
+// c's tree count as withheld (checkable).
+func validateSteps(env ValidateEnv, c *Commit, parents []*Commit, lenient bool) error {
 	// 1. World and parents.
 	if len(parents) != len(c.Parents) {
 		return fmt.Errorf("%d parents given for %d", len(parents), len(c.Parents))
@@ -138,6 +164,15 @@ func validateCommit(env ValidateEnv, c *Commit, parents []*Commit) error {
 		}
 	}
 	st := newStaging(env.Store, nil)
+	// Groups held here that this node cannot check in c count as withheld
+	// (docs/sync.md, "Opaque subtrees").
+	signed := c
+	if len(parents) > 0 {
+		var err error
+		if c, err = checkable(env, st, parents[0].Tree, c, lenient); err != nil {
+			return err
+		}
+	}
 	// 3. Signature, or recomputation of a merge.
 	if c.IsMerge() {
 		if env.MergeBase == nil {
@@ -172,7 +207,7 @@ func validateCommit(env ValidateEnv, c *Commit, parents []*Commit) error {
 			return fmt.Errorf("a signed commit has at most one parent")
 		}
 		if !env.signedHere {
-			if err := c.Verify(); err != nil {
+			if err := signed.Verify(); err != nil {
 				return err
 			}
 		}
@@ -195,7 +230,7 @@ func validateCommit(env ValidateEnv, c *Commit, parents []*Commit) error {
 		}
 		if c.Opaque() {
 			// 4'. Withheld op groups may change opaque subtrees only.
-			if root, err = graftOpaque(st, env.Opaque, root, c); err != nil {
+			if root, err = graftOpaque(st, env, base, root, c); err != nil {
 				return err
 			}
 		}
@@ -229,22 +264,36 @@ func validateCommit(env ValidateEnv, c *Commit, parents []*Commit) error {
 }
 
 // graftOpaque checks that root (c's visible ops replayed on its first
-// parent's tree) differs from c.Tree only in opaque subtrees, and returns
-// root with those subtrees grafted from c.Tree: equal to c.Tree iff c is
-// canonical outside them. A difference elsewhere is one the withheld op
-// groups would have to explain: invalid, naming the path.
-func graftOpaque(st tree.Store, opaque func(string) bool, root coda.ID, c *Commit) (coda.ID, error) {
+// parent's tree base) differs from c.Tree only in opaque subtrees, and
+// returns root with those subtrees grafted from c.Tree: equal to c.Tree
+// iff c is canonical outside them. A difference elsewhere is one the
+// withheld op groups would have to explain: invalid, naming the path.
+//
+// An opaque subtree is pruned (taken from c.Tree unchecked) where its
+// node is not here on either side, or where this node may read it
+// neither in base nor in c.Tree (env.MayRead): its nodes may be here
+// because a later commit, which lets this node read there, was sent
+// whole and its diff read them (docs/sync.md, "Opaque subtrees"). One
+// this node may read on either side is checked like any other subtree.
+func graftOpaque(st tree.Store, env ValidateEnv, base, root coda.ID, c *Commit) (coda.ID, error) {
+	opaque := env.Opaque
 	if opaque == nil {
 		return coda.ID{}, fmt.Errorf("%d of its op groups are withheld (%s…) and nothing here is opaque: it cannot be checked", len(c.Hidden), c.Hidden[0].Short())
 	}
 	tr := tree.New(st)
 	var grafts []tree.Op
-	prune := func(p string, _, b tree.Entry) bool {
+	here := func(e tree.Entry) bool {
+		_, err := st.Get(e.ID)
+		return !errs.Is(err, errs.NotExist)
+	}
+	prune := func(p string, a, b tree.Entry) bool {
 		if !opaque(p) || b.Kind != tree.KindDir {
 			return false
 		}
-		_, err := st.Get(b.ID) // a subtree that is here is checked like any other
-		return errs.Is(err, errs.NotExist)
+		if !here(b) || a.Kind == tree.KindDir && !here(a) {
+			return true
+		}
+		return env.MayRead != nil && !env.MayRead(base, p) && !env.MayRead(c.Tree, p)
 	}
 	err := tr.DiffPruned(root, c.Tree, prune, func(ch tree.Change) error {
 		return errs.E(errs.Invalid, errs.Path(metaPath(ch.Path, ch.Meta)),
@@ -263,6 +312,137 @@ func graftOpaque(st tree.Store, opaque func(string) bool, root coda.ID, c *Commi
 		return root, nil
 	}
 	return tr.Apply(root, grafts)
+}
+
+// checkable returns c as this node can check it on its first parent's
+// tree base: the ops of each group held here whose directory is inside an
+// opaque subtree this node cannot check in c (uncheckable; lenient: or
+// may read on neither side) are taken out, their groups listed in Hidden,
+// as if they had been withheld. The same group (the same ops in the same
+// directory) may travel for another commit whose reader may read it
+// there; here it cannot be replayed (its subtree's nodes are not here) or
+// judged. c itself if none.
+func checkable(env ValidateEnv, st tree.Store, base coda.ID, c *Commit, lenient bool) (*Commit, error) {
+	if env.Opaque == nil || env.OpaquePaths == nil || len(c.Ops)+len(c.Conflicts) == 0 {
+		return c, nil
+	}
+	cache := map[string]bool{}
+	hidden := func(dir string) bool {
+		for a := dir; a != "/" && a != ""; a = parentDir(a) {
+			if !env.Opaque(a) {
+				continue
+			}
+			u, ok := cache[a]
+			if !ok {
+				u = uncheckable(st, base, c.Tree, a) ||
+					lenient && env.MayRead != nil && !env.MayRead(base, a) && !env.MayRead(c.Tree, a)
+				cache[a] = u
+			}
+			if u {
+				return true
+			}
+		}
+		return false
+	}
+	moved := false
+	for _, o := range c.Ops {
+		if hidden(opDir(o.Path, o.Meta)) {
+			moved = true
+			break
+		}
+	}
+	for _, k := range c.Conflicts {
+		if !moved && hidden(opDir(k.Path, k.Meta)) {
+			moved = true
+		}
+	}
+	if !moved {
+		return c, nil
+	}
+	dirs, err := c.GroupDirs()
+	if err != nil {
+		return nil, err
+	}
+	cp := *c
+	cp.Ops, cp.Conflicts, cp.Hidden = nil, nil, slices.Clone(c.Hidden)
+	for _, o := range c.Ops {
+		if !hidden(opDir(o.Path, o.Meta)) {
+			cp.Ops = append(cp.Ops, o)
+		}
+	}
+	for _, k := range c.Conflicts {
+		if !hidden(opDir(k.Path, k.Meta)) {
+			cp.Conflicts = append(cp.Conflicts, k)
+		}
+	}
+	for g, d := range dirs {
+		if hidden(d) {
+			cp.Hidden = append(cp.Hidden, g)
+		}
+	}
+	slices.SortFunc(cp.Hidden, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
+	return &cp, nil
+}
+
+// uncheckable reports whether this node cannot replay ops in the opaque
+// subtree p in a commit of tree root on the first parent's tree base: its
+// node (or one above it) is not here on either side. Where both are here,
+// the ops held are replayed and their rights checked, whoever may read
+// them (so a commit held with opaque parts that arrives whole is checked
+// fully, TestOpaqueRevalidate). A subtree the commit removes is checkable
+// (graftOpaque refuses that); one it makes is replayed on its parent.
+func uncheckable(st tree.Store, base, root coda.ID, p string) bool {
+	entry := func(r coda.ID) (tree.Entry, bool) {
+		probe := &missing{s: st}
+		e, err := tree.New(probe).Get(r, p)
+		if err != nil {
+			return tree.Entry{}, probe.missed
+		}
+		return e, false
+	}
+	here := func(e tree.Entry) bool {
+		_, err := st.Get(e.ID)
+		return !errs.Is(err, errs.NotExist)
+	}
+	b, lostB := entry(root)
+	a, lostA := entry(base)
+	if lostA || lostB {
+		return true
+	}
+	if b.Kind != tree.KindDir {
+		return false
+	}
+	if !here(b) {
+		return true
+	}
+	if a.Kind != tree.KindDir {
+		return false // made here: replayed on its parent, judged above it
+	}
+	return !here(a)
+}
+
+// lostOn reports whether the node of the directory p, or one above it, is
+// not here in any of the trees roots (the zero id: none).
+func lostOn(st tree.Store, p string, roots ...coda.ID) bool {
+	for _, r := range roots {
+		if r.IsZero() {
+			continue
+		}
+		probe := &missing{s: st}
+		e, err := tree.New(probe).Get(r, p)
+		if err != nil {
+			if probe.missed {
+				return true
+			}
+			continue
+		}
+		if e.Kind == tree.KindDir {
+			if _, err := st.Get(e.ID); errs.Is(err, errs.NotExist) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // checkOpaqueMerge is step 3' (docs/cdb.md): the merge commit c over
@@ -294,8 +474,12 @@ func checkOpaqueMerge(env ValidateEnv, st tree.Store, c *Commit, parents []*Comm
 	grafted := map[string]bool{}
 	for _, p := range env.OpaquePaths() {
 		e, err := tr.Get(c.Tree, p)
-		if err != nil || e.Kind != tree.KindDir || !missing(e.ID) {
-			continue // absent, or under another opaque subtree, or here
+		if err != nil || e.Kind != tree.KindDir {
+			continue // absent, or under another opaque subtree
+		}
+		if !missing(e.ID) && !lostOn(st, p, base, ps[0].Tree, ps[1].Tree) &&
+			(env.MayRead == nil || env.MayRead(parents[0].Tree, p) || env.MayRead(c.Tree, p)) {
+			continue // here on every side, and this node may read it: checked
 		}
 		grafts = append(grafts, tree.Op{Path: p, Entry: e, Raw: true})
 		grafted[p] = true
@@ -344,7 +528,29 @@ func checkOpaqueMerge(env ValidateEnv, st tree.Store, c *Commit, parents []*Comm
 	if err != nil {
 		return fmt.Errorf("recompute merge: %w", err)
 	}
-	if !slices.Equal(ops, c.Ops) {
+	// c's ops and conflicts in the grafted subtrees (held here, as the
+	// same group may travel for another commit) are not recomputed.
+	inGrafted := func(dir string) bool {
+		for a := dir; a != "/" && a != ""; a = parentDir(a) {
+			if grafted[a] {
+				return true
+			}
+		}
+		return false
+	}
+	var wantOps []Change
+	for _, o := range c.Ops {
+		if !inGrafted(opDir(o.Path, o.Meta)) {
+			wantOps = append(wantOps, o)
+		}
+	}
+	var wantConfs []Conflict
+	for _, k := range c.Conflicts {
+		if !inGrafted(opDir(k.Path, k.Meta)) {
+			wantConfs = append(wantConfs, k)
+		}
+	}
+	if !slices.Equal(ops, wantOps) {
 		return fmt.Errorf("merge commit's ops differ from its recomputation outside its opaque subtrees")
 	}
 	var confs []Conflict
@@ -352,7 +558,7 @@ func checkOpaqueMerge(env ValidateEnv, st tree.Store, c *Commit, parents []*Comm
 		confs = append(confs, Conflict{Path: k.Path, Meta: k.Meta,
 			Winner: k.Winner.ID, Loser: k.Loser.ID, WinnerStamp: k.Winner.Stamp, LoserStamp: k.Loser.Stamp})
 	}
-	if !slices.EqualFunc(confs, c.Conflicts, func(x, y Conflict) bool {
+	if !slices.EqualFunc(confs, wantConfs, func(x, y Conflict) bool {
 		return x.Path == y.Path && x.Meta == y.Meta && x.Winner == y.Winner && x.Loser == y.Loser &&
 			x.WinnerStamp == y.WinnerStamp && x.LoserStamp == y.LoserStamp
 	}) {

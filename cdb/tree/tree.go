@@ -57,8 +57,10 @@ type op struct {
 	// verified, by top node id (nil: not verifying many roots).
 	verified map[coda.ID]uint64
 	// stacks holds the emptied stacks of finished directory diffs, for
-	// the next (diffDir).
+	// the next (diffDir); pooled is where they came from and go back to
+	// (newDiffOp, releaseStacks).
 	stacks [][]diffElem
+	pooled *[][]diffElem
 }
 
 func (t *Tree) newOp(cache bool) *op {

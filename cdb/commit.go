@@ -57,6 +57,39 @@ type Commit struct {
 	// directories.
 	groups    [][]byte
 	groupDirs []string
+	// read, set by fill when it read every op group, names the slices it
+	// read them into: while Ops, Conflicts and OpGroups are still those
+	// slices, OpGroups are the ids of the very bytes Ops and Conflicts
+	// were decoded from, and encoding need not compute them again.
+	read readSlices
+}
+
+// readSlices identifies the Ops, Conflicts and OpGroups slices of a
+// commit by their first element and length.
+type readSlices struct {
+	ops    *Change
+	nops   int
+	confs  *Conflict
+	nconfs int
+	groups *coda.ID
+	ngroup int
+}
+
+func first[T any](s []T) *T {
+	if len(s) == 0 {
+		return nil
+	}
+	return &s[0]
+}
+
+func readSlicesOf(c *Commit) readSlices {
+	return readSlices{first(c.Ops), len(c.Ops), first(c.Conflicts), len(c.Conflicts), first(c.OpGroups), len(c.OpGroups)}
+}
+
+// groupsRead reports whether c's OpGroups are the ids of the op groups
+// its Ops and Conflicts were read from (fill), unchanged since.
+func (c *Commit) groupsRead() bool {
+	return c.read.ngroup > 0 && c.read == readSlicesOf(c)
 }
 
 // Opaque reports whether some of c's op groups are withheld from this node.
@@ -264,8 +297,16 @@ func (c *Commit) GroupDirs() (map[coda.ID]string, error) {
 // commitValue returns c (without signature) as a value of schema Commit.
 // A commit whose ops are all here (Hidden nil) gets its OpGroups anew from
 // its Ops and Conflicts; one with withheld groups keeps its OpGroups.
+//
+// A commit whose groups fill read, and whose Ops, Conflicts and OpGroups
+// are still the slices it read them into, keeps its OpGroups too: they
+// are the ids of the bytes its Ops and Conflicts were decoded from, each
+// checked (fill), and fill's checks (canonical bytes, one directory per
+// group, ops in path order, no conflicts in a signed commit) make them
+// the ids computing them anew would give. Verify of every received
+// commit encoded and hashed every op group a second time.
 func (cs *commitSchemas) commitValue(c *Commit) (coda.Value, error) {
-	if c.Hidden == nil {
+	if c.Hidden == nil && !c.groupsRead() {
 		if err := cs.groupOps(c); err != nil {
 			return coda.Value{}, err
 		}
@@ -473,7 +514,7 @@ func (cs *commitSchemas) fill(c *Commit, get func(coda.ID) ([]byte, error)) erro
 	bad := func(g coda.ID, format string, args ...any) error {
 		return errs.E(errs.Invalid, fmt.Errorf("cdb: bad commit: op group %s: "+format, append([]any{g}, args...)...))
 	}
-	c.Ops, c.Conflicts, c.Hidden = nil, nil, nil
+	c.Ops, c.Conflicts, c.Hidden, c.read = nil, nil, nil, readSlices{}
 	dirs := map[string]bool{}
 	for _, g := range c.OpGroups {
 		data, err := get(g)
@@ -568,6 +609,12 @@ func (cs *commitSchemas) fill(c *Commit, get func(coda.ID) ([]byte, error)) erro
 	if len(c.OpGroups) > 1 {
 		slices.SortStableFunc(c.Ops, func(a, b Change) int { return comparePaths(a.Path, a.Meta, b.Path, b.Meta) })
 		slices.SortStableFunc(c.Conflicts, func(a, b Conflict) int { return comparePaths(a.Path, a.Meta, b.Path, b.Meta) })
+	}
+	// Only a signed commit's: a merge commit's conflicts need not be in
+	// path order within a group, and computing its groups anew from the
+	// sorted list is how a disorder shows.
+	if c.Hidden == nil && !c.IsMerge() {
+		c.read = readSlicesOf(c)
 	}
 	return nil
 }

@@ -557,14 +557,14 @@ func (cs *commitSchemas) fill(c *Commit, get func(coda.ID) ([]byte, error)) erro
 		for i := range ops.Len() {
 			o := ops.Index(i)
 			ch := Change{Path: o.Index(0).AsString(), Meta: o.Index(1).AsBool()}
-			segs, err := tree.SplitPath(ch.Path)
-			if err != nil {
-				return bad(g, "op %d: %w", i, err)
-			}
-			if ch.Path != tree.JoinPath(segs) {
+			if !tree.CanonicalPath(ch.Path) {
+				segs, err := tree.SplitPath(ch.Path)
+				if err != nil {
+					return bad(g, "op %d: %w", i, err)
+				}
 				return bad(g, "op %d: path %q is not in canonical form %q", i, ch.Path, tree.JoinPath(segs))
 			}
-			if len(segs) == 0 && !ch.Meta {
+			if ch.Path == "/" && !ch.Meta {
 				return bad(g, "op %d: the root is a directory", i)
 			}
 			if i > 0 && comparePaths(prev.Path, prev.Meta, ch.Path, ch.Meta) >= 0 {
@@ -597,7 +597,7 @@ func (cs *commitSchemas) fill(c *Commit, get func(coda.ID) ([]byte, error)) erro
 				Winner: k.Index(2).AsID(), Loser: k.Index(3).AsID(),
 				WinnerStamp: stampOf(k.Index(4)), LoserStamp: stampOf(k.Index(5)),
 			}
-			if segs, err := tree.SplitPath(cf.Path); err != nil || cf.Path != tree.JoinPath(segs) {
+			if !tree.CanonicalPath(cf.Path) {
 				return bad(g, "conflict %d: path %q is not canonical", i, cf.Path)
 			}
 			if err := same(cf.Path, cf.Meta); err != nil {

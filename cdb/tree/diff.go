@@ -87,7 +87,7 @@ func changeAt(segs []string, name string, ea, eb Entry) Change {
 	if name == "" {
 		return Change{Path: JoinPath(segs), Meta: true, A: ea, B: eb}
 	}
-	return Change{Path: JoinPath(appendSeg(segs, name)), A: ea, B: eb}
+	return Change{Path: joinName(segs, name, true), A: ea, B: eb}
 }
 
 func appendSeg(segs []string, name string) []string {
@@ -296,7 +296,7 @@ func (o *op) diffItems(segs []string, f *diffFuncs, ia, ib *item) error {
 			if ib != nil {
 				eb = ib.e
 			}
-			if p := JoinPath(appendSeg(segs, it.key.name)); f.prune(p, ea, eb) {
+			if p := joinName(segs, it.key.name, true); f.prune(p, ea, eb) {
 				return f.pruned(p, ea, eb)
 			}
 		}

@@ -373,6 +373,6 @@ func (o *op) walk(id coda.ID, segs []string, fn func(Leaf) error) error {
 		if it.key.name == "" {
 			return fn(Leaf{Path: JoinPath(segs), Meta: true, Entry: it.e})
 		}
-		return fn(Leaf{Path: JoinPath(append(segs[:len(segs):len(segs)], it.key.name)), Entry: it.e})
+		return fn(Leaf{Path: joinName(segs, it.key.name, true), Entry: it.e})
 	})
 }

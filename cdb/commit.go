@@ -516,7 +516,9 @@ func (cs *commitSchemas) fill(c *Commit, get func(coda.ID) ([]byte, error)) erro
 	}
 	c.Ops, c.Conflicts, c.Hidden, c.read = nil, nil, nil, readSlices{}
 	dirs := map[string]bool{}
+	var runs [][2]int // the ops of each group: c.Ops[start:end]
 	for _, g := range c.OpGroups {
+		runs = append(runs, [2]int{len(c.Ops), len(c.Ops)})
 		data, err := get(g)
 		if errs.Is(err, errs.NotExist) {
 			c.Hidden = append(c.Hidden, g)
@@ -587,6 +589,7 @@ func (cs *commitSchemas) fill(c *Commit, get func(coda.ID) ([]byte, error)) erro
 			}
 			c.Ops = append(c.Ops, ch)
 		}
+		runs[len(runs)-1][1] = len(c.Ops)
 		if confs.Len() > 0 && c.Author != nil {
 			return bad(g, "only merge commits have conflicts")
 		}
@@ -607,7 +610,7 @@ func (cs *commitSchemas) fill(c *Commit, get func(coda.ID) ([]byte, error)) erro
 		}
 	}
 	if len(c.OpGroups) > 1 {
-		slices.SortStableFunc(c.Ops, func(a, b Change) int { return comparePaths(a.Path, a.Meta, b.Path, b.Meta) })
+		c.Ops = mergeRuns(c.Ops, runs)
 		slices.SortStableFunc(c.Conflicts, func(a, b Conflict) int { return comparePaths(a.Path, a.Meta, b.Path, b.Meta) })
 	}
 	// Only a signed commit's: a merge commit's conflicts need not be in
@@ -683,6 +686,32 @@ func opKey(segs []string, meta bool) []string {
 // prefix (a leaf) before what is under the directory of that name.
 func comparePathKeys(a, b []string) int {
 	return slices.Compare(a, b)
+}
+
+// mergeRuns returns ops in path order, given that each run ops[start:end]
+// is in path order and no two ops have the same key (two ops of one key
+// are of one directory, so of one group, where they would be out of
+// order). Groups are mostly of directories side by side, whose runs do
+// not overlap: sorted by their first op, such runs need only be laid end
+// to end. Otherwise it sorts.
+func mergeRuns(ops []Change, runs [][2]int) []Change {
+	less := func(a, b Change) int { return comparePaths(a.Path, a.Meta, b.Path, b.Meta) }
+	runs = slices.DeleteFunc(runs, func(r [2]int) bool { return r[0] == r[1] })
+	if len(runs) <= 1 {
+		return ops
+	}
+	slices.SortFunc(runs, func(a, b [2]int) int { return less(ops[a[0]], ops[b[0]]) })
+	for i := 1; i < len(runs); i++ {
+		if less(ops[runs[i-1][1]-1], ops[runs[i][0]]) >= 0 {
+			slices.SortFunc(ops, less)
+			return ops
+		}
+	}
+	out := make([]Change, 0, len(ops))
+	for _, r := range runs {
+		out = append(out, ops[r[0]:r[1]]...)
+	}
+	return out
 }
 
 // comparePaths compares the leaves (path a, metadata leaf if am) and

@@ -238,7 +238,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	st := w.Home().Store()
 	kept := &budget{}
 	rec := &recorder{s: st, nodes: tree.NewNodeCache(nodeCacheBytes), seen: map[coda.ID][]byte{}, kept: kept}
-	differ := tree.New(rec).NewDiffer() // reused by every commit's diff
+	diffTree := tree.New(rec) // every commit's diff; DiffPruned reuses its stacks
 	view := w.As(reader)
 	ps := &plainStore{s: st, rec: rec, own: tree.NewNodeCache(nodeCacheBytes)}
 	plain := tree.New(ps) // reads that are not the diffs' (they must not travel)
@@ -441,7 +441,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 			}
 			return o
 		}
-		err = differ.DiffPruned(base, c.Tree, prune, func(ch tree.Change) error {
+		err = diffTree.DiffPruned(base, c.Tree, prune, func(ch tree.Change) error {
 			if ch.B.Kind != tree.KindValue {
 				return nil
 			}

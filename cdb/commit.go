@@ -57,6 +57,39 @@ type Commit struct {
 	// directories.
 	groups    [][]byte
 	groupDirs []string
+	// read, set by fill when it read every op group, names the slices it
+	// read them into: while Ops, Conflicts and OpGroups are still those
+	// slices, OpGroups are the ids of the very bytes Ops and Conflicts
+	// were decoded from, and encoding need not compute them again.
+	read readSlices
+}
+
+// readSlices identifies the Ops, Conflicts and OpGroups slices of a
+// commit by their first element and length.
+type readSlices struct {
+	ops    *Change
+	nops   int
+	confs  *Conflict
+	nconfs int
+	groups *coda.ID
+	ngroup int
+}
+
+func first[T any](s []T) *T {
+	if len(s) == 0 {
+		return nil
+	}
+	return &s[0]
+}
+
+func readSlicesOf(c *Commit) readSlices {
+	return readSlices{first(c.Ops), len(c.Ops), first(c.Conflicts), len(c.Conflicts), first(c.OpGroups), len(c.OpGroups)}
+}
+
+// groupsRead reports whether c's OpGroups are the ids of the op groups
+// its Ops and Conflicts were read from (fill), unchanged since.
+func (c *Commit) groupsRead() bool {
+	return c.read.ngroup > 0 && c.read == readSlicesOf(c)
 }
 
 // Opaque reports whether some of c's op groups are withheld from this node.
@@ -264,8 +297,16 @@ func (c *Commit) GroupDirs() (map[coda.ID]string, error) {
 // commitValue returns c (without signature) as a value of schema Commit.
 // A commit whose ops are all here (Hidden nil) gets its OpGroups anew from
 // its Ops and Conflicts; one with withheld groups keeps its OpGroups.
+//
+// A commit whose groups fill read, and whose Ops, Conflicts and OpGroups
+// are still the slices it read them into, keeps its OpGroups too: they
+// are the ids of the bytes its Ops and Conflicts were decoded from, each
+// checked (fill), and fill's checks (canonical bytes, one directory per
+// group, ops in path order, no conflicts in a signed commit) make them
+// the ids computing them anew would give. Verify of every received
+// commit encoded and hashed every op group a second time.
 func (cs *commitSchemas) commitValue(c *Commit) (coda.Value, error) {
-	if c.Hidden == nil {
+	if c.Hidden == nil && !c.groupsRead() {
 		if err := cs.groupOps(c); err != nil {
 			return coda.Value{}, err
 		}
@@ -473,9 +514,11 @@ func (cs *commitSchemas) fill(c *Commit, get func(coda.ID) ([]byte, error)) erro
 	bad := func(g coda.ID, format string, args ...any) error {
 		return errs.E(errs.Invalid, fmt.Errorf("cdb: bad commit: op group %s: "+format, append([]any{g}, args...)...))
 	}
-	c.Ops, c.Conflicts, c.Hidden = nil, nil, nil
+	c.Ops, c.Conflicts, c.Hidden, c.read = nil, nil, nil, readSlices{}
 	dirs := map[string]bool{}
+	var runs [][2]int // the ops of each group: c.Ops[start:end]
 	for _, g := range c.OpGroups {
+		runs = append(runs, [2]int{len(c.Ops), len(c.Ops)})
 		data, err := get(g)
 		if errs.Is(err, errs.NotExist) {
 			c.Hidden = append(c.Hidden, g)
@@ -512,25 +555,24 @@ func (cs *commitSchemas) fill(c *Commit, get func(coda.ID) ([]byte, error)) erro
 			}
 			return nil
 		}
-		var prev []string
+		var prev Change
 		for i := range ops.Len() {
 			o := ops.Index(i)
 			ch := Change{Path: o.Index(0).AsString(), Meta: o.Index(1).AsBool()}
-			segs, err := tree.SplitPath(ch.Path)
-			if err != nil {
-				return bad(g, "op %d: %w", i, err)
-			}
-			if ch.Path != tree.JoinPath(segs) {
+			if !tree.CanonicalPath(ch.Path) {
+				segs, err := tree.SplitPath(ch.Path)
+				if err != nil {
+					return bad(g, "op %d: %w", i, err)
+				}
 				return bad(g, "op %d: path %q is not in canonical form %q", i, ch.Path, tree.JoinPath(segs))
 			}
-			if len(segs) == 0 && !ch.Meta {
+			if ch.Path == "/" && !ch.Meta {
 				return bad(g, "op %d: the root is a directory", i)
 			}
-			k := opKey(segs, ch.Meta)
-			if i > 0 && comparePathKeys(prev, k) >= 0 {
+			if i > 0 && comparePaths(prev.Path, prev.Meta, ch.Path, ch.Meta) >= 0 {
 				return bad(g, "ops not in path order at %q", ch.Path)
 			}
-			prev = k
+			prev = ch
 			if err := same(ch.Path, ch.Meta); err != nil {
 				return err
 			}
@@ -547,6 +589,7 @@ func (cs *commitSchemas) fill(c *Commit, get func(coda.ID) ([]byte, error)) erro
 			}
 			c.Ops = append(c.Ops, ch)
 		}
+		runs[len(runs)-1][1] = len(c.Ops)
 		if confs.Len() > 0 && c.Author != nil {
 			return bad(g, "only merge commits have conflicts")
 		}
@@ -557,7 +600,7 @@ func (cs *commitSchemas) fill(c *Commit, get func(coda.ID) ([]byte, error)) erro
 				Winner: k.Index(2).AsID(), Loser: k.Index(3).AsID(),
 				WinnerStamp: stampOf(k.Index(4)), LoserStamp: stampOf(k.Index(5)),
 			}
-			if segs, err := tree.SplitPath(cf.Path); err != nil || cf.Path != tree.JoinPath(segs) {
+			if !tree.CanonicalPath(cf.Path) {
 				return bad(g, "conflict %d: path %q is not canonical", i, cf.Path)
 			}
 			if err := same(cf.Path, cf.Meta); err != nil {
@@ -567,14 +610,14 @@ func (cs *commitSchemas) fill(c *Commit, get func(coda.ID) ([]byte, error)) erro
 		}
 	}
 	if len(c.OpGroups) > 1 {
-		key := func(path string, meta bool) []string {
-			segs, _ := tree.SplitPath(path)
-			return opKey(segs, meta)
-		}
-		slices.SortStableFunc(c.Ops, func(a, b Change) int { return comparePathKeys(key(a.Path, a.Meta), key(b.Path, b.Meta)) })
-		slices.SortStableFunc(c.Conflicts, func(a, b Conflict) int {
-			return comparePathKeys(key(a.Path, a.Meta), key(b.Path, b.Meta))
-		})
+		c.Ops = mergeRuns(c.Ops, runs)
+		slices.SortStableFunc(c.Conflicts, func(a, b Conflict) int { return comparePaths(a.Path, a.Meta, b.Path, b.Meta) })
+	}
+	// Only a signed commit's: a merge commit's conflicts need not be in
+	// path order within a group, and computing its groups anew from the
+	// sorted list is how a disorder shows.
+	if c.Hidden == nil && !c.IsMerge() {
+		c.read = readSlicesOf(c)
 	}
 	return nil
 }
@@ -643,6 +686,87 @@ func opKey(segs []string, meta bool) []string {
 // prefix (a leaf) before what is under the directory of that name.
 func comparePathKeys(a, b []string) int {
 	return slices.Compare(a, b)
+}
+
+// mergeRuns returns ops in path order, given that each run ops[start:end]
+// is in path order and no two ops have the same key (two ops of one key
+// are of one directory, so of one group, where they would be out of
+// order). Groups are mostly of directories side by side, whose runs do
+// not overlap: sorted by their first op, such runs need only be laid end
+// to end. Otherwise it sorts.
+func mergeRuns(ops []Change, runs [][2]int) []Change {
+	less := func(a, b Change) int { return comparePaths(a.Path, a.Meta, b.Path, b.Meta) }
+	runs = slices.DeleteFunc(runs, func(r [2]int) bool { return r[0] == r[1] })
+	if len(runs) <= 1 {
+		return ops
+	}
+	slices.SortFunc(runs, func(a, b [2]int) int { return less(ops[a[0]], ops[b[0]]) })
+	for i := 1; i < len(runs); i++ {
+		if less(ops[runs[i-1][1]-1], ops[runs[i][0]]) >= 0 {
+			slices.SortFunc(ops, less)
+			return ops
+		}
+	}
+	out := make([]Change, 0, len(ops))
+	for _, r := range runs {
+		out = append(out, ops[r[0]:r[1]]...)
+	}
+	return out
+}
+
+// comparePaths compares the leaves (path a, metadata leaf if am) and
+// (b, bm) of canonical paths in path order, as comparePathKeys compares
+// their opKeys, without splitting the paths: fill sorts every commit's
+// ops with it, and splitting on every comparison was most of a clone's
+// sorting time.
+func comparePaths(a string, am bool, b string, bm bool) int {
+	ia, ib := newSegIter(a, am), newSegIter(b, bm)
+	for {
+		sa, oka := ia.next()
+		sb, okb := ib.next()
+		switch {
+		case !oka && !okb:
+			return 0
+		case !oka:
+			return -1
+		case !okb:
+			return 1
+		}
+		if c := strings.Compare(sa, sb); c != 0 {
+			return c
+		}
+	}
+}
+
+// segIter yields the segments of a path's opKey: its segments, then ""
+// for a metadata leaf.
+type segIter struct {
+	rest string
+	more bool // segments left in rest
+	meta bool // the "" of a metadata leaf still to come
+}
+
+func newSegIter(p string, meta bool) segIter {
+	p = strings.TrimPrefix(p, "/")
+	return segIter{rest: p, more: p != "", meta: meta}
+}
+
+func (it *segIter) next() (string, bool) {
+	if it.more {
+		i := strings.IndexByte(it.rest, '/')
+		if i < 0 {
+			it.more = false
+			return it.rest, true
+		}
+		seg := it.rest[:i]
+		it.rest = it.rest[i+1:]
+		return seg, true
+	}
+	if it.meta {
+		it.meta = false
+		return "", true
+	}
+	return "", false
 }
 
 // EncodeCommit returns the stored object bytes of c as it is (its

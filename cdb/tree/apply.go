@@ -118,6 +118,7 @@ type dirState struct {
 	changed bool
 	live    uint64 // live values under it now (meaningless for the root)
 	leaves  map[string]Entry
+	names   []string // the names in leaves, in the order first set
 	subs    map[string]*dirState
 }
 
@@ -135,15 +136,22 @@ func (b *batch) leaf(d *dirState, name string) (Entry, bool, error) {
 
 // setLeaf sets the leaf named name in d to e.
 func (b *batch) setLeaf(d *dirState, name string, e Entry) error {
-	old, ok, err := b.leaf(d, name)
-	if err != nil {
-		return err
+	old, set := d.leaves[name]
+	ok := set
+	if !set {
+		var err error
+		if old, ok, err = b.o.lookup(d.base, key{name, false}); err != nil {
+			return err
+		}
 	}
 	if ok && old == e {
 		return nil
 	}
 	if d.leaves == nil {
 		d.leaves = make(map[string]Entry)
+	}
+	if !set {
+		d.names = append(d.names, name)
 	}
 	d.leaves[name] = e
 	delta := e.live() - old.live()
@@ -181,7 +189,7 @@ func (b *batch) graft(d *dirState, name string, e Entry) error {
 		return err
 	}
 	delta := e.Live - s.live
-	s.base, s.live, s.leaves, s.subs = e.ID, e.Live, nil, nil
+	s.base, s.live, s.leaves, s.names, s.subs = e.ID, e.Live, nil, nil, nil
 	for x := s; x != nil; x = x.parent {
 		x.changed = true
 	}
@@ -407,9 +415,12 @@ func (b *batch) flushDir(d *dirState) (coda.ID, uint64, error) {
 	if !d.changed {
 		return d.base, d.live, nil
 	}
+	// The leaves in the order they were set: the ops of a commit come in
+	// path order, so a directory of leaves alone is mostly in key order
+	// already, and is not sorted again.
 	edits := make([]edit, 0, len(d.leaves)+len(d.subs))
-	for name, e := range d.leaves {
-		edits = append(edits, edit{key: key{name, false}, e: e})
+	for _, name := range d.names {
+		edits = append(edits, edit{key: key{name, false}, e: d.leaves[name]})
 	}
 	for name, s := range d.subs {
 		if !s.changed {
@@ -426,7 +437,9 @@ func (b *batch) flushDir(d *dirState) (coda.ID, uint64, error) {
 			edits = append(edits, edit{key: key{name, true}, del: true})
 		}
 	}
-	slices.SortFunc(edits, func(x, y edit) int { return compareKeys(x.key, y.key) })
+	if cmp := func(x, y edit) int { return compareKeys(x.key, y.key) }; !slices.IsSortedFunc(edits, cmp) {
+		slices.SortFunc(edits, cmp)
+	}
 	id, err := b.o.applyEdits(b.o, d.base, edits)
 	if err != nil {
 		return coda.ID{}, 0, err

@@ -3,6 +3,7 @@ package tree
 import (
 	"cmp"
 	"fmt"
+	"sync"
 
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
@@ -23,7 +24,8 @@ type Change struct {
 // subtree whose id is the same on both sides, so comparing trees that differ
 // in k leaves reads O(k · log n) nodes.
 func (t *Tree) Diff(a, b coda.ID, fn func(Change) error) error {
-	o := t.newOp(false)
+	o := t.newDiffOp()
+	defer o.releaseStacks()
 	return o.diffDir(a, b, nil, &diffFuncs{
 		leaf: func(segs []string, name string, ea, eb Entry) error {
 			return fn(changeAt(segs, name, ea, eb))
@@ -85,7 +87,7 @@ func changeAt(segs []string, name string, ea, eb Entry) Change {
 	if name == "" {
 		return Change{Path: JoinPath(segs), Meta: true, A: ea, B: eb}
 	}
-	return Change{Path: JoinPath(appendSeg(segs, name)), A: ea, B: eb}
+	return Change{Path: joinName(segs, name, true), A: ea, B: eb}
 }
 
 func appendSeg(segs []string, name string) []string {
@@ -109,8 +111,21 @@ type diffFuncs struct {
 // names (given the path and both directory entries, a zero Entry: absent
 // on that side): where such a directory differs between the trees, it
 // calls dir with the path and both entries and reads nothing under it.
+//
+// Its work space — the two stacks of pending elements each directory's
+// comparison needs — is reused from one directory to the next and, through
+// a pool, from one call to the next: a bundle diffs every commit's tree
+// against its parent's, and fresh stacks for every directory of every
+// commit were most of what it allocated (bundle BenchmarkCreate: 70 MB of
+// 250 for 100,000 values).
 func (t *Tree) DiffPruned(a, b coda.ID, prune func(path string, a, b Entry) bool, fn func(Change) error, dir func(path string, ea, eb Entry) error) error {
-	o := t.newOp(false)
+	o := t.newDiffOp()
+	defer o.releaseStacks()
+	return o.diffPruned(a, b, prune, fn, dir)
+}
+
+// diffPruned is DiffPruned on the op o.
+func (o *op) diffPruned(a, b coda.ID, prune func(path string, a, b Entry) bool, fn func(Change) error, dir func(path string, ea, eb Entry) error) error {
 	f := &diffFuncs{
 		leaf: func(segs []string, name string, ea, eb Entry) error {
 			return fn(changeAt(segs, name, ea, eb))
@@ -207,6 +222,32 @@ func (o *op) diffDir(a, b coda.ID, segs []string, f *diffFuncs) error {
 	return nil
 }
 
+// stackPool holds the emptied diff stacks of finished diffs (a
+// *[][]diffElem each), for the next diff's op.
+var stackPool sync.Pool
+
+// newDiffOp returns an op for a diff, holding the stacks an earlier diff
+// gave back (releaseStacks).
+func (t *Tree) newDiffOp() *op {
+	o := t.newOp(false)
+	if p, ok := stackPool.Get().(*[][]diffElem); ok {
+		o.stacks, o.pooled = *p, p
+	}
+	return o
+}
+
+// releaseStacks gives the op's emptied stacks back to the pool. The op
+// must not diff again.
+func (o *op) releaseStacks() {
+	p := o.pooled
+	if p == nil {
+		p = new([][]diffElem)
+	}
+	*p = o.stacks
+	o.stacks, o.pooled = nil, nil
+	stackPool.Put(p)
+}
+
 // stack returns an empty diff stack, reusing an array a finished
 // directory's diff gave back.
 func (o *op) stack() []diffElem {
@@ -255,7 +296,7 @@ func (o *op) diffItems(segs []string, f *diffFuncs, ia, ib *item) error {
 			if ib != nil {
 				eb = ib.e
 			}
-			if p := JoinPath(appendSeg(segs, it.key.name)); f.prune(p, ea, eb) {
+			if p := joinName(segs, it.key.name, true); f.prune(p, ea, eb) {
 				return f.pruned(p, ea, eb)
 			}
 		}

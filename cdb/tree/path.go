@@ -39,7 +39,66 @@ func SplitPath(p string) ([]string, error) {
 }
 
 // JoinPath is the inverse of SplitPath: "/" followed by the segments.
-func JoinPath(segs []string) string { return "/" + strings.Join(segs, "/") }
+func JoinPath(segs []string) string { return joinName(segs, "", false) }
+
+// joinName returns JoinPath(segs), or with name, JoinPath of segs and
+// name, in one allocation (diffs and walks make a path per leaf).
+func joinName(segs []string, name string, withName bool) string {
+	n := 1
+	for _, s := range segs {
+		n += len(s) + 1
+	}
+	if withName {
+		n += len(name) + 1
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, s := range segs {
+		b.WriteByte('/')
+		b.WriteString(s)
+	}
+	if withName {
+		b.WriteByte('/')
+		b.WriteString(name)
+	}
+	if b.Len() == 0 {
+		return "/"
+	}
+	return b.String()
+}
+
+// CanonicalPath reports whether p is a valid path in canonical form — p
+// == JoinPath(SplitPath(p)) with no error — without allocating: decoders
+// check every path they read this way, and split only to name a problem.
+func CanonicalPath(p string) bool {
+	if len(p) == 0 || len(p) > MaxPath || p[0] != '/' {
+		return false
+	}
+	if p == "/" {
+		return true
+	}
+	depth := 0
+	for s := p[1:]; ; {
+		i := strings.IndexByte(s, '/')
+		seg := s
+		if i >= 0 {
+			seg = s[:i]
+		}
+		if depth++; depth > MaxDepth || !validSegment(seg) {
+			return false
+		}
+		if i < 0 {
+			return true
+		}
+		s = s[i+1:]
+	}
+}
+
+// validSegment is checkSegment(seg) == nil, without making the error.
+func validSegment(seg string) bool {
+	return seg != "" && seg != "." && seg != ".." && len(seg) <= MaxSegment &&
+		utf8.ValidString(seg) && strings.IndexByte(seg, 0) < 0 && strings.IndexByte(seg, '/') < 0
+}
 
 // ValidName reports whether name is a valid path segment.
 func ValidName(name string) bool { return checkSegment(name) == nil }

@@ -57,8 +57,10 @@ type op struct {
 	// verified, by top node id (nil: not verifying many roots).
 	verified map[coda.ID]uint64
 	// stacks holds the emptied stacks of finished directory diffs, for
-	// the next (diffDir).
+	// the next (diffDir); pooled is where they came from and go back to
+	// (newDiffOp, releaseStacks).
 	stacks [][]diffElem
+	pooled *[][]diffElem
 }
 
 func (t *Tree) newOp(cache bool) *op {
@@ -371,6 +373,6 @@ func (o *op) walk(id coda.ID, segs []string, fn func(Leaf) error) error {
 		if it.key.name == "" {
 			return fn(Leaf{Path: JoinPath(segs), Meta: true, Entry: it.e})
 		}
-		return fn(Leaf{Path: JoinPath(append(segs[:len(segs):len(segs)], it.key.name)), Entry: it.e})
+		return fn(Leaf{Path: joinName(segs, it.key.name, true), Entry: it.e})
 	})
 }

@@ -10,11 +10,12 @@ import (
 	"github.com/coalescent/coal/coda"
 )
 
-// TestDiffer: one Differ, reused over many pairs of random trees (with
-// small chunks too, for prolly trees of several levels), reports what
-// Tree.DiffPruned reports, in the same order: the changes and the pruned
+// TestDiffPrunedReuse: DiffPruned, run over many pairs of random trees
+// (with small chunks too, for prolly trees of several levels) and so
+// reusing the stacks of the calls before it, reports what a diff on fresh
+// stacks reports, in the same order: the changes and the pruned
 // directories, pruning none, some or every directory.
-func TestDiffer(t *testing.T) {
+func TestDiffPrunedReuse(t *testing.T) {
 	for _, small := range []bool{false, true} {
 		t.Run(fmt.Sprintf("small=%v", small), func(t *testing.T) {
 			if small {
@@ -30,7 +31,9 @@ func TestDiffer(t *testing.T) {
 					root, m = replica(t, tr, g, root, m, 40)
 					roots = append(roots, root)
 				}
-				d := tr.NewDiffer()
+				fresh := func(a, b coda.ID, prune func(string, Entry, Entry) bool, fn func(Change) error, dir func(string, Entry, Entry) error) error {
+					return tr.newOp(false).diffPruned(a, b, prune, fn, dir)
+				}
 				for i := range 40 {
 					a, b := roots[r.IntN(len(roots))], roots[r.IntN(len(roots))]
 					mode := i % 3
@@ -50,13 +53,13 @@ func TestDiffer(t *testing.T) {
 							func(p string, _, _ Entry) error { ps = append(ps, p); return nil })
 						return cs, ps, err
 					}
-					wc, wp, werr := run(tr.DiffPruned)
-					gc, gp, gerr := run(d.DiffPruned)
+					wc, wp, werr := run(fresh)
+					gc, gp, gerr := run(tr.DiffPruned)
 					if werr != nil || gerr != nil {
 						t.Fatalf("seed %d pair %d: %v, %v", seed, i, gerr, werr)
 					}
 					if !reflect.DeepEqual(gc, wc) || !reflect.DeepEqual(gp, wp) {
-						t.Fatalf("seed %d pair %d (prune mode %d): the Differ found %d changes and %d pruned, DiffPruned %d and %d",
+						t.Fatalf("seed %d pair %d (prune mode %d): DiffPruned found %d changes and %d pruned, on fresh stacks %d and %d",
 							seed, i, mode, len(gc), len(gp), len(wc), len(wp))
 					}
 				}

@@ -613,7 +613,7 @@ func (e *Engine) bringIn(ctx context.Context, p peer.ID, world coda.ID, branch s
 		if e.opts.Accept != nil && !e.opts.Accept(world) {
 			return nil
 		}
-		return e.pull(ctx, p, nil, world, head, r)
+		return e.pull(ctx, p, nil, world, branch, head, r)
 	}
 	heads, err := branchHeads(w)
 	if err != nil {
@@ -630,10 +630,7 @@ func (e *Engine) bringIn(ctx context.Context, p peer.ID, world coda.ID, branch s
 		}
 	}
 	if _, err := w.LoadCommit(head); errs.Is(err, errs.NotExist) {
-		if branch == cdb.DefaultBranch {
-			return e.pull(ctx, p, w, world, head, r)
-		}
-		return e.pullBranch(ctx, p, w, branch, head, r)
+		return e.pull(ctx, p, w, world, branch, head, r)
 	} else if err != nil {
 		return err
 	}
@@ -857,20 +854,35 @@ func haves(w *cdb.World, head coda.ID) ([]coda.ID, error) {
 	return out, nil
 }
 
-// pull asks p for world's commits up to head and gives them to Receive (a
-// new world: ReceiveWorld).
-func (e *Engine) pull(ctx context.Context, p peer.ID, w *cdb.World, world, head coda.ID, r *PeerReport) error {
+// pull asks p for world's commits up to head and gives them to Receive on
+// branch (w nil: a world the home lacks, brought by main through
+// ReceiveWorld). A branch the home lacks is made at the world's genesis
+// commit, an ancestor of every commit of the world, just before Receive
+// fast-forwards it to head; if Receive then refuses the commits, the
+// branch stays at the genesis (and p is reported). The haves are the
+// branch's head and its ancestors, or main's for a new branch (the
+// branches of a world mostly share their history).
+func (e *Engine) pull(ctx context.Context, p peer.ID, w *cdb.World, world coda.ID, branch string, head coda.ID, r *PeerReport) error {
 	req := Pull{World: world, Want: head}
 	if e.opts.Fetcher != nil {
 		req.Large = LargeValue
 	}
+	var ours coda.ID
+	have := false
 	if w != nil {
-		ours, err := w.Resolve(cdb.DefaultBranch)
+		heads, err := branchHeads(w)
 		if err != nil {
 			return err
 		}
-		if req.Haves, err = haves(w, ours); err != nil {
-			return err
+		ours, have = heads[branch]
+		from := ours
+		if !have {
+			from = heads[cdb.DefaultBranch]
+		}
+		if !from.IsZero() {
+			if req.Haves, err = haves(w, from); err != nil {
+				return err
+			}
 		}
 	}
 	c, err := e.dial(ctx, p)
@@ -926,135 +938,11 @@ func (e *Engine) pull(ctx context.Context, p peer.ID, w *cdb.World, world, head 
 	}
 	// objs are named by their hashes, computed by bundle.Read.
 	in := cdb.Incoming{Objects: objs, Summed: true, Head: hdr.Head, Withheld: hdr.Withheld, Opaque: hdr.Opaque, Maker: maker}
-	var res cdb.ReceiveResult
 	defer func() {
 		if len(pr.fetch) > 0 {
-			e.log.Debug("sync: large values fetched over CTP", "peer", p, "world", world, "values", len(pr.fetch))
+			e.log.Debug("sync: large values fetched over CTP", "peer", p, "world", world, "branch", branch, "values", len(pr.fetch))
 		}
 	}()
-	if w != nil && len(req.Haves) > 0 {
-		// Diverged: merge now, or leave it to the peer for a while.
-		ff, err := reaches(w, objs, head, req.Haves[0])
-		if err != nil {
-			return fail(err)
-		}
-		if !ff && !e.mayMerge(world, req.Haves[0], head) {
-			r.Waiting = true
-			return nil
-		}
-	}
-	if err := e.fetchLarge(ctx, p, world, pr.fetch, req.Large); err != nil {
-		return fail(err)
-	}
-	if w != nil {
-		res, err = w.Receive(ctx, in, cdb.DefaultBranch)
-	} else {
-		_, res, err = e.home.ReceiveWorld(ctx, e.worldName(hdr), in)
-	}
-	if err != nil {
-		return fail(err)
-	}
-	r.InSync, r.Commits, r.Objects, r.Merged = !res.Waiting, res.Commits, res.Objects, res.Merge != nil
-	r.Waiting = r.Waiting || res.Waiting // diverged in a subtree opaque here: a reader merges
-	if err := e.fetchGranted(ctx, p, world, objs); err != nil {
-		e.log.Info("sync: fetching values granted since", "peer", p, "world", world, "err", err)
-	}
-	e.mu.Lock()
-	if ps := e.peers[p]; ps != nil {
-		ps.stats.Pulls++
-		ps.stats.CommitsRecv += res.Commits
-		ps.stats.ObjectsRecv += res.Objects
-		ps.stats.BytesRecv += pr.n
-		ps.err = ""
-	}
-	e.mu.Unlock()
-	if w == nil {
-		e.watchWorlds()
-		e.maybeDefault()
-	}
-	e.log.Debug("sync: pulled", "peer", p, "world", world, "commits", res.Commits, "objects", res.Objects, "bytes", pr.n, "merge", res.Merge != nil)
-	return nil
-}
-
-// pullBranch asks p for world's commits up to head, which the home lacks,
-// and gives them to Receive on branch (not main: pull brings main, and new
-// worlds). A branch the home lacks is made at the world's genesis commit,
-// an ancestor of every commit of the world, just before Receive
-// fast-forwards it to head; if Receive then refuses the commits, the
-// branch stays at the genesis (and p is reported). The haves are the
-// branch's head and its ancestors, or main's for a new branch (the
-// branches of a world mostly share their history).
-func (e *Engine) pullBranch(ctx context.Context, p peer.ID, w *cdb.World, branch string, head coda.ID, r *PeerReport) error {
-	world := w.ID()
-	req := Pull{World: world, Want: head}
-	if e.opts.Fetcher != nil {
-		req.Large = LargeValue
-	}
-	heads, err := branchHeads(w)
-	if err != nil {
-		return err
-	}
-	ours, have := heads[branch]
-	from := ours
-	if !have {
-		from = heads[cdb.DefaultBranch]
-	}
-	if !from.IsZero() {
-		if req.Haves, err = haves(w, from); err != nil {
-			return err
-		}
-	}
-	c, err := e.dial(ctx, p)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if err := send(c, req); err != nil {
-		return err
-	}
-	if err := c.CloseWrite(); err != nil {
-		return err
-	}
-	pr := &partReader{c: c, max: e.opts.MaxPull}
-	if e.opts.Progress != nil {
-		pr.progress = func(n int64) { e.opts.Progress(p, world, n) }
-	}
-	fail := func(err error) error {
-		if isInvalid(err) {
-			e.invalid(p, err)
-		}
-		return err
-	}
-	hdr, objs, err := bundle.Read(pr)
-	if pr.err != nil {
-		if pr.err == errRefused {
-			return pr.refusal
-		}
-		if pr.ours {
-			return pr.err
-		}
-		return fail(pr.err)
-	}
-	if err != nil {
-		return fail(err)
-	}
-	if err := pr.end(); err != nil {
-		return fail(err)
-	}
-	r.Bytes = pr.n
-	if len(pr.fetch) > 0 && req.Large == 0 {
-		return fail(errs.E(errs.Invalid, "replica: values left to CTP by a peer asked to send them all"))
-	}
-	if hdr.World != world || hdr.Head != head {
-		return fail(errs.E(errs.Invalid, fmt.Sprintf("replica: asked for world %s at %s, answered with %s at %s", world, head, hdr.World, hdr.Head)))
-	}
-	maker, err := cdb.ParseKey(hdr.Author)
-	if err != nil {
-		return fail(errs.E(errs.Invalid, fmt.Errorf("replica: bundle author: %w", err)))
-	}
-	if !maker.Equal(e.self) {
-		return fail(errs.E(errs.Invalid, fmt.Sprintf("replica: the answer is made as %s, not as the puller %s", hdr.Author, cdb.KeyString(e.self))))
-	}
 	if have {
 		// Diverged: merge now, or leave it to the peer for a while.
 		ff, err := reaches(w, objs, head, ours)
@@ -1069,19 +957,23 @@ func (e *Engine) pullBranch(ctx context.Context, p peer.ID, w *cdb.World, branch
 	if err := e.fetchLarge(ctx, p, world, pr.fetch, req.Large); err != nil {
 		return fail(err)
 	}
-	if !have {
+	if w != nil && !have {
 		if err := w.CreateBranch(branch, world); err != nil && !errs.Is(err, errs.Exist) {
 			return err
 		}
 	}
-	in := cdb.Incoming{Objects: objs, Head: hdr.Head, Withheld: hdr.Withheld, Opaque: hdr.Opaque, Maker: maker}
-	res, err := w.Receive(ctx, in, branch)
+	var res cdb.ReceiveResult
+	if w != nil {
+		res, err = w.Receive(ctx, in, branch)
+	} else {
+		_, res, err = e.home.ReceiveWorld(ctx, e.worldName(hdr), in)
+	}
 	if err != nil {
 		return fail(err)
 	}
 	r.InSync, r.Commits, r.Objects, r.Merged = !res.Waiting, res.Commits, res.Objects, res.Merge != nil
-	r.Waiting = r.Waiting || res.Waiting
-	if err := e.fetchGrantedOn(ctx, p, world, branch, objs); err != nil {
+	r.Waiting = r.Waiting || res.Waiting // diverged in a subtree opaque here: a reader merges
+	if err := e.fetchGranted(ctx, p, world, branch, objs); err != nil {
 		e.log.Info("sync: fetching values granted since", "peer", p, "world", world, "branch", branch, "err", err)
 	}
 	e.mu.Lock()
@@ -1093,6 +985,10 @@ func (e *Engine) pullBranch(ctx context.Context, p peer.ID, w *cdb.World, branch
 		ps.err = ""
 	}
 	e.mu.Unlock()
+	if w == nil {
+		e.watchWorlds()
+		e.maybeDefault()
+	}
 	e.log.Debug("sync: pulled", "peer", p, "world", world, "branch", branch, "commits", res.Commits, "objects", res.Objects, "bytes", pr.n, "merge", res.Merge != nil)
 	return nil
 }
@@ -1181,13 +1077,8 @@ func (e *Engine) fetchLarge(ctx context.Context, p peer.ID, world coda.ID, vals 
 // lacks, under each directory whose .acl the commits received in objs
 // changed: values withheld from it before a grant arrive with the grant
 // (pulls carry diffs, and the grant's diff shows only the .acl). Without
-// a Fetcher it does nothing.
-func (e *Engine) fetchGranted(ctx context.Context, p peer.ID, world coda.ID, objs map[coda.ID][]byte) error {
-	return e.fetchGrantedOn(ctx, p, world, cdb.DefaultBranch, objs)
-}
-
-// fetchGrantedOn is fetchGranted at the head of branch.
-func (e *Engine) fetchGrantedOn(ctx context.Context, p peer.ID, world coda.ID, branch string, objs map[coda.ID][]byte) error {
+// a Fetcher it does nothing. The values are those of branch's head.
+func (e *Engine) fetchGranted(ctx context.Context, p peer.ID, world coda.ID, branch string, objs map[coda.ID][]byte) error {
 	if e.opts.Fetcher == nil {
 		return nil
 	}

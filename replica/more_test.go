@@ -255,7 +255,7 @@ func TestNotShown(t *testing.T) {
 	head, err := w.Resolve(cdb.DefaultBranch)
 	must(t, err)
 	var r PeerReport
-	err = n1.e.pull(bg, n0.host.ID(), nil, w.ID(), head, &r)
+	err = n1.e.pull(bg, n0.host.ID(), nil, w.ID(), cdb.DefaultBranch, head, &r)
 	if err == nil || !strings.Contains(err.Error(), "no world") {
 		t.Errorf("pull of the private world: %v; want refused as not existing", err)
 	}

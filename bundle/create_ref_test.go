@@ -67,6 +67,33 @@ func refPolicyPath(p string, meta bool) bool {
 // on each commit's first parent) travels only as its entry in its parent's
 // node: the diff does not enter it, the header lists it as opaque, and the
 // op groups inside it as withheld (docs/sync.md, "Opaque subtrees").
+// refNewOpaque is the reference's rule for a directory p inside a
+// directory new in a commit of tree root: opaque unless the reader may
+// read its listing in root (own: nil, no policy or a genesis) or at the
+// head, or an .acl under p in root lets it read its directory.
+func refNewOpaque(plain *tree.Tree, root coda.ID, own, head func(string) bool, makerOpaque map[string]ed25519.PublicKey, p string) (bool, error) {
+	if _, ok := makerOpaque[p]; ok {
+		return true, nil
+	}
+	if own == nil || p == "/sys" || strings.HasPrefix(p, "/sys/") {
+		return false, nil
+	}
+	if own(p+"/") || head(p+"/") {
+		return false, nil
+	}
+	grants := false
+	err := plain.Walk(root, p, func(path string, _ tree.Entry) error {
+		if d, ok := strings.CutSuffix(path, "/"+aclName); ok && (own(d+"/") || head(d+"/")) {
+			grants = true
+		}
+		return nil
+	})
+	if errs.Is(err, errs.NotExist) {
+		return false, nil
+	}
+	return !grants, err
+}
+
 func createRef(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (Stats, error) {
 	op := errs.Op("bundle.Create")
 	head := opts.Head
@@ -218,12 +245,16 @@ func createRef(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions)
 			parentReadable = pol.ReadFilter(st, w.ID(), base, reader)
 			ownReadable = pol.ReadFilter(st, w.ID(), c.Tree, reader)
 		}
-		added := map[string]bool{} // new directories the diff walks whole
+		added := map[string]bool{} // new directories the diff enters
 		prune := func(p string, a, b tree.Entry) bool {
 			if perr != nil {
 				return true
 			}
 			o, err := opaqueFor(base, parentReadable, ownReadable, p)
+			if a.Kind == 0 && added[parentDir(p)] {
+				// Inside a new directory: judged on the commit's tree.
+				o, err = refNewOpaque(plain, c.Tree, ownReadable, headReadable, makerOpaque, p)
+			}
 			if err != nil {
 				perr = err
 				return true
@@ -270,15 +301,14 @@ func createRef(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions)
 				return Stats{}, errs.E(op, fmt.Errorf("commit %s: %w", c.ID, err))
 			}
 			for g, d := range dirs {
-				// In a new directory the diff walked whole, its nodes
-				// travel: so do its ops (they name nothing more).
-				walked := false
-				for a := d; a != "/" && !walked; a = parentDir(a) {
-					walked = added[a]
-				}
-				for a := d; a != "/" && !walked; a = parentDir(a) {
+				// In a new directory the diff entered, its nodes travel:
+				// so do its ops, unless a nearer directory was pruned.
+				for a := d; a != "/"; a = parentDir(a) {
 					if pruned[a] {
 						hid[g] = true
+						break
+					}
+					if added[a] {
 						break
 					}
 					if o, err := opaqueFor(base, parentReadable, ownReadable, a); err != nil {

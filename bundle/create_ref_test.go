@@ -635,6 +635,42 @@ func TestCreateMatchesRef(t *testing.T) {
 			t.Errorf("the clone of the clone: /many/v299 = %q, %v", got, err)
 		}
 	})
+	t.Run("new directory", func(t *testing.T) {
+		// Directories made inside a new directory in one commit (issue
+		// 7): /pub/n/h denies bob (opaque to him), /pub/n/h/g below it
+		// grants him read (so /pub/n/h is not opaque), /pub/n/k denies
+		// him with nothing granting below; then writes in each.
+		a := origin(t)
+		alice := grant(a.key(t, "alice"), acl.All)
+		bobToo := grant(a.key(t, "alice"), acl.All)
+		bobToo.Grant(acl.Key(a.key(t, "bob").Public32()), acl.Read)
+		must(t, a.commit(t, "alice", putOp("/pub/n/x", "x"),
+			aclOp(t, "/pub/n/h", alice), putOp("/pub/n/h/s", "s in h"),
+			aclOp(t, "/pub/n/h/g", bobToo), putOp("/pub/n/h/g/v", "v in g"),
+			aclOp(t, "/pub/n/k", alice), putOp("/pub/n/k/deep/w", "w in k")))
+		mid := a.head(t)
+		a.put(t, "alice", "/pub/n/k/later", "later in k")
+		a.put(t, "alice", "/pub/n/h/g/later", "later in g")
+		for _, who := range []string{"alice", "bob"} {
+			sameAsRef(t, a.w, a.key(t, who), CreateOptions{}, nil, who)
+			sameAsRef(t, a.w, a.key(t, who), CreateOptions{Since: mid}, nil, who+" since")
+		}
+		var b bytes.Buffer
+		_, err := Create(a.w, a.key(t, "bob"), &b, CreateOptions{})
+		must(t, err)
+		hdr, _, err := Read(bytes.NewReader(b.Bytes()))
+		must(t, err)
+		if !slices.Equal(hdr.Opaque, []string{"/pub/n/k"}) {
+			t.Errorf("bob's bundle: opaque %q, want [/pub/n/k]", hdr.Opaque)
+		}
+		c := clone(t, b.Bytes(), secured())
+		if c.head(t) != a.head(t) {
+			t.Errorf("bob's clone: head %s, want %s", c.head(t), a.head(t))
+		}
+		if got, err := c.text(t, "/pub/n/h/g/v"); err != nil || got != "v in g" {
+			t.Errorf("bob's clone: /pub/n/h/g/v = %q, %v", got, err)
+		}
+	})
 	t.Run("budget", func(t *testing.T) {
 		// Past the budget, objects are read again when written. Values
 		// granted later among others, at the root and in a directory gone

@@ -98,3 +98,28 @@ func TestNewDirOpaque(t *testing.T) {
 		t.Errorf("the clone's replay: %v", err)
 	}
 }
+
+// TestNewDirOnlyOpaque: the new directory /pub/e holds nothing but
+// /pub/e/h, opaque to bob (every op of the commit is in it): bob's clone
+// takes the commit with its only op group withheld, at the origin's head.
+func TestNewDirOnlyOpaque(t *testing.T) {
+	a := origin(t)
+	must(t, a.commit(t, "alice", aclOp(t, "/pub/e/h", grant(a.key(t, "alice"), acl.All)),
+		putOp("/pub/e/h/secret", "alice alone in e/h")))
+	data := a.bundle(t, "bob", CreateOptions{})
+	hdr, _, err := Read(bytes.NewReader(data))
+	must(t, err)
+	if !slices.Equal(hdr.Opaque, []string{"/pub/e/h"}) || bytes.Contains(data, []byte("secret")) {
+		t.Errorf("opaque %q, names %v; want [/pub/e/h] and no name from inside it", hdr.Opaque, bytes.Contains(data, []byte("secret")))
+	}
+	c := clone(t, data, secured())
+	if c.head(t) != a.head(t) {
+		t.Fatalf("the clone's head %s, want %s", c.head(t), a.head(t))
+	}
+	if err := c.w.Fsck(func(p string) { t.Errorf("fsck: %s", p) }); err != nil {
+		t.Errorf("fsck: %v", err)
+	}
+	if _, err := c.w.Replay(nil); err != nil {
+		t.Errorf("replay: %v", err)
+	}
+}

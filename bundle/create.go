@@ -371,6 +371,39 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		grants[[2]coda.ID{root, e.ID}] = err == errGrant
 		return err != errGrant, nil
 	}
+	// newOpaque reports whether the directory p, inside a directory new
+	// in the commit of tree root (absent in its first parent's tree), is
+	// opaque to the reader whose filter on root is own (nil: no policy,
+	// or a genesis, where nothing is opaque). There is no version of p to
+	// judge on the parent, so it is judged on the commit's own tree and
+	// at the head: opaque unless the reader may read p's listing in one
+	// of them or an .acl under p in root lets it read its directory
+	// (docs/sync.md, "Opaque subtrees").
+	newOpaque := func(root coda.ID, own func(string) bool, p string) (bool, error) {
+		if _, ok := makerOpaque[p]; ok {
+			return true, nil
+		}
+		if own == nil || p == "/sys" || strings.HasPrefix(p, "/sys/") {
+			return false, nil
+		}
+		if own(p+"/") || headReadable.can(p+"/") {
+			return false, nil
+		}
+		errGrant := errs.E(errs.Other, "grant")
+		err := plain.Walk(root, p, func(path string, _ tree.Entry) error {
+			if d, ok := strings.CutSuffix(path, "/"+aclName); ok && (own(d+"/") || headReadable.can(d+"/")) {
+				return errGrant
+			}
+			return nil
+		})
+		if errs.Is(err, errs.NotExist) {
+			return false, nil // a subtree the maker lacks below: pruned there
+		}
+		if err != nil && err != errGrant {
+			return false, err
+		}
+		return err != errGrant, nil
+	}
 	// treeOf returns the tree of commit id: from the bundle's, or loaded.
 	trees := make(map[coda.ID]coda.ID, len(commits))
 	for _, c := range commits {
@@ -423,12 +456,19 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 				return own.can(p)
 			}
 		}
-		var added map[string]bool // new directories the diff walks whole
+		var added map[string]bool // new directories the diff enters
 		prune := func(p string, a, b tree.Entry) bool {
 			if perr != nil {
 				return true
 			}
-			o, err := opaqueFor(base, parentReadable, ownReadable, p)
+			var o bool
+			var err error
+			if a.Kind == 0 && added[parentDir(p)] {
+				// Inside a directory new here: judged on its own tree.
+				o, err = newOpaque(c.Tree, ownReadable, p)
+			} else {
+				o, err = opaqueFor(base, parentReadable, ownReadable, p)
+			}
 			if err != nil {
 				perr = err
 				return true
@@ -486,15 +526,15 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 				return Stats{}, errs.E(op, fmt.Errorf("commit %s: %w", c.ID, err))
 			}
 			for g, d := range dirs {
-				// In a new directory the diff walked whole, its nodes
-				// travel: so do its ops (they name nothing more).
-				walked := false
-				for a := d; a != "/" && !walked; a = parentDir(a) {
-					walked = added[a]
-				}
-				for a := d; a != "/" && !walked; a = parentDir(a) {
+				// In a new directory the diff entered, its nodes travel:
+				// so do its ops (they name nothing more), unless they are
+				// in an opaque directory inside it (pruned, the nearer).
+				for a := d; a != "/"; a = parentDir(a) {
 					if pruned[a] {
 						hid[g] = true
+						break
+					}
+					if added[a] {
 						break
 					}
 					if o, err := opaqueFor(base, parentReadable, ownReadable, a); err != nil {

@@ -67,6 +67,33 @@ func refPolicyPath(p string, meta bool) bool {
 // on each commit's first parent) travels only as its entry in its parent's
 // node: the diff does not enter it, the header lists it as opaque, and the
 // op groups inside it as withheld (docs/sync.md, "Opaque subtrees").
+// refNewOpaque is the reference's rule for a directory p inside a
+// directory new in a commit of tree root: opaque unless the reader may
+// read its listing in root (own: nil, no policy or a genesis) or at the
+// head, or an .acl under p in root lets it read its directory.
+func refNewOpaque(plain *tree.Tree, root coda.ID, own, head func(string) bool, makerOpaque map[string]ed25519.PublicKey, p string) (bool, error) {
+	if _, ok := makerOpaque[p]; ok {
+		return true, nil
+	}
+	if own == nil || p == "/sys" || strings.HasPrefix(p, "/sys/") {
+		return false, nil
+	}
+	if own(p+"/") || head(p+"/") {
+		return false, nil
+	}
+	grants := false
+	err := plain.Walk(root, p, func(path string, _ tree.Entry) error {
+		if d, ok := strings.CutSuffix(path, "/"+aclName); ok && (own(d+"/") || head(d+"/")) {
+			grants = true
+		}
+		return nil
+	})
+	if errs.Is(err, errs.NotExist) {
+		return false, nil
+	}
+	return !grants, err
+}
+
 func createRef(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (Stats, error) {
 	op := errs.Op("bundle.Create")
 	head := opts.Head
@@ -218,12 +245,16 @@ func createRef(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions)
 			parentReadable = pol.ReadFilter(st, w.ID(), base, reader)
 			ownReadable = pol.ReadFilter(st, w.ID(), c.Tree, reader)
 		}
-		added := map[string]bool{} // new directories the diff walks whole
+		added := map[string]bool{} // new directories the diff enters
 		prune := func(p string, a, b tree.Entry) bool {
 			if perr != nil {
 				return true
 			}
 			o, err := opaqueFor(base, parentReadable, ownReadable, p)
+			if a.Kind == 0 && added[parentDir(p)] {
+				// Inside a new directory: judged on the commit's tree.
+				o, err = refNewOpaque(plain, c.Tree, ownReadable, headReadable, makerOpaque, p)
+			}
 			if err != nil {
 				perr = err
 				return true
@@ -270,15 +301,14 @@ func createRef(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions)
 				return Stats{}, errs.E(op, fmt.Errorf("commit %s: %w", c.ID, err))
 			}
 			for g, d := range dirs {
-				// In a new directory the diff walked whole, its nodes
-				// travel: so do its ops (they name nothing more).
-				walked := false
-				for a := d; a != "/" && !walked; a = parentDir(a) {
-					walked = added[a]
-				}
-				for a := d; a != "/" && !walked; a = parentDir(a) {
+				// In a new directory the diff entered, its nodes travel:
+				// so do its ops, unless a nearer directory was pruned.
+				for a := d; a != "/"; a = parentDir(a) {
 					if pruned[a] {
 						hid[g] = true
+						break
+					}
+					if added[a] {
 						break
 					}
 					if o, err := opaqueFor(base, parentReadable, ownReadable, a); err != nil {
@@ -603,6 +633,42 @@ func TestCreateMatchesRef(t *testing.T) {
 		cc := clone(t, b.Bytes(), secured())
 		if got, err := cc.text(t, "/many/v299"); err != nil || got != "value 299" {
 			t.Errorf("the clone of the clone: /many/v299 = %q, %v", got, err)
+		}
+	})
+	t.Run("new directory", func(t *testing.T) {
+		// Directories made inside a new directory in one commit (issue
+		// 7): /pub/n/h denies bob (opaque to him), /pub/n/h/g below it
+		// grants him read (so /pub/n/h is not opaque), /pub/n/k denies
+		// him with nothing granting below; then writes in each.
+		a := origin(t)
+		alice := grant(a.key(t, "alice"), acl.All)
+		bobToo := grant(a.key(t, "alice"), acl.All)
+		bobToo.Grant(acl.Key(a.key(t, "bob").Public32()), acl.Read)
+		must(t, a.commit(t, "alice", putOp("/pub/n/x", "x"),
+			aclOp(t, "/pub/n/h", alice), putOp("/pub/n/h/s", "s in h"),
+			aclOp(t, "/pub/n/h/g", bobToo), putOp("/pub/n/h/g/v", "v in g"),
+			aclOp(t, "/pub/n/k", alice), putOp("/pub/n/k/deep/w", "w in k")))
+		mid := a.head(t)
+		a.put(t, "alice", "/pub/n/k/later", "later in k")
+		a.put(t, "alice", "/pub/n/h/g/later", "later in g")
+		for _, who := range []string{"alice", "bob"} {
+			sameAsRef(t, a.w, a.key(t, who), CreateOptions{}, nil, who)
+			sameAsRef(t, a.w, a.key(t, who), CreateOptions{Since: mid}, nil, who+" since")
+		}
+		var b bytes.Buffer
+		_, err := Create(a.w, a.key(t, "bob"), &b, CreateOptions{})
+		must(t, err)
+		hdr, _, err := Read(bytes.NewReader(b.Bytes()))
+		must(t, err)
+		if !slices.Equal(hdr.Opaque, []string{"/pub/n/k"}) {
+			t.Errorf("bob's bundle: opaque %q, want [/pub/n/k]", hdr.Opaque)
+		}
+		c := clone(t, b.Bytes(), secured())
+		if c.head(t) != a.head(t) {
+			t.Errorf("bob's clone: head %s, want %s", c.head(t), a.head(t))
+		}
+		if got, err := c.text(t, "/pub/n/h/g/v"); err != nil || got != "v in g" {
+			t.Errorf("bob's clone: /pub/n/h/g/v = %q, %v", got, err)
 		}
 	})
 	t.Run("budget", func(t *testing.T) {

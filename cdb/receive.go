@@ -978,6 +978,16 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 			probe := &missing{s: quiet}
 			if _, err := tree.New(probe).List(base, p); err != nil && probe.missed {
 				return nil
+			} else if errs.Is(err, errs.NotExist) && parentDir(p) != "/" {
+				if _, perr := tree.New(probe).Get(base, parentDir(p)); errs.Is(perr, errs.NotExist) && !probe.missed {
+					// Inside a directory new in this commit: there is no
+					// version of it on the parent; judged on the commit's
+					// tree, as the sender judged it.
+					if mayRead(c.Tree, p) {
+						return errs.E(errs.Unavailable, errs.Path(p), fmt.Sprintf("listed as an opaque subtree, but %s (this node) may read it: it must arrive whole, from a node that may read it", KeyString(h.key.Public)))
+					}
+					return nil
+				}
 			}
 			if readable == nil {
 				readable = func(string) bool { return true }

@@ -111,6 +111,11 @@ type diffFuncs struct {
 // names (given the path and both directory entries, a zero Entry: absent
 // on that side): where such a directory differs between the trees, it
 // calls dir with the path and both entries and reads nothing under it.
+// Prune is asked top down, parents first, for every directory whose
+// entry differs, including those inside a directory one side lacks (new
+// in b, or absent from b): such a directory is compared with an empty
+// one, so what it holds is reported, in path order, as Diff would, and a
+// directory inside it that prune names is not read.
 //
 // Its work space — the two stacks of pending elements each directory's
 // comparison needs — is reused from one directory to the next and, through
@@ -134,6 +139,14 @@ func (o *op) diffPruned(a, b coda.ID, prune func(path string, a, b Entry) bool, 
 		pruned: dir,
 	}
 	f.dir = func(segs []string, name string, e Entry, inA bool) error {
+		if prune != nil {
+			// A directory on one side only: compared with an empty one,
+			// so prune is asked for every directory inside it too.
+			if inA {
+				return o.diffDir(e.ID, EmptyRoot, appendSeg(segs, name), f)
+			}
+			return o.diffDir(EmptyRoot, e.ID, appendSeg(segs, name), f)
+		}
 		return o.walk(e.ID, appendSeg(segs, name), func(l Leaf) error {
 			c := Change{Path: l.Path, Meta: l.Meta}
 			if inA {

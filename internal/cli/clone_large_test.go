@@ -11,22 +11,13 @@ import (
 
 	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/cdb"
-	"github.com/coalescent/coal/node"
 )
 
 // TestCloneLarge: coal clone fetches a large value over CTP, chunk by
 // chunk into the store, as a node does, not inside the pull's answer
 // (which the puller holds whole in memory: docs/perf.md, "Clone memory").
 func TestCloneLarge(t *testing.T) {
-	n, err := node.Open(filepath.Join(t.TempDir(), "origin"), node.Options{NoMDNS: true, Listen: []string{"/ip4/127.0.0.1/tcp/0"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	w, err := n.Home().World("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, w := cloneOrigin(t)
 	ctx := context.Background()
 	var a acl.ACL
 	a.Grant(acl.Key(n.Home().NodeKey().Public32()), acl.All)

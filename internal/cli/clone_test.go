@@ -13,19 +13,27 @@ import (
 	"github.com/coalescent/coal/node"
 )
 
-// TestClone: coal clone MULTIADDR makes a new home holding the world a
-// serving node shows it, with progress on stderr; a world the peer does
-// not show is an error that keeps the home and prints its key.
-func TestClone(t *testing.T) {
+// cloneOrigin opens a node on a new home listening on 127.0.0.1 (no mDNS),
+// closed when the test ends, and returns it with its default world.
+func cloneOrigin(t *testing.T) (*node.Node, *cdb.World) {
+	t.Helper()
 	n, err := node.Open(filepath.Join(t.TempDir(), "origin"), node.Options{NoMDNS: true, Listen: []string{"/ip4/127.0.0.1/tcp/0"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer n.Close()
+	t.Cleanup(func() { n.Close() })
 	w, err := n.Home().World("")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return n, w
+}
+
+// TestClone: coal clone MULTIADDR makes a new home holding the world a
+// serving node shows it, with progress on stderr; a world the peer does
+// not show is an error that keeps the home and prints its key.
+func TestClone(t *testing.T) {
+	n, w := cloneOrigin(t)
 	ctx := context.Background()
 	put := func(ops ...cdb.Op) {
 		t.Helper()

@@ -320,6 +320,27 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		return Stats{}, errs.E(op, err)
 	}
 	opaqueSent := map[string]bool{} // pruned by some diff: listed in the header
+	// noGrantBelow reports whether no .acl under the directory p of tree
+	// root lets the reader read its directory, judged by can or at the
+	// head (only the nearest .acl counts, docs/security.md §4, so one
+	// below p may widen). A subtree the maker lacks below p is not opaque
+	// for that: it is pruned there.
+	noGrantBelow := func(root coda.ID, p string, can func(string) bool) (bool, error) {
+		errGrant := errs.E(errs.Other, "grant")
+		err := plain.Walk(root, p, func(path string, _ tree.Entry) error {
+			if d, ok := strings.CutSuffix(path, "/"+aclName); ok && (can(d+"/") || headReadable.can(d+"/")) {
+				return errGrant
+			}
+			return nil
+		})
+		if errs.Is(err, errs.NotExist) {
+			return false, nil // a subtree the maker lacks below: pruned there
+		}
+		if err != nil && err != errGrant {
+			return false, err
+		}
+		return err != errGrant, nil
+	}
 	grants := map[[2]coda.ID]bool{} // (tree, directory node) → a .acl under it lets the reader read
 	// opaqueFor reports whether the directory p is opaque to the reader
 	// in a commit whose first parent has the tree root, where readable is
@@ -355,21 +376,11 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		if g, ok := grants[[2]coda.ID{root, e.ID}]; ok {
 			return !g, nil
 		}
-		errGrant := errs.E(errs.Other, "grant")
-		err = plain.Walk(root, p, func(path string, _ tree.Entry) error {
-			if d, ok := strings.CutSuffix(path, "/"+aclName); ok && (readable(d+"/") || headReadable.can(d+"/")) {
-				return errGrant
-			}
-			return nil
-		})
-		if errs.Is(err, errs.NotExist) {
-			return false, nil // a subtree the maker lacks below: pruned there
+		opaque, err := noGrantBelow(root, p, readable)
+		if err == nil {
+			grants[[2]coda.ID{root, e.ID}] = !opaque
 		}
-		if err != nil && err != errGrant {
-			return false, err
-		}
-		grants[[2]coda.ID{root, e.ID}] = err == errGrant
-		return err != errGrant, nil
+		return opaque, err
 	}
 	// newOpaque reports whether the directory p, inside a directory new
 	// in the commit of tree root (absent in its first parent's tree), is
@@ -389,20 +400,7 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 		if own(p+"/") || headReadable.can(p+"/") {
 			return false, nil
 		}
-		errGrant := errs.E(errs.Other, "grant")
-		err := plain.Walk(root, p, func(path string, _ tree.Entry) error {
-			if d, ok := strings.CutSuffix(path, "/"+aclName); ok && (own(d+"/") || headReadable.can(d+"/")) {
-				return errGrant
-			}
-			return nil
-		})
-		if errs.Is(err, errs.NotExist) {
-			return false, nil // a subtree the maker lacks below: pruned there
-		}
-		if err != nil && err != errGrant {
-			return false, err
-		}
-		return err != errGrant, nil
+		return noGrantBelow(root, p, own)
 	}
 	// treeOf returns the tree of commit id: from the bundle's, or loaded.
 	trees := make(map[coda.ID]coda.ID, len(commits))

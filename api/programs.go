@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/coalescent/coal/api/message"
+	coalcall "github.com/coalescent/coal/call"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/co"
@@ -31,39 +32,6 @@ func init() {
 	jsonTypes["ProgramSource"] = reflect.TypeFor[ProgramSource]()
 	jsonTypes["LibEntry"] = reflect.TypeFor[LibEntry]()
 	jsonTypes["LibRoutine"] = reflect.TypeFor[LibRoutine]()
-}
-
-// LibDir is the directory of a world's code library.
-const LibDir = "/lib"
-
-// readLib reads the library values of /lib in commit at as v's reader may
-// read them. Values that are not Lib objects are left out: they link
-// nothing.
-func readLib(v *cdb.View, at coda.ID) (map[string]*prog.Lib, error) {
-	libs := map[string]*prog.Lib{}
-	ents, err := v.List(at, LibDir)
-	if errs.Is(err, errs.NotExist) {
-		return libs, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range ents {
-		if e.Kind != cdb.ItemValue || e.Withheld {
-			continue
-		}
-		it, err := v.Get(at, LibDir+"/"+e.Name)
-		if err != nil {
-			if errs.Is(err, errs.NotExist) || errs.Is(err, errs.Permission) {
-				continue
-			}
-			return nil, err
-		}
-		if l, err := prog.DecodeLib(it.Raw); err == nil {
-			libs[e.Name] = l
-		}
-	}
-	return libs, nil
 }
 
 // addProgram builds the Co source in the body and stores the Program at
@@ -93,7 +61,7 @@ func (s *server) addProgram(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	libs, err := readLib(wd.As(c.who.Public), head)
+	libs, err := coalcall.ReadLib(wd.As(c.who.Public), head)
 	if err != nil {
 		return err
 	}
@@ -122,13 +90,13 @@ func (s *server) addProgram(w http.ResponseWriter, r *http.Request, c *call) err
 			continue
 		}
 		if !tree.ValidName(l.Name) {
-			return errs.E(errs.Invalid, errs.Path(file), fmt.Sprintf("routine %s cannot be stored as %s/%s: the name is not a path segment", l.Name, LibDir, l.Name))
+			return errs.E(errs.Invalid, errs.Path(file), fmt.Sprintf("routine %s cannot be stored as %s/%s: the name is not a path segment", l.Name, coalcall.LibDir, l.Name))
 		}
 		b, err := l.Lib.Encode()
 		if err != nil {
 			return err
 		}
-		ops = append(ops, cdb.Op{Kind: cdb.Put, Path: LibDir + "/" + l.Name, Raw: b})
+		ops = append(ops, cdb.Op{Kind: cdb.Put, Path: coalcall.LibDir + "/" + l.Name, Raw: b})
 		out.Lib = append(out.Lib, LibEntry{Name: l.Name, ID: l.ID})
 	}
 	if out.SchemaCommit, err = s.programSchemas(r, c, wd); err != nil {
@@ -211,7 +179,7 @@ func (s *server) libList(w http.ResponseWriter, r *http.Request, c *call) error 
 	if err != nil {
 		return err
 	}
-	libs, err := readLib(v, head)
+	libs, err := coalcall.ReadLib(v, head)
 	if err != nil {
 		return err
 	}
@@ -234,7 +202,7 @@ func (s *server) libShow(w http.ResponseWriter, r *http.Request, c *call) error 
 	if err != nil {
 		return err
 	}
-	libs, err := readLib(v, head)
+	libs, err := coalcall.ReadLib(v, head)
 	if err != nil {
 		return err
 	}
@@ -260,7 +228,7 @@ func (s *server) libShow(w http.ResponseWriter, r *http.Request, c *call) error 
 	}
 	switch {
 	case len(found) == 0:
-		return errs.E(errs.NotExist, fmt.Sprintf("no routine %s in %s", want, LibDir))
+		return errs.E(errs.NotExist, fmt.Sprintf("no routine %s in %s", want, coalcall.LibDir))
 	case len(found) > 1:
 		return errs.E(errs.Invalid, fmt.Sprintf("id prefix %s names %d routines; give more of it", want, len(found)))
 	}

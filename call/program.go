@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/cdb/tree"
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
@@ -12,6 +13,36 @@ import (
 
 // LibDir is where a world keeps its code library (prog: /lib/NAME).
 const LibDir = "/lib"
+
+// ReadLib reads the library values of /lib in commit at (zero: the head)
+// as v's reader may read them. Values it may not read, and values that are
+// not Lib objects, are left out: they link nothing.
+func ReadLib(v *cdb.View, at coda.ID) (map[string]*prog.Lib, error) {
+	libs := map[string]*prog.Lib{}
+	ents, err := v.List(at, LibDir)
+	if errs.Is(err, errs.NotExist) {
+		return libs, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range ents {
+		if e.Kind != cdb.ItemValue || e.Withheld {
+			continue
+		}
+		it, err := v.Get(at, LibDir+"/"+e.Name)
+		if err != nil {
+			if errs.Is(err, errs.NotExist) || errs.Is(err, errs.Permission) {
+				continue
+			}
+			return nil, err
+		}
+		if l, err := prog.DecodeLib(it.Raw); err == nil {
+			libs[e.Name] = l
+		}
+	}
+	return libs, nil
+}
 
 // load decodes the Program object obj and returns the ROM to run, linked
 // against the world's /lib if it imports library routines, and the

@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/coalescent/coal/call"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/co"
 	"github.com/coalescent/coal/coda"
@@ -463,7 +464,7 @@ type Published struct {
 // the same name is a conflict; objects already there are skipped.
 func Publish(ctx context.Context, w *cdb.World, as cdb.Identity, dir string) (Published, error) {
 	op := errs.Op("module.Publish")
-	libs, err := worldLib(w.As(as.Public))
+	libs, err := call.ReadLib(w.As(as.Public), coda.ID{})
 	if err != nil {
 		return Published{}, errs.E(op, err)
 	}
@@ -472,38 +473,6 @@ func Publish(ctx context.Context, w *cdb.World, as cdb.Identity, dir string) (Pu
 		return Published{}, err
 	}
 	return pkg.Store(ctx, w, as, op)
-}
-
-// LibDir is a world's code library (docs/programs.md §7).
-const LibDir = "/lib"
-
-// worldLib reads the Lib values of /lib at the head as v's reader may
-// read them; other values link nothing and are left out.
-func worldLib(v *cdb.View) (map[string]*prog.Lib, error) {
-	libs := map[string]*prog.Lib{}
-	ents, err := v.List(coda.ID{}, LibDir)
-	if errs.Is(err, errs.NotExist) {
-		return libs, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	for _, e := range ents {
-		if e.Kind != cdb.ItemValue || e.Withheld {
-			continue
-		}
-		it, err := v.Get(coda.ID{}, LibDir+"/"+e.Name)
-		if err != nil {
-			if errs.Is(err, errs.NotExist) || errs.Is(err, errs.Permission) {
-				continue
-			}
-			return nil, err
-		}
-		if l, err := prog.DecodeLib(it.Raw); err == nil {
-			libs[e.Name] = l
-		}
-	}
-	return libs, nil
 }
 
 // linkStatic links the library routines p imports by id from libs into
@@ -558,3 +527,6 @@ func (pkg *Package) Store(ctx context.Context, w *cdb.World, as cdb.Identity, op
 	res.Commit = ci
 	return res, nil
 }
+
+// LibDir is a world's code library (docs/programs.md §7): call.LibDir.
+const LibDir = call.LibDir

@@ -29,6 +29,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
+	libp2ptls "github.com/libp2p/go-libp2p/p2p/security/tls"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 )
 
@@ -71,6 +72,8 @@ type blobNode struct {
 	e    *Engine
 }
 
+var blobSecurity = flag.String("blob.security", "coal", "BenchmarkBlob's libp2p security: coal (TLS 1.3, then Noise, as coal serve) or noise (Noise only)")
+
 func newBlobNode(tb testing.TB, dir string, opts cdb.Options) *blobNode {
 	tb.Helper()
 	h, err := cdb.Init(dir, acl.With(opts))
@@ -79,9 +82,15 @@ func newBlobNode(tb testing.TB, dir string, opts cdb.Options) *blobNode {
 	must(tb, err)
 	k, err := relay.HostKey(priv)
 	must(tb, err)
-	hst, err := libp2p.New(libp2p.Identity(k), libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"),
-		libp2p.Transport(tcp.NewTCPTransport), libp2p.Security(noise.ID, noise.New),
-		libp2p.Muxer(yamux.ID, yamux.DefaultTransport), libp2p.DisableRelay())
+	// Security as coal serve offers it (swarm: TLS 1.3, then Noise), or
+	// Noise alone with -blob.security noise.
+	sec := []libp2p.Option{libp2p.Security(libp2ptls.ID, libp2ptls.New), libp2p.Security(noise.ID, noise.New)}
+	if *blobSecurity == "noise" {
+		sec = sec[1:]
+	}
+	hst, err := libp2p.New(append([]libp2p.Option{libp2p.Identity(k), libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"),
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Muxer(yamux.ID, yamux.DefaultTransport), libp2p.DisableRelay()}, sec...)...)
 	must(tb, err)
 	nd := &blobNode{dir: dir, h: h, host: hst}
 	nd.srv = ctp.NewServer(ctp.WorldSource(h), ctp.ServerOptions{})

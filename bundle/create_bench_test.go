@@ -18,12 +18,17 @@ import (
 
 var createEntries = flag.Int("create.entries", 100000, "entries in BenchmarkCreate's world")
 
-// bigWorld is replica's BenchmarkClone's world on a memstore home: the
+// bigWorld is replica's BenchmarkClone's world on a home in memory
+// (memstore) or, if onDisk, on disk (Pebble, as coal serve keeps it): the
 // creator's ACL on /, n small values in 100 directories (one commit per
 // 10,000), then a root .acl that lets anyone read.
-func bigWorld(b *testing.B, n int) *open {
+func bigWorld(b *testing.B, n int, onDisk bool) *open {
 	b.Helper()
-	h, err := cdb.Init(b.TempDir()+"/big", acl.With(cdb.Options{Store: memstore.New(), NoAudit: true}))
+	opts := cdb.Options{NoAudit: true}
+	if !onDisk {
+		opts.Store = memstore.New()
+	}
+	h, err := cdb.Init(b.TempDir()+"/big", acl.With(opts))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -74,10 +79,21 @@ func cpuTime() time.Duration {
 // BenchmarkCreate: the bundle sync's clone of BenchmarkClone's world
 // sends (made as a new key that may read everything, no haves, values
 // over store.ChunkThreshold left to CTP and each value counted, as
-// replica's serve asks), written to io.Discard. It reports the objects
-// per second.
+// replica's serve asks), written to io.Discard, from a home in memory
+// (store=mem) and on disk (store=pebble, as a node serves it). It reports
+// the objects per second.
 func BenchmarkCreate(b *testing.B) {
-	o := bigWorld(b, *createEntries)
+	for _, onDisk := range []bool{false, true} {
+		name := "store=mem"
+		if onDisk {
+			name = "store=pebble"
+		}
+		b.Run(name, func(b *testing.B) { benchCreate(b, onDisk) })
+	}
+}
+
+func benchCreate(b *testing.B, onDisk bool) {
+	o := bigWorld(b, *createEntries, onDisk)
 	reader, _, err := ed25519.GenerateKey(nil)
 	if err != nil {
 		b.Fatal(err)

@@ -679,10 +679,12 @@ func Create(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions) (S
 	return Stats{Header: hdr, Commits: len(commits), Objects: len(objs), Withheld: len(withheld), Bytes: n}, nil
 }
 
-// compareIDs orders ids bytewise, as bytes.Compare does, faster.
 // prober reads values on a goroutine of its own, in the order add is
-// given them, with readObject, keeping bytes within Create's budget.
-// Its results are the caller's once wait has returned.
+// given them, with readObject, keeping bytes within Create's budget; from
+// a store.WholeReader (pebblestore) it reads them all at once when the
+// diffs are done, in id order, which costs a step per value instead of a
+// search (a clone reads most of a world's objects). Its results are the
+// caller's once wait has returned.
 type prober struct {
 	st    store.Store
 	in    chan []coda.ID
@@ -704,16 +706,63 @@ const probeBatch = 512
 
 func startProber(st store.Store, kept *budget, hint int) *prober {
 	p := &prober{st: st, kept: kept, in: make(chan []coda.ID, 64), done: make(chan struct{}), got: make([]probe, 0, hint)}
+	wr, sorted := st.(store.WholeReader)
 	go func() {
 		defer close(p.done)
 		for ids := range p.in {
 			for _, id := range ids {
+				if sorted {
+					p.got = append(p.got, probe{object: object{id: id}})
+					continue
+				}
 				o, err := readObject(p.st, id, nil, p.kept)
 				p.got = append(p.got, probe{o, err == nil})
 			}
 		}
+		if sorted {
+			p.readSorted(wr)
+		}
 	}()
 	return p
+}
+
+// readSorted reads every value added from wr in id order, then those it
+// skipped (chunked, missing, unreadable) one by one with readObject.
+func (p *prober) readSorted(wr store.WholeReader) {
+	order := make([]int32, len(p.got))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return compareIDs(p.got[a].id, p.got[b].id) })
+	ids := make([]coda.ID, 0, len(order))
+	slots := make([][]int32, 0, len(order)) // the slots of each distinct id
+	for _, i := range order {
+		if n := len(ids); n > 0 && ids[n-1] == p.got[i].id {
+			slots[n-1] = append(slots[n-1], i)
+			continue
+		}
+		ids = append(ids, p.got[i].id)
+		slots = append(slots, []int32{i})
+	}
+	_ = wr.ReadWhole(ids, func(i int, data []byte) error {
+		if len(data) < coda.IDSize {
+			return nil // readObject says why, below
+		}
+		o := object{id: ids[i], schema: coda.ID(data[:coda.IDSize]), size: int64(len(data))}
+		if len(data) <= objectHeadMax && p.kept.take(len(data)) {
+			o.b = bytes.Clone(data)
+		}
+		for _, s := range slots[i] {
+			p.got[s] = probe{o, true}
+		}
+		return nil
+	})
+	for i := range p.got {
+		if !p.got[i].ok {
+			o, err := readObject(p.st, p.got[i].id, nil, p.kept)
+			p.got[i] = probe{o, err == nil}
+		}
+	}
 }
 
 // add gives the prober id to read and returns its slot.
@@ -744,6 +793,7 @@ func (p *prober) wait() []probe {
 	return p.got
 }
 
+// compareIDs orders ids bytewise, as bytes.Compare does, faster.
 func compareIDs(a, b coda.ID) int {
 	if x, y := binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8]); x != y {
 		return cmp.Compare(x, y)

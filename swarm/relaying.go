@@ -180,6 +180,61 @@ func (s *Swarm) watchReach(sub event.Subscription) {
 	}
 }
 
+// watchPunch redials, once this node serves DCUtR, the peers it reached
+// only through a relay before it did (repunch).
+func (s *Swarm) watchPunch(sub event.Subscription) {
+	defer s.wg.Done()
+	defer sub.Close()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case e, ok := <-sub.Out():
+			if !ok {
+				return
+			}
+			if slices.Contains(e.(event.EvtLocalProtocolsUpdated).Added, holepunch.Protocol) {
+				s.repunch()
+			}
+		}
+	}
+}
+
+// repunch gives hole punching a second chance with the peers this node
+// dialed through a relay before it served DCUtR. The peer on the other end
+// of a relayed connection starts hole punching when the connection
+// opens, by asking the dialer, and does not ask again: go-libp2p's hole
+// punching service answers only once the node knows a public address of
+// its own, which a node that has just started may not yet. So for each
+// peer whose connections are all relayed and one of them outbound, it
+// closes them and dials the peer's relay addresses again; the peer then
+// asks anew, and the two open a direct connection if their NATs allow.
+func (s *Swarm) repunch() {
+	for _, p := range s.h.Network().Peers() {
+		conns := s.h.Network().ConnsToPeer(p)
+		outbound := false
+		for _, c := range conns {
+			if !isCircuit(c.RemoteMultiaddr()) {
+				outbound = false
+				break
+			}
+			outbound = outbound || c.Stat().Direction == network.DirOutbound
+		}
+		if !outbound {
+			continue
+		}
+		addrs := slices.DeleteFunc(slices.Clone(s.h.Peerstore().Addrs(p)), func(a ma.Multiaddr) bool { return !isCircuit(a) })
+		if len(addrs) == 0 {
+			continue
+		}
+		s.log.Debug("redialing a relayed peer for hole punching", "peer", p)
+		for _, c := range conns {
+			c.Close()
+		}
+		s.dialAsync(peer.AddrInfo{ID: p, Addrs: addrs}, s.source(p))
+	}
+}
+
 // circuitAddrs are this node's relay addresses, without /p2p/ID: each
 // configured address of each relay it holds a reservation on, followed by
 // /p2p/RELAY/p2p-circuit. AutoRelay makes such addresses itself only from

@@ -360,6 +360,14 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 		h.Close()
 		return nil, errs.E(op, errs.Internal, err)
 	}
+	psub, err := h.EventBus().Subscribe(new(event.EvtLocalProtocolsUpdated))
+	if err != nil {
+		rsub.Close()
+		sub.Close()
+		s.stopRelaying()
+		h.Close()
+		return nil, errs.E(op, errs.Internal, err)
+	}
 	h.Network().Notify(&network.NotifyBundle{
 		ConnectedF:    func(_ network.Network, c network.Conn) { s.connChanged(c, +1) },
 		DisconnectedF: func(_ network.Network, c network.Conn) { s.connChanged(c, -1) },
@@ -373,11 +381,12 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 	}
 	h.SetStreamHandler(protocol.ID(relay.PEX), s.handlePex)
 
-	s.wg.Add(4)
+	s.wg.Add(5)
 	go s.eventLoop()
 	go s.identified(sub)
 	go s.maintain()
 	go s.watchReach(rsub)
+	go s.watchPunch(psub)
 
 	if mdnsOn {
 		m := mdns.NewMdnsService(h, opts.MDNSService, mdnsNotifee{s})

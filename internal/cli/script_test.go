@@ -35,8 +35,18 @@ func TestScripts(t *testing.T) {
 		},
 		RequireExplicitExec: true,
 		Cmds:                scriptCmds,
+		Condition: func(cond string) (bool, error) {
+			if f, ok := scriptConds[cond]; ok {
+				return f(), nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 	})
 }
+
+// scriptConds are the extra testscript conditions ([name] in scripts);
+// test files add theirs in init.
+var scriptConds = map[string]func() bool{}
 
 // scriptCmds are the extra testscript commands; test files add theirs in init.
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){

@@ -52,12 +52,21 @@ func emptyIngestDir(t *testing.T, dir string) {
 // TestIngestBatch: a sized batch over Options.IngestSize takes objects in
 // id order into an sstable and the rest (out of order, repeated, chunked,
 // refs) into its Pebble batch; nothing is visible before Commit, all of
-// it after, also after reopening, and the sstable was ingested.
+// it after (and the objects put before it), also after reopening, and the
+// sstable was ingested.
 func TestIngestBatch(t *testing.T) {
 	dir := t.TempDir()
 	s, err := pebblestore.Open(dir, ingestOptions)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Objects in the memtable, among the table's keys: Pebble ingests
+	// the table above the memtable (a flushable ingest).
+	before, beforeData := sortedObjects(4, 50)
+	for _, d := range beforeData {
+		if _, err := s.Put(d); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ids, data := sortedObjects(1, 500)
 	b := s.NewBatchSize(ingestBatch)
@@ -101,6 +110,11 @@ func TestIngestBatch(t *testing.T) {
 				t.Fatalf("Get(%s) = %q, %v, want %q", id.Short(), got, err, data[i])
 			}
 		}
+		for i, id := range before {
+			if got, err := s.Get(id); err != nil || !bytes.Equal(got, beforeData[i]) {
+				t.Fatalf("Get(%s) = %q, %v, want %q", id.Short(), got, err, beforeData[i])
+			}
+		}
 		if got, err := s.Get(lid); err != nil || !bytes.Equal(got, large) {
 			t.Fatalf("Get(large) = %d bytes, %v", len(got), err)
 		}
@@ -114,8 +128,8 @@ func TestIngestBatch(t *testing.T) {
 			}
 			n++
 		}
-		if n != len(ids)+1 {
-			t.Fatalf("Objects lists %d, want %d", n, len(ids)+1)
+		if n != len(before)+len(ids)+1 {
+			t.Fatalf("Objects lists %d, want %d", n, len(before)+len(ids)+1)
 		}
 	}
 	check(s)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2/sstable"
 
@@ -29,6 +30,7 @@ const ingestDir = "ingest"
 type sstBuild struct {
 	path  string
 	w     *sstable.Writer
+	file  *fileWritable
 	last  coda.ID
 	n     int
 	key   [1 + coda.IDSize]byte
@@ -48,7 +50,7 @@ func (s *Store) newSSTBuild() (*sstBuild, error) {
 	o := s.popts.MakeWriterOptions(0, s.db.TableFormat())
 	o.Compression = sstable.MinLZCompression
 	wr := &fileWritable{f: f, buf: make([]byte, 0, writeBuffer)}
-	sb := &sstBuild{path: path, w: sstable.NewWriter(wr, o)}
+	sb := &sstBuild{path: path, w: sstable.NewWriter(wr, o), file: wr}
 	sb.key[0] = prefixObject
 	return sb, nil
 }
@@ -85,6 +87,7 @@ func (sb *sstBuild) finish() error {
 // discard abandons the sstable and removes its file.
 func (sb *sstBuild) discard() {
 	if sb.w != nil {
+		sb.file.discard.Store(true)
 		sb.w.Close()
 		sb.w = nil
 	}
@@ -113,9 +116,15 @@ const writeBuffer = 64 << 10
 type fileWritable struct {
 	f   *os.File
 	buf []byte
+	// discard: the table is abandoned; Finish only closes the file.
+	// (Pebble's writer may call Write from a goroutine of its own.)
+	discard atomic.Bool
 }
 
 func (w *fileWritable) Write(p []byte) error {
+	if w.discard.Load() {
+		return nil
+	}
 	if len(w.buf)+len(p) > cap(w.buf) {
 		if err := w.flush(); err != nil {
 			return err
@@ -137,6 +146,9 @@ func (w *fileWritable) flush() error {
 
 // Finish writes what is buffered and syncs the file.
 func (w *fileWritable) Finish() error {
+	if w.discard.Load() {
+		return w.f.Close()
+	}
 	err := w.flush()
 	if err == nil {
 		err = w.f.Sync()

@@ -21,6 +21,10 @@ type batch struct {
 	refs bool // the batch changes refs: commit under refMu
 	swap []swapCond
 	done bool
+	// sst, in a batch made by NewBatchSize for Options.IngestSize bytes
+	// or more, takes the whole objects put in increasing id order (the
+	// rest goes to b); see docs/store.md, "Large batches".
+	sst *sstBuild
 }
 
 type swapCond struct {
@@ -35,10 +39,25 @@ func (s *Store) newBatch() *batch { return &batch{s: s, b: s.db.NewBatch()} }
 
 // NewBatchSize implements store.SizedBatcher.
 func (s *Store) NewBatchSize(size int) store.Batch {
-	return &batch{s: s, b: s.db.NewBatchWithSize(size)}
+	if s.ingestMin == 0 || size < s.ingestMin {
+		return &batch{s: s, b: s.db.NewBatchWithSize(size)}
+	}
+	sb, err := s.newSSTBuild()
+	if err != nil {
+		// No file for the sstable: the objects go through the WAL.
+		return &batch{s: s, b: s.db.NewBatchWithSize(size)}
+	}
+	return &batch{s: s, b: s.db.NewBatch(), sst: sb}
 }
 
 func (b *batch) setWhole(id coda.ID, data []byte) error {
+	if b.sst != nil {
+		ok, err := b.sst.add(id, data)
+		if ok || err != nil {
+			b.n++
+			return err
+		}
+	}
 	op := b.b.SetDeferred(1+coda.IDSize, 1+len(data))
 	op.Key[0] = prefixObject
 	copy(op.Key[1:], id[:])
@@ -164,6 +183,9 @@ func (b *batch) Commit(sync bool) error {
 	}
 	defer b.Discard()
 	s := b.s
+	if b.sst != nil {
+		return b.commitIngest(sync)
+	}
 	if !b.refs {
 		return s.commit(b.b, sync)
 	}
@@ -187,10 +209,64 @@ func (b *batch) Commit(sync bool) error {
 	return s.db.LogData(nil, pebble.Sync)
 }
 
+// commitIngest commits a batch with an sstable: the sstable is finished
+// and synced, ingested (durably: Pebble syncs its manifest), and then the
+// rest of the batch is committed, under refMu and after the SwapRef
+// conditions if it changes refs, so that a failed condition leaves no
+// visible object. A crash between the two leaves objects no ref names.
+func (b *batch) commitIngest(sync bool) error {
+	s := b.s
+	if b.sst.n == 0 {
+		b.sst.discard()
+		b.sst = nil
+		return b.Commit(sync)
+	}
+	if err := b.sst.finish(); err != nil {
+		return kind(err)
+	}
+	if !b.refs {
+		if err := s.ingest(b.sst); err != nil {
+			return err
+		}
+		if !b.b.Empty() {
+			return s.commit(b.b, sync)
+		}
+		if sync {
+			// The ingested objects are durable; earlier writes are too.
+			return s.Sync()
+		}
+		return nil
+	}
+	if err := b.applyRefs(); err != nil {
+		return err
+	}
+	if !sync {
+		return nil
+	}
+	if err := s.enter(); err != nil {
+		return err
+	}
+	defer s.leave()
+	return s.db.LogData(nil, pebble.Sync)
+}
+
 func (b *batch) applyRefs() error {
 	s := b.s
 	s.refMu.Lock()
 	defer s.refMu.Unlock()
+	if err := b.checkSwaps(); err != nil {
+		return err
+	}
+	if b.sst != nil {
+		if err := s.ingest(b.sst); err != nil {
+			return err
+		}
+	}
+	return s.commit(b.b, false)
+}
+
+func (b *batch) checkSwaps() error {
+	s := b.s
 	for _, c := range b.swap {
 		got, err := s.ref(c.name)
 		if err != nil {
@@ -200,7 +276,7 @@ func (b *batch) applyRefs() error {
 			return store.RefConflict(c.name, c.old, got)
 		}
 	}
-	return s.commit(b.b, false)
+	return nil
 }
 
 // Sync returns once everything committed to the store before it was
@@ -232,6 +308,10 @@ func (b *batch) Discard() {
 		return
 	}
 	b.done = true
+	if b.sst != nil {
+		b.sst.discard()
+		b.sst = nil
+	}
 	b.b.Close()
 	b.b = nil
 	b.swap = nil

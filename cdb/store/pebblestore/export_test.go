@@ -34,3 +34,10 @@ func (s *Store) ChunkCount() (int, error) {
 	}
 	return n, it.Close()
 }
+
+// Ingested returns how many sstables Pebble has ingested since the store
+// was opened.
+func (s *Store) Ingested() uint64 { return s.db.Metrics().Ingest.Count }
+
+// IngestDir is where sstables are built before they are ingested.
+const IngestDir = ingestDir

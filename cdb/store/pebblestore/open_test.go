@@ -37,6 +37,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv("COAL_TEST_WRITER"); dir != "" {
 		os.Exit(writer(dir))
 	}
+	if dir := os.Getenv("COAL_TEST_INGESTER"); dir != "" {
+		os.Exit(ingester(dir))
+	}
 	os.Exit(m.Run())
 }
 
@@ -75,37 +78,7 @@ func TestKillDuringWrites(t *testing.T) {
 		t.Skip("slow")
 	}
 	dir := t.TempDir()
-	var acked []coda.ID
-	for round := range 8 {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "COAL_TEST_WRITER="+dir)
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		// Read acknowledgements until a random count, then kill mid-stream.
-		stop := 20 + rand.IntN(200)
-		sc := bufio.NewScanner(out)
-		for n := 0; n < stop && sc.Scan(); n++ {
-			line := sc.Text()
-			id, err := coda.ParseID(line)
-			if err != nil {
-				t.Fatalf("round %d: writer said %q", round, line)
-			}
-			acked = append(acked, id)
-		}
-		cmd.Process.Kill()
-		// Acknowledgements already printed when it died count too.
-		for sc.Scan() {
-			if id, err := coda.ParseID(sc.Text()); err == nil {
-				acked = append(acked, id)
-			}
-		}
-		cmd.Wait()
-
+	killWriter(t, dir, "COAL_TEST_WRITER", 8, 200, func(round int, acked []coda.ID) {
 		s, err := pebblestore.Open(dir, pebblestore.Options{})
 		if err != nil {
 			t.Fatalf("round %d: reopen after kill: %v", round, err)
@@ -134,7 +107,49 @@ func TestKillDuringWrites(t *testing.T) {
 		}
 		s.Close()
 		t.Logf("round %d: %d commits acknowledged so far, %d objects, all intact", round, len(acked), n)
+	})
+}
+
+// killWriter runs the test binary as a writing process (with env set to
+// dir) rounds times, kills it with SIGKILL after 20 to 20+most
+// acknowledged commits, and calls check with the ids acknowledged so far
+// in every round; it returns them.
+func killWriter(t *testing.T, dir, env string, rounds, most int, check func(round int, acked []coda.ID)) []coda.ID {
+	t.Helper()
+	var acked []coda.ID
+	for round := range rounds {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), env+"="+dir)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Read acknowledgements until a random count, then kill mid-stream.
+		stop := 20 + rand.IntN(most)
+		sc := bufio.NewScanner(out)
+		for n := 0; n < stop && sc.Scan(); n++ {
+			line := sc.Text()
+			id, err := coda.ParseID(line)
+			if err != nil {
+				t.Fatalf("round %d: writer said %q", round, line)
+			}
+			acked = append(acked, id)
+		}
+		cmd.Process.Kill()
+		// Acknowledgements already printed when it died count too.
+		for sc.Scan() {
+			if id, err := coda.ParseID(sc.Text()); err == nil {
+				acked = append(acked, id)
+			}
+		}
+		cmd.Wait()
+
+		check(round, acked)
 	}
+	return acked
 }
 
 func TestLockedByAnotherProcess(t *testing.T) {

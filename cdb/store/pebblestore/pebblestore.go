@@ -15,6 +15,11 @@
 // Values are stored as they are: Pebble compresses blocks (Snappy), so the
 // store never compresses anything itself.
 //
+// A large batch (NewBatchSize of Options.IngestSize or more) writes its
+// objects as an sstable, built in the ingest/ subdirectory, which Commit
+// ingests before committing the rest of the batch; see docs/store.md,
+// "Large batches".
+//
 // Reads trust the bytes, for speed: Pebble checksums every block it reads,
 // which catches corruption on the medium. Verify re-hashes an object and
 // its chunks, and Options.VerifyReads re-hashes on every read.
@@ -28,8 +33,10 @@ import (
 	"iter"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -86,6 +93,11 @@ type Options struct {
 	// them (docs/store.md, "Settings"). Zero means 8 KiB; negative turns
 	// value separation off.
 	ValueSeparation int
+	// IngestSize is the size from which a batch made by NewBatchSize
+	// writes its objects to an sstable that Commit ingests, rather than
+	// to the write-ahead log and a memtable (docs/store.md, "Large
+	// batches"). Zero means 4 MiB; negative turns ingestion off.
+	IngestSize int
 }
 
 // defaultValueSeparation is Options.ValueSeparation's default.
@@ -97,6 +109,13 @@ type Store struct {
 	db     *pebble.DB
 	lock   *pebble.Lock
 	verify bool
+
+	// dir and popts (with Pebble's defaults filled in) make the sstables
+	// of large batches; ingestSeq names them.
+	dir       string
+	popts     *pebble.Options
+	ingestSeq atomic.Uint64
+	ingestMin int // Options.IngestSize; 0: off
 
 	// mu guards closed; every operation holds it for reading while it uses
 	// db, so that Close waits for them.
@@ -179,12 +198,26 @@ func Open(dir string, o Options) (*Store, error) {
 		// filters answer most of them without reading a data block.
 		popts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
+	// Sstables a crash left half built are of no use.
+	tmp := filepath.Join(dir, ingestDir)
+	if err := errors.Join(os.RemoveAll(tmp), os.Mkdir(tmp, 0o700)); err != nil {
+		lock.Close()
+		return nil, errs.E(op, errs.Path(tmp), err)
+	}
 	db, err := pebble.Open(dir, popts)
 	if err != nil {
 		lock.Close()
 		return nil, errs.E(op, errs.Path(dir), kind(err))
 	}
-	s := &Store{db: db, lock: lock, verify: o.VerifyReads}
+	wopts := popts.Clone()
+	wopts.EnsureDefaults()
+	s := &Store{db: db, lock: lock, verify: o.VerifyReads, dir: dir, popts: wopts}
+	switch {
+	case o.IngestSize == 0:
+		s.ingestMin = defaultIngestSize
+	case o.IngestSize > 0:
+		s.ingestMin = o.IngestSize
+	}
 	if err := s.checkFormat(); err != nil {
 		s.Close()
 		return nil, errs.E(op, errs.Path(dir), err)

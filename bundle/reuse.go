@@ -118,10 +118,10 @@ type reuseKey struct {
 type reuseEntry struct {
 	key    reuseKey
 	ctx    []coda.ID
-	data   []byte
+	data   [][]byte // the stream, in chunks
 	prefix int
 	stats  Stats
-	calls  []reuseCall
+	calls  [][]reuseCall // in blocks
 	bytes  int64
 }
 
@@ -236,12 +236,19 @@ func (r *Reuse) count(f func(*ReuseStats)) {
 // record makes the bundle with Create, writing it to out and keeping it
 // if it fits and nothing it depends on moved meanwhile.
 func (r *Reuse) record(w *cdb.World, as cdb.Identity, out io.Writer, opts CreateOptions, key reuseKey) (Stats, error) {
-	var calls []reuseCall
+	// The callbacks, in blocks: no copying as they grow.
+	var calls [][]reuseCall
 	var callBytes int64
+	add := func(c reuseCall) {
+		if n := len(calls); n == 0 || len(calls[n-1]) == cap(calls[n-1]) {
+			calls = append(calls, make([]reuseCall, 0, 4096))
+		}
+		calls[len(calls)-1] = append(calls[len(calls)-1], c)
+		callBytes += int64(len(c.path)) + 112
+	}
 	o := opts
 	o.OnValue = func(path string, id coda.ID, sent bool) {
-		calls = append(calls, reuseCall{path: path, id: id, sent: sent})
-		callBytes += int64(len(path)) + 96
+		add(reuseCall{path: path, id: id, sent: sent})
 		if opts.OnValue != nil {
 			opts.OnValue(path, id, sent)
 		}
@@ -250,8 +257,7 @@ func (r *Reuse) record(w *cdb.World, as cdb.Identity, out io.Writer, opts Create
 		o.Leave = func(commit coda.ID, path string, id coda.ID, size int64) bool {
 			left := opts.Leave(commit, path, id, size)
 			if left {
-				calls = append(calls, reuseCall{leave: true, commit: commit, path: path, id: id, size: size})
-				callBytes += int64(len(path)) + 96
+				add(reuseCall{leave: true, commit: commit, path: path, id: id, size: size})
 			}
 			return left
 		}
@@ -261,7 +267,7 @@ func (r *Reuse) record(w *cdb.World, as cdb.Identity, out io.Writer, opts Create
 	if err != nil {
 		return st, err
 	}
-	if tee.over || int64(len(tee.buf))+callBytes > r.maxEntry {
+	if tee.over || tee.n+callBytes > r.maxEntry {
 		r.count(func(s *ReuseStats) { s.Oversized++ })
 		return st, nil
 	}
@@ -276,7 +282,7 @@ func (r *Reuse) record(w *cdb.World, as cdb.Identity, out io.Writer, opts Create
 			return st, nil
 		}
 	}
-	e, err := newReuseEntry(key, tee.buf, st, calls)
+	e, err := newReuseEntry(key, tee.chunks, tee.n, st, calls)
 	if err != nil {
 		return st, nil // not the stream expected: make it afresh each time
 	}
@@ -285,30 +291,36 @@ func (r *Reuse) record(w *cdb.World, as cdb.Identity, out io.Writer, opts Create
 	return st, nil
 }
 
-// newReuseEntry parses the stream b Create wrote with stats st: its wire
-// context, and that the header frame follows it.
-func newReuseEntry(key reuseKey, b []byte, st Stats, calls []reuseCall) (*reuseEntry, error) {
+// newReuseEntry parses the stream Create wrote with stats st, n bytes in
+// chunks: its wire context, and that the header frame follows it.
+func newReuseEntry(key reuseKey, chunks [][]byte, n int64, st Stats, calls [][]reuseCall) (*reuseEntry, error) {
 	bad := errs.E(errs.Internal, "bundle: reuse: not the stream Create writes")
+	// The context: magic, version, the number of ids, the ids.
+	b := firstBytes(chunks, len(coda.WireMagic)+1+binary.MaxVarintLen64)
 	if len(b) < len(coda.WireMagic)+1 || string(b[:len(coda.WireMagic)]) != coda.WireMagic || b[len(coda.WireMagic)] != coda.WireVersion {
 		return nil, bad
 	}
-	rest := b[len(coda.WireMagic)+1:]
-	n, k := binary.Uvarint(rest)
-	if k <= 0 || n > coda.MaxWireContext || uint64(len(rest)-k) < n*coda.IDSize {
+	at := len(coda.WireMagic) + 1
+	cnt, k := binary.Uvarint(b[at:])
+	if k <= 0 || cnt > coda.MaxWireContext {
 		return nil, bad
 	}
-	rest = rest[k:]
-	ctx := make([]coda.ID, n)
+	at += k
+	b = firstBytes(chunks, at+int(cnt)*coda.IDSize)
+	if len(b) < at+int(cnt)*coda.IDSize {
+		return nil, bad
+	}
+	ctx := make([]coda.ID, cnt)
 	for i := range ctx {
-		ctx[i] = coda.ID(rest[i*coda.IDSize:])
+		ctx[i] = coda.ID(b[at+i*coda.IDSize:])
 	}
 	prefix, err := streamPrefix(ctx, st.Header)
-	if err != nil || !bytes.HasPrefix(b, prefix) || int64(len(b)) != st.Bytes {
+	if err != nil || !bytes.Equal(firstBytes(chunks, len(prefix)), prefix) || n != st.Bytes {
 		return nil, bad
 	}
 	st.Header.Author = ""
-	e := &reuseEntry{key: key, ctx: ctx, data: b, prefix: len(prefix), stats: st, calls: calls}
-	e.bytes = int64(len(b)) + int64(len(ctx))*coda.IDSize + int64(len(st.Header.Withheld))*coda.IDSize + 256
+	e := &reuseEntry{key: key, ctx: ctx, data: chunks, prefix: len(prefix), stats: st, calls: calls}
+	e.bytes = n + int64(len(ctx))*coda.IDSize + int64(len(st.Header.Withheld))*coda.IDSize + 256
 	for _, p := range st.Header.Opaque {
 		e.bytes += int64(len(p)) + 16
 	}
@@ -332,12 +344,14 @@ func streamPrefix(ctx []coda.ID, hdr Header) ([]byte, error) {
 // write writes e's bundle made as reader to out, after replaying Create's
 // callbacks to opts' (as Create makes them, before the first byte).
 func (e *reuseEntry) write(out io.Writer, reader ed25519.PublicKey, opts CreateOptions) (Stats, error) {
-	for _, c := range e.calls {
-		switch {
-		case c.leave && opts.Leave != nil:
-			opts.Leave(c.commit, c.path, c.id, c.size)
-		case !c.leave && opts.OnValue != nil:
-			opts.OnValue(c.path, c.id, c.sent)
+	for _, block := range e.calls {
+		for _, c := range block {
+			switch {
+			case c.leave && opts.Leave != nil:
+				opts.Leave(c.commit, c.path, c.id, c.size)
+			case !c.leave && opts.OnValue != nil:
+				opts.OnValue(c.path, c.id, c.sent)
+			}
 		}
 	}
 	st := e.stats
@@ -352,8 +366,16 @@ func (e *reuseEntry) write(out io.Writer, reader ed25519.PublicKey, opts CreateO
 	if _, err := out.Write(prefix); err != nil {
 		return Stats{}, errs.E(errs.Op("bundle.Create"), err)
 	}
-	if _, err := out.Write(e.data[e.prefix:]); err != nil {
-		return Stats{}, errs.E(errs.Op("bundle.Create"), err)
+	skip := e.prefix
+	for _, c := range e.data {
+		if skip >= len(c) {
+			skip -= len(c)
+			continue
+		}
+		if _, err := out.Write(c[skip:]); err != nil {
+			return Stats{}, errs.E(errs.Op("bundle.Create"), err)
+		}
+		skip = 0
 	}
 	return st, nil
 }
@@ -384,25 +406,56 @@ func (r *Reuse) drop(el *list.Element) {
 	r.size -= e.bytes
 }
 
-// teeWriter writes to w and keeps a copy of what it wrote, up to limit
-// bytes (past it, over, and nothing is kept).
+// teeWriter writes to w and keeps a copy of what it wrote, n bytes in
+// chunks of teeChunk (none copied again as they grow), up to limit bytes
+// (past it, over, and nothing is kept).
 type teeWriter struct {
-	w     io.Writer
-	buf   []byte
-	limit int64
-	over  bool
+	w      io.Writer
+	chunks [][]byte
+	n      int64
+	limit  int64
+	over   bool
 }
+
+const teeChunk = 1 << 20
 
 func (t *teeWriter) Write(p []byte) (int, error) {
 	n, err := t.w.Write(p)
-	if !t.over {
-		if int64(len(t.buf)+n) > t.limit {
-			t.over, t.buf = true, nil
-		} else {
-			t.buf = append(t.buf, p[:n]...)
+	if t.over {
+		return n, err
+	}
+	if t.n+int64(n) > t.limit {
+		t.over, t.chunks = true, nil
+		return n, err
+	}
+	t.n += int64(n)
+	for q := p[:n]; len(q) > 0; {
+		k := len(t.chunks) - 1
+		if k < 0 || len(t.chunks[k]) == cap(t.chunks[k]) {
+			t.chunks = append(t.chunks, make([]byte, 0, min(teeChunk, max(t.n, 4096))))
+			k++
 		}
+		m := min(len(q), cap(t.chunks[k])-len(t.chunks[k]))
+		t.chunks[k] = append(t.chunks[k], q[:m]...)
+		q = q[m:]
 	}
 	return n, err
+}
+
+// firstBytes returns the first n bytes of chunks (fewer if they hold
+// fewer), copied only if they span chunks.
+func firstBytes(chunks [][]byte, n int) []byte {
+	if len(chunks) > 0 && len(chunks[0]) >= n {
+		return chunks[0][:n]
+	}
+	var b []byte
+	for _, c := range chunks {
+		if len(b) >= n {
+			break
+		}
+		b = append(b, c[:min(len(c), n-len(b))]...)
+	}
+	return b
 }
 
 // namedKey is a head of a world.

@@ -3,6 +3,7 @@ package bundle
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -375,5 +376,40 @@ func TestReuseBound(t *testing.T) {
 	use(0, "frank", true)
 	if s := r.Stats(); s.Entries != 4 || s.Evicted != 2 || s.Bytes > bound {
 		t.Errorf("stats %+v: want 4 entries, 2 evicted, within %d bytes", s, bound)
+	}
+}
+
+// TestTeeWriter: what the tee keeps, in chunks, is what it wrote, and
+// firstBytes reads across chunks; past its limit it keeps nothing.
+func TestTeeWriter(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var out, want bytes.Buffer
+	tee := &teeWriter{w: &out, limit: 64 << 20}
+	for range 2000 {
+		p := make([]byte, rng.IntN(9000))
+		for i := range p {
+			p[i] = byte(rng.IntN(256))
+		}
+		want.Write(p)
+		if _, err := tee.Write(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(out.Bytes(), want.Bytes()) || tee.over || tee.n != int64(want.Len()) || len(tee.chunks) < 2 {
+		t.Fatalf("tee: wrote %d bytes (same: %v), kept %d in %d chunks, over %v; want %d", out.Len(), bytes.Equal(out.Bytes(), want.Bytes()), tee.n, len(tee.chunks), tee.over, want.Len())
+	}
+	if got := bytes.Join(tee.chunks, nil); !bytes.Equal(got, want.Bytes()) {
+		t.Errorf("the chunks hold %d bytes, not those written", len(got))
+	}
+	for _, n := range []int{0, 1, 4096, len(tee.chunks[0]) + 3, 3 << 20, want.Len(), want.Len() + 5} {
+		if got := firstBytes(tee.chunks, n); !bytes.Equal(got, want.Bytes()[:min(n, want.Len())]) {
+			t.Errorf("firstBytes(%d): %d bytes, not the first written", n, len(got))
+		}
+	}
+	small := &teeWriter{w: io.Discard, limit: 100}
+	small.Write(make([]byte, 60))
+	small.Write(make([]byte, 60))
+	if !small.over || small.chunks != nil {
+		t.Errorf("past the limit: over %v, %d chunks kept", small.over, len(small.chunks))
 	}
 }

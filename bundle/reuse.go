@@ -271,8 +271,13 @@ func (r *Reuse) record(w *cdb.World, as cdb.Identity, out io.Writer, opts Create
 		r.count(func(s *ReuseStats) { s.Oversized++ })
 		return st, nil
 	}
-	// What the key names must not have moved while Create ran.
+	// What the key names must not have moved while Create ran, and the
+	// maker must still hold no opaque subtree (a receive on another
+	// branch may bring some: Create prunes them in every commit).
 	if cur, err := w.Head(); err != nil || cur != key.cur || w.Branch() != key.branch {
+		return st, nil
+	}
+	if o, err := w.OpaqueSubtrees(); err != nil || len(o) > 0 {
 		return st, nil
 	}
 	// A value the maker lacks (withheld from it) may arrive later.

@@ -105,6 +105,7 @@ func (r *Reuse) Stats() ReuseStats {
 // the head bundled, the world's current head (cdb.View judges reads there
 // too) and the Leave threshold.
 type reuseKey struct {
+	home         *cdb.Home // a Reuse may serve several homes
 	world        coda.ID
 	name, branch string
 	head, cur    coda.ID
@@ -199,7 +200,7 @@ func (r *Reuse) keyOf(w *cdb.World, reader ed25519.PublicKey, opts CreateOptions
 	if head.IsZero() {
 		head = cur
 	}
-	k := reuseKey{world: w.ID(), name: w.Name(), branch: w.Branch(), head: head, cur: cur, leave: opts.Leave != nil}
+	k := reuseKey{home: w.Home(), world: w.ID(), name: w.Name(), branch: w.Branch(), head: head, cur: cur, leave: opts.Leave != nil}
 	if k.leave {
 		k.leaveKey = leaveKey
 	}
@@ -463,8 +464,11 @@ func firstBytes(chunks [][]byte, n int) []byte {
 	return b
 }
 
-// namedKey is a head of a world.
-type namedKey struct{ world, head coda.ID }
+// namedKey is a head of a world of a home.
+type namedKey struct {
+	home        *cdb.Home
+	world, head coda.ID
+}
 
 // namedSet is what the history of a head says of readers: the keys its
 // policy values name, the /home directories its ops touch, the world's
@@ -497,7 +501,7 @@ func (n *namedSet) union(o *namedSet) {
 // remembered head reaches, so a head one commit past a remembered one
 // costs that commit.
 func (r *Reuse) namedAt(w *cdb.World, head coda.ID) (*namedSet, error) {
-	k := namedKey{w.ID(), head}
+	k := namedKey{w.Home(), w.ID(), head}
 	r.mu.Lock()
 	ns := r.named[k]
 	r.mu.Unlock()
@@ -517,7 +521,7 @@ func (r *Reuse) namedAt(w *cdb.World, head coda.ID) (*namedSet, error) {
 		seen[id] = true
 		if id != head {
 			r.mu.Lock()
-			m := r.named[namedKey{w.ID(), id}]
+			m := r.named[namedKey{w.Home(), w.ID(), id}]
 			r.mu.Unlock()
 			if m != nil {
 				ns.union(m)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coalescent/coal/acl"
+	"github.com/coalescent/coal/bundle"
 	"github.com/coalescent/coal/cdb"
 )
 
@@ -143,12 +144,17 @@ func setupCloneGit(n int) error {
 //     repository of the same files in the same ten commits (git
 //     fast-import, git gc), into a new directory; made once per process.
 //     Skipped, saying why, if git is missing or fails.
-//   - coal: over libp2p on 127.0.0.1 TCP (Noise, Yamux) into a new home
-//     on disk (Pebble): each iteration makes the home, starts its engine,
-//     connects, and waits until it holds the head. It reports the objects
-//     and the answer's bytes per second, the CPU time of the whole process
-//     (both sides) per clone, and, if git ran before it in this process,
-//     git-ratio: git's time per clone over coal's (≥ 1: as fast as git).
+//   - coal/cold, coal/warm: over libp2p on 127.0.0.1 TCP (Noise, Yamux)
+//     into a new home on disk (Pebble): each iteration makes the home,
+//     starts its engine, connects, and waits until it holds the head.
+//     cold: the origin keeps no answer, each is made by bundle.Create;
+//     warm: it keeps first clones' answers (bundle.Reuse, the engine's
+//     default), one clone made before the timer starts, so every timed
+//     clone is answered with the kept bytes (as git's server streams the
+//     pack gc made). Each reports the objects and the answer's bytes per
+//     second, the CPU time of the whole process (both sides) per clone,
+//     and, if git ran before it in this process, git-ratio: git's time
+//     per clone over coal's (≥ 1: as fast as git).
 //
 // docs/perf.md compares them with raw TCP too.
 func BenchmarkClone(b *testing.B) {
@@ -191,42 +197,72 @@ func BenchmarkClone(b *testing.B) {
 	must(b, err)
 	n0.start(b)
 	clones := 0
-	b.Run("coal", func(b *testing.B) {
-		var objects, bytes int64
-		var cpu time.Duration
-		for range b.N {
-			b.StopTimer()
-			nd := nw.add(fmt.Sprintf("clone%d", clones), acl.With(cdb.Options{NoAudit: true, NoWorld: true}))
-			clones++
-			cpu0 := cpuTime()
-			b.StartTimer()
-			nd.start(b)
-			nw.connect(n0, nd)
-			waitFor(b, 10*time.Minute, "the clone holds the head", func() bool { return nd.inHistory(b, w.ID(), head) })
-			b.StopTimer()
-			cpu += cpuTime() - cpu0
-			var st PeerStats
-			waitFor(b, time.Minute, "the clone is counted", func() bool {
-				st = nd.e.Stats(n0.host.ID())
-				return st.Pulls > 0
-			})
-			objects += int64(st.ObjectsRecv)
-			bytes += st.BytesRecv
-			nd.e.Close()
-			nd.host.Close()
-			nd.h.Close()
-			b.StartTimer()
-		}
+	// clone makes a new home, starts its engine and connects it to n0
+	// (timed only while b's timer runs), waits until it holds the head,
+	// and returns its stats of n0 and the CPU time the clone took.
+	clone := func(b *testing.B) (PeerStats, time.Duration) {
 		b.StopTimer()
-		secs := b.Elapsed().Seconds()
-		b.ReportMetric(float64(objects)/secs, "objects/s")
-		b.ReportMetric(float64(bytes)/secs/1e6, "MB/s")
-		b.ReportMetric(float64(bytes)/float64(b.N), "bytes/clone")
-		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
-		if gitClone > 0 {
-			b.ReportMetric(gitClone.Seconds()/(secs/float64(b.N)), "git-ratio")
+		nd := nw.add(fmt.Sprintf("clone%d", clones), acl.With(cdb.Options{NoAudit: true, NoWorld: true}))
+		clones++
+		cpu0 := cpuTime()
+		b.StartTimer()
+		nd.start(b)
+		nw.connect(n0, nd)
+		waitFor(b, 10*time.Minute, "the clone holds the head", func() bool { return nd.inHistory(b, w.ID(), head) })
+		b.StopTimer()
+		cpu := cpuTime() - cpu0
+		var st PeerStats
+		waitFor(b, time.Minute, "the clone is counted", func() bool {
+			st = nd.e.Stats(n0.host.ID())
+			return st.Pulls > 0
+		})
+		nd.e.Close()
+		nd.host.Close()
+		nd.h.Close()
+		return st, cpu
+	}
+	// cold: the origin keeps no answer (each clone is made by
+	// bundle.Create); warm: it keeps first clones' answers (bundle.Reuse),
+	// one clone made before the timer starts.
+	for _, warm := range []bool{false, true} {
+		name := "coal/cold"
+		if warm {
+			name = "coal/warm"
 		}
-	})
+		b.Run(name, func(b *testing.B) {
+			// No pull is in flight here: the last clone is closed.
+			n0.e.reuse = nil
+			if warm {
+				n0.e.reuse = bundle.NewReuse(bundle.DefaultReuseBytes)
+				clone(b)
+				if rs := n0.e.ReuseStats(); rs.Stored != 1 {
+					b.Fatalf("the priming clone kept no answer: %+v", rs)
+				}
+			}
+			b.ResetTimer()
+			var objects, bytes int64
+			var cpu time.Duration
+			for range b.N {
+				st, c := clone(b)
+				cpu += c
+				objects += int64(st.ObjectsRecv)
+				bytes += st.BytesRecv
+				b.StartTimer()
+			}
+			b.StopTimer()
+			if rs := n0.e.ReuseStats(); warm && rs.Hits < b.N {
+				b.Fatalf("warm: %d of %d clones answered from the kept bundle", rs.Hits, b.N)
+			}
+			secs := b.Elapsed().Seconds()
+			b.ReportMetric(float64(objects)/secs, "objects/s")
+			b.ReportMetric(float64(bytes)/secs/1e6, "MB/s")
+			b.ReportMetric(float64(bytes)/float64(b.N), "bytes/clone")
+			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+			if gitClone > 0 {
+				b.ReportMetric(gitClone.Seconds()/(secs/float64(b.N)), "git-ratio")
+			}
+		})
+	}
 }
 
 // gitClone is the time of one git clone in BenchmarkClone/git's last run.

@@ -78,6 +78,10 @@ type Options struct {
 	// diverged heads waits for the other side to merge them before it
 	// merges them itself (docs/sync.md, "Merge"); 0: DefaultMergeDelay.
 	MergeDelay time.Duration
+	// ReuseBytes bounds the memory of the first-clone answers kept for
+	// later pullers whose view is the same (bundle.Reuse, docs/sync.md,
+	// "Bundle reuse"); 0: bundle.DefaultReuseBytes; negative: none kept.
+	ReuseBytes int64
 }
 
 // Fetcher fetches one value over CTP into st (ctp.Client.FetchValue).
@@ -121,6 +125,7 @@ type Engine struct {
 	joins  map[coda.ID]map[chan peer.ID]bool
 	worlds map[coda.ID]*worldState
 	notify *network.NotifyBundle
+	reuse  *bundle.Reuse // nil: none kept
 }
 
 // peerState is what the engine knows of a peer (under Engine.mu).
@@ -135,6 +140,7 @@ type peerState struct {
 // PeerStats counts the traffic with one peer.
 type PeerStats struct {
 	PullsServed   int   `json:"pulls_served"`
+	PullsReused   int   `json:"pulls_reused"` // of those, answered with a first clone's bundle kept (bundle.Reuse)
 	ObjectsSent   int   `json:"objects_sent"`
 	BytesSent     int64 `json:"bytes_sent"`
 	WithheldSent  int   `json:"withheld_sent"` // values withheld from the peer: it may not read them
@@ -170,13 +176,16 @@ func New(home *cdb.Home, h host.Host, opts Options) (*Engine, error) {
 	if opts.MergeDelay <= 0 {
 		opts.MergeDelay = DefaultMergeDelay
 	}
+	if opts.ReuseBytes == 0 {
+		opts.ReuseBytes = bundle.DefaultReuseBytes
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Engine{home: home, host: h, opts: opts, log: log, self: home.NodeKey().Public, ctx: ctx, cancel: cancel,
-		peers: map[peer.ID]*peerState{}, bad: map[peer.ID]bool{}, worlds: map[coda.ID]*worldState{}}
+		peers: map[peer.ID]*peerState{}, bad: map[peer.ID]bool{}, worlds: map[coda.ID]*worldState{}, reuse: bundle.NewReuse(opts.ReuseBytes)}
 	h.SetStreamHandler(protocol.ID(Protocol), e.handle)
 	e.notify = &network.NotifyBundle{
 		ConnectedF:    func(_ network.Network, c network.Conn) { e.connected(c.RemotePeer()) },
@@ -1389,7 +1398,10 @@ func (e *Engine) serve(c *relay.Conn, p peer.ID, key ed25519.PublicKey, m Pull) 
 		defer close(stopped)
 		pw.keepAlive(keepAliveEvery(e.opts.Relay), stop)
 	}()
-	st, err := bundle.Create(w, cdb.Identity{}, pw, opts)
+	// A first clone's answer is kept, and given again to the pullers the
+	// history names nowhere (docs/sync.md, "Bundle reuse"): Leave depends
+	// on its arguments and m.Large alone.
+	st, reused, err := e.reuse.Create(w, cdb.Identity{}, pw, opts, m.Large)
 	close(stop)
 	<-stopped // no empty Part after the Fetch
 	if err == nil {
@@ -1410,6 +1422,9 @@ func (e *Engine) serve(c *relay.Conn, p peer.ID, key ed25519.PublicKey, m Pull) 
 	e.mu.Lock()
 	if ps := e.peers[p]; ps != nil {
 		ps.stats.PullsServed++
+		if reused {
+			ps.stats.PullsReused++
+		}
 		ps.stats.ObjectsSent += st.Objects
 		ps.stats.BytesSent += st.Bytes
 		ps.stats.WithheldSent += withheld
@@ -1717,6 +1732,10 @@ func (e *Engine) Status(world coda.ID) []PeerStatus {
 	slices.SortFunc(out, func(a, b PeerStatus) int { return bytes.Compare([]byte(a.Peer), []byte(b.Peer)) })
 	return out
 }
+
+// ReuseStats says what the engine's kept first-clone answers did
+// (bundle.Reuse; zero if none are kept).
+func (e *Engine) ReuseStats() bundle.ReuseStats { return e.reuse.Stats() }
 
 // Stats returns the traffic counts with p.
 func (e *Engine) Stats(p peer.ID) PeerStats {

@@ -15,6 +15,7 @@ import (
 	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/bundle"
 	"github.com/coalescent/coal/cdb"
+	"github.com/coalescent/coal/cdb/store/memstore"
 )
 
 var benchEntries = flag.Int("sync.entries", 100000, "entries in BenchmarkSyncOneChange's world")
@@ -62,7 +63,10 @@ func BenchmarkSyncOneChange(b *testing.B) {
 	b.ReportMetric(float64(after.BytesRecv-before.BytesRecv)/pulls, "bytes/change")
 }
 
-var cloneEntries = flag.Int("clone.entries", 100000, "entries in BenchmarkClone's world")
+var (
+	cloneEntries = flag.Int("clone.entries", 100000, "entries in BenchmarkClone's world")
+	cloneOrigin  = flag.String("clone.origin", "pebble", "where BenchmarkClone's origin keeps its home: pebble (on disk, as coal serve) or mem (memstore)")
+)
 
 // cloneWorld calls put for the -clone.entries values of BenchmarkClone's
 // world, in its commits of 10,000: path (no leading slash) and text.
@@ -144,19 +148,21 @@ func setupCloneGit(n int) error {
 //     repository of the same files in the same ten commits (git
 //     fast-import, git gc), into a new directory; made once per process.
 //     Skipped, saying why, if git is missing or fails.
-//   - coal/cold, coal/warm: over libp2p on 127.0.0.1 TCP (Noise, Yamux)
-//     into a new home on disk (Pebble): each iteration makes the home,
-//     starts its engine, connects, and waits until it holds the head.
-//     cold: the origin keeps no answer, each is made by bundle.Create;
-//     warm: it keeps first clones' answers (bundle.Reuse, the engine's
-//     default), one clone made before the timer starts, so every timed
-//     clone is answered with the kept bytes (as git's server streams the
-//     pack gc made). Each reports the objects and the answer's bytes per
-//     second, the CPU time of the whole process (both sides) per clone,
-//     and, if git ran before it in this process, git-ratio: git's time
-//     per clone over coal's (≥ 1: as fast as git).
-//
-// docs/perf.md compares them with raw TCP too.
+//   - coal/cold, coal/warm: over libp2p on 127.0.0.1 TCP (TLS 1.3, as
+//     coal serve prefers it, and Yamux) from an origin whose home is on
+//     disk (Pebble, as coal serve keeps it; -clone.origin mem: memstore)
+//     into a new home on disk: each iteration makes the home, starts its
+//     engine, connects, and waits until it holds the head (validated and
+//     durable). cold: the origin keeps no answer, each is made by
+//     bundle.Create; warm: it keeps first clones' answers (bundle.Reuse,
+//     the engine's default), one clone made before the timer starts, so
+//     every timed clone is answered with the kept bytes (as git's server
+//     streams the pack gc made). Each reports the objects and the
+//     answer's bytes per second, the CPU time of the whole process (both
+//     sides) per clone, and, if git ran before it in this process,
+//     git-ratio: git's time per clone over coal's (≥ 1: as fast as git).
+//   - tcp: the answer's bytes over one TCP connection on 127.0.0.1 from
+//     another Go process into io.Discard (testdata/rawtcp): the ceiling.
 func BenchmarkClone(b *testing.B) {
 	n := *cloneEntries
 	b.Run("git", func(b *testing.B) {
@@ -177,8 +183,14 @@ func BenchmarkClone(b *testing.B) {
 		b.StopTimer()
 		gitClone = b.Elapsed() / time.Duration(b.N)
 	})
-	nw := newNetworkOf(b, 1, true)
-	n0 := nw.nodes[0]
+	// The origin keeps its home on disk (Pebble), as coal serve does;
+	// -clone.origin mem keeps it in memory (memstore).
+	nw := newNetworkOf(b, 0, true)
+	oopts := cdb.Options{NoAudit: true}
+	if *cloneOrigin == "mem" {
+		oopts.Store = memstore.New()
+	}
+	n0 := nw.add("n0", acl.With(oopts))
 	w := n0.defaultWorld(b)
 	var ops []cdb.Op
 	cloneWorld(n, func(int) {
@@ -196,6 +208,17 @@ func BenchmarkClone(b *testing.B) {
 	head, err := w.Head()
 	must(b, err)
 	n0.start(b)
+	// tcp: the answer's bytes over raw TCP between two processes (the
+	// ceiling), once the first clone has said how many there are.
+	var answer int64
+	defer func() {
+		if answer == 0 {
+			return
+		}
+		dir := b.TempDir()
+		rawtcp := buildRawTCP(b, dir)
+		b.Run("tcp", func(b *testing.B) { benchRawTCP(b, rawtcp, answer) })
+	}()
 	clones := 0
 	// clone makes a new home, starts its engine and connects it to n0
 	// (timed only while b's timer runs), waits until it holds the head,
@@ -247,6 +270,7 @@ func BenchmarkClone(b *testing.B) {
 				cpu += c
 				objects += int64(st.ObjectsRecv)
 				bytes += st.BytesRecv
+				answer = st.BytesRecv
 				b.StartTimer()
 			}
 			b.StopTimer()

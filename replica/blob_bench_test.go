@@ -176,11 +176,7 @@ func setupBlob(b *testing.B) *blobSetup {
 		s := &blobSetup{root: root, size: *blobSize}
 		blobEnv = s
 		t0 := time.Now()
-		// The raw TCP helper (replica/testdata/rawtcp).
-		s.rawtcp = filepath.Join(root, "rawtcp")
-		if out, err := exec.Command("go", "build", "-o", s.rawtcp, "./testdata/rawtcp").CombinedOutput(); err != nil {
-			b.Fatalf("build the raw TCP helper: %v\n%s", err, out)
-		}
+		s.rawtcp = buildRawTCP(b, root)
 		// The first seeder holds the world: a root .acl letting anyone
 		// read, then the value.
 		n0 := newBlobNode(b, filepath.Join(root, "seed0"), cdb.Options{NoAudit: true})
@@ -270,31 +266,7 @@ func (s *blobSetup) setupGit(b *testing.B) {
 func BenchmarkBlob(b *testing.B) {
 	b.Logf("GOMAXPROCS %d (procs.Tune)", procs.Tune())
 	s := setupBlob(b)
-	b.Run("tcp", func(b *testing.B) {
-		b.SetBytes(s.size)
-		for range b.N {
-			b.StopTimer()
-			cmd := exec.Command(s.rawtcp, strconv.FormatInt(s.size, 10))
-			cmd.Stderr = os.Stderr
-			out, err := cmd.StdoutPipe()
-			must(b, err)
-			must(b, cmd.Start())
-			addr, err := bufio.NewReader(out).ReadString('\n')
-			must(b, err)
-			b.StartTimer()
-			c, err := net.Dial("tcp", strings.TrimSpace(addr))
-			must(b, err)
-			n, err := io.CopyBuffer(io.Discard, c, make([]byte, 256<<10))
-			must(b, err)
-			b.StopTimer()
-			c.Close()
-			must(b, cmd.Wait())
-			if n != s.size {
-				b.Fatalf("raw TCP: %d bytes of %d", n, s.size)
-			}
-			b.StartTimer()
-		}
-	})
+	b.Run("tcp", func(b *testing.B) { benchRawTCP(b, s.rawtcp, s.size) })
 	b.Run("git", func(b *testing.B) {
 		if s.gitErr != nil {
 			b.Fatalf("git clone cannot be measured: %v", s.gitErr)
@@ -357,4 +329,43 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// buildRawTCP builds the raw TCP helper (replica/testdata/rawtcp) into
+// dir and returns its path.
+func buildRawTCP(b *testing.B, dir string) string {
+	bin := filepath.Join(dir, "rawtcp")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/rawtcp").CombinedOutput(); err != nil {
+		b.Fatalf("build the raw TCP helper: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// benchRawTCP is the ceiling the clones are compared with: size bytes over
+// one TCP connection on 127.0.0.1 from another Go process (the helper
+// rawtcp) into io.Discard, timed from the dial to the last byte.
+func benchRawTCP(b *testing.B, rawtcp string, size int64) {
+	b.SetBytes(size)
+	for range b.N {
+		b.StopTimer()
+		cmd := exec.Command(rawtcp, strconv.FormatInt(size, 10))
+		cmd.Stderr = os.Stderr
+		out, err := cmd.StdoutPipe()
+		must(b, err)
+		must(b, cmd.Start())
+		addr, err := bufio.NewReader(out).ReadString('\n')
+		must(b, err)
+		b.StartTimer()
+		c, err := net.Dial("tcp", strings.TrimSpace(addr))
+		must(b, err)
+		n, err := io.CopyBuffer(io.Discard, c, make([]byte, 256<<10))
+		must(b, err)
+		b.StopTimer()
+		c.Close()
+		must(b, cmd.Wait())
+		if n != size {
+			b.Fatalf("raw TCP: %d bytes of %d", n, size)
+		}
+		b.StartTimer()
+	}
 }

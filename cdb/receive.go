@@ -5,8 +5,10 @@ import (
 	"cmp"
 	"context"
 	"crypto/ed25519"
+	"encoding/binary"
 	"fmt"
 	"maps"
+	"math/bits"
 	"runtime"
 	"slices"
 	"strings"
@@ -123,8 +125,16 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	// is committed only if they all pass.
 	b := newReceiveBatch(h.store, objs)
 	defer b.Discard()
+	// The objects in id order, found by id (newObjIndex): made beside the
+	// checks, by the goroutine filling the batch in that order.
+	var idx *objIndex
+	idxDone := make(chan struct{})
 	putErr := make(chan error, 1)
-	go func() { putErr <- putObjects(b, objs) }()
+	go func() {
+		idx = newObjIndex(objs)
+		close(idxDone)
+		putErr <- putObjects(b, idx)
+	}()
 	waitPut := sync.OnceValue(func() error { return <-putErr })
 	defer waitPut() // before Discard
 	// The commits received, decoded on demand; commits the home holds are
@@ -307,6 +317,26 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 		}
 	}
 	h.callHook(&env, vs)
+	isFresh := make(map[coda.ID]bool, len(fresh))
+	for _, c := range fresh {
+		isFresh[c.ID] = true
+	}
+	// Where nothing is opaque and every received commit is a signed one
+	// new here, their replays tell which received nodes each needs, and
+	// checkComplete's diffs are not needed to judge what was received
+	// (checkReplayed).
+	replay := len(opq) == 0 && replayable(objs, head, fresh, isFresh)
+	var (
+		madeMu sync.Mutex
+		made   = make(map[coda.ID][]coda.ID, len(fresh))
+	)
+	if replay {
+		env.replayed = func(c *Commit, nodes []coda.ID) {
+			madeMu.Lock()
+			made[c.ID] = nodes
+			madeMu.Unlock()
+		}
+	}
 	jobs := make([]validation, len(order))
 	var maxT hlc.Time
 	calls := false
@@ -322,10 +352,6 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 		jobs[i] = validation{c: c, parents: parents}
 		maxT = max(maxT, c.Time)
 		calls = calls || c.Call != nil
-	}
-	isFresh := make(map[coda.ID]bool, len(fresh))
-	for _, c := range fresh {
-		isFresh[c.ID] = true
 	}
 	// What was received must be whole (checkComplete): checked beside the
 	// validation, which it does not depend on; its verdict counts only
@@ -348,10 +374,14 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 		}
 		return load(id)
 	}
-	go func() {
-		defer close(complete)
-		record, completeErr = h.checkComplete(world, in, isFresh, cload, opq)
-	}()
+	if replay {
+		close(complete) // checked after the validation, from its replays
+	} else {
+		go func() {
+			defer close(complete)
+			record, completeErr = h.checkComplete(world, in, isFresh, cload, opq)
+		}()
+	}
 	// Every commit is validated against its parents as received, so the
 	// commits need not wait for each other: any invalid one refuses all.
 	// Calls re-execute programs over vs, which they may write: commits
@@ -364,6 +394,13 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	<-complete
 	if err != nil {
 		return ReceiveResult{}, err
+	}
+	if replay {
+		<-idxDone
+		if record, completeErr = h.checkReplayed(world, in, fresh, made, idx); completeErr != nil {
+			// The verdict, and the object to name, are the diffs'.
+			record, completeErr = h.checkComplete(world, in, isFresh, cload, opq)
+		}
 	}
 	// After checkComplete: it verifies commits checkComplete may read.
 	if revalidated, err = h.revalidate(ctx, w, env, objs, load); err != nil {
@@ -542,31 +579,81 @@ func newReceiveBatch(st store.Store, objs map[coda.ID][]byte) store.Batch {
 	return sb.NewBatchSize(size)
 }
 
-// putObjects adds objs to b, in id order: the order of the store's keys,
-// which a large batch is sorted in when committed (Pebble's flushable
-// batch), sorted input costing it one pass. Every id is coda.Sum of its
-// bytes (checked by receive, or computed by the reader: Incoming.Summed):
-// not hashed again where b can take it.
-func putObjects(b store.Batch, objs map[coda.ID][]byte) error {
+// putObjects adds the objects of x to b, in id order: the order of the
+// store's keys, which a large batch is sorted in when committed (Pebble's
+// flushable batch), sorted input costing it one pass. Every id is
+// coda.Sum of its bytes (checked by receive, or computed by the reader:
+// Incoming.Summed): not hashed again where b can take it.
+func putObjects(b store.Batch, x *objIndex) error {
 	sp, summed := b.(store.SummedPutter)
-	ids := make([]coda.ID, 0, len(objs))
-	for id := range objs {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
-	for _, id := range ids {
-		data := objs[id]
+	for i, id := range x.ids {
 		var err error
 		if summed {
-			err = sp.PutSummed(id, data)
+			err = sp.PutSummed(id, x.data[i])
 		} else {
-			_, err = b.Put(data)
+			_, err = b.Put(x.data[i])
 		}
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// objIndex is the objects received in id order, each found by its id in
+// about one probe, with no hashing: ids are hashes, spread evenly over
+// the 2^bits buckets of their first bits (2^bits just above their number),
+// so a bucket holds one on average; start[k] is the first object of bucket
+// k (the objects of bucket k are ids[start[k]:start[k+1]]). A map of 100,000
+// ids costs a receive more, to fill and to read (memory, mostly), and a
+// sort of them more again.
+type objIndex struct {
+	ids   []coda.ID
+	data  [][]byte
+	start []int32
+	shift uint
+}
+
+// newObjIndex indexes objs: a counting sort by bucket, then each bucket
+// (one id, mostly) sorted.
+func newObjIndex(objs map[coda.ID][]byte) *objIndex {
+	n := len(objs)
+	nb := min(max(bits.Len(uint(n)), 1), 22)
+	x := &objIndex{ids: make([]coda.ID, n), data: make([][]byte, n), start: make([]int32, 1<<nb+1), shift: uint(64 - nb)}
+	for id := range objs {
+		x.start[x.bucket(id)+1]++
+	}
+	for k := 1; k < len(x.start); k++ {
+		x.start[k] += x.start[k-1]
+	}
+	next := slices.Clone(x.start[:len(x.start)-1])
+	for id, b := range objs {
+		k := x.bucket(id)
+		x.ids[next[k]], x.data[next[k]] = id, b
+		next[k]++
+	}
+	for k := 0; k+1 < len(x.start); k++ {
+		for i := x.start[k] + 1; i < x.start[k+1]; i++ {
+			for j := i; j > x.start[k] && bytes.Compare(x.ids[j-1][:], x.ids[j][:]) > 0; j-- {
+				x.ids[j-1], x.ids[j] = x.ids[j], x.ids[j-1]
+				x.data[j-1], x.data[j] = x.data[j], x.data[j-1]
+			}
+		}
+	}
+	return x
+}
+
+func (x *objIndex) bucket(id coda.ID) uint64 { return binary.BigEndian.Uint64(id[:8]) >> x.shift }
+
+// find returns the position of id in x.ids, if it is there.
+func (x *objIndex) find(id coda.ID) (int, bool) {
+	k := x.bucket(id)
+	for i := x.start[k]; i < x.start[k+1]; i++ {
+		if x.ids[i] == id {
+			return int(i), true
+		}
+	}
+	return 0, false
 }
 
 // validation is one commit to validate, with its parents.
@@ -812,18 +899,9 @@ func (r *recording) Put([]byte) (coda.ID, error) {
 //     or that is listed twice; withheld ids without a 32-byte maker key.
 func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool, load func(coda.ID) (*Commit, error), opq map[string]bool) ([]coda.ID, error) {
 	objs := in.Objects
-	if len(in.Withheld) > 0 && len(in.Maker) != ed25519.PublicKeySize {
-		return nil, errs.E(errs.Invalid, "withheld values listed without the key of their maker")
-	}
-	withheld := make(map[coda.ID]bool, len(in.Withheld))
-	for _, id := range in.Withheld {
-		if withheld[id] {
-			return nil, errs.E(errs.Invalid, fmt.Sprintf("value %s is listed as withheld twice", id))
-		}
-		if _, ok := objs[id]; ok {
-			return nil, errs.E(errs.Invalid, fmt.Sprintf("value %s is listed as withheld and sent all the same", id))
-		}
-		withheld[id] = true
+	withheld, err := withheldSet(in)
+	if err != nil {
+		return nil, err
 	}
 	used := make(map[coda.ID]bool, len(objs))
 	var commits []*Commit
@@ -1064,6 +1142,30 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 			return nil, errs.E(errs.Invalid, errs.Path(p), "listed as an opaque subtree but no received commit's tree changes it")
 		}
 	}
+	return h.withheldToRecord(in, shown)
+}
+
+// withheldSet returns in.Withheld as a set, checking it (checkComplete).
+func withheldSet(in Incoming) (map[coda.ID]bool, error) {
+	if len(in.Withheld) > 0 && len(in.Maker) != ed25519.PublicKeySize {
+		return nil, errs.E(errs.Invalid, "withheld values listed without the key of their maker")
+	}
+	withheld := make(map[coda.ID]bool, len(in.Withheld))
+	for _, id := range in.Withheld {
+		if withheld[id] {
+			return nil, errs.E(errs.Invalid, fmt.Sprintf("value %s is listed as withheld twice", id))
+		}
+		if _, ok := in.Objects[id]; ok {
+			return nil, errs.E(errs.Invalid, fmt.Sprintf("value %s is listed as withheld and sent all the same", id))
+		}
+		withheld[id] = true
+	}
+	return withheld, nil
+}
+
+// withheldToRecord checks that the received commits show (shown) every
+// value listed as withheld, and returns those the home lacks.
+func (h *Home) withheldToRecord(in Incoming, shown map[coda.ID]bool) ([]coda.ID, error) {
 	var record []coda.ID
 	for _, id := range in.Withheld {
 		if !shown[id] {
@@ -1078,6 +1180,146 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 		}
 	}
 	return record, nil
+}
+
+// replayable reports whether checkReplayed may judge what was received:
+// every received commit (those of objs reachable from head through objs,
+// as checkComplete walks them) is a signed commit new here (fresh, every
+// commit reachable from head that the home lacks), and its parent is one
+// of them or it is the genesis — a world received whole, as a clone
+// receives it. Then every node a commit's diff reads on its parent's side
+// is a node of a received commit's tree, which some commit's replay made
+// (checkReplayed); a sender of a history that starts at a commit held
+// here sends the nodes its diff read of that commit's tree too, which no
+// replay made.
+func replayable(objs map[coda.ID][]byte, head coda.ID, fresh []*Commit, isFresh map[coda.ID]bool) bool {
+	if _, ok := objs[head]; !ok || !isFresh[head] {
+		return false
+	}
+	for _, c := range fresh {
+		if c.IsMerge() || c.Opaque() || len(c.Parents) > 1 {
+			return false
+		}
+		if _, ok := objs[c.ID]; !ok {
+			return false
+		}
+		if len(c.Parents) == 1 && !isFresh[c.Parents[0]] {
+			return false
+		}
+	}
+	return true
+}
+
+// errNotReplayed is checkReplayed's answer when it cannot judge: the
+// diffs of checkComplete do, and name the object.
+var errNotReplayed = errs.E(errs.Invalid, "cdb: what was received is not judged by the replays")
+
+// checkReplayed is checkComplete where nothing is opaque and the
+// received commits are a history from its genesis, each signed and new
+// here (replayable), that validation replayed, each valid: made holds, by
+// commit, the nodes of its tree its replay made and did not read
+// (tree.ApplyDryNew). Those are the nodes of its tree its parent's tree
+// lacks, each read by the commit's diff against its first parent: so the
+// nodes those diffs read, on either side, are the nodes made (a parent's
+// tree is a received commit's, or the empty tree). And the values the
+// diff shows are its ops' (a replay that gives the commit's tree changes
+// exactly the leaves of its ops, each to an entry stamped with the
+// commit's stamp, which no leaf of its parent's tree holds). So this
+// checks what checkComplete checks, without a diff: every object received
+// is a received commit, a node one of them made, a value one of their
+// ops puts, an op group or call object of theirs; every value put is
+// received, stored here, listed as withheld or recorded as such. It does
+// not name what fails (errNotReplayed, or an error of the store):
+// checkComplete is run then, for the verdict.
+func (h *Home) checkReplayed(world coda.ID, in Incoming, commits []*Commit, made map[coda.ID][]coda.ID, idx *objIndex) ([]coda.ID, error) {
+	withheld, err := withheldSet(in)
+	if err != nil {
+		return nil, err
+	}
+	wh := &World{h: h, id: world}
+	// Every worker marks what its commits use in a bitmap of idx's
+	// objects; the unions are merged after.
+	type notes struct {
+		used  []uint64
+		shown map[coda.ID]bool
+	}
+	workers := max(1, min(cores(), len(commits)))
+	ns := make([]*notes, workers)
+	for i := range ns {
+		ns[i] = &notes{used: make([]uint64, (len(idx.ids)+63)/64), shown: map[coda.ID]bool{}}
+	}
+	mark := func(n *notes, id coda.ID) bool {
+		i, ok := idx.find(id)
+		if ok {
+			n.used[i>>6] |= 1 << (i & 63)
+		}
+		return ok
+	}
+	check := func(c *Commit, n *notes) error {
+		nodes, ok := made[c.ID]
+		if !ok || c.IsMerge() || c.Opaque() || !mark(n, c.ID) {
+			return errNotReplayed
+		}
+		for _, id := range nodes {
+			if mark(n, id) {
+				continue
+			}
+			if ok, err := h.store.Has(id); err != nil || !ok {
+				return cmp.Or(err, errNotReplayed)
+			}
+		}
+		for _, o := range c.Ops {
+			if o.Delete || mark(n, o.ID) {
+				continue
+			}
+			if withheld[o.ID] {
+				n.shown[o.ID] = true
+				continue
+			}
+			if ok, err := h.store.Has(o.ID); err != nil || ok {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			if _, ok, err := wh.Withheld(o.ID); err != nil || !ok {
+				return cmp.Or(err, errNotReplayed)
+			}
+		}
+		for _, g := range c.OpGroups {
+			mark(n, g)
+		}
+		if c.Call != nil || len(c.CallObjects()) > 0 {
+			used := map[coda.ID]bool{}
+			if err := checkCallObjects(wh, c, in.Objects, used, withheld, true); err != nil {
+				return err
+			}
+			for id := range used {
+				mark(n, id)
+			}
+		}
+		return nil
+	}
+	if err := inOrder(len(commits), workers, func(w, i int) error { return check(commits[i], ns[w]) }); err != nil {
+		return nil, err
+	}
+	used, shown := ns[0].used, ns[0].shown
+	for _, n := range ns[1:] {
+		for i, u := range n.used {
+			used[i] |= u
+		}
+		maps.Copy(shown, n.shown)
+	}
+	for i, u := range used {
+		want := ^uint64(0)
+		if rest := len(idx.ids) - 64*i; rest < 64 {
+			want = 1<<rest - 1
+		}
+		if u != want {
+			return nil, errNotReplayed // an object no commit uses
+		}
+	}
+	return h.withheldToRecord(in, shown)
 }
 
 // opaquePrefix is the prefix of the refs recording the opaque subtrees of

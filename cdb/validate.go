@@ -59,6 +59,14 @@ type ValidateEnv struct {
 	// nor in the commit's own tree. Nil: this node may read everything.
 	MayRead func(root coda.ID, dir string) bool
 
+	// replayed, if not nil, is called (on validation's goroutine) with
+	// every valid signed commit that step 4 replayed as it is, nothing
+	// withheld or taken out (checkable), and the nodes of its tree the
+	// replay made and did not read (tree.ApplyDryNew): Receive's
+	// completeness check learns from them which received nodes the commit
+	// needs (checkReplayed). Only Receive sets it, with nothing opaque.
+	replayed func(c *Commit, made []coda.ID)
+
 	// signedHere says the commit was signed in this process, just now, by
 	// commitSchemas.sign (World.build): step 3's signature check holds
 	// by construction and is skipped (docs/cdb.md, "Validation"). Only
@@ -164,6 +172,10 @@ func validateSteps(env ValidateEnv, c *Commit, parents []*Commit, lenient bool) 
 		}
 	}
 	st := newStaging(env.Store, nil)
+	var (
+		made     []coda.ID // the nodes step 4's replay made, if replayed
+		replayed bool
+	)
 	// Groups held here that this node cannot check in c count as withheld
 	// (docs/sync.md, "Opaque subtrees").
 	signed := c
@@ -219,10 +231,14 @@ func validateSteps(env ValidateEnv, c *Commit, parents []*Commit, lenient bool) 
 		tr := tree.New(st)
 		var root coda.ID
 		var err error
-		if c.Opaque() {
+		switch {
+		case c.Opaque():
 			// Written (to memory) for the comparison below to read.
 			root, err = tr.Apply(base, replayTreeOps(c))
-		} else {
+		case env.replayed != nil && c == signed:
+			root, err = tr.ApplyDryNew(base, replayTreeOps(c), func(id coda.ID) { made = append(made, id) })
+			replayed = true
+		default:
 			root, err = replayOps(tr, base, c)
 		}
 		if err != nil {
@@ -259,6 +275,9 @@ func validateSteps(env ValidateEnv, c *Commit, parents []*Commit, lenient bool) 
 		if err := env.Call(c, parents); err != nil {
 			return err
 		}
+	}
+	if replayed {
+		env.replayed(c, made)
 	}
 	return nil
 }

@@ -78,6 +78,61 @@ func (t *Tree) ApplyDry(root coda.ID, ops []Op) (coda.ID, error) {
 	return b.flush()
 }
 
+// ApplyDryNew is ApplyDry that also calls made with the id of every node
+// of the new tree the ops made and did not read: each node reachable from
+// the new root through nodes the ops made (not through a node of root's
+// tree, nor the empty node), but those they read from the Store. Each is
+// reported once, parents before children.
+//
+// Every node of the new tree that root's tree lacks is reported, and
+// every node reported is one a Diff of root against the new root reads
+// (TestApplyDryNew): a node the ops made whose content is a node of
+// root's tree in the same directory was built from that node's items, so
+// the ops read it. Validation of a received commit learns from its replay
+// which received nodes its tree needs, without the diff (cdb,
+// docs/bundle.md).
+func (t *Tree) ApplyDryNew(root coda.ID, ops []Op, made func(coda.ID)) (coda.ID, error) {
+	b := t.newBatch(root)
+	b.o.dry = true
+	b.o.arena = &itemArena{}
+	defer b.o.arena.release()
+	b.o.made, b.o.read = map[coda.ID]*node{}, map[coda.ID]bool{}
+	for i := range ops {
+		if err := b.apply(&ops[i]); err != nil {
+			return root, errs.E(errs.Op("tree.Apply"), err)
+		}
+	}
+	id, err := b.flush()
+	if err != nil {
+		return id, err
+	}
+	b.o.reportMade(id, made)
+	return id, nil
+}
+
+// reportMade calls fn with the ids of the nodes reachable from id
+// through nodes the op made (o.made), except those it read, each once.
+func (o *op) reportMade(id coda.ID, fn func(coda.ID)) {
+	stack := []coda.ID{id}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		n, ok := o.made[id]
+		if !ok || id == EmptyRoot {
+			continue
+		}
+		delete(o.made, id) // once
+		if !o.read[id] {
+			fn(id)
+		}
+		for i := len(n.items) - 1; i >= 0; i-- {
+			if it := &n.items[i]; n.level > 0 || it.key.dir {
+				stack = append(stack, it.e.ID)
+			}
+		}
+	}
+}
+
 // Batch is an Apply in steps, for callers that learn their ops one at a
 // time: each Apply checks and applies its ops at once, with the errors
 // Tree.Apply would give, but nodes are written only by Flush, so that k

@@ -85,6 +85,9 @@ func (w *op) write(n *node) (coda.ID, error) {
 			}
 			memo.add(k, id, mn)
 		}
+		if w.made != nil {
+			w.made[id] = n
+		}
 	} else {
 		var err error
 		put := w.t.s.Put

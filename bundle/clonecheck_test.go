@@ -1,0 +1,75 @@
+package bundle
+
+import (
+	"bytes"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/coalescent/coal/coda"
+	"github.com/coalescent/coal/errs"
+)
+
+// TestCloneChecked: a clone judges what it received from the commits'
+// replays (cdb checkReplayed), not from diffs; it must refuse what the
+// diffs refuse, naming the same object, and leave no home. Each bundle
+// below is a whole history from its genesis, nothing opaque: the case
+// the replays judge.
+func TestCloneChecked(t *testing.T) {
+	a := origin(t)
+	a.put(t, "bob", "/pub/more", "more")
+	secret := a.id(t, "/plans")
+	hello := a.id(t, "/pub/hello")
+	bobs := a.bundle(t, "bob", CreateOptions{}) // /plans withheld
+	hc, err := a.w.LoadCommit(a.head(t))
+	must(t, err)
+
+	c := clone(t, bobs, secured())
+	if maker, ok, err := c.w.Withheld(secret); err != nil || !ok || !bytes.Equal(maker, a.key(t, "bob").Public) {
+		t.Errorf("Withheld(/plans) = %x, %v, %v; want bob's key", maker, ok, err)
+	}
+	if got, err := c.text(t, "/pub/more"); err != nil || got != "more" {
+		t.Errorf("/pub/more: %q, %v", got, err)
+	}
+
+	_, objs, err := Read(bytes.NewReader(bobs))
+	must(t, err)
+	flipped := bytes.Clone(objs[hello]) // an object nothing refers to
+	flipped[len(flipped)-1] ^= 1
+	extraID := coda.Sum(flipped)
+	sortIDs := func(ids []coda.ID) { slices.SortFunc(ids, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) }) }
+	for _, tc := range []struct {
+		name string
+		edit func(h *Header, objs map[coda.ID][]byte)
+		want string
+	}{
+		{"extra object", func(_ *Header, objs map[coda.ID][]byte) { objs[extraID] = flipped },
+			"object " + extraID.String() + " is none of the received commits"},
+		{"value missing", func(_ *Header, objs map[coda.ID][]byte) { delete(objs, hello) },
+			"value " + hello.String() + ": neither received, nor stored here, nor listed as withheld"},
+		{"withheld not listed", func(h *Header, _ map[coda.ID][]byte) { h.Withheld = nil },
+			"value " + secret.String() + ": neither received, nor stored here, nor listed as withheld"},
+		{"tree node missing", func(_ *Header, objs map[coda.ID][]byte) { delete(objs, hc.Tree) },
+			"commit " + hc.ID.String() + ": its tree: "},
+		{"listed, held by nothing", func(h *Header, _ map[coda.ID][]byte) {
+			h.Withheld = append(h.Withheld, extraID)
+			sortIDs(h.Withheld)
+		}, "value " + extraID.String() + " is listed as withheld but no received commit's tree holds it"},
+		{"listed and sent", func(h *Header, _ map[coda.ID][]byte) {
+			h.Withheld = append(h.Withheld, hello)
+			sortIDs(h.Withheld)
+		}, "value " + hello.String() + " is listed as withheld and sent all the same"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir() + "/clone"
+			_, _, err := CloneBundle(ctx, dir, bytes.NewReader(rewrite(t, bobs, tc.edit)), secured())
+			if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("CloneBundle: %v, want an invalid error with %q", err, tc.want)
+			}
+			if _, serr := os.Stat(dir); !os.IsNotExist(serr) {
+				t.Errorf("a home is left in %s (%v)", dir, serr)
+			}
+		})
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -192,18 +193,36 @@ const MaxObjects = 1 << 24
 // of a large bundle cost little time after its last byte; the map's keys
 // are coda.Sum of their bytes (Incoming.Summed).
 func Read(in io.Reader) (Header, map[coda.ID][]byte, error) {
+	hdr, r, err := read(in)
+	if err != nil {
+		return Header{}, nil, err
+	}
+	return hdr, r.objs, nil
+}
+
+// readObjects is what read gives of a bundle's objects: by id, in
+// ascending id order (nil if the stream did not hold them in the order
+// Create writes them), and the ids of the commits among them.
+type readObjects struct {
+	objs    map[coda.ID][]byte
+	sorted  *cdb.Sorted
+	commits []coda.ID
+}
+
+// read is Read, also giving the objects in order and the commits.
+func read(in io.Reader) (Header, readObjects, error) {
 	op := errs.Op("bundle.Read")
 	wr := coda.NewWireReader(in, coda.DecodeOptions{})
 	first, err := wr.NextObject()
 	if err == io.EOF {
-		return Header{}, nil, errs.E(op, errs.Invalid, "bundle: empty stream, no header")
+		return Header{}, readObjects{}, errs.E(op, errs.Invalid, "bundle: empty stream, no header")
 	}
 	if err != nil {
-		return Header{}, nil, errs.E(op, errs.Invalid, err)
+		return Header{}, readObjects{}, errs.E(op, errs.Invalid, err)
 	}
 	hdr, err := decodeHeader(first)
 	if err != nil {
-		return Header{}, nil, errs.E(op, err)
+		return Header{}, readObjects{}, errs.E(op, err)
 	}
 	sums := newSummer()
 	n := 0
@@ -214,22 +233,22 @@ func Read(in io.Reader) (Header, map[coda.ID][]byte, error) {
 		}
 		if err != nil {
 			sums.stop()
-			return Header{}, nil, errs.E(op, errs.Invalid, err)
+			return Header{}, readObjects{}, errs.E(op, errs.Invalid, err)
 		}
 		// Frames, not distinct objects: a maker writes each object once,
 		// and duplicates must not grow memory without bound.
 		if n >= MaxObjects {
 			sums.stop()
-			return Header{}, nil, errs.E(op, errs.Limit, fmt.Sprintf("bundle: more than %d objects", MaxObjects))
+			return Header{}, readObjects{}, errs.E(op, errs.Limit, fmt.Sprintf("bundle: more than %d objects", MaxObjects))
 		}
 		n++
 		sums.add(b)
 	}
-	objs := sums.wait()
-	if uint64(len(objs)) != hdr.Objects {
-		return Header{}, nil, errs.E(op, errs.Invalid, fmt.Sprintf("bundle: the header announces %d objects, the stream holds %d distinct ones", hdr.Objects, len(objs)))
+	r := sums.wait()
+	if uint64(len(r.objs)) != hdr.Objects {
+		return Header{}, readObjects{}, errs.E(op, errs.Invalid, fmt.Sprintf("bundle: the header announces %d objects, the stream holds %d distinct ones", hdr.Objects, len(r.objs)))
 	}
-	return hdr, objs, nil
+	return hdr, r, nil
 }
 
 // summer hashes objects in batches on every core while more are read,
@@ -242,11 +261,13 @@ type summer struct {
 	n       int // objects added
 }
 
-// sumBatch is a run of objects and, once hashed, their ids.
+// sumBatch is a run of objects and, once hashed, their ids and which
+// are commits.
 type sumBatch struct {
-	objs  [][]byte
-	ids   []coda.ID
-	bytes int
+	objs   [][]byte
+	ids    []coda.ID
+	commit []bool
+	bytes  int
 }
 
 // Objects or bytes in one batch of hashing: enough to outweigh the
@@ -260,14 +281,17 @@ func newSummer() *summer {
 	// One worker a CPU: GOMAXPROCS may be more (internal/procs).
 	w := max(1, min(runtime.GOMAXPROCS(0), runtime.NumCPU()))
 	s := &summer{work: make(chan *sumBatch, 2*w)}
+	commit := cdb.CommitSchemaID()
 	for range w {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			for b := range s.work {
 				b.ids = make([]coda.ID, len(b.objs))
+				b.commit = make([]bool, len(b.objs))
 				for i, o := range b.objs {
 					b.ids[i] = coda.Sum(o)
+					b.commit[i] = len(o) >= coda.IDSize && coda.ID(o[:coda.IDSize]) == commit
 				}
 			}
 		}()
@@ -303,17 +327,62 @@ func (s *summer) stop() {
 }
 
 // wait hashes what is left, stops the workers and returns the objects by
-// id. The summer must not be used after.
-func (s *summer) wait() map[coda.ID][]byte {
+// id, the commits among them and, if the objects other than commits came
+// in strictly ascending id order (as Create writes them) and each once,
+// all of them in ascending id order. The summer must not be used after.
+func (s *summer) wait() readObjects {
 	s.flush()
 	s.stop()
-	objs := make(map[coda.ID][]byte, s.n)
+	r := readObjects{objs: make(map[coda.ID][]byte, s.n)}
+	ids, data := make([]coda.ID, 0, s.n), make([][]byte, 0, s.n) // not commits
+	var cs []gotObject
+	inOrder := true
 	for _, b := range s.batches {
 		for i, id := range b.ids {
-			objs[id] = b.objs[i]
+			r.objs[id] = b.objs[i]
+			if b.commit[i] {
+				r.commits = append(r.commits, id)
+				cs = append(cs, gotObject{id, b.objs[i]})
+				continue
+			}
+			if n := len(ids); inOrder && n > 0 && bytes.Compare(ids[n-1][:], id[:]) >= 0 {
+				inOrder = false
+			}
+			ids, data = append(ids, id), append(data, b.objs[i])
 		}
 	}
-	return objs
+	if inOrder && len(ids)+len(cs) == len(r.objs) {
+		r.sorted = mergeSorted(ids, data, cs)
+	}
+	return r
+}
+
+// gotObject is an object read, and its id.
+type gotObject struct {
+	id   coda.ID
+	data []byte
+}
+
+// mergeSorted returns the objects of ids and data (in ascending id
+// order) and cs (in any order), none twice, in ascending id order.
+func mergeSorted(ids []coda.ID, data [][]byte, cs []gotObject) *cdb.Sorted {
+	if len(cs) == 0 {
+		return &cdb.Sorted{IDs: ids, Data: data}
+	}
+	slices.SortFunc(cs, func(a, b gotObject) int { return bytes.Compare(a.id[:], b.id[:]) })
+	n := len(ids) + len(cs)
+	out := &cdb.Sorted{IDs: make([]coda.ID, 0, n), Data: make([][]byte, 0, n)}
+	c := 0
+	for j, id := range ids {
+		for ; c < len(cs) && bytes.Compare(cs[c].id[:], id[:]) < 0; c++ {
+			out.IDs, out.Data = append(out.IDs, cs[c].id), append(out.Data, cs[c].data)
+		}
+		out.IDs, out.Data = append(out.IDs, id), append(out.Data, data[j])
+	}
+	for _, o := range cs[c:] {
+		out.IDs, out.Data = append(out.IDs, o.id), append(out.Data, o.data)
+	}
+	return out
 }
 
 // Apply reads a bundle of w's world and gives it to w.Receive (branch ""
@@ -329,14 +398,14 @@ func (s *summer) wait() map[coda.ID][]byte {
 // both heads.
 func Apply(ctx context.Context, w *cdb.World, in io.Reader, branch string) (cdb.ReceiveResult, error) {
 	op := errs.Op("bundle.Apply")
-	hdr, objs, err := Read(in)
+	hdr, objs, err := read(in)
 	if err != nil {
 		return cdb.ReceiveResult{}, errs.E(op, err)
 	}
 	if hdr.World != w.ID() {
 		return cdb.ReceiveResult{}, errs.E(op, errs.Invalid, fmt.Sprintf("bundle of world %s, not %s (%s)", hdr.World, w.ID(), w.Name()))
 	}
-	inc, err := incoming(hdr, objs)
+	inc, err := incomingRead(hdr, objs)
 	if err != nil {
 		return cdb.ReceiveResult{}, errs.E(op, err)
 	}
@@ -356,16 +425,24 @@ func incoming(hdr Header, objs map[coda.ID][]byte) (cdb.Incoming, error) {
 	return cdb.Incoming{Objects: objs, Summed: true, Head: hdr.Head, Withheld: hdr.Withheld, Opaque: hdr.Opaque, Maker: maker}, nil
 }
 
+// incomingRead is incoming of what read gave: the objects also in order,
+// and the commits among them.
+func incomingRead(hdr Header, r readObjects) (cdb.Incoming, error) {
+	in, err := incoming(hdr, r.objs)
+	in.Sorted, in.Commits = r.sorted, r.commits
+	return in, err
+}
+
 // ApplyHome applies a bundle to the world of h it belongs to, found by
 // id, on its current branch; a world h does not hold is created under the
 // bundle's name (or its id, if the name is taken).
 func ApplyHome(ctx context.Context, h *cdb.Home, in io.Reader) (*cdb.World, cdb.ReceiveResult, error) {
 	op := errs.Op("bundle.Apply")
-	hdr, objs, err := Read(in)
+	hdr, objs, err := read(in)
 	if err != nil {
 		return nil, cdb.ReceiveResult{}, errs.E(op, err)
 	}
-	inc, err := incoming(hdr, objs)
+	inc, err := incomingRead(hdr, objs)
 	if err != nil {
 		return nil, cdb.ReceiveResult{}, errs.E(op, err)
 	}
@@ -402,22 +479,38 @@ func ApplyHome(ctx context.Context, h *cdb.Home, in io.Reader) (*cdb.World, cdb.
 // CloneBundle creates a new home in dir (cdb.Init with opts, which should
 // carry the policy: acl.With) whose only world, the default, comes from
 // the bundle, under the bundle's world name. On any error no home is
-// left in dir.
+// left in dir. The home is made while the bundle is read (its files and
+// their syncs beside the reading and hashing); a bundle that cannot be
+// read fails as before, and its home is removed.
 func CloneBundle(ctx context.Context, dir string, in io.Reader, opts cdb.Options) (*cdb.Home, cdb.ReceiveResult, error) {
 	op := errs.Op("bundle.CloneBundle")
-	hdr, objs, err := Read(in)
-	if err != nil {
-		return nil, cdb.ReceiveResult{}, errs.E(op, err)
-	}
-	inc, err := incoming(hdr, objs)
-	if err != nil {
-		return nil, cdb.ReceiveResult{}, errs.E(op, err)
-	}
 	opts.NoWorld = true
-	h, err := cdb.Init(dir, opts)
+	type made struct {
+		h   *cdb.Home
+		err error
+	}
+	home := make(chan made, 1)
+	go func() {
+		h, err := cdb.Init(dir, opts)
+		home <- made{h, err}
+	}()
+	hdr, objs, err := read(in)
+	var inc cdb.Incoming
+	if err == nil {
+		inc, err = incomingRead(hdr, objs)
+	}
+	m := <-home
 	if err != nil {
+		if m.err == nil {
+			m.h.Close()
+			os.RemoveAll(m.h.Dir())
+		}
 		return nil, cdb.ReceiveResult{}, errs.E(op, err)
 	}
+	if m.err != nil {
+		return nil, cdb.ReceiveResult{}, errs.E(op, m.err)
+	}
+	h := m.h
 	fail := func(err error) (*cdb.Home, cdb.ReceiveResult, error) {
 		h.Close()
 		os.RemoveAll(h.Dir())

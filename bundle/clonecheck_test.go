@@ -73,3 +73,27 @@ func TestCloneChecked(t *testing.T) {
 		})
 	}
 }
+
+// TestCloneBundleHome: CloneBundle makes the home while it reads the
+// bundle; a bundle that cannot be read leaves no home, and a directory
+// that is not free is left as it was, whatever the bundle.
+func TestCloneBundleHome(t *testing.T) {
+	a := origin(t)
+	good := a.bundle(t, "alice", CreateOptions{})
+	dir := t.TempDir() + "/clone"
+	if _, _, err := CloneBundle(ctx, dir, bytes.NewReader(good[:len(good)/2]), secured()); !errs.Is(err, errs.Invalid) {
+		t.Errorf("a truncated bundle: %v, want invalid", err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("a home is left after a truncated bundle (%v)", err)
+	}
+	c := clone(t, good, secured())
+	for _, data := range [][]byte{good, good[:10]} {
+		if _, _, err := CloneBundle(ctx, c.h.Dir(), bytes.NewReader(data), secured()); err == nil {
+			t.Errorf("CloneBundle into a home: no error")
+		}
+		if _, err := c.text(t, "/pub/hello"); err != nil {
+			t.Errorf("the home cloned into: %v", err)
+		}
+	}
+}

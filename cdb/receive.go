@@ -51,6 +51,20 @@ type Incoming struct {
 	// Receive does not hash them again. If false, Receive checks every id
 	// (on every core) before anything else.
 	Summed bool
+	// Sorted, if not nil, holds the objects of Objects again, in
+	// ascending id order, each once: a reader that has them in that order
+	// gives them (bundle.Read), and Receive does not sort them (it checks
+	// the order). Only with Summed, and it must say the same of Sorted:
+	// every ID was computed in this process as coda.Sum of its Data, and
+	// Sorted holds exactly the objects of Objects. Receive stores what
+	// Sorted holds.
+	Sorted *Sorted
+	// Commits, if not nil, lists the objects of Objects that are commits,
+	// as a reader that saw them gives them: Receive decodes them first,
+	// on every core, instead of looking through every object for them (a
+	// commit it lacks is decoded when needed, an id that is no commit is
+	// an error only if read as one).
+	Commits []coda.ID
 	// Head is the received branch head.
 	Head coda.ID
 	// Withheld lists the values the received commits' trees hold that the
@@ -63,6 +77,13 @@ type Incoming struct {
 	// them, or the sender lacks them by design. Each is known only by its
 	// entry in its parent's node; the op groups inside are in Withheld.
 	Opaque []string
+}
+
+// Sorted is a set of objects in ascending id order: IDs[i] names
+// Data[i].
+type Sorted struct {
+	IDs  []coda.ID
+	Data [][]byte
 }
 
 // Receive takes commits made elsewhere. Every commit reachable from
@@ -131,7 +152,7 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	idxDone := make(chan struct{})
 	putErr := make(chan error, 1)
 	go func() {
-		idx = newObjIndex(objs)
+		idx = indexObjects(in)
 		close(idxDone)
 		putErr <- putObjects(b, idx)
 	}()
@@ -159,9 +180,17 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	// Every received object of the commit schema is decoded at once, on
 	// every core; a failure counts only if the commit is loaded.
 	var cids []coda.ID
-	for id, b := range objs {
-		if schemaOf(b) == h.schema.signed.ID {
-			cids = append(cids, id)
+	if in.Commits != nil {
+		for _, id := range in.Commits {
+			if _, ok := objs[id]; ok {
+				cids = append(cids, id)
+			}
+		}
+	} else {
+		for id, b := range objs {
+			if schemaOf(b) == h.schema.signed.ID {
+				cids = append(cids, id)
+			}
 		}
 	}
 	cs, cerrs := make([]*Commit, len(cids)), make([]error, len(cids))
@@ -614,12 +643,46 @@ type objIndex struct {
 	shift uint
 }
 
+// indexObjects indexes in.Objects: from in.Sorted where that can be
+// taken (Summed, as many objects, ids strictly ascending), else by
+// newObjIndex.
+func indexObjects(in Incoming) *objIndex {
+	if in.Summed && in.Sorted != nil {
+		n := len(in.Objects)
+		if len(in.Sorted.IDs) == n && len(in.Sorted.Data) == n {
+			x := &objIndex{ids: in.Sorted.IDs, data: in.Sorted.Data}
+			x.shift, x.start = indexShape(n)
+			k := uint64(0)
+			for i, id := range x.ids {
+				if i > 0 && bytes.Compare(x.ids[i-1][:], id[:]) >= 0 {
+					return newObjIndex(in.Objects)
+				}
+				for b := x.bucket(id); k <= b; k++ {
+					x.start[k] = int32(i)
+				}
+			}
+			for ; k < uint64(len(x.start)); k++ {
+				x.start[k] = int32(n)
+			}
+			return x
+		}
+	}
+	return newObjIndex(in.Objects)
+}
+
+// indexShape returns the shift and the zeroed start table of an index of
+// n objects.
+func indexShape(n int) (uint, []int32) {
+	nb := min(max(bits.Len(uint(n)), 1), 22)
+	return uint(64 - nb), make([]int32, 1<<nb+1)
+}
+
 // newObjIndex indexes objs: a counting sort by bucket, then each bucket
 // (one id, mostly) sorted.
 func newObjIndex(objs map[coda.ID][]byte) *objIndex {
 	n := len(objs)
-	nb := min(max(bits.Len(uint(n)), 1), 22)
-	x := &objIndex{ids: make([]coda.ID, n), data: make([][]byte, n), start: make([]int32, 1<<nb+1), shift: uint(64 - nb)}
+	x := &objIndex{ids: make([]coda.ID, n), data: make([][]byte, n)}
+	x.shift, x.start = indexShape(n)
 	for id := range objs {
 		x.start[x.bucket(id)+1]++
 	}

@@ -47,9 +47,28 @@ func TestObjIndex(t *testing.T) {
 					t.Fatalf("n %d, %s: find(%s) = %d, %v; want %d", n, name, id, j, ok, i)
 				}
 			}
+			var absent []coda.ID
 			for i := range 100 {
-				if _, ok := x.find(coda.Sum(fmt.Appendf(nil, "absent %d", i))); ok {
+				id := coda.Sum(fmt.Appendf(nil, "absent %d", i))
+				if _, ok := x.find(id); ok {
 					t.Fatalf("n %d, %s: found an absent id", n, name)
+				}
+				absent = append(absent, id)
+			}
+			// findAll: each id's position, -1 for the absent ones.
+			q := append(slices.Clone(absent[:50]), ids...)
+			q = append(q, absent[50:]...)
+			pos := x.findAll(q, []int32{7})
+			if len(pos) != 1+len(q) || pos[0] != 7 {
+				t.Fatalf("n %d, %s: findAll gives %d positions after 1, want %d", n, name, len(pos)-1, len(q))
+			}
+			for j, p := range pos[1:] {
+				want := int32(-1)
+				if j >= 50 && j < 50+len(ids) {
+					want = int32(j - 50)
+				}
+				if p != want {
+					t.Fatalf("n %d, %s: findAll: query %d at %d, want %d", n, name, j, p, want)
 				}
 			}
 		}

@@ -708,6 +708,35 @@ func newObjIndex(objs map[coda.ID][]byte) *objIndex {
 
 func (x *objIndex) bucket(id coda.ID) uint64 { return binary.BigEndian.Uint64(id[:8]) >> x.shift }
 
+// findAll appends to pos the position of each of ids in x.ids (-1 if it
+// is not there). It is find for many ids, which it looks up a run at a
+// time, one step for all of them before the next, so that the memory
+// reads of a run (ids are random: each a cache miss, mostly) overlap
+// rather than follow one another.
+func (x *objIndex) findAll(ids []coda.ID, pos []int32) []int32 {
+	const run = 16
+	var lo, hi [run]int32
+	for len(ids) > 0 {
+		m := min(run, len(ids))
+		for j := range m {
+			k := x.bucket(ids[j])
+			lo[j], hi[j] = x.start[k], x.start[k+1]
+		}
+		for j := range m {
+			p := int32(-1)
+			for i := lo[j]; i < hi[j]; i++ {
+				if x.ids[i] == ids[j] {
+					p = i
+					break
+				}
+			}
+			pos = append(pos, p)
+		}
+		ids = ids[m:]
+	}
+	return pos
+}
+
 // find returns the position of id in x.ids, if it is there.
 func (x *objIndex) find(id coda.ID) (int, bool) {
 	k := x.bucket(id)
@@ -1305,6 +1334,8 @@ func (h *Home) checkReplayed(world coda.ID, in Incoming, commits []*Commit, made
 	type notes struct {
 		used  []uint64
 		shown map[coda.ID]bool
+		ids   []coda.ID // looked up by findAll
+		pos   []int32
 	}
 	workers := max(1, min(cores(), len(commits)))
 	ns := make([]*notes, workers)
@@ -1318,40 +1349,51 @@ func (h *Home) checkReplayed(world coda.ID, in Incoming, commits []*Commit, made
 		}
 		return ok
 	}
+	// markAll marks those of ids in idx and returns the others.
+	markAll := func(n *notes, ids []coda.ID) []coda.ID {
+		n.pos = idx.findAll(ids, n.pos[:0])
+		var missing []coda.ID
+		for j, i := range n.pos {
+			if i < 0 {
+				missing = append(missing, ids[j])
+				continue
+			}
+			n.used[i>>6] |= 1 << (i & 63)
+		}
+		return missing
+	}
 	check := func(c *Commit, n *notes) error {
 		nodes, ok := made[c.ID]
 		if !ok || c.IsMerge() || c.Opaque() || !mark(n, c.ID) {
 			return errNotReplayed
 		}
-		for _, id := range nodes {
-			if mark(n, id) {
-				continue
-			}
+		for _, id := range markAll(n, nodes) {
 			if ok, err := h.store.Has(id); err != nil || !ok {
 				return cmp.Or(err, errNotReplayed)
 			}
 		}
+		n.ids = n.ids[:0]
 		for _, o := range c.Ops {
-			if o.Delete || mark(n, o.ID) {
+			if !o.Delete {
+				n.ids = append(n.ids, o.ID)
+			}
+		}
+		for _, id := range markAll(n, n.ids) {
+			if withheld[id] {
+				n.shown[id] = true
 				continue
 			}
-			if withheld[o.ID] {
-				n.shown[o.ID] = true
-				continue
-			}
-			if ok, err := h.store.Has(o.ID); err != nil || ok {
+			if ok, err := h.store.Has(id); err != nil || ok {
 				if err != nil {
 					return err
 				}
 				continue
 			}
-			if _, ok, err := wh.Withheld(o.ID); err != nil || !ok {
+			if _, ok, err := wh.Withheld(id); err != nil || !ok {
 				return cmp.Or(err, errNotReplayed)
 			}
 		}
-		for _, g := range c.OpGroups {
-			mark(n, g)
-		}
+		markAll(n, c.OpGroups)
 		if c.Call != nil || len(c.CallObjects()) > 0 {
 			used := map[coda.ID]bool{}
 			if err := checkCallObjects(wh, c, in.Objects, used, withheld, true); err != nil {

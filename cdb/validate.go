@@ -236,7 +236,11 @@ func validateSteps(env ValidateEnv, c *Commit, parents []*Commit, lenient bool) 
 			// Written (to memory) for the comparison below to read.
 			root, err = tr.Apply(base, replayTreeOps(c))
 		case env.replayed != nil && c == signed:
-			root, err = tr.ApplyDryNew(base, replayTreeOps(c), func(id coda.ID) { made = append(made, id) })
+			ops := replayBufs.Get().(*[]tree.Op)
+			*ops = appendReplayOps((*ops)[:0], c)
+			root, err = tr.ApplyDryNew(base, *ops, func(id coda.ID) { made = append(made, id) })
+			clear(*ops) // no paths kept alive by the pool
+			replayBufs.Put(ops)
 			replayed = true
 		default:
 			root, err = replayOps(tr, base, c)
@@ -592,21 +596,34 @@ func checkOpaqueMerge(env ValidateEnv, st tree.Store, c *Commit, parents []*Comm
 // replayOps applies c's ops to base, each leaf set exactly to a value or
 // tombstone stamped with c's stamp.
 func replayOps(tr *tree.Tree, base coda.ID, c *Commit) (coda.ID, error) {
-	return tr.ApplyDry(base, replayTreeOps(c))
+	ops := replayBufs.Get().(*[]tree.Op)
+	*ops = appendReplayOps((*ops)[:0], c)
+	defer func() {
+		clear(*ops)
+		replayBufs.Put(ops)
+	}()
+	return tr.ApplyDry(base, *ops)
 }
 
+// replayBufs holds the op lists of finished replays, for the next (a
+// replay keeps none of its ops).
+var replayBufs = sync.Pool{New: func() any { return new([]tree.Op) }}
+
 // replayTreeOps returns c's ops as raw tree ops stamped with c's stamp.
-func replayTreeOps(c *Commit) []tree.Op {
+func replayTreeOps(c *Commit) []tree.Op { return appendReplayOps(nil, c) }
+
+// appendReplayOps appends replayTreeOps(c) to dst.
+func appendReplayOps(dst []tree.Op, c *Commit) []tree.Op {
 	s := c.Stamp()
-	ops := make([]tree.Op, len(c.Ops))
-	for i, o := range c.Ops {
+	dst = slices.Grow(dst, len(c.Ops))
+	for _, o := range c.Ops {
 		e := tree.Value(o.ID, s)
 		if o.Delete {
 			e = tree.Tombstone(s)
 		}
-		ops[i] = tree.Op{Path: o.Path, Meta: o.Meta, Entry: e, Raw: true}
+		dst = append(dst, tree.Op{Path: o.Path, Meta: o.Meta, Entry: e, Raw: true})
 	}
-	return ops
+	return dst
 }
 
 // computeMerge builds the merge commit of parents (two, any order): the

@@ -3,6 +3,7 @@ package tree
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
@@ -514,7 +515,13 @@ func (b *batch) flushDir(d *dirState) (coda.ID, uint64, error) {
 	// The leaves in the order they were set: the ops of a commit come in
 	// path order, so a directory of leaves alone is mostly in key order
 	// already, and is not sorted again.
-	edits := make([]edit, 0, len(d.names)+len(d.subs))
+	ep := editBufs.Get().(*[]edit)
+	defer func() {
+		clear(*ep) // no strings kept alive by the pool
+		*ep = (*ep)[:0]
+		editBufs.Put(ep)
+	}()
+	edits := slices.Grow((*ep)[:0], len(d.names)+len(d.subs))
 	for i, name := range d.names {
 		edits = append(edits, edit{key: key{name, false}, e: d.leaves[i]})
 	}
@@ -536,9 +543,14 @@ func (b *batch) flushDir(d *dirState) (coda.ID, uint64, error) {
 	if cmp := func(x, y edit) int { return compareKeys(x.key, y.key) }; !slices.IsSortedFunc(edits, cmp) {
 		slices.SortFunc(edits, cmp)
 	}
+	*ep = edits
 	id, err := b.o.applyEdits(b.o, d.base, edits)
 	if err != nil {
 		return coda.ID{}, 0, err
 	}
 	return id, d.live, nil
 }
+
+// editBufs holds the edit lists of flushed directories, for the next
+// (applyEdits keeps none of an edit list's elements).
+var editBufs = sync.Pool{New: func() any { return new([]edit) }}

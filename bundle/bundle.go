@@ -32,6 +32,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/cdb/tree"
@@ -224,7 +225,7 @@ func read(in io.Reader) (Header, readObjects, error) {
 	if err != nil {
 		return Header{}, readObjects{}, errs.E(op, err)
 	}
-	sums := newSummer()
+	sums := newSummer(hdr.Objects)
 	n := 0
 	for {
 		b, err := wr.NextObject()
@@ -252,13 +253,23 @@ func read(in io.Reader) (Header, readObjects, error) {
 }
 
 // summer hashes objects in batches on every core while more are read,
-// and gathers them by id.
+// and gathers them by id: the batches hashed, in order, while more are
+// read (gather), the rest once all are read (wait).
 type summer struct {
 	cur     *sumBatch
 	batches []*sumBatch
 	work    chan *sumBatch
 	wg      sync.WaitGroup
 	n       int // objects added
+	// What is gathered of batches[:next]: the objects by id and the
+	// commits (r), the others in order (ids, data) while inOrder, the
+	// commits (cs).
+	next       int
+	r          readObjects
+	ids        []coda.ID
+	data       [][]byte
+	cs         []gotObject
+	outOfOrder bool
 }
 
 // sumBatch is a run of objects and, once hashed, their ids and which
@@ -268,6 +279,7 @@ type sumBatch struct {
 	ids    []coda.ID
 	commit []bool
 	bytes  int
+	done   atomic.Bool // ids and commit are set
 }
 
 // Objects or bytes in one batch of hashing: enough to outweigh the
@@ -277,10 +289,14 @@ const (
 	sumBatchBytes   = 1 << 20
 )
 
-func newSummer() *summer {
+// newSummer returns a summer for about n objects (a hint: the header's
+// count, which nothing has checked yet).
+func newSummer(n uint64) *summer {
 	// One worker a CPU: GOMAXPROCS may be more (internal/procs).
 	w := max(1, min(runtime.GOMAXPROCS(0), runtime.NumCPU()))
-	s := &summer{work: make(chan *sumBatch, 2*w)}
+	n = min(n, 1<<20)
+	s := &summer{work: make(chan *sumBatch, 2*w), r: readObjects{objs: make(map[coda.ID][]byte, n)},
+		ids: make([]coda.ID, 0, n), data: make([][]byte, 0, n)}
 	commit := cdb.CommitSchemaID()
 	for range w {
 		s.wg.Add(1)
@@ -293,6 +309,7 @@ func newSummer() *summer {
 					b.ids[i] = coda.Sum(o)
 					b.commit[i] = len(o) >= coda.IDSize && coda.ID(o[:coda.IDSize]) == commit
 				}
+				b.done.Store(true)
 			}
 		}()
 	}
@@ -317,6 +334,31 @@ func (s *summer) flush() {
 		s.work <- s.cur
 		s.cur = nil
 	}
+	s.gather(false)
+}
+
+// gather gathers the batches hashed since the last gather, in order,
+// stopping at the first not hashed yet (all: every batch is hashed).
+func (s *summer) gather(all bool) {
+	for ; s.next < len(s.batches); s.next++ {
+		b := s.batches[s.next]
+		if !all && !b.done.Load() {
+			return
+		}
+		for i, id := range b.ids {
+			s.r.objs[id] = b.objs[i]
+			if b.commit[i] {
+				s.r.commits = append(s.r.commits, id)
+				s.cs = append(s.cs, gotObject{id, b.objs[i]})
+				continue
+			}
+			if n := len(s.ids); !s.outOfOrder && n > 0 && bytes.Compare(s.ids[n-1][:], id[:]) >= 0 {
+				s.outOfOrder = true
+			}
+			s.ids, s.data = append(s.ids, id), append(s.data, b.objs[i])
+		}
+		s.batches[s.next] = nil // gathered
+	}
 }
 
 // stop stops the workers once they are done. The summer must not be
@@ -333,26 +375,10 @@ func (s *summer) stop() {
 func (s *summer) wait() readObjects {
 	s.flush()
 	s.stop()
-	r := readObjects{objs: make(map[coda.ID][]byte, s.n)}
-	ids, data := make([]coda.ID, 0, s.n), make([][]byte, 0, s.n) // not commits
-	var cs []gotObject
-	inOrder := true
-	for _, b := range s.batches {
-		for i, id := range b.ids {
-			r.objs[id] = b.objs[i]
-			if b.commit[i] {
-				r.commits = append(r.commits, id)
-				cs = append(cs, gotObject{id, b.objs[i]})
-				continue
-			}
-			if n := len(ids); inOrder && n > 0 && bytes.Compare(ids[n-1][:], id[:]) >= 0 {
-				inOrder = false
-			}
-			ids, data = append(ids, id), append(data, b.objs[i])
-		}
-	}
-	if inOrder && len(ids)+len(cs) == len(r.objs) {
-		r.sorted = mergeSorted(ids, data, cs)
+	s.gather(true)
+	r := s.r
+	if !s.outOfOrder && len(s.ids)+len(s.cs) == len(r.objs) {
+		r.sorted = mergeSorted(s.ids, s.data, s.cs)
 	}
 	return r
 }

@@ -201,6 +201,25 @@ func Read(in io.Reader) (Header, map[coda.ID][]byte, error) {
 	return hdr, r.objs, nil
 }
 
+// ReadIncoming is Read, giving what cdb.World.Receive takes of the
+// bundle: its objects by id (Summed), and also in ascending id order
+// (Sorted) if the stream held them in the order Create writes them, the
+// commits among them, the header's head, withheld values and opaque
+// subtrees, and its author as the maker (an author that is no key is
+// errs.Invalid). Receive then neither sorts the objects nor looks through
+// them for the commits (docs/bundle.md §3).
+func ReadIncoming(in io.Reader) (Header, cdb.Incoming, error) {
+	hdr, r, err := read(in)
+	if err != nil {
+		return Header{}, cdb.Incoming{}, err
+	}
+	inc, err := incomingRead(hdr, r)
+	if err != nil {
+		return Header{}, cdb.Incoming{}, err
+	}
+	return hdr, inc, nil
+}
+
 // readObjects is what read gives of a bundle's objects: by id, in
 // ascending id order (nil if the stream did not hold them in the order
 // Create writes them), and the ids of the commits among them.
@@ -464,11 +483,7 @@ func incomingRead(hdr Header, r readObjects) (cdb.Incoming, error) {
 // bundle's name (or its id, if the name is taken).
 func ApplyHome(ctx context.Context, h *cdb.Home, in io.Reader) (*cdb.World, cdb.ReceiveResult, error) {
 	op := errs.Op("bundle.Apply")
-	hdr, objs, err := read(in)
-	if err != nil {
-		return nil, cdb.ReceiveResult{}, errs.E(op, err)
-	}
-	inc, err := incomingRead(hdr, objs)
+	hdr, inc, err := ReadIncoming(in)
 	if err != nil {
 		return nil, cdb.ReceiveResult{}, errs.E(op, err)
 	}
@@ -520,11 +535,7 @@ func CloneBundle(ctx context.Context, dir string, in io.Reader, opts cdb.Options
 		h, err := cdb.Init(dir, opts)
 		home <- made{h, err}
 	}()
-	hdr, objs, err := read(in)
-	var inc cdb.Incoming
-	if err == nil {
-		inc, err = incomingRead(hdr, objs)
-	}
+	hdr, inc, err := ReadIncoming(in)
 	m := <-home
 	if err != nil {
 		if m.err == nil {

@@ -73,3 +73,18 @@ func TestReadSorted(t *testing.T) {
 		}
 	}
 }
+
+// TestReadIncoming: ReadIncoming gives what Receive takes of a bundle,
+// the order and the commits included.
+func TestReadIncoming(t *testing.T) {
+	a := many(t, 300)
+	data := a.bundle(t, "bob", CreateOptions{})
+	hdr, in, err := ReadIncoming(bytes.NewReader(data))
+	must(t, err)
+	if !in.Summed || in.Sorted == nil || len(in.Sorted.IDs) != len(in.Objects) || uint64(len(in.Commits)) != hdr.Commits {
+		t.Errorf("Incoming: summed %v, sorted %v, %d commits (header %d)", in.Summed, in.Sorted != nil, len(in.Commits), hdr.Commits)
+	}
+	if in.Head != hdr.Head || !slices.Equal(in.Withheld, hdr.Withheld) || len(in.Withheld) == 0 || !bytes.Equal(in.Maker, a.key(t, "bob").Public) {
+		t.Errorf("Incoming: head %s, withheld %v, maker %x; header %s, %v, %s", in.Head, in.Withheld, in.Maker, hdr.Head, hdr.Withheld, hdr.Author)
+	}
+}

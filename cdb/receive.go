@@ -92,7 +92,8 @@ type Sorted struct {
 // is stored: each against its parents as received, on every CPU, the
 // first invalid one in parents-first order named (docs/sync.md); and
 // what was received must be whole and hold nothing else (checkComplete,
-// beside the validation): every object is a commit, tree
+// beside the validation; for a world received whole, from the commits'
+// replays after it, checkReplayed): every object is a commit, tree
 // node or value of the received commits, and every value the new commits'
 // trees hold is received, held here already, or listed as withheld. The
 // first failure fails the whole call, naming the commit or object, and
@@ -146,8 +147,8 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	// is committed only if they all pass.
 	b := newReceiveBatch(h.store, objs)
 	defer b.Discard()
-	// The objects in id order, found by id (newObjIndex): made beside the
-	// checks, by the goroutine filling the batch in that order.
+	// The objects in id order, found by id (indexObjects): made beside
+	// the checks, by the goroutine filling the batch in that order.
 	var idx *objIndex
 	idxDone := make(chan struct{})
 	putErr := make(chan error, 1)

@@ -97,3 +97,56 @@ func TestCloneBundleHome(t *testing.T) {
 		}
 	}
 }
+
+// TestCloneMerged: a clone of a history with a merge commit (validation
+// recomputes merges; the merge's own diff is walked) is judged from the
+// replays too, and refused as the diffs refuse it.
+func TestCloneMerged(t *testing.T) {
+	a := origin(t)
+	c := clone(t, a.bundle(t, "alice", CreateOptions{}), secured())
+	_, err := c.h.ImportKey("bob", mustExport(t, a.h, "bob"))
+	must(t, err)
+	c.put(t, "bob", "/pub/fromclone", "c")
+	a.put(t, "bob", "/pub/fromorigin", "o")
+	res, err := Apply(ctx, c.w, bytes.NewReader(a.bundle(t, "alice", CreateOptions{})), "")
+	must(t, err)
+	if res.Merge == nil {
+		t.Fatalf("diverged apply: %+v, want a merge", res)
+	}
+	c.put(t, "bob", "/pub/after", "after the merge")
+	data := c.bundle(t, "bob", CreateOptions{}) // /plans withheld
+	d := clone(t, data, secured())
+	if d.head(t) != c.head(t) {
+		t.Fatalf("clone head %s, want %s", d.head(t), c.head(t))
+	}
+	for _, p := range []string{"/pub/fromclone", "/pub/fromorigin", "/pub/after"} {
+		if _, err := d.text(t, p); err != nil {
+			t.Errorf("clone: %s: %v", p, err)
+		}
+	}
+	if _, ok, err := d.w.Withheld(c.id(t, "/plans")); err != nil || !ok {
+		t.Errorf("clone: /plans not recorded as withheld (%v)", err)
+	}
+	_, objs, err := Read(bytes.NewReader(data))
+	must(t, err)
+	v := c.id(t, "/pub/fromorigin")
+	extra := bytes.Clone(objs[v])
+	extra[len(extra)-1] ^= 1
+	for _, tc := range []struct {
+		name string
+		edit func(h *Header, objs map[coda.ID][]byte)
+		want string
+	}{
+		{"extra object", func(_ *Header, objs map[coda.ID][]byte) { objs[coda.Sum(extra)] = extra },
+			"object " + coda.Sum(extra).String() + " is none of the received commits"},
+		{"value missing", func(_ *Header, objs map[coda.ID][]byte) { delete(objs, v) },
+			"value " + v.String() + ": neither received, nor stored here, nor listed as withheld"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := CloneBundle(ctx, t.TempDir()+"/clone", bytes.NewReader(rewrite(t, data, tc.edit)), secured())
+			if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("CloneBundle: %v, want an invalid error with %q", err, tc.want)
+			}
+		})
+	}
+}

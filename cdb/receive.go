@@ -1277,30 +1277,52 @@ func (h *Home) withheldToRecord(in Incoming, shown map[coda.ID]bool) ([]coda.ID,
 
 // replayable reports whether checkReplayed may judge what was received:
 // every received commit (those of objs reachable from head through objs,
-// as checkComplete walks them) is a signed commit new here (fresh, every
-// commit reachable from head that the home lacks), and its parent is one
-// of them or it is the genesis — a world received whole, as a clone
-// receives it. Then every node a commit's diff reads on its parent's side
-// is a node of a received commit's tree, which some commit's replay made
-// (checkReplayed); a sender of a history that starts at a commit held
-// here sends the nodes its diff read of that commit's tree too, which no
-// replay made.
+// as checkComplete walks them) is new here (fresh, every commit reachable
+// from head that the home lacks) with nothing withheld, and its parents
+// are among them or it is the genesis — a world received whole, as a
+// clone receives it. Then every node a commit's diff reads on its
+// parent's side is a node of a received commit's tree, which some
+// commit's replay made or a merge's diff read (checkReplayed); a sender
+// of a history that starts at a commit held here sends the nodes its diff
+// read of that commit's tree too, which no replay made.
 func replayable(objs map[coda.ID][]byte, head coda.ID, fresh []*Commit, isFresh map[coda.ID]bool) bool {
 	if _, ok := objs[head]; !ok || !isFresh[head] {
 		return false
 	}
 	for _, c := range fresh {
-		if c.IsMerge() || c.Opaque() || len(c.Parents) > 1 {
+		if c.Opaque() {
 			return false
 		}
 		if _, ok := objs[c.ID]; !ok {
 			return false
 		}
-		if len(c.Parents) == 1 && !isFresh[c.Parents[0]] {
-			return false
+		for _, p := range c.Parents {
+			if !isFresh[p] {
+				return false
+			}
 		}
 	}
 	return true
+}
+
+// indexReads is a tree.Store reading the objects received (idx) over the
+// store, marking those read in used (a bitmap of idx's objects).
+type indexReads struct {
+	idx  *objIndex
+	used []uint64
+	s    tree.Store
+}
+
+func (r *indexReads) Get(id coda.ID) ([]byte, error) {
+	if i, ok := r.idx.find(id); ok {
+		r.used[i>>6] |= 1 << (i & 63)
+		return bytes.Clone(r.idx.data[i]), nil
+	}
+	return r.s.Get(id)
+}
+
+func (r *indexReads) Put([]byte) (coda.ID, error) {
+	return coda.ID{}, errs.E(errs.Internal, "cdb: a write while checking what was received")
 }
 
 // errNotReplayed is checkReplayed's answer when it cannot judge: the
@@ -1308,22 +1330,25 @@ func replayable(objs map[coda.ID][]byte, head coda.ID, fresh []*Commit, isFresh 
 var errNotReplayed = errs.E(errs.Invalid, "cdb: what was received is not judged by the replays")
 
 // checkReplayed is checkComplete where nothing is opaque and the
-// received commits are a history from its genesis, each signed and new
-// here (replayable), that validation replayed, each valid: made holds, by
-// commit, the nodes of its tree its replay made and did not read
+// received commits are a history from its genesis, each new here
+// (replayable), that validation checked, each valid: made holds, by
+// signed commit, the nodes of its tree its replay made and did not read
 // (tree.ApplyDryNew). Those are the nodes of its tree its parent's tree
-// lacks, each read by the commit's diff against its first parent: so the
-// nodes those diffs read, on either side, are the nodes made (a parent's
-// tree is a received commit's, or the empty tree). And the values the
-// diff shows are its ops' (a replay that gives the commit's tree changes
-// exactly the leaves of its ops, each to an entry stamped with the
-// commit's stamp, which no leaf of its parent's tree holds). So this
-// checks what checkComplete checks, without a diff: every object received
-// is a received commit, a node one of them made, a value one of their
-// ops puts, an op group or call object of theirs; every value put is
-// received, stored here, listed as withheld or recorded as such. It does
-// not name what fails (errNotReplayed, or an error of the store):
-// checkComplete is run then, for the verdict.
+// lacks, each read by the commit's diff against its first parent; a
+// merge, which validation recomputes rather than replays, has its diff
+// walked as checkComplete walks it, reading the same nodes. So the nodes
+// those diffs read, on either side, are the nodes made and the merges'
+// (a parent's tree is a received commit's, or the empty tree). And the
+// values a signed commit's diff shows are its ops' (a replay that gives
+// the commit's tree changes exactly the leaves of its ops, each to an
+// entry stamped with the commit's stamp, which no leaf of its parent's
+// tree holds). So this checks what checkComplete checks, with no diff
+// but the merges': every object received is a received commit, a node one
+// of them made or a merge's diff read, a value one of their ops puts or a
+// merge's diff shows, an op group or call object of theirs; every such
+// value is received, stored here, listed as withheld or recorded as
+// such. It does not name what fails (errNotReplayed, or an error of the
+// store): checkComplete is run then, for the verdict.
 func (h *Home) checkReplayed(world coda.ID, in Incoming, commits []*Commit, made map[coda.ID][]coda.ID, idx *objIndex) ([]coda.ID, error) {
 	withheld, err := withheldSet(in)
 	if err != nil {
@@ -1363,35 +1388,72 @@ func (h *Home) checkReplayed(world coda.ID, in Incoming, commits []*Commit, made
 		}
 		return missing
 	}
-	check := func(c *Commit, n *notes) error {
-		nodes, ok := made[c.ID]
-		if !ok || c.IsMerge() || c.Opaque() || !mark(n, c.ID) {
+	// value checks a value a commit's tree shows, not received: withheld,
+	// stored here, or recorded as withheld.
+	value := func(n *notes, id coda.ID) error {
+		if withheld[id] {
+			n.shown[id] = true
+			return nil
+		}
+		if ok, err := h.store.Has(id); err != nil || ok {
+			return err
+		}
+		if _, ok, err := wh.Withheld(id); err != nil || !ok {
+			return cmp.Or(err, errNotReplayed)
+		}
+		return nil
+	}
+	byID := make(map[coda.ID]*Commit, len(commits))
+	for _, c := range commits {
+		byID[c.ID] = c
+	}
+	// diff is checkComplete's check of a merge commit (validation
+	// recomputes merges: no replay reports their nodes), nothing opaque.
+	diff := func(c *Commit, n *notes) error {
+		p := byID[c.Parents[0]]
+		if p == nil {
 			return errNotReplayed
 		}
-		for _, id := range markAll(n, nodes) {
-			if ok, err := h.store.Has(id); err != nil || !ok {
-				return cmp.Or(err, errNotReplayed)
+		tr := tree.New(&indexReads{idx: idx, used: n.used, s: h.cstore})
+		err := tr.Diff(p.Tree, c.Tree, func(ch tree.Change) error {
+			if ch.B.Kind != tree.KindValue || mark(n, ch.B.ID) {
+				return nil
 			}
+			return value(n, ch.B.ID)
+		})
+		if err != nil && !errs.Is(err, errs.Internal) {
+			return errNotReplayed // the diffs name it
 		}
-		n.ids = n.ids[:0]
-		for _, o := range c.Ops {
-			if !o.Delete {
-				n.ids = append(n.ids, o.ID)
-			}
+		return err
+	}
+	check := func(c *Commit, n *notes) error {
+		if c.Opaque() || !mark(n, c.ID) {
+			return errNotReplayed
 		}
-		for _, id := range markAll(n, n.ids) {
-			if withheld[id] {
-				n.shown[id] = true
-				continue
+		if c.IsMerge() {
+			if err := diff(c, n); err != nil {
+				return err
 			}
-			if ok, err := h.store.Has(id); err != nil || ok {
-				if err != nil {
+		} else {
+			nodes, ok := made[c.ID]
+			if !ok {
+				return errNotReplayed
+			}
+			for _, id := range markAll(n, nodes) {
+				if ok, err := h.store.Has(id); err != nil || !ok {
+					return cmp.Or(err, errNotReplayed)
+				}
+			}
+			n.ids = n.ids[:0]
+			for _, o := range c.Ops {
+				if !o.Delete {
+					n.ids = append(n.ids, o.ID)
+				}
+			}
+			for _, id := range markAll(n, n.ids) {
+				if err := value(n, id); err != nil {
 					return err
 				}
-				continue
-			}
-			if _, ok, err := wh.Withheld(id); err != nil || !ok {
-				return cmp.Or(err, errNotReplayed)
 			}
 		}
 		markAll(n, c.OpGroups)

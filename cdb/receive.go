@@ -145,7 +145,7 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	}
 	// The objects go into the batch beside the checks, from the start; it
 	// is committed only if they all pass.
-	b := newReceiveBatch(h.store, objs)
+	b := newReceiveBatch(h.store, in)
 	defer b.Discard()
 	// The objects in id order, found by id (indexObjects): made beside
 	// the checks, by the goroutine filling the batch in that order.
@@ -595,16 +595,23 @@ func (r *received) NodeCache(id coda.ID) *tree.NodeCache {
 	return nil
 }
 
-// newReceiveBatch returns a batch of st with room for objs, if st can
-// size one.
-func newReceiveBatch(st store.Store, objs map[coda.ID][]byte) store.Batch {
+// newReceiveBatch returns a batch of st with room for in's objects, if st
+// can size one (their sizes read from in.Sorted if it has them all: a
+// slice, not a map, to walk).
+func newReceiveBatch(st store.Store, in Incoming) store.Batch {
 	sb, ok := st.(store.SizedBatcher)
 	if !ok {
 		return st.NewBatch()
 	}
 	size := 0
-	for _, b := range objs {
-		size += len(b) + 48 // the key, the entry's tag and lengths
+	if s := in.Sorted; s != nil && len(s.Data) == len(in.Objects) {
+		for _, b := range s.Data {
+			size += len(b) + 48
+		}
+	} else {
+		for _, b := range in.Objects {
+			size += len(b) + 48 // the key, the entry's tag and lengths
+		}
 	}
 	return sb.NewBatchSize(size)
 }

@@ -29,8 +29,10 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/cdb/tree"
@@ -192,20 +194,57 @@ const MaxObjects = 1 << 24
 // of a large bundle cost little time after its last byte; the map's keys
 // are coda.Sum of their bytes (Incoming.Summed).
 func Read(in io.Reader) (Header, map[coda.ID][]byte, error) {
+	hdr, r, err := read(in)
+	if err != nil {
+		return Header{}, nil, err
+	}
+	return hdr, r.objs, nil
+}
+
+// ReadIncoming is Read, giving what cdb.World.Receive takes of the
+// bundle: its objects by id (Summed), and also in ascending id order
+// (Sorted) if the stream held them in the order Create writes them, the
+// commits among them, the header's head, withheld values and opaque
+// subtrees, and its author as the maker (an author that is no key is
+// errs.Invalid). Receive then neither sorts the objects nor looks through
+// them for the commits (docs/bundle.md §3).
+func ReadIncoming(in io.Reader) (Header, cdb.Incoming, error) {
+	hdr, r, err := read(in)
+	if err != nil {
+		return Header{}, cdb.Incoming{}, err
+	}
+	inc, err := incomingRead(hdr, r)
+	if err != nil {
+		return Header{}, cdb.Incoming{}, err
+	}
+	return hdr, inc, nil
+}
+
+// readObjects is what read gives of a bundle's objects: by id, in
+// ascending id order (nil if the stream did not hold them in the order
+// Create writes them), and the ids of the commits among them.
+type readObjects struct {
+	objs    map[coda.ID][]byte
+	sorted  *cdb.Sorted
+	commits []coda.ID
+}
+
+// read is Read, also giving the objects in order and the commits.
+func read(in io.Reader) (Header, readObjects, error) {
 	op := errs.Op("bundle.Read")
 	wr := coda.NewWireReader(in, coda.DecodeOptions{})
 	first, err := wr.NextObject()
 	if err == io.EOF {
-		return Header{}, nil, errs.E(op, errs.Invalid, "bundle: empty stream, no header")
+		return Header{}, readObjects{}, errs.E(op, errs.Invalid, "bundle: empty stream, no header")
 	}
 	if err != nil {
-		return Header{}, nil, errs.E(op, errs.Invalid, err)
+		return Header{}, readObjects{}, errs.E(op, errs.Invalid, err)
 	}
 	hdr, err := decodeHeader(first)
 	if err != nil {
-		return Header{}, nil, errs.E(op, err)
+		return Header{}, readObjects{}, errs.E(op, err)
 	}
-	sums := newSummer()
+	sums := newSummer(hdr.Objects)
 	n := 0
 	for {
 		b, err := wr.NextObject()
@@ -214,39 +253,52 @@ func Read(in io.Reader) (Header, map[coda.ID][]byte, error) {
 		}
 		if err != nil {
 			sums.stop()
-			return Header{}, nil, errs.E(op, errs.Invalid, err)
+			return Header{}, readObjects{}, errs.E(op, errs.Invalid, err)
 		}
 		// Frames, not distinct objects: a maker writes each object once,
 		// and duplicates must not grow memory without bound.
 		if n >= MaxObjects {
 			sums.stop()
-			return Header{}, nil, errs.E(op, errs.Limit, fmt.Sprintf("bundle: more than %d objects", MaxObjects))
+			return Header{}, readObjects{}, errs.E(op, errs.Limit, fmt.Sprintf("bundle: more than %d objects", MaxObjects))
 		}
 		n++
 		sums.add(b)
 	}
-	objs := sums.wait()
-	if uint64(len(objs)) != hdr.Objects {
-		return Header{}, nil, errs.E(op, errs.Invalid, fmt.Sprintf("bundle: the header announces %d objects, the stream holds %d distinct ones", hdr.Objects, len(objs)))
+	r := sums.wait()
+	if uint64(len(r.objs)) != hdr.Objects {
+		return Header{}, readObjects{}, errs.E(op, errs.Invalid, fmt.Sprintf("bundle: the header announces %d objects, the stream holds %d distinct ones", hdr.Objects, len(r.objs)))
 	}
-	return hdr, objs, nil
+	return hdr, r, nil
 }
 
 // summer hashes objects in batches on every core while more are read,
-// and gathers them by id.
+// and gathers them by id: the batches hashed, in order, while more are
+// read (gather), the rest once all are read (wait).
 type summer struct {
 	cur     *sumBatch
 	batches []*sumBatch
 	work    chan *sumBatch
 	wg      sync.WaitGroup
 	n       int // objects added
+	// What is gathered of batches[:next]: the objects by id and the
+	// commits (r), the others in order (ids, data) while inOrder, the
+	// commits (cs).
+	next       int
+	r          readObjects
+	ids        []coda.ID
+	data       [][]byte
+	cs         []gotObject
+	outOfOrder bool
 }
 
-// sumBatch is a run of objects and, once hashed, their ids.
+// sumBatch is a run of objects and, once hashed, their ids and which
+// are commits.
 type sumBatch struct {
-	objs  [][]byte
-	ids   []coda.ID
-	bytes int
+	objs   [][]byte
+	ids    []coda.ID
+	commit []bool
+	bytes  int
+	done   atomic.Bool // ids and commit are set
 }
 
 // Objects or bytes in one batch of hashing: enough to outweigh the
@@ -256,19 +308,27 @@ const (
 	sumBatchBytes   = 1 << 20
 )
 
-func newSummer() *summer {
+// newSummer returns a summer for about n objects (a hint: the header's
+// count, which nothing has checked yet).
+func newSummer(n uint64) *summer {
 	// One worker a CPU: GOMAXPROCS may be more (internal/procs).
 	w := max(1, min(runtime.GOMAXPROCS(0), runtime.NumCPU()))
-	s := &summer{work: make(chan *sumBatch, 2*w)}
+	n = min(n, 1<<20)
+	s := &summer{work: make(chan *sumBatch, 2*w), r: readObjects{objs: make(map[coda.ID][]byte, n)},
+		ids: make([]coda.ID, 0, n), data: make([][]byte, 0, n)}
+	commit := cdb.CommitSchemaID()
 	for range w {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			for b := range s.work {
 				b.ids = make([]coda.ID, len(b.objs))
+				b.commit = make([]bool, len(b.objs))
 				for i, o := range b.objs {
 					b.ids[i] = coda.Sum(o)
+					b.commit[i] = len(o) >= coda.IDSize && coda.ID(o[:coda.IDSize]) == commit
 				}
+				b.done.Store(true)
 			}
 		}()
 	}
@@ -293,6 +353,31 @@ func (s *summer) flush() {
 		s.work <- s.cur
 		s.cur = nil
 	}
+	s.gather(false)
+}
+
+// gather gathers the batches hashed since the last gather, in order,
+// stopping at the first not hashed yet (all: every batch is hashed).
+func (s *summer) gather(all bool) {
+	for ; s.next < len(s.batches); s.next++ {
+		b := s.batches[s.next]
+		if !all && !b.done.Load() {
+			return
+		}
+		for i, id := range b.ids {
+			s.r.objs[id] = b.objs[i]
+			if b.commit[i] {
+				s.r.commits = append(s.r.commits, id)
+				s.cs = append(s.cs, gotObject{id, b.objs[i]})
+				continue
+			}
+			if n := len(s.ids); !s.outOfOrder && n > 0 && bytes.Compare(s.ids[n-1][:], id[:]) >= 0 {
+				s.outOfOrder = true
+			}
+			s.ids, s.data = append(s.ids, id), append(s.data, b.objs[i])
+		}
+		s.batches[s.next] = nil // gathered
+	}
 }
 
 // stop stops the workers once they are done. The summer must not be
@@ -303,17 +388,46 @@ func (s *summer) stop() {
 }
 
 // wait hashes what is left, stops the workers and returns the objects by
-// id. The summer must not be used after.
-func (s *summer) wait() map[coda.ID][]byte {
+// id, the commits among them and, if the objects other than commits came
+// in strictly ascending id order (as Create writes them) and each once,
+// all of them in ascending id order. The summer must not be used after.
+func (s *summer) wait() readObjects {
 	s.flush()
 	s.stop()
-	objs := make(map[coda.ID][]byte, s.n)
-	for _, b := range s.batches {
-		for i, id := range b.ids {
-			objs[id] = b.objs[i]
-		}
+	s.gather(true)
+	r := s.r
+	if !s.outOfOrder && len(s.ids)+len(s.cs) == len(r.objs) {
+		r.sorted = mergeSorted(s.ids, s.data, s.cs)
 	}
-	return objs
+	return r
+}
+
+// gotObject is an object read, and its id.
+type gotObject struct {
+	id   coda.ID
+	data []byte
+}
+
+// mergeSorted returns the objects of ids and data (in ascending id
+// order) and cs (in any order), none twice, in ascending id order.
+func mergeSorted(ids []coda.ID, data [][]byte, cs []gotObject) *cdb.Sorted {
+	if len(cs) == 0 {
+		return &cdb.Sorted{IDs: ids, Data: data}
+	}
+	slices.SortFunc(cs, func(a, b gotObject) int { return bytes.Compare(a.id[:], b.id[:]) })
+	n := len(ids) + len(cs)
+	out := &cdb.Sorted{IDs: make([]coda.ID, 0, n), Data: make([][]byte, 0, n)}
+	c := 0
+	for j, id := range ids {
+		for ; c < len(cs) && bytes.Compare(cs[c].id[:], id[:]) < 0; c++ {
+			out.IDs, out.Data = append(out.IDs, cs[c].id), append(out.Data, cs[c].data)
+		}
+		out.IDs, out.Data = append(out.IDs, id), append(out.Data, data[j])
+	}
+	for _, o := range cs[c:] {
+		out.IDs, out.Data = append(out.IDs, o.id), append(out.Data, o.data)
+	}
+	return out
 }
 
 // Apply reads a bundle of w's world and gives it to w.Receive (branch ""
@@ -329,14 +443,14 @@ func (s *summer) wait() map[coda.ID][]byte {
 // both heads.
 func Apply(ctx context.Context, w *cdb.World, in io.Reader, branch string) (cdb.ReceiveResult, error) {
 	op := errs.Op("bundle.Apply")
-	hdr, objs, err := Read(in)
+	hdr, objs, err := read(in)
 	if err != nil {
 		return cdb.ReceiveResult{}, errs.E(op, err)
 	}
 	if hdr.World != w.ID() {
 		return cdb.ReceiveResult{}, errs.E(op, errs.Invalid, fmt.Sprintf("bundle of world %s, not %s (%s)", hdr.World, w.ID(), w.Name()))
 	}
-	inc, err := incoming(hdr, objs)
+	inc, err := incomingRead(hdr, objs)
 	if err != nil {
 		return cdb.ReceiveResult{}, errs.E(op, err)
 	}
@@ -356,16 +470,20 @@ func incoming(hdr Header, objs map[coda.ID][]byte) (cdb.Incoming, error) {
 	return cdb.Incoming{Objects: objs, Summed: true, Head: hdr.Head, Withheld: hdr.Withheld, Opaque: hdr.Opaque, Maker: maker}, nil
 }
 
+// incomingRead is incoming of what read gave: the objects also in order,
+// and the commits among them.
+func incomingRead(hdr Header, r readObjects) (cdb.Incoming, error) {
+	in, err := incoming(hdr, r.objs)
+	in.Sorted, in.Commits = r.sorted, r.commits
+	return in, err
+}
+
 // ApplyHome applies a bundle to the world of h it belongs to, found by
 // id, on its current branch; a world h does not hold is created under the
 // bundle's name (or its id, if the name is taken).
 func ApplyHome(ctx context.Context, h *cdb.Home, in io.Reader) (*cdb.World, cdb.ReceiveResult, error) {
 	op := errs.Op("bundle.Apply")
-	hdr, objs, err := Read(in)
-	if err != nil {
-		return nil, cdb.ReceiveResult{}, errs.E(op, err)
-	}
-	inc, err := incoming(hdr, objs)
+	hdr, inc, err := ReadIncoming(in)
 	if err != nil {
 		return nil, cdb.ReceiveResult{}, errs.E(op, err)
 	}
@@ -402,22 +520,34 @@ func ApplyHome(ctx context.Context, h *cdb.Home, in io.Reader) (*cdb.World, cdb.
 // CloneBundle creates a new home in dir (cdb.Init with opts, which should
 // carry the policy: acl.With) whose only world, the default, comes from
 // the bundle, under the bundle's world name. On any error no home is
-// left in dir.
+// left in dir. The home is made while the bundle is read (its files and
+// their syncs beside the reading and hashing); a bundle that cannot be
+// read fails as before, and its home is removed.
 func CloneBundle(ctx context.Context, dir string, in io.Reader, opts cdb.Options) (*cdb.Home, cdb.ReceiveResult, error) {
 	op := errs.Op("bundle.CloneBundle")
-	hdr, objs, err := Read(in)
-	if err != nil {
-		return nil, cdb.ReceiveResult{}, errs.E(op, err)
-	}
-	inc, err := incoming(hdr, objs)
-	if err != nil {
-		return nil, cdb.ReceiveResult{}, errs.E(op, err)
-	}
 	opts.NoWorld = true
-	h, err := cdb.Init(dir, opts)
+	type made struct {
+		h   *cdb.Home
+		err error
+	}
+	home := make(chan made, 1)
+	go func() {
+		h, err := cdb.Init(dir, opts)
+		home <- made{h, err}
+	}()
+	hdr, inc, err := ReadIncoming(in)
+	m := <-home
 	if err != nil {
+		if m.err == nil {
+			m.h.Close()
+			os.RemoveAll(m.h.Dir())
+		}
 		return nil, cdb.ReceiveResult{}, errs.E(op, err)
 	}
+	if m.err != nil {
+		return nil, cdb.ReceiveResult{}, errs.E(op, m.err)
+	}
+	h := m.h
 	fail := func(err error) (*cdb.Home, cdb.ReceiveResult, error) {
 		h.Close()
 		os.RemoveAll(h.Dir())

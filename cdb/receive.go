@@ -5,8 +5,10 @@ import (
 	"cmp"
 	"context"
 	"crypto/ed25519"
+	"encoding/binary"
 	"fmt"
 	"maps"
+	"math/bits"
 	"runtime"
 	"slices"
 	"strings"
@@ -49,6 +51,20 @@ type Incoming struct {
 	// Receive does not hash them again. If false, Receive checks every id
 	// (on every core) before anything else.
 	Summed bool
+	// Sorted, if not nil, holds the objects of Objects again, in
+	// ascending id order, each once: a reader that has them in that order
+	// gives them (bundle.Read), and Receive does not sort them (it checks
+	// the order). Only with Summed, and it must say the same of Sorted:
+	// every ID was computed in this process as coda.Sum of its Data, and
+	// Sorted holds exactly the objects of Objects. Receive stores what
+	// Sorted holds.
+	Sorted *Sorted
+	// Commits, if not nil, lists the objects of Objects that are commits,
+	// as a reader that saw them gives them: Receive decodes them first,
+	// on every core, instead of looking through every object for them (a
+	// commit it lacks is decoded when needed, an id that is no commit is
+	// an error only if read as one).
+	Commits []coda.ID
 	// Head is the received branch head.
 	Head coda.ID
 	// Withheld lists the values the received commits' trees hold that the
@@ -63,13 +79,21 @@ type Incoming struct {
 	Opaque []string
 }
 
+// Sorted is a set of objects in ascending id order: IDs[i] names
+// Data[i].
+type Sorted struct {
+	IDs  []coda.ID
+	Data [][]byte
+}
+
 // Receive takes commits made elsewhere. Every commit reachable from
 // in.Head that the home does not hold is validated by ValidateCommit with
 // the home's Policy, reading in.Objects over the store, before anything
 // is stored: each against its parents as received, on every CPU, the
 // first invalid one in parents-first order named (docs/sync.md); and
 // what was received must be whole and hold nothing else (checkComplete,
-// beside the validation): every object is a commit, tree
+// beside the validation; for a world received whole, from the commits'
+// replays after it, checkReplayed): every object is a commit, tree
 // node or value of the received commits, and every value the new commits'
 // trees hold is received, held here already, or listed as withheld. The
 // first failure fails the whole call, naming the commit or object, and
@@ -121,10 +145,18 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	}
 	// The objects go into the batch beside the checks, from the start; it
 	// is committed only if they all pass.
-	b := newReceiveBatch(h.store, objs)
+	b := newReceiveBatch(h.store, in)
 	defer b.Discard()
+	// The objects in id order, found by id (indexObjects): made beside
+	// the checks, by the goroutine filling the batch in that order.
+	var idx *objIndex
+	idxDone := make(chan struct{})
 	putErr := make(chan error, 1)
-	go func() { putErr <- putObjects(b, objs) }()
+	go func() {
+		idx = indexObjects(in)
+		close(idxDone)
+		putErr <- putObjects(b, idx)
+	}()
 	waitPut := sync.OnceValue(func() error { return <-putErr })
 	defer waitPut() // before Discard
 	// The commits received, decoded on demand; commits the home holds are
@@ -149,9 +181,17 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	// Every received object of the commit schema is decoded at once, on
 	// every core; a failure counts only if the commit is loaded.
 	var cids []coda.ID
-	for id, b := range objs {
-		if schemaOf(b) == h.schema.signed.ID {
-			cids = append(cids, id)
+	if in.Commits != nil {
+		for _, id := range in.Commits {
+			if _, ok := objs[id]; ok {
+				cids = append(cids, id)
+			}
+		}
+	} else {
+		for id, b := range objs {
+			if schemaOf(b) == h.schema.signed.ID {
+				cids = append(cids, id)
+			}
 		}
 	}
 	cs, cerrs := make([]*Commit, len(cids)), make([]error, len(cids))
@@ -307,6 +347,26 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 		}
 	}
 	h.callHook(&env, vs)
+	isFresh := make(map[coda.ID]bool, len(fresh))
+	for _, c := range fresh {
+		isFresh[c.ID] = true
+	}
+	// Where nothing is opaque and every received commit is a signed one
+	// new here, their replays tell which received nodes each needs, and
+	// checkComplete's diffs are not needed to judge what was received
+	// (checkReplayed).
+	replay := len(opq) == 0 && replayable(objs, head, fresh, isFresh)
+	var (
+		madeMu sync.Mutex
+		made   = make(map[coda.ID][]coda.ID, len(fresh))
+	)
+	if replay {
+		env.replayed = func(c *Commit, nodes []coda.ID) {
+			madeMu.Lock()
+			made[c.ID] = nodes
+			madeMu.Unlock()
+		}
+	}
 	jobs := make([]validation, len(order))
 	var maxT hlc.Time
 	calls := false
@@ -322,10 +382,6 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 		jobs[i] = validation{c: c, parents: parents}
 		maxT = max(maxT, c.Time)
 		calls = calls || c.Call != nil
-	}
-	isFresh := make(map[coda.ID]bool, len(fresh))
-	for _, c := range fresh {
-		isFresh[c.ID] = true
 	}
 	// What was received must be whole (checkComplete): checked beside the
 	// validation, which it does not depend on; its verdict counts only
@@ -348,10 +404,14 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 		}
 		return load(id)
 	}
-	go func() {
-		defer close(complete)
-		record, completeErr = h.checkComplete(world, in, isFresh, cload, opq)
-	}()
+	if replay {
+		close(complete) // checked after the validation, from its replays
+	} else {
+		go func() {
+			defer close(complete)
+			record, completeErr = h.checkComplete(world, in, isFresh, cload, opq)
+		}()
+	}
 	// Every commit is validated against its parents as received, so the
 	// commits need not wait for each other: any invalid one refuses all.
 	// Calls re-execute programs over vs, which they may write: commits
@@ -364,6 +424,13 @@ func (h *Home) receive(ctx context.Context, w *World, name string, in Incoming, 
 	<-complete
 	if err != nil {
 		return ReceiveResult{}, err
+	}
+	if replay {
+		<-idxDone
+		if record, completeErr = h.checkReplayed(world, in, fresh, made, idx); completeErr != nil {
+			// The verdict, and the object to name, are the diffs'.
+			record, completeErr = h.checkComplete(world, in, isFresh, cload, opq)
+		}
 	}
 	// After checkComplete: it verifies commits checkComplete may read.
 	if revalidated, err = h.revalidate(ctx, w, env, objs, load); err != nil {
@@ -528,45 +595,165 @@ func (r *received) NodeCache(id coda.ID) *tree.NodeCache {
 	return nil
 }
 
-// newReceiveBatch returns a batch of st with room for objs, if st can
-// size one.
-func newReceiveBatch(st store.Store, objs map[coda.ID][]byte) store.Batch {
+// newReceiveBatch returns a batch of st with room for in's objects, if st
+// can size one (their sizes read from in.Sorted if it has them all: a
+// slice, not a map, to walk).
+func newReceiveBatch(st store.Store, in Incoming) store.Batch {
 	sb, ok := st.(store.SizedBatcher)
 	if !ok {
 		return st.NewBatch()
 	}
 	size := 0
-	for _, b := range objs {
-		size += len(b) + 48 // the key, the entry's tag and lengths
+	if s := in.Sorted; s != nil && len(s.Data) == len(in.Objects) {
+		for _, b := range s.Data {
+			size += len(b) + 48
+		}
+	} else {
+		for _, b := range in.Objects {
+			size += len(b) + 48 // the key, the entry's tag and lengths
+		}
 	}
 	return sb.NewBatchSize(size)
 }
 
-// putObjects adds objs to b, in id order: the order of the store's keys,
-// which a large batch is sorted in when committed (Pebble's flushable
-// batch), sorted input costing it one pass. Every id is coda.Sum of its
-// bytes (checked by receive, or computed by the reader: Incoming.Summed):
-// not hashed again where b can take it.
-func putObjects(b store.Batch, objs map[coda.ID][]byte) error {
+// putObjects adds the objects of x to b, in id order: the order of the
+// store's keys, which a large batch is sorted in when committed (Pebble's
+// flushable batch), sorted input costing it one pass. Every id is
+// coda.Sum of its bytes (checked by receive, or computed by the reader:
+// Incoming.Summed): not hashed again where b can take it.
+func putObjects(b store.Batch, x *objIndex) error {
 	sp, summed := b.(store.SummedPutter)
-	ids := make([]coda.ID, 0, len(objs))
-	for id := range objs {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, func(a, b coda.ID) int { return bytes.Compare(a[:], b[:]) })
-	for _, id := range ids {
-		data := objs[id]
+	for i, id := range x.ids {
 		var err error
 		if summed {
-			err = sp.PutSummed(id, data)
+			err = sp.PutSummed(id, x.data[i])
 		} else {
-			_, err = b.Put(data)
+			_, err = b.Put(x.data[i])
 		}
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// objIndex is the objects received in id order, each found by its id in
+// about one probe, with no hashing: ids are hashes, spread evenly over
+// the 2^bits buckets of their first bits (2^bits just above their number),
+// so a bucket holds one on average; start[k] is the first object of bucket
+// k (the objects of bucket k are ids[start[k]:start[k+1]]). A map of 100,000
+// ids costs a receive more, to fill and to read (memory, mostly), and a
+// sort of them more again.
+type objIndex struct {
+	ids   []coda.ID
+	data  [][]byte
+	start []int32
+	shift uint
+}
+
+// indexObjects indexes in.Objects: from in.Sorted where that can be
+// taken (Summed, as many objects, ids strictly ascending), else by
+// newObjIndex.
+func indexObjects(in Incoming) *objIndex {
+	if in.Summed && in.Sorted != nil {
+		n := len(in.Objects)
+		if len(in.Sorted.IDs) == n && len(in.Sorted.Data) == n {
+			x := &objIndex{ids: in.Sorted.IDs, data: in.Sorted.Data}
+			x.shift, x.start = indexShape(n)
+			k := uint64(0)
+			for i, id := range x.ids {
+				if i > 0 && bytes.Compare(x.ids[i-1][:], id[:]) >= 0 {
+					return newObjIndex(in.Objects)
+				}
+				for b := x.bucket(id); k <= b; k++ {
+					x.start[k] = int32(i)
+				}
+			}
+			for ; k < uint64(len(x.start)); k++ {
+				x.start[k] = int32(n)
+			}
+			return x
+		}
+	}
+	return newObjIndex(in.Objects)
+}
+
+// indexShape returns the shift and the zeroed start table of an index of
+// n objects.
+func indexShape(n int) (uint, []int32) {
+	nb := min(max(bits.Len(uint(n)), 1), 22)
+	return uint(64 - nb), make([]int32, 1<<nb+1)
+}
+
+// newObjIndex indexes objs: a counting sort by bucket, then each bucket
+// (one id, mostly) sorted.
+func newObjIndex(objs map[coda.ID][]byte) *objIndex {
+	n := len(objs)
+	x := &objIndex{ids: make([]coda.ID, n), data: make([][]byte, n)}
+	x.shift, x.start = indexShape(n)
+	for id := range objs {
+		x.start[x.bucket(id)+1]++
+	}
+	for k := 1; k < len(x.start); k++ {
+		x.start[k] += x.start[k-1]
+	}
+	next := slices.Clone(x.start[:len(x.start)-1])
+	for id, b := range objs {
+		k := x.bucket(id)
+		x.ids[next[k]], x.data[next[k]] = id, b
+		next[k]++
+	}
+	for k := 0; k+1 < len(x.start); k++ {
+		for i := x.start[k] + 1; i < x.start[k+1]; i++ {
+			for j := i; j > x.start[k] && bytes.Compare(x.ids[j-1][:], x.ids[j][:]) > 0; j-- {
+				x.ids[j-1], x.ids[j] = x.ids[j], x.ids[j-1]
+				x.data[j-1], x.data[j] = x.data[j], x.data[j-1]
+			}
+		}
+	}
+	return x
+}
+
+func (x *objIndex) bucket(id coda.ID) uint64 { return binary.BigEndian.Uint64(id[:8]) >> x.shift }
+
+// findAll appends to pos the position of each of ids in x.ids (-1 if it
+// is not there). It is find for many ids, which it looks up a run at a
+// time, one step for all of them before the next, so that the memory
+// reads of a run (ids are random: each a cache miss, mostly) overlap
+// rather than follow one another.
+func (x *objIndex) findAll(ids []coda.ID, pos []int32) []int32 {
+	const run = 16
+	var lo, hi [run]int32
+	for len(ids) > 0 {
+		m := min(run, len(ids))
+		for j := range m {
+			k := x.bucket(ids[j])
+			lo[j], hi[j] = x.start[k], x.start[k+1]
+		}
+		for j := range m {
+			p := int32(-1)
+			for i := lo[j]; i < hi[j]; i++ {
+				if x.ids[i] == ids[j] {
+					p = i
+					break
+				}
+			}
+			pos = append(pos, p)
+		}
+		ids = ids[m:]
+	}
+	return pos
+}
+
+// find returns the position of id in x.ids, if it is there.
+func (x *objIndex) find(id coda.ID) (int, bool) {
+	k := x.bucket(id)
+	for i := x.start[k]; i < x.start[k+1]; i++ {
+		if x.ids[i] == id {
+			return int(i), true
+		}
+	}
+	return 0, false
 }
 
 // validation is one commit to validate, with its parents.
@@ -812,18 +999,9 @@ func (r *recording) Put([]byte) (coda.ID, error) {
 //     or that is listed twice; withheld ids without a 32-byte maker key.
 func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool, load func(coda.ID) (*Commit, error), opq map[string]bool) ([]coda.ID, error) {
 	objs := in.Objects
-	if len(in.Withheld) > 0 && len(in.Maker) != ed25519.PublicKeySize {
-		return nil, errs.E(errs.Invalid, "withheld values listed without the key of their maker")
-	}
-	withheld := make(map[coda.ID]bool, len(in.Withheld))
-	for _, id := range in.Withheld {
-		if withheld[id] {
-			return nil, errs.E(errs.Invalid, fmt.Sprintf("value %s is listed as withheld twice", id))
-		}
-		if _, ok := objs[id]; ok {
-			return nil, errs.E(errs.Invalid, fmt.Sprintf("value %s is listed as withheld and sent all the same", id))
-		}
-		withheld[id] = true
+	withheld, err := withheldSet(in)
+	if err != nil {
+		return nil, err
 	}
 	used := make(map[coda.ID]bool, len(objs))
 	var commits []*Commit
@@ -1064,6 +1242,30 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 			return nil, errs.E(errs.Invalid, errs.Path(p), "listed as an opaque subtree but no received commit's tree changes it")
 		}
 	}
+	return h.withheldToRecord(in, shown)
+}
+
+// withheldSet returns in.Withheld as a set, checking it (checkComplete).
+func withheldSet(in Incoming) (map[coda.ID]bool, error) {
+	if len(in.Withheld) > 0 && len(in.Maker) != ed25519.PublicKeySize {
+		return nil, errs.E(errs.Invalid, "withheld values listed without the key of their maker")
+	}
+	withheld := make(map[coda.ID]bool, len(in.Withheld))
+	for _, id := range in.Withheld {
+		if withheld[id] {
+			return nil, errs.E(errs.Invalid, fmt.Sprintf("value %s is listed as withheld twice", id))
+		}
+		if _, ok := in.Objects[id]; ok {
+			return nil, errs.E(errs.Invalid, fmt.Sprintf("value %s is listed as withheld and sent all the same", id))
+		}
+		withheld[id] = true
+	}
+	return withheld, nil
+}
+
+// withheldToRecord checks that the received commits show (shown) every
+// value listed as withheld, and returns those the home lacks.
+func (h *Home) withheldToRecord(in Incoming, shown map[coda.ID]bool) ([]coda.ID, error) {
 	var record []coda.ID
 	for _, id := range in.Withheld {
 		if !shown[id] {
@@ -1078,6 +1280,221 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 		}
 	}
 	return record, nil
+}
+
+// replayable reports whether checkReplayed may judge what was received:
+// every received commit (those of objs reachable from head through objs,
+// as checkComplete walks them) is new here (fresh, every commit reachable
+// from head that the home lacks) with nothing withheld, and its parents
+// are among them or it is the genesis — a world received whole, as a
+// clone receives it. Then every node a commit's diff reads on its
+// parent's side is a node of a received commit's tree, which some
+// commit's replay made or a merge's diff read (checkReplayed); a sender
+// of a history that starts at a commit held here sends the nodes its diff
+// read of that commit's tree too, which no replay made.
+func replayable(objs map[coda.ID][]byte, head coda.ID, fresh []*Commit, isFresh map[coda.ID]bool) bool {
+	if _, ok := objs[head]; !ok || !isFresh[head] {
+		return false
+	}
+	for _, c := range fresh {
+		if c.Opaque() {
+			return false
+		}
+		if _, ok := objs[c.ID]; !ok {
+			return false
+		}
+		for _, p := range c.Parents {
+			if !isFresh[p] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// indexReads is a tree.Store reading the objects received (idx) over the
+// store, marking those read in used (a bitmap of idx's objects).
+type indexReads struct {
+	idx  *objIndex
+	used []uint64
+	s    tree.Store
+}
+
+func (r *indexReads) Get(id coda.ID) ([]byte, error) {
+	if i, ok := r.idx.find(id); ok {
+		r.used[i>>6] |= 1 << (i & 63)
+		return bytes.Clone(r.idx.data[i]), nil
+	}
+	return r.s.Get(id)
+}
+
+func (r *indexReads) Put([]byte) (coda.ID, error) {
+	return coda.ID{}, errs.E(errs.Internal, "cdb: a write while checking what was received")
+}
+
+// errNotReplayed is checkReplayed's answer when it cannot judge: the
+// diffs of checkComplete do, and name the object.
+var errNotReplayed = errs.E(errs.Invalid, "cdb: what was received is not judged by the replays")
+
+// checkReplayed is checkComplete where nothing is opaque and the
+// received commits are a history from its genesis, each new here
+// (replayable), that validation checked, each valid: made holds, by
+// signed commit, the nodes of its tree its replay made and did not read
+// (tree.ApplyDryNew). Those are the nodes of its tree its parent's tree
+// lacks, each read by the commit's diff against its first parent; a
+// merge, which validation recomputes rather than replays, has its diff
+// walked as checkComplete walks it, reading the same nodes. So the nodes
+// those diffs read, on either side, are the nodes made and the merges'
+// (a parent's tree is a received commit's, or the empty tree). And the
+// values a signed commit's diff shows are its ops' (a replay that gives
+// the commit's tree changes exactly the leaves of its ops, each to an
+// entry stamped with the commit's stamp, which no leaf of its parent's
+// tree holds). So this checks what checkComplete checks, with no diff
+// but the merges': every object received is a received commit, a node one
+// of them made or a merge's diff read, a value one of their ops puts or a
+// merge's diff shows, an op group or call object of theirs; every such
+// value is received, stored here, listed as withheld or recorded as
+// such. It does not name what fails (errNotReplayed, or an error of the
+// store): checkComplete is run then, for the verdict.
+func (h *Home) checkReplayed(world coda.ID, in Incoming, commits []*Commit, made map[coda.ID][]coda.ID, idx *objIndex) ([]coda.ID, error) {
+	withheld, err := withheldSet(in)
+	if err != nil {
+		return nil, err
+	}
+	wh := &World{h: h, id: world}
+	// Every worker marks what its commits use in a bitmap of idx's
+	// objects; the unions are merged after.
+	type notes struct {
+		used  []uint64
+		shown map[coda.ID]bool
+		ids   []coda.ID // looked up by findAll
+		pos   []int32
+	}
+	workers := max(1, min(cores(), len(commits)))
+	ns := make([]*notes, workers)
+	for i := range ns {
+		ns[i] = &notes{used: make([]uint64, (len(idx.ids)+63)/64), shown: map[coda.ID]bool{}}
+	}
+	mark := func(n *notes, id coda.ID) bool {
+		i, ok := idx.find(id)
+		if ok {
+			n.used[i>>6] |= 1 << (i & 63)
+		}
+		return ok
+	}
+	// markAll marks those of ids in idx and returns the others.
+	markAll := func(n *notes, ids []coda.ID) []coda.ID {
+		n.pos = idx.findAll(ids, n.pos[:0])
+		var missing []coda.ID
+		for j, i := range n.pos {
+			if i < 0 {
+				missing = append(missing, ids[j])
+				continue
+			}
+			n.used[i>>6] |= 1 << (i & 63)
+		}
+		return missing
+	}
+	// value checks a value a commit's tree shows, not received: withheld,
+	// stored here, or recorded as withheld.
+	value := func(n *notes, id coda.ID) error {
+		if withheld[id] {
+			n.shown[id] = true
+			return nil
+		}
+		if ok, err := h.store.Has(id); err != nil || ok {
+			return err
+		}
+		if _, ok, err := wh.Withheld(id); err != nil || !ok {
+			return cmp.Or(err, errNotReplayed)
+		}
+		return nil
+	}
+	byID := make(map[coda.ID]*Commit, len(commits))
+	for _, c := range commits {
+		byID[c.ID] = c
+	}
+	// diff is checkComplete's check of a merge commit (validation
+	// recomputes merges: no replay reports their nodes), nothing opaque.
+	diff := func(c *Commit, n *notes) error {
+		p := byID[c.Parents[0]]
+		if p == nil {
+			return errNotReplayed
+		}
+		tr := tree.New(&indexReads{idx: idx, used: n.used, s: h.cstore})
+		err := tr.Diff(p.Tree, c.Tree, func(ch tree.Change) error {
+			if ch.B.Kind != tree.KindValue || mark(n, ch.B.ID) {
+				return nil
+			}
+			return value(n, ch.B.ID)
+		})
+		if err != nil && !errs.Is(err, errs.Internal) {
+			return errNotReplayed // the diffs name it
+		}
+		return err
+	}
+	check := func(c *Commit, n *notes) error {
+		if c.Opaque() || !mark(n, c.ID) {
+			return errNotReplayed
+		}
+		if c.IsMerge() {
+			if err := diff(c, n); err != nil {
+				return err
+			}
+		} else {
+			nodes, ok := made[c.ID]
+			if !ok {
+				return errNotReplayed
+			}
+			for _, id := range markAll(n, nodes) {
+				if ok, err := h.store.Has(id); err != nil || !ok {
+					return cmp.Or(err, errNotReplayed)
+				}
+			}
+			n.ids = n.ids[:0]
+			for _, o := range c.Ops {
+				if !o.Delete {
+					n.ids = append(n.ids, o.ID)
+				}
+			}
+			for _, id := range markAll(n, n.ids) {
+				if err := value(n, id); err != nil {
+					return err
+				}
+			}
+		}
+		markAll(n, c.OpGroups)
+		if c.Call != nil || len(c.CallObjects()) > 0 {
+			used := map[coda.ID]bool{}
+			if err := checkCallObjects(wh, c, in.Objects, used, withheld, true); err != nil {
+				return err
+			}
+			for id := range used {
+				mark(n, id)
+			}
+		}
+		return nil
+	}
+	if err := inOrder(len(commits), workers, func(w, i int) error { return check(commits[i], ns[w]) }); err != nil {
+		return nil, err
+	}
+	used, shown := ns[0].used, ns[0].shown
+	for _, n := range ns[1:] {
+		for i, u := range n.used {
+			used[i] |= u
+		}
+		maps.Copy(shown, n.shown)
+	}
+	for i, u := range used {
+		want := ^uint64(0)
+		if rest := len(idx.ids) - 64*i; rest < 64 {
+			want = 1<<rest - 1
+		}
+		if u != want {
+			return nil, errNotReplayed // an object no commit uses
+		}
+	}
+	return h.withheldToRecord(in, shown)
 }
 
 // opaquePrefix is the prefix of the refs recording the opaque subtrees of

@@ -59,6 +59,14 @@ type ValidateEnv struct {
 	// nor in the commit's own tree. Nil: this node may read everything.
 	MayRead func(root coda.ID, dir string) bool
 
+	// replayed, if not nil, is called (on validation's goroutine) with
+	// every valid signed commit that step 4 replayed as it is, nothing
+	// withheld or taken out (checkable), and the nodes of its tree the
+	// replay made and did not read (tree.ApplyDryNew): Receive's
+	// completeness check learns from them which received nodes the commit
+	// needs (checkReplayed). Only Receive sets it, with nothing opaque.
+	replayed func(c *Commit, made []coda.ID)
+
 	// signedHere says the commit was signed in this process, just now, by
 	// commitSchemas.sign (World.build): step 3's signature check holds
 	// by construction and is skipped (docs/cdb.md, "Validation"). Only
@@ -164,6 +172,10 @@ func validateSteps(env ValidateEnv, c *Commit, parents []*Commit, lenient bool) 
 		}
 	}
 	st := newStaging(env.Store, nil)
+	var (
+		made     []coda.ID // the nodes step 4's replay made, if replayed
+		replayed bool
+	)
 	// Groups held here that this node cannot check in c count as withheld
 	// (docs/sync.md, "Opaque subtrees").
 	signed := c
@@ -219,10 +231,18 @@ func validateSteps(env ValidateEnv, c *Commit, parents []*Commit, lenient bool) 
 		tr := tree.New(st)
 		var root coda.ID
 		var err error
-		if c.Opaque() {
+		switch {
+		case c.Opaque():
 			// Written (to memory) for the comparison below to read.
 			root, err = tr.Apply(base, replayTreeOps(c))
-		} else {
+		case env.replayed != nil && c == signed:
+			ops := replayBufs.Get().(*[]tree.Op)
+			*ops = appendReplayOps((*ops)[:0], c)
+			root, err = tr.ApplyDryNew(base, *ops, func(id coda.ID) { made = append(made, id) })
+			clear(*ops) // no paths kept alive by the pool
+			replayBufs.Put(ops)
+			replayed = true
+		default:
 			root, err = replayOps(tr, base, c)
 		}
 		if err != nil {
@@ -259,6 +279,9 @@ func validateSteps(env ValidateEnv, c *Commit, parents []*Commit, lenient bool) 
 		if err := env.Call(c, parents); err != nil {
 			return err
 		}
+	}
+	if replayed {
+		env.replayed(c, made)
 	}
 	return nil
 }
@@ -573,21 +596,34 @@ func checkOpaqueMerge(env ValidateEnv, st tree.Store, c *Commit, parents []*Comm
 // replayOps applies c's ops to base, each leaf set exactly to a value or
 // tombstone stamped with c's stamp.
 func replayOps(tr *tree.Tree, base coda.ID, c *Commit) (coda.ID, error) {
-	return tr.ApplyDry(base, replayTreeOps(c))
+	ops := replayBufs.Get().(*[]tree.Op)
+	*ops = appendReplayOps((*ops)[:0], c)
+	defer func() {
+		clear(*ops)
+		replayBufs.Put(ops)
+	}()
+	return tr.ApplyDry(base, *ops)
 }
 
+// replayBufs holds the op lists of finished replays, for the next (a
+// replay keeps none of its ops).
+var replayBufs = sync.Pool{New: func() any { return new([]tree.Op) }}
+
 // replayTreeOps returns c's ops as raw tree ops stamped with c's stamp.
-func replayTreeOps(c *Commit) []tree.Op {
+func replayTreeOps(c *Commit) []tree.Op { return appendReplayOps(nil, c) }
+
+// appendReplayOps appends replayTreeOps(c) to dst.
+func appendReplayOps(dst []tree.Op, c *Commit) []tree.Op {
 	s := c.Stamp()
-	ops := make([]tree.Op, len(c.Ops))
-	for i, o := range c.Ops {
+	dst = slices.Grow(dst, len(c.Ops))
+	for _, o := range c.Ops {
 		e := tree.Value(o.ID, s)
 		if o.Delete {
 			e = tree.Tombstone(s)
 		}
-		ops[i] = tree.Op{Path: o.Path, Meta: o.Meta, Entry: e, Raw: true}
+		dst = append(dst, tree.Op{Path: o.Path, Meta: o.Meta, Entry: e, Raw: true})
 	}
-	return ops
+	return dst
 }
 
 // computeMerge builds the merge commit of parents (two, any order): the

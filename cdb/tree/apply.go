@@ -3,6 +3,7 @@ package tree
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/coalescent/coal/coda"
 	"github.com/coalescent/coal/errs"
@@ -78,6 +79,63 @@ func (t *Tree) ApplyDry(root coda.ID, ops []Op) (coda.ID, error) {
 	return b.flush()
 }
 
+// ApplyDryNew is ApplyDry that also calls made with the id of every node
+// of the new tree the ops made and did not read: each node reachable from
+// the new root through nodes the ops made (not through a node of root's
+// tree, nor the empty node), but those they read from the Store. Each is
+// reported once, parents before children.
+//
+// Every node of the new tree that root's tree lacks is reported, and
+// every node reported is one a Diff of root against the new root reads
+// (TestApplyDryNew): a node the ops made whose content is a node of
+// root's tree in the same directory was built from that node's items, so
+// the ops read it. Validation of a received commit learns from its replay
+// which received nodes its tree needs, without the diff (cdb,
+// docs/bundle.md). It hashes every node it makes: the id memo, which
+// serves the validation of a commit built in this process, holds none of
+// a received commit's nodes, and is not filled with them.
+func (t *Tree) ApplyDryNew(root coda.ID, ops []Op, made func(coda.ID)) (coda.ID, error) {
+	b := t.newBatch(root)
+	b.o.dry = true
+	b.o.arena = &itemArena{}
+	defer b.o.arena.release()
+	b.o.made, b.o.read = map[coda.ID]*node{}, map[coda.ID]bool{}
+	for i := range ops {
+		if err := b.apply(&ops[i]); err != nil {
+			return root, errs.E(errs.Op("tree.Apply"), err)
+		}
+	}
+	id, err := b.flush()
+	if err != nil {
+		return id, err
+	}
+	b.o.reportMade(id, made)
+	return id, nil
+}
+
+// reportMade calls fn with the ids of the nodes reachable from id
+// through nodes the op made (o.made), except those it read, each once.
+func (o *op) reportMade(id coda.ID, fn func(coda.ID)) {
+	stack := []coda.ID{id}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		n, ok := o.made[id]
+		if !ok || id == EmptyRoot {
+			continue
+		}
+		delete(o.made, id) // once
+		if !o.read[id] {
+			fn(id)
+		}
+		for i := len(n.items) - 1; i >= 0; i-- {
+			if it := &n.items[i]; n.level > 0 || it.key.dir {
+				stack = append(stack, it.e.ID)
+			}
+		}
+	}
+}
+
 // Batch is an Apply in steps, for callers that learn their ops one at a
 // time: each Apply checks and applies its ops at once, with the errors
 // Tree.Apply would give, but nodes are written only by Flush, so that k
@@ -108,6 +166,7 @@ func (b *Batch) Flush() (coda.ID, error) { return b.b.flush() }
 type batch struct {
 	o    *op
 	root *dirState
+	segs []string // the segments of the op being applied (apply)
 }
 
 type dirState struct {
@@ -117,9 +176,46 @@ type dirState struct {
 	existed bool    // the parent held this directory before the batch
 	changed bool
 	live    uint64 // live values under it now (meaningless for the root)
-	leaves  map[string]Entry
-	names   []string // the names in leaves, in the order first set
-	subs    map[string]*dirState
+	// The leaves set, in the order first set: names[i] is set to
+	// leaves[i]. While each name set is greater than the last (a replay
+	// sets them in path order) they are found by binary search; after
+	// the first that is not, by index.
+	names    []string
+	leaves   []Entry
+	unsorted bool
+	index    map[string]int
+	subs     map[string]*dirState
+}
+
+// find returns the position of the leaf named name in d.names, if set.
+func (d *dirState) find(name string) (int, bool) {
+	n := len(d.names)
+	switch {
+	case n == 0:
+		return 0, false
+	case d.unsorted:
+		i, ok := d.index[name]
+		return i, ok
+	case name > d.names[n-1]:
+		return n, false
+	}
+	return slices.BinarySearch(d.names, name)
+}
+
+// add sets the leaf named name, not set yet, to e.
+func (d *dirState) add(name string, e Entry) {
+	if n := len(d.names); !d.unsorted && n > 0 && name < d.names[n-1] {
+		d.unsorted = true
+		d.index = make(map[string]int, 2*n)
+		for i, x := range d.names {
+			d.index[x] = i
+		}
+	}
+	if d.unsorted {
+		d.index[name] = len(d.names)
+	}
+	d.names = append(d.names, name)
+	d.leaves = append(d.leaves, e)
 }
 
 func (t *Tree) newBatch(root coda.ID) *batch {
@@ -128,17 +224,20 @@ func (t *Tree) newBatch(root coda.ID) *batch {
 
 // leaf returns the current leaf entry (value or tombstone) named name in d.
 func (b *batch) leaf(d *dirState, name string) (Entry, bool, error) {
-	if e, ok := d.leaves[name]; ok {
-		return e, true, nil
+	if i, ok := d.find(name); ok {
+		return d.leaves[i], true, nil
 	}
 	return b.o.lookup(d.base, key{name, false})
 }
 
 // setLeaf sets the leaf named name in d to e.
 func (b *batch) setLeaf(d *dirState, name string, e Entry) error {
-	old, set := d.leaves[name]
+	i, set := d.find(name)
+	var old Entry
 	ok := set
-	if !set {
+	if set {
+		old = d.leaves[i]
+	} else {
 		var err error
 		if old, ok, err = b.o.lookup(d.base, key{name, false}); err != nil {
 			return err
@@ -147,13 +246,11 @@ func (b *batch) setLeaf(d *dirState, name string, e Entry) error {
 	if ok && old == e {
 		return nil
 	}
-	if d.leaves == nil {
-		d.leaves = make(map[string]Entry)
+	if set {
+		d.leaves[i] = e
+	} else {
+		d.add(name, e)
 	}
-	if !set {
-		d.names = append(d.names, name)
-	}
-	d.leaves[name] = e
 	delta := e.live() - old.live()
 	for x := d; x != nil; x = x.parent {
 		x.live += delta
@@ -189,7 +286,8 @@ func (b *batch) graft(d *dirState, name string, e Entry) error {
 		return err
 	}
 	delta := e.Live - s.live
-	s.base, s.live, s.leaves, s.names, s.subs = e.ID, e.Live, nil, nil, nil
+	s.base, s.live, s.subs = e.ID, e.Live, nil
+	s.names, s.leaves, s.unsorted, s.index = nil, nil, false, nil
 	for x := s; x != nil; x = x.parent {
 		x.changed = true
 	}
@@ -219,10 +317,11 @@ func (b *batch) open(segs []string, p string) (*dirState, error) {
 }
 
 func (b *batch) apply(o *Op) error {
-	segs, err := SplitPath(o.Path)
+	segs, err := splitInto(b.segs[:0], o.Path)
 	if err != nil {
 		return err
 	}
+	b.segs = segs
 	p := o.Path
 	e := o.Entry
 	switch e.Kind {
@@ -358,9 +457,7 @@ func (b *batch) tombAll(d *dirState, t Entry) error {
 	if err != nil {
 		return err
 	}
-	for name := range d.leaves {
-		leaves = append(leaves, name)
-	}
+	leaves = append(leaves, d.names...)
 	for name := range d.subs {
 		dirs = append(dirs, name)
 	}
@@ -418,9 +515,15 @@ func (b *batch) flushDir(d *dirState) (coda.ID, uint64, error) {
 	// The leaves in the order they were set: the ops of a commit come in
 	// path order, so a directory of leaves alone is mostly in key order
 	// already, and is not sorted again.
-	edits := make([]edit, 0, len(d.leaves)+len(d.subs))
-	for _, name := range d.names {
-		edits = append(edits, edit{key: key{name, false}, e: d.leaves[name]})
+	ep := editBufs.Get().(*[]edit)
+	defer func() {
+		clear(*ep) // no strings kept alive by the pool
+		*ep = (*ep)[:0]
+		editBufs.Put(ep)
+	}()
+	edits := slices.Grow((*ep)[:0], len(d.names)+len(d.subs))
+	for i, name := range d.names {
+		edits = append(edits, edit{key: key{name, false}, e: d.leaves[i]})
 	}
 	for name, s := range d.subs {
 		if !s.changed {
@@ -440,9 +543,14 @@ func (b *batch) flushDir(d *dirState) (coda.ID, uint64, error) {
 	if cmp := func(x, y edit) int { return compareKeys(x.key, y.key) }; !slices.IsSortedFunc(edits, cmp) {
 		slices.SortFunc(edits, cmp)
 	}
+	*ep = edits
 	id, err := b.o.applyEdits(b.o, d.base, edits)
 	if err != nil {
 		return coda.ID{}, 0, err
 	}
 	return id, d.live, nil
 }
+
+// editBufs holds the edit lists of flushed directories, for the next
+// (applyEdits keeps none of an edit list's elements).
+var editBufs = sync.Pool{New: func() any { return new([]edit) }}

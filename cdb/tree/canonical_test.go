@@ -1,6 +1,8 @@
 package tree
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -28,6 +30,25 @@ func TestCanonicalPath(t *testing.T) {
 	}
 }
 
+// checkSplitInto checks that splitInto, appending to a used array, gives
+// what SplitPath gives: the same segments, or the same error.
+func checkSplitInto(t *testing.T, p string) {
+	t.Helper()
+	want, werr := SplitPath(p)
+	buf := []string{"x", "y"}
+	got, err := splitInto(buf[:0], p)
+	if fmt.Sprint(err) != fmt.Sprint(werr) || err == nil && !slices.Equal(got, want) {
+		t.Fatalf("splitInto(%q) = %q, %v; SplitPath gives %q, %v", p, got, err, want, werr)
+	}
+}
+
+// TestSplitInto: splitInto agrees with SplitPath on the edge cases.
+func TestSplitInto(t *testing.T) {
+	for _, p := range canonicalSeeds {
+		checkSplitInto(t, p)
+	}
+}
+
 // TestJoinName: joinName gives JoinPath of the segments, with the name
 // appended when asked, and JoinPath stays SplitPath's inverse.
 func TestJoinName(t *testing.T) {
@@ -45,7 +66,8 @@ func TestJoinName(t *testing.T) {
 	}
 }
 
-// FuzzCanonicalPath: CanonicalPath never disagrees with its definition.
+// FuzzCanonicalPath: CanonicalPath never disagrees with its definition,
+// nor splitInto with SplitPath.
 func FuzzCanonicalPath(f *testing.F) {
 	for _, p := range canonicalSeeds {
 		f.Add(p)
@@ -54,5 +76,6 @@ func FuzzCanonicalPath(f *testing.F) {
 		if got, want := CanonicalPath(p), canonicalRef(p); got != want {
 			t.Fatalf("CanonicalPath(%q) = %v, want %v", p, got, want)
 		}
+		checkSplitInto(t, p)
 	})
 }

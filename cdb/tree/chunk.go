@@ -68,16 +68,17 @@ func (w *op) write(n *node) (coda.ID, error) {
 	if schemaErr != nil {
 		return coda.ID{}, schemaErr
 	}
-	k := memo.sum(n)
 	var id coda.ID
-	if w.dry {
+	if w.dry && w.made != nil {
+		// ApplyDryNew replays commits made elsewhere: the memo holds
+		// none of their nodes, nor is asked for them again.
+		id = sumNode(n)
+		w.made[id] = n
+	} else if w.dry {
+		k := memo.sum(n)
 		var ok bool
 		if id, ok = memo.lookup(k, n); !ok {
-			bp := encodeBufs.Get().(*[]byte)
-			*bp = append((*bp)[:0], NodeSchemaID[:]...)
-			*bp = appendBody(*bp, n)
-			id = coda.Sum(*bp)
-			encodeBufs.Put(bp)
+			id = sumNode(n)
 			mn := n
 			if w.arena != nil {
 				// n's items are the arena's, reused after the op.
@@ -86,6 +87,7 @@ func (w *op) write(n *node) (coda.ID, error) {
 			memo.add(k, id, mn)
 		}
 	} else {
+		k := memo.sum(n)
 		var err error
 		put := w.t.s.Put
 		if os, ok := w.t.s.(OwningStore); ok {
@@ -139,6 +141,17 @@ func (w *op) chunk(level int, items []item, final, own bool) (refs []item, tail 
 		tail = nil
 	}
 	return refs, tail, nil
+}
+
+// sumNode returns the id of n (coda.Sum of encodeNode(n)), encoding it
+// into a pooled buffer.
+func sumNode(n *node) coda.ID {
+	bp := encodeBufs.Get().(*[]byte)
+	*bp = append((*bp)[:0], NodeSchemaID[:]...)
+	*bp = appendBody(*bp, n)
+	id := coda.Sum(*bp)
+	encodeBufs.Put(bp)
+	return id
 }
 
 // encodeBufs holds the buffers dry writes encode nodes into.

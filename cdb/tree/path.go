@@ -38,6 +38,33 @@ func SplitPath(p string) ([]string, error) {
 	return segs, nil
 }
 
+// splitInto is SplitPath appending the segments to dst, whose array a
+// caller splitting many paths reuses (a batch, one path per op).
+func splitInto(dst []string, p string) ([]string, error) {
+	if len(p) > MaxPath {
+		return SplitPath(p)
+	}
+	s := strings.TrimPrefix(p, "/")
+	if s == "" {
+		return dst, nil
+	}
+	for n := 0; ; n++ {
+		i := strings.IndexByte(s, '/')
+		seg := s
+		if i >= 0 {
+			seg = s[:i]
+		}
+		if n == MaxDepth || !validSegment(seg) {
+			return SplitPath(p) // its error
+		}
+		dst = append(dst, seg)
+		if i < 0 {
+			return dst, nil
+		}
+		s = s[i+1:]
+	}
+}
+
 // JoinPath is the inverse of SplitPath: "/" followed by the segments.
 func JoinPath(segs []string) string { return joinName(segs, "", false) }
 

@@ -61,6 +61,10 @@ type op struct {
 	// (newDiffOp, releaseStacks).
 	stacks [][]diffElem
 	pooled *[][]diffElem
+	// made, if not nil, holds the nodes a dry op wrote, by id, and read
+	// the ids of the nodes it read from its Store (ApplyDryNew).
+	made map[coda.ID]*node
+	read map[coda.ID]bool
 }
 
 func (t *Tree) newOp(cache bool) *op {
@@ -80,6 +84,9 @@ func (o *op) load(id coda.ID) (*node, error) {
 	}
 	if n, ok := o.cache[id]; ok {
 		return n, nil
+	}
+	if o.read != nil {
+		o.read[id] = true
 	}
 	var nc *NodeCache
 	if o.t.cs != nil {

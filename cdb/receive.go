@@ -1104,6 +1104,10 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 			if !opq[p] {
 				return lost && inLenient(p)
 			}
+			// The commit changes the listed subtree p: the listing is
+			// borne out, whether p is pruned here or, its nodes here and
+			// readable (the maker lacked them by design), checked whole.
+			shownOpaque[p] = true
 			if lost {
 				return true
 			}
@@ -1112,7 +1116,6 @@ func (h *Home) checkComplete(world coda.ID, in Incoming, fresh map[coda.ID]bool,
 					lenient = map[string]bool{}
 				}
 				lenient[p] = true
-				shownOpaque[p] = true
 			}
 			return false
 		}, func(ch tree.Change) error {
@@ -1268,16 +1271,20 @@ func withheldSet(in Incoming) (map[coda.ID]bool, error) {
 func (h *Home) withheldToRecord(in Incoming, shown map[coda.ID]bool) ([]coda.ID, error) {
 	var record []coda.ID
 	for _, id := range in.Withheld {
-		if !shown[id] {
-			return nil, errs.E(errs.Invalid, fmt.Sprintf("value %s is listed as withheld but no received commit's tree holds it", id))
-		}
 		ok, err := h.store.Has(id)
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
-			record = append(record, id)
+		if ok {
+			// Held here already (a maker that lacks it relays what it
+			// got, and this node wrote it or got it whole elsewhere):
+			// nothing to record, whatever the listing.
+			continue
 		}
+		if !shown[id] {
+			return nil, errs.E(errs.Invalid, fmt.Sprintf("value %s is listed as withheld but no received commit's tree holds it", id))
+		}
+		record = append(record, id)
 	}
 	return record, nil
 }

@@ -510,30 +510,21 @@ func (r *Reuse) namedAt(w *cdb.World, head coda.ID) (*namedSet, error) {
 	}
 	ns = &namedSet{keys: map[[32]byte]bool{}, homes: map[string]bool{}, whole: true}
 	st := w.Home().Store()
-	seen := map[coda.ID]bool{}
-	stack := []coda.ID{head}
-	for len(stack) > 0 {
-		id := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		if id != head {
+	err := walk(w, head, func(c *cdb.Commit) bool {
+		if c.ID != head {
 			r.mu.Lock()
-			m := r.named[namedKey{w.Home(), w.ID(), id}]
+			m := r.named[namedKey{w.Home(), w.ID(), c.ID}]
 			r.mu.Unlock()
 			if m != nil {
 				ns.union(m)
-				continue
+				return false
 			}
 		}
-		c, err := w.LoadCommit(id)
-		if err != nil {
-			return nil, err
-		}
 		namedBy(st, c, ns)
-		stack = append(stack, c.Parents...)
+		return true
+	})
+	if err != nil {
+		return nil, err
 	}
 	r.mu.Lock()
 	if _, ok := r.named[k]; !ok {

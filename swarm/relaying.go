@@ -160,43 +160,19 @@ func (s *Swarm) Reachability() network.Reachability {
 	return network.Reachability(s.reachNow.Load())
 }
 
-// watchReach follows the node's reachability.
-func (s *Swarm) watchReach(sub event.Subscription) {
-	defer s.wg.Done()
-	defer sub.Close()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case e, ok := <-sub.Out():
-			if !ok {
-				return
-			}
-			r := e.(event.EvtLocalReachabilityChanged).Reachability
-			if old := network.Reachability(s.reachNow.Swap(int32(r))); old != r {
-				s.log.Info("reachability", "now", r.String(), "was", old.String())
-			}
-		}
+// reachChanged follows the node's reachability.
+func (s *Swarm) reachChanged(e any) {
+	r := e.(event.EvtLocalReachabilityChanged).Reachability
+	if old := network.Reachability(s.reachNow.Swap(int32(r))); old != r {
+		s.log.Info("reachability", "now", r.String(), "was", old.String())
 	}
 }
 
-// watchPunch redials, once this node serves DCUtR, the peers it reached
-// only through a relay before it did (repunch).
-func (s *Swarm) watchPunch(sub event.Subscription) {
-	defer s.wg.Done()
-	defer sub.Close()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case e, ok := <-sub.Out():
-			if !ok {
-				return
-			}
-			if slices.Contains(e.(event.EvtLocalProtocolsUpdated).Added, holepunch.Protocol) {
-				s.repunch()
-			}
-		}
+// protocolsChanged redials, once this node serves DCUtR, the peers it
+// reached only through a relay before it did (repunch).
+func (s *Swarm) protocolsChanged(e any) {
+	if slices.Contains(e.(event.EvtLocalProtocolsUpdated).Added, holepunch.Protocol) {
+		s.repunch()
 	}
 }
 

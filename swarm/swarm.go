@@ -383,10 +383,10 @@ func New(ctx context.Context, opts Options) (*Swarm, error) {
 
 	s.wg.Add(5)
 	go s.eventLoop()
-	go s.identified(sub)
+	go s.consume(sub, s.identified)
 	go s.maintain()
-	go s.watchReach(rsub)
-	go s.watchPunch(psub)
+	go s.consume(rsub, s.reachChanged)
+	go s.consume(psub, s.protocolsChanged)
 
 	if mdnsOn {
 		m := mdns.NewMdnsService(h, opts.MDNSService, mdnsNotifee{s})
@@ -716,9 +716,9 @@ func (s *Swarm) eventLoop() {
 	}
 }
 
-// identified records each peer's listen addresses in the book once
-// identify has them, and exchanges peers with it if it speaks pex.
-func (s *Swarm) identified(sub event.Subscription) {
+// consume calls fn with each event of sub, one at a time, until the
+// swarm closes.
+func (s *Swarm) consume(sub event.Subscription, fn func(any)) {
 	defer s.wg.Done()
 	defer sub.Close()
 	for {
@@ -729,24 +729,30 @@ func (s *Swarm) identified(sub event.Subscription) {
 			if !ok {
 				return
 			}
-			ev := e.(event.EvtPeerIdentificationCompleted)
-			p := ev.Peer
-			if !connectedOrLimited(s.h.Network().Connectedness(p)) || s.isBad(p) {
-				continue
-			}
-			addrs := ev.ListenAddrs
-			if len(addrs) == 0 {
-				for _, c := range s.h.Network().ConnsToPeer(p) {
-					if c.Stat().Direction == network.DirOutbound {
-						addrs = append(addrs, c.RemoteMultiaddr())
-					}
-				}
-			}
-			s.book.seen(p, addrs, s.source(p), time.Now())
-			if slices.Contains(ev.Protocols, protocol.ID(relay.PEX)) {
-				s.goPex(p)
+			fn(e)
+		}
+	}
+}
+
+// identified records each peer's listen addresses in the book once
+// identify has them, and exchanges peers with it if it speaks pex.
+func (s *Swarm) identified(e any) {
+	ev := e.(event.EvtPeerIdentificationCompleted)
+	p := ev.Peer
+	if !connectedOrLimited(s.h.Network().Connectedness(p)) || s.isBad(p) {
+		return
+	}
+	addrs := ev.ListenAddrs
+	if len(addrs) == 0 {
+		for _, c := range s.h.Network().ConnsToPeer(p) {
+			if c.Stat().Direction == network.DirOutbound {
+				addrs = append(addrs, c.RemoteMultiaddr())
 			}
 		}
+	}
+	s.book.seen(p, addrs, s.source(p), time.Now())
+	if slices.Contains(ev.Protocols, protocol.ID(relay.PEX)) {
+		s.goPex(p)
 	}
 }
 

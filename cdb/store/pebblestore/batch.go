@@ -200,13 +200,7 @@ func (b *batch) Commit(sync bool) error {
 	if !sync {
 		return nil
 	}
-	if err := s.enter(); err != nil {
-		return err
-	}
-	defer s.leave()
-	// An empty synced WAL record: it returns once it, and so everything
-	// written before it, is on stable storage.
-	return s.db.LogData(nil, pebble.Sync)
+	return s.Sync()
 }
 
 // commitIngest commits a batch with an sstable: the sstable is finished
@@ -243,11 +237,7 @@ func (b *batch) commitIngest(sync bool) error {
 	if !sync {
 		return nil
 	}
-	if err := s.enter(); err != nil {
-		return err
-	}
-	defer s.leave()
-	return s.db.LogData(nil, pebble.Sync)
+	return s.Sync()
 }
 
 func (b *batch) applyRefs() error {
@@ -280,8 +270,10 @@ func (b *batch) checkSwaps() error {
 }
 
 // Sync returns once everything committed to the store before it was
-// called is on stable storage. Concurrent calls share fsyncs (Pebble's
-// group commit): cdb commits unsynced under a lock and syncs after it.
+// called is on stable storage: it writes an empty synced WAL record.
+// Concurrent calls share fsyncs (Pebble's group commit): cdb commits
+// unsynced under a lock and syncs after it, and so do batches that change
+// refs (the conditions checked under refMu, the fsync outside it).
 func (s *Store) Sync() error {
 	if err := s.enter(); err != nil {
 		return err

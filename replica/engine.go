@@ -915,7 +915,10 @@ func (e *Engine) pull(ctx context.Context, p peer.ID, w *cdb.World, world coda.I
 		}
 		return err
 	}
-	hdr, objs, err := bundle.Read(pr)
+	// The objects by id, hashed, in id order, and the commits among them,
+	// as Receive takes them (bundle.ReadIncoming).
+	hdr, in, err := bundle.ReadIncoming(pr)
+	objs := in.Objects
 	if pr.err != nil {
 		if pr.err == errRefused {
 			return pr.refusal
@@ -938,15 +941,9 @@ func (e *Engine) pull(ctx context.Context, p peer.ID, w *cdb.World, world coda.I
 	if hdr.World != world || hdr.Head != head {
 		return fail(errs.E(errs.Invalid, fmt.Sprintf("replica: asked for world %s at %s, answered with %s at %s", world, head, hdr.World, hdr.Head)))
 	}
-	maker, err := cdb.ParseKey(hdr.Author)
-	if err != nil {
-		return fail(errs.E(errs.Invalid, fmt.Errorf("replica: bundle author: %w", err)))
-	}
-	if !maker.Equal(e.self) {
+	if !in.Maker.Equal(e.self) {
 		return fail(errs.E(errs.Invalid, fmt.Sprintf("replica: the answer is made as %s, not as the puller %s", hdr.Author, cdb.KeyString(e.self))))
 	}
-	// objs are named by their hashes, computed by bundle.Read.
-	in := cdb.Incoming{Objects: objs, Summed: true, Head: hdr.Head, Withheld: hdr.Withheld, Opaque: hdr.Opaque, Maker: maker}
 	defer func() {
 		if len(pr.fetch) > 0 {
 			e.log.Debug("sync: large values fetched over CTP", "peer", p, "world", world, "branch", branch, "values", len(pr.fetch))

@@ -1011,42 +1011,17 @@ func writeObjects(out io.Writer, hdr Header, objs []*object, st store.Store) (in
 	return cw.n, nil
 }
 
-// write writes a bundle: hdr, then objs (object bytes) in order.
+// write writes a bundle: hdr, then objs (object bytes) in order (tests
+// make bundles, forged ones too, with it).
 func write(out io.Writer, hdr Header, objs [][]byte) (int64, error) {
-	hs, err := loadHeaderSchema()
-	if err != nil {
-		return 0, err
-	}
-	hb, err := hdr.encode()
-	if err != nil {
-		return 0, err
-	}
-	ctx := []coda.ID{hs.ID}
-	inCtx := map[coda.ID]bool{hs.ID: true}
-	for _, b := range objs {
+	os := make([]*object, len(objs))
+	for i, b := range objs {
 		if len(b) < coda.IDSize {
 			return 0, errs.E(errs.Corrupt, "bundle: an object shorter than a schema id")
 		}
-		s := coda.ID(b[:coda.IDSize])
-		if !inCtx[s] {
-			inCtx[s] = true
-			ctx = append(ctx, s)
-		}
+		os[i] = &object{schema: coda.ID(b[:coda.IDSize]), size: int64(len(b)), b: b}
 	}
-	cw := &countWriter{w: out}
-	ww := coda.NewWireWriter(cw, ctx)
-	if err := ww.WriteObject(hb); err != nil {
-		return cw.n, err
-	}
-	for _, b := range objs {
-		if err := ww.WriteObject(b); err != nil {
-			return cw.n, err
-		}
-	}
-	if err := ww.Close(); err != nil {
-		return cw.n, err
-	}
-	return cw.n, nil
+	return writeObjects(out, hdr, os, nil)
 }
 
 type countWriter struct {

@@ -181,18 +181,7 @@ func setupBlob(b *testing.B) *blobSetup {
 		// read, then the value.
 		n0 := newBlobNode(b, filepath.Join(root, "seed0"), cdb.Options{NoAudit: true})
 		s.seeders = append(s.seeders, n0)
-		w, err := n0.h.World("")
-		must(b, err)
-		var a acl.ACL
-		a.Grant(acl.Key(n0.h.NodeKey().Public32()), acl.All)
-		a.Grant(acl.Anyone, acl.Read)
-		ab, err := a.Encode()
-		must(b, err)
-		_, err = w.Commit(bg, n0.h.NodeKey(), []cdb.Op{{Kind: cdb.Put, Path: "/.acl", Raw: ab}}, "acl")
-		must(b, err)
-		ci, err := w.Commit(bg, n0.h.NodeKey(), []cdb.Op{{Kind: cdb.PutBlob, Path: "/big", Blob: blobData(s.size), Size: s.size}}, "big")
-		must(b, err)
-		s.world, s.head = w.ID(), ci.ID
+		s.world, s.head = seedBlob(b, n0, s.size)
 		b.Logf("seed0: %d bytes committed in %v", s.size, time.Since(t0))
 		// The other two clone it through sync.
 		n0.start(b)
@@ -368,4 +357,22 @@ func benchRawTCP(b *testing.B, rawtcp string, size int64) {
 		}
 		b.StartTimer()
 	}
+}
+
+// seedBlob writes the blob benchmarks' world on nd's default world: a
+// root .acl letting anyone read (nd's key may do all), then /big, size
+// bytes of blobData. It returns the world and its head.
+func seedBlob(b *testing.B, nd *blobNode, size int64) (world, head coda.ID) {
+	w, err := nd.h.World("")
+	must(b, err)
+	var a acl.ACL
+	a.Grant(acl.Key(nd.h.NodeKey().Public32()), acl.All)
+	a.Grant(acl.Anyone, acl.Read)
+	ab, err := a.Encode()
+	must(b, err)
+	_, err = w.Commit(bg, nd.h.NodeKey(), []cdb.Op{{Kind: cdb.Put, Path: "/.acl", Raw: ab}}, "acl")
+	must(b, err)
+	ci, err := w.Commit(bg, nd.h.NodeKey(), []cdb.Op{{Kind: cdb.PutBlob, Path: "/big", Blob: blobData(size), Size: size}}, "big")
+	must(b, err)
+	return w.ID(), ci.ID
 }

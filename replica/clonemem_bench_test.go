@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coalescent/coal/acl"
 	"github.com/coalescent/coal/cdb"
 	"github.com/coalescent/coal/coda"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -49,20 +48,10 @@ func BenchmarkCloneMemory(b *testing.B) {
 	size := *cloneMemSize
 	seed := newBlobNode(b, filepath.Join(root, "seed"), cdb.Options{NoAudit: true})
 	defer seed.close()
-	w, err := seed.h.World("")
-	must(b, err)
-	var a acl.ACL
-	a.Grant(acl.Key(seed.h.NodeKey().Public32()), acl.All)
-	a.Grant(acl.Anyone, acl.Read)
-	ab, err := a.Encode()
-	must(b, err)
-	_, err = w.Commit(bg, seed.h.NodeKey(), []cdb.Op{{Kind: cdb.Put, Path: "/.acl", Raw: ab}}, "acl")
-	must(b, err)
-	ci, err := w.Commit(bg, seed.h.NodeKey(), []cdb.Op{{Kind: cdb.PutBlob, Path: "/big", Blob: blobData(size), Size: size}}, "big")
-	must(b, err)
+	world, head := seedBlob(b, seed, size)
 	seed.start(b)
-	b.Run("process", func(b *testing.B) { cloneInChild(b, root, seed, w.ID(), ci.ID, size) })
-	b.Run("inprocess", func(b *testing.B) { cloneInProcess(b, root, seed, w.ID(), ci.ID, size) })
+	b.Run("process", func(b *testing.B) { cloneInChild(b, root, seed, world, head, size) })
+	b.Run("inprocess", func(b *testing.B) { cloneInProcess(b, root, seed, world, head, size) })
 }
 
 // cloneInProcess clones in this process (the seeder's memory counts too;
